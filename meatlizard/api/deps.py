@@ -1,0 +1,102 @@
+"""Typed dependencies shared by every route: services, database session, current user."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meatlizard.auth import service as auth_service
+from meatlizard.auth.models import User
+from meatlizard.core.security import same_secret
+from meatlizard.core.services import Services
+
+SESSION_COOKIE = "ml_session"
+CSRF_COOKIE = "ml_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+_bearer = HTTPBearer(auto_error=False, description="A login access_token or a personal API token")
+
+
+def get_services(request: Request) -> Services:
+    """Return the process-wide services."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_db(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    """Yield a database session for one request."""
+    async with services.sessions() as session:
+        yield session
+
+
+DbDep = Annotated[AsyncSession, Depends(get_db)]
+
+
+def check_csrf(request: Request, form_token: str | None = None) -> None:
+    """Refuse cookie-authenticated writes that lack the matching CSRF token."""
+    cookie = request.cookies.get(CSRF_COOKIE)
+    sent = form_token or request.headers.get(CSRF_HEADER)
+    if not cookie or not sent or not same_secret(cookie, sent):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token; reload the page"
+        )
+
+
+async def optional_user(
+    request: Request,
+    db: DbDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
+    """Return the caller from a bearer token or the session cookie, or None."""
+    if credentials is not None:
+        user = await auth_service.user_for_token(db, raw=credentials.credentials)
+        if user is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "invalid or expired token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return user
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    user = await auth_service.user_for_token(db, raw=raw)
+    if user is not None and request.method not in SAFE_METHODS:
+        # Cookies ride along on cross-site requests; bearer tokens do not.
+        check_csrf(request)
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+async def current_user(user: OptionalUser) -> User:
+    """Return the caller, or answer 401."""
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "log in first (session cookie or Authorization: Bearer <token>)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def admin_user(user: CurrentUser) -> User:
+    """Return the caller if an admin, or answer 403."""
+    if not user.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs an admin account")
+    return user
+
+
+AdminUser = Annotated[User, Depends(admin_user)]

@@ -1,0 +1,50 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from meatlizard.api.deps import ServicesDep
+from meatlizard.core.db import ping as db_ping
+
+router = APIRouter(tags=["health"])
+CHECK_TIMEOUT_SECONDS = 5.0
+
+
+async def _check(coro: Any) -> str:
+    try:
+        await asyncio.wait_for(coro, CHECK_TIMEOUT_SECONDS)
+    except Exception as exc:
+        return f"error: {type(exc).__name__}: {exc}"[:300]
+    return "ok"
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Answer as long as the process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(services: ServicesDep) -> Response:
+    """Check the database, cache and storage, and report the inference state (503 if not ready)."""
+    checks = {
+        "database": await _check(db_ping(services.engine)),
+        "cache": await _check(services.cache.ping()),
+        "storage": await _check(services.storage.ping()),
+    }
+    inference = services.inference.status()
+    ready = all(v == "ok" for v in checks.values())
+    body = {"status": "ready" if ready else "unavailable", "checks": checks, "inference": inference}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+async def metrics() -> Response:
+    """Expose Prometheus metrics."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,128 @@
+"""The FastAPI application: routers, error handling, static files, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import HTTPException
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from meatlizard.admin import routes as admin_routes
+from meatlizard.api import health
+from meatlizard.auth import pages as auth_pages
+from meatlizard.auth import routes as auth_routes
+from meatlizard.chat import pages as chat_pages
+from meatlizard.chat import routes as chat_routes
+from meatlizard.chat import socket as chat_socket
+from meatlizard.core import errors
+from meatlizard.core.config import Settings
+from meatlizard.core.metrics import HTTP_REQUESTS
+from meatlizard.core.migrate import upgrade
+from meatlizard.core.services import Services
+from meatlizard.web import pages as web_pages
+from meatlizard.web.render import STATIC_DIR, render
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: list[tuple[type[errors.ServiceError], int]] = [
+    (errors.InvalidInput, 422),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.Forbidden, 403),
+    (errors.Unauthenticated, 401),
+    (errors.Refused, 403),
+    (errors.TooManyRequests, 429),
+    (errors.Unavailable, 503),
+]
+
+
+def api_router() -> APIRouter:
+    """Collect every JSON API router under /api/v1."""
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(auth_routes.router)
+    api.include_router(chat_routes.router)
+    api.include_router(chat_socket.router)
+    api.include_router(admin_routes.router)
+    return api
+
+
+async def service_error_handler(request: Request, exc: Exception) -> Response:
+    """Answer a domain error with its status and {"detail": message}."""
+    assert isinstance(exc, errors.ServiceError)
+    code = next((c for cls, c in STATUS_BY_ERROR if isinstance(exc, cls)), 400)
+    headers = {}
+    if isinstance(exc, errors.TooManyRequests):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after_seconds)))
+    return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    """Show themed pages to browsers and JSON to API clients."""
+    assert isinstance(exc, StarletteHTTPException)
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if wants_html and not request.url.path.startswith("/api/") and exc.status_code == 404:
+        return render(
+            request,
+            "not_found.html",
+            user=None,
+            status_code=404,
+            message="There is nothing at this address.",
+        )
+    return JSONResponse(
+        {"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+    )
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
+    """Build the web application for these settings."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = services is None
+        app.state.services = services or Services.build(settings)
+        if owned:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            await upgrade(app.state.services.engine)
+            await app.state.services.prepare()
+            app.state.services.start()
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.services.close()
+
+    app = FastAPI(
+        title="MeatLizard",
+        version="0.1.0",
+        description=(
+            "AI chat, pastebin, URL shortener, file storage and video for Discord communities."
+        ),
+        lifespan=lifespan,
+    )
+    if services is not None:
+        app.state.services = services
+    app.add_exception_handler(errors.ServiceError, service_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(HTTPException, http_error_handler)
+
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next):
+        response: Response = await call_next(request)
+        HTTP_REQUESTS.labels(method=request.method, status=str(response.status_code)).inc()
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    app.include_router(api_router())
+    app.include_router(health.router)
+    app.include_router(auth_pages.router)
+    app.include_router(chat_pages.router)
+    app.include_router(admin_routes.pages)
+    app.include_router(web_pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,135 @@
+"""Login, registration and account pages (plain forms: they work without JavaScript)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from meatlizard.api.deps import SESSION_COOKIE, DbDep, OptionalUser, ServicesDep, check_csrf
+from meatlizard.auth import service
+from meatlizard.auth.routes import client_address, set_session_cookie
+from meatlizard.core.errors import ServiceError, TooManyRequests
+from meatlizard.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """Return a local path to go to after logging in (never another site)."""
+    if not target:
+        return "/chat"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/chat"
+    return target
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request, user: OptionalUser, next: str | None = None) -> Response:
+    if user is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "login.html", user=None, next=safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login_form(
+    request: Request,
+    db: DbDep,
+    services: ServicesDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/chat",
+) -> Response:
+    check_csrf(request, csrf_token)
+    try:
+        raw, _ = await service.login(
+            db,
+            username=username,
+            password=password,
+            client=client_address(request),
+            limiter=services.login_limiter,
+            session_days=services.settings.session_days,
+        )
+    except ServiceError as exc:
+        code = 429 if isinstance(exc, TooManyRequests) else 401
+        return render(
+            request,
+            "login.html",
+            user=None,
+            error=str(exc),
+            username=username,
+            next=safe_next(next),
+            status_code=code,
+        )
+    response = RedirectResponse(safe_next(next), status_code=303)
+    set_session_cookie(response, services, raw)
+    return response
+
+
+@router.get("/register", response_class=HTMLResponse)
+async def register_page(request: Request, user: OptionalUser) -> Response:
+    if user is not None:
+        return RedirectResponse("/chat", status_code=303)
+    return render(request, "register.html", user=None)
+
+
+@router.post("/register", response_class=HTMLResponse)
+async def register_form(
+    request: Request,
+    db: DbDep,
+    services: ServicesDep,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    password_again: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    try:
+        if password != password_again:
+            raise ServiceError("the two passwords differ")
+        await service.register(db, username=username, password=password)
+        raw, _ = await service.login(
+            db,
+            username=username,
+            password=password,
+            client=client_address(request),
+            limiter=services.login_limiter,
+            session_days=services.settings.session_days,
+        )
+    except ServiceError as exc:
+        return render(
+            request,
+            "register.html",
+            user=None,
+            error=str(exc),
+            username=username,
+            status_code=400,
+        )
+    response = RedirectResponse("/chat", status_code=303)
+    set_session_cookie(response, services, raw)
+    return response
+
+
+@router.post("/logout")
+async def logout_form(
+    request: Request, db: DbDep, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    check_csrf(request, csrf_token)
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        await service.revoke_token(db, raw=raw)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+async def account_page(request: Request, user: OptionalUser, db: DbDep) -> Response:
+    if user is None:
+        return RedirectResponse("/login?next=/account", status_code=303)
+    tokens = await service.list_api_tokens(db, user=user)
+    return render(request, "account.html", user=user, tokens=tokens)

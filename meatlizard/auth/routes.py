@@ -1,0 +1,108 @@
+"""Auth API: register, log in and out, personal API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from meatlizard.api.deps import (
+    SESSION_COOKIE,
+    CurrentUser,
+    DbDep,
+    ServicesDep,
+)
+from meatlizard.auth import service
+from meatlizard.auth.models import TokenKind
+from meatlizard.auth.schemas import (
+    ApiTokenCreate,
+    ApiTokenCreated,
+    ApiTokenRead,
+    Credentials,
+    LoginResult,
+    UserRead,
+)
+from meatlizard.core.services import Services
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def client_address(request: Request) -> str:
+    """Return the caller's address for throttling."""
+    return request.client.host if request.client else "unknown"
+
+
+def set_session_cookie(response: Response, services: Services, token: str) -> None:
+    """Store the session token in an HttpOnly cookie."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=services.settings.session_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=services.settings.cookie_secure,
+    )
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserRead)
+async def register(body: Credentials, db: DbDep) -> UserRead:
+    """Create an account; the first account on a fresh install is an admin."""
+    user = await service.register(db, username=body.username, password=body.password)
+    return UserRead.model_validate(user)
+
+
+@router.post("/login", response_model=LoginResult)
+async def login(
+    body: Credentials, request: Request, response: Response, db: DbDep, services: ServicesDep
+) -> LoginResult:
+    """Exchange username and password for a bearer token (also set as a cookie)."""
+    raw, token = await service.login(
+        db,
+        username=body.username,
+        password=body.password,
+        client=client_address(request),
+        limiter=services.login_limiter,
+        session_days=services.settings.session_days,
+    )
+    set_session_cookie(response, services, raw)
+    user = await service.user_for_token(db, raw=raw)
+    return LoginResult(
+        access_token=raw, expires_at=token.expires_at, user=UserRead.model_validate(user)
+    )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(request: Request, user: CurrentUser, db: DbDep) -> Response:
+    """Revoke the token used for this request and clear the cookie."""
+    header = request.headers.get("authorization", "")
+    raw = (
+        header[7:] if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+    )
+    if raw:
+        await service.revoke_token(db, raw=raw)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/me", response_model=UserRead)
+async def me(user: CurrentUser) -> UserRead:
+    """Return the logged-in account."""
+    return UserRead.model_validate(user)
+
+
+@router.get("/tokens", response_model=list[ApiTokenRead])
+async def list_tokens(user: CurrentUser, db: DbDep) -> list[ApiTokenRead]:
+    """List your personal API tokens (secrets are never shown again)."""
+    return [ApiTokenRead.model_validate(t) for t in await service.list_api_tokens(db, user=user)]
+
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=ApiTokenCreated)
+async def create_token(body: ApiTokenCreate, user: CurrentUser, db: DbDep) -> ApiTokenCreated:
+    """Create a personal API token for scripts; its secret is shown only in this response."""
+    raw, token = await service.issue_token(db, user=user, kind=TokenKind.API, name=body.name)
+    return ApiTokenCreated(token=raw, **ApiTokenRead.model_validate(token).model_dump())
+
+
+@router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_token(token_id: int, user: CurrentUser, db: DbDep) -> None:
+    """Revoke one of your personal API tokens."""
+    await service.delete_api_token(db, user=user, token_id=token_id)

@@ -1,0 +1,212 @@
+"""Accounts: registration, login, bearer tokens."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meatlizard.auth.models import AuthToken, TokenKind, User
+from meatlizard.core import audit
+from meatlizard.core.cache import RateLimiter
+from meatlizard.core.db import utcnow
+from meatlizard.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+)
+from meatlizard.core.security import (
+    API_TOKEN_PREFIX,
+    SESSION_TOKEN_PREFIX,
+    hash_password,
+    new_token,
+    token_digest,
+    verify_password,
+)
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
+PASSWORD_MIN = 8
+PASSWORD_MAX = 256
+TOKEN_NAME_MAX = 64
+MAX_API_TOKENS = 50
+# Touch last_used_at at most this often, so every request is not a database write.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
+def check_credentials_shape(username: str, password: str) -> None:
+    """Raise InvalidInput unless username and password meet the account rules."""
+    if not USERNAME_RE.match(username):
+        raise InvalidInput("username must be 3-32 characters: letters, digits, '_', '.', '-'")
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise InvalidInput(f"password must be {PASSWORD_MIN}-{PASSWORD_MAX} characters long")
+
+
+async def get_by_username(db: AsyncSession, *, username: str) -> User | None:
+    """Return the user with this name (case-insensitive), if any."""
+    return await db.scalar(select(User).where(User.username_key == username.lower()))
+
+
+async def register(
+    db: AsyncSession, *, username: str, password: str, make_admin: bool = False
+) -> User:
+    """Create an account; the very first account becomes an admin."""
+    check_credentials_shape(username, password)
+    if await get_by_username(db, username=username):
+        raise Conflict(f"username {username!r} is already taken")
+    is_first = not await db.scalar(select(func.count()).select_from(User))
+    user = User(
+        username=username,
+        username_key=username.lower(),
+        password_hash=await hash_password(password),
+        is_admin=make_admin or is_first,
+    )
+    db.add(user)
+    try:
+        await db.flush()
+    except IntegrityError:
+        await db.rollback()
+        raise Conflict(f"username {username!r} is already taken") from None
+    audit.record(db, action="user.register", actor_id=user.id, target=username)
+    await db.commit()
+    return user
+
+
+async def authenticate(db: AsyncSession, *, username: str, password: str) -> User | None:
+    """Return the user if the password is right and the account active."""
+    user = await get_by_username(db, username=username)
+    ok = await verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        return None
+    return user
+
+
+async def issue_token(
+    db: AsyncSession,
+    *,
+    user: User,
+    kind: TokenKind,
+    name: str = "",
+    lifetime: timedelta | None = None,
+) -> tuple[str, AuthToken]:
+    """Create a bearer token; the raw value is returned once and never stored."""
+    name = name.strip()
+    if len(name) > TOKEN_NAME_MAX:
+        raise InvalidInput(f"token name must be at most {TOKEN_NAME_MAX} characters")
+    if kind is TokenKind.API:
+        if not name:
+            raise InvalidInput("give the token a name so you can recognise it later")
+        count = await db.scalar(
+            select(func.count())
+            .select_from(AuthToken)
+            .where(AuthToken.user_id == user.id, AuthToken.kind == TokenKind.API)
+        )
+        if (count or 0) >= MAX_API_TOKENS:
+            raise InvalidInput(f"at most {MAX_API_TOKENS} API tokens per account")
+    raw = new_token(SESSION_TOKEN_PREFIX if kind is TokenKind.SESSION else API_TOKEN_PREFIX)
+    token = AuthToken(
+        user_id=user.id,
+        kind=kind,
+        name=name,
+        digest=token_digest(raw),
+        prefix=raw[:10],
+        expires_at=utcnow() + lifetime if lifetime else None,
+    )
+    db.add(token)
+    if kind is TokenKind.API:
+        audit.record(db, action="token.create", actor_id=user.id, target=name)
+    await db.commit()
+    return raw, token
+
+
+async def user_for_token(db: AsyncSession, *, raw: str) -> User | None:
+    """Return the active user a bearer token belongs to, or None if invalid/expired."""
+    if not raw.startswith((SESSION_TOKEN_PREFIX, API_TOKEN_PREFIX)):
+        return None
+    token = await db.scalar(select(AuthToken).where(AuthToken.digest == token_digest(raw)))
+    if token is None:
+        return None
+    now = utcnow()
+    if token.expires_at is not None and token.expires_at <= now:
+        await db.delete(token)
+        await db.commit()
+        return None
+    user = await db.get(User, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        await db.commit()
+    return user
+
+
+async def revoke_token(db: AsyncSession, *, raw: str) -> None:
+    """Delete the token with this raw value, if it exists (logout)."""
+    token = await db.scalar(select(AuthToken).where(AuthToken.digest == token_digest(raw)))
+    if token is not None:
+        await db.delete(token)
+        await db.commit()
+
+
+async def list_api_tokens(db: AsyncSession, *, user: User) -> list[AuthToken]:
+    """Return the user's personal API tokens, newest first."""
+    rows = await db.scalars(
+        select(AuthToken)
+        .where(AuthToken.user_id == user.id, AuthToken.kind == TokenKind.API)
+        .order_by(AuthToken.id.desc())
+    )
+    return list(rows)
+
+
+async def delete_api_token(db: AsyncSession, *, user: User, token_id: int) -> None:
+    """Revoke one of the user's API tokens."""
+    token = await db.get(AuthToken, token_id)
+    if token is None or token.user_id != user.id or token.kind is not TokenKind.API:
+        raise NotFound("no such API token")
+    await db.delete(token)
+    audit.record(db, action="token.delete", actor_id=user.id, target=token.name)
+    await db.commit()
+
+
+async def set_admin(db: AsyncSession, *, username: str, password: str) -> User:
+    """Create an admin account, or promote and re-password an existing one (CLI)."""
+    user = await get_by_username(db, username=username)
+    if user is None:
+        return await register(db, username=username, password=password, make_admin=True)
+    check_credentials_shape(username, password)
+    user.is_admin = True
+    user.password_hash = await hash_password(password)
+    audit.record(db, action="user.promote", actor_id=None, target=username)
+    await db.commit()
+    return user
+
+
+async def login(
+    db: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    client: str,
+    limiter: RateLimiter,
+    session_days: int,
+) -> tuple[str, AuthToken]:
+    """Check credentials under a per-name-and-address throttle; return a session token."""
+    identity = f"{username.lower()}|{client}"
+    decision = await limiter.peek(identity)
+    if not decision.allowed:
+        wait = max(1, round(decision.retry_after_seconds))
+        raise TooManyRequests(
+            f"too many failed logins; try again in {wait} s", decision.retry_after_seconds
+        )
+    user = await authenticate(db, username=username, password=password)
+    if user is None:
+        await limiter.hit(identity)
+        raise Unauthenticated("wrong username or password")
+    await limiter.reset(identity)
+    return await issue_token(
+        db, user=user, kind=TokenKind.SESSION, lifetime=timedelta(days=session_days)
+    )

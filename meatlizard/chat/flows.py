@@ -1,0 +1,184 @@
+"""One turn of a chat: guards, persistence and streaming, shared by the web and the bots."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from meatlizard.admin import service as admin_service
+from meatlizard.auth.models import User
+from meatlizard.chat import service
+from meatlizard.chat.guards import PromptGuard
+from meatlizard.chat.models import ChatSession, MessageStatus
+from meatlizard.core.errors import InvalidInput, Refused
+from meatlizard.core.metrics import GENERATED_TOKENS, GENERATIONS, TOKENS_PER_SECOND
+from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceError
+from meatlizard.inference.service import InferenceService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Started:
+    """The answer is about to stream; says which engine answers."""
+
+    model_alias: str
+    is_fallback: bool
+    prompt_message_id: int
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of the answer."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The answer is stored."""
+
+    message_id: int
+    status: MessageStatus
+    token_count: int
+    tokens_per_second: float
+    time_to_first_token: float | None
+    is_fallback: bool
+    model_alias: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The model failed; nothing was stored for the answer."""
+
+    message: str
+
+
+ChatEvent = Started | Token | Finished | Failed
+
+
+class ChatFlow:
+    """Runs prompts through guards and the model, storing both sides of the conversation."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        inference: InferenceService,
+        guard: PromptGuard,
+        max_reply_tokens: int,
+    ) -> None:
+        self._sessions = sessions
+        self._inference = inference
+        self._guard = guard
+        self._max_reply_tokens = max_reply_tokens
+
+    async def answer(
+        self,
+        *,
+        user: User,
+        session_id: str,
+        prompt: str | None,
+        cancel: asyncio.Event,
+    ) -> AsyncIterator[ChatEvent]:
+        """Answer a new prompt, or the last one again when `prompt` is None (regenerate).
+
+        Guard failures raise ServiceError before anything is stored.
+        """
+        async with self._sessions() as db:
+            session = await service.get_session(db, user=user, session_id=session_id)
+            if session.ended_at is not None:
+                raise InvalidInput("this chat session has ended; start a new one")
+            if not await admin_service.requests_enabled(db):
+                raise Refused("an admin has paused new AI requests; try again later")
+            if prompt is not None:
+                prompt = self._guard.check_text(prompt)
+            await self._guard.check_rate(user.id)
+            if prompt is None:
+                prompt_message = await service.drop_last_answer(db, session=session)
+            else:
+                prompt_message = await service.add_user_message(db, session=session, content=prompt)
+            messages = await service.history(db, session_id=session.id)
+
+        engine = self._inference.engine_for(session.model_alias)
+        turns, reply_tokens = service.build_context(
+            system_prompt=session.system_prompt,
+            messages=messages,
+            count_tokens=engine.count_tokens,
+            context_window=engine.context_window,
+            reply_tokens=self._max_reply_tokens,
+        )
+        request = GenerationRequest(turns, session.temperature, reply_tokens)
+        yield Started(engine.alias, engine.is_fallback, prompt_message.id)
+
+        stats = GenerationStats()
+        pieces: list[str] = []
+        failure: str | None = None
+        stream = self._inference.generate(
+            request, alias=session.model_alias, owner=str(user.id), cancel=cancel, stats=stats
+        )
+        try:
+            async for piece in stream:
+                pieces.append(piece)
+                yield Token(piece)
+        except InferenceError as exc:
+            log.warning("generation failed in session %s: %s", session_id, exc)
+            failure = "the model failed while answering; press regenerate to try again"
+        finally:
+            # Runs also when the client went away (GeneratorExit): stop the model, keep the text.
+            await stream.aclose()  # type: ignore[attr-defined]
+            text = "".join(pieces)
+            status = MessageStatus.STOPPED if cancel.is_set() else MessageStatus.COMPLETE
+            stored = None
+            if failure is None and text:
+                stored = await self._store(
+                    session, text, status, engine.alias, engine.is_fallback, stats
+                )
+        if failure is not None:
+            yield Failed(failure)
+            return
+        if stored is None:
+            yield Failed("the model returned an empty answer; press regenerate to try again")
+            return
+        yield Finished(
+            message_id=stored,
+            status=status,
+            token_count=stats.token_count,
+            tokens_per_second=stats.tokens_per_second,
+            time_to_first_token=stats.time_to_first_token,
+            is_fallback=engine.is_fallback,
+            model_alias=engine.alias,
+        )
+
+    async def _store(
+        self,
+        session: ChatSession,
+        text: str,
+        status: MessageStatus,
+        alias: str,
+        is_fallback: bool,
+        stats: GenerationStats,
+    ) -> int:
+        GENERATIONS.labels(engine="fallback" if is_fallback else "model", status=status.value).inc()
+        GENERATED_TOKENS.inc(stats.token_count)
+        if not is_fallback and stats.seconds > 0:
+            TOKENS_PER_SECOND.observe(stats.tokens_per_second)
+        async with self._sessions() as db:
+            chat = await db.get(ChatSession, session.id)
+            if chat is None:  # deleted while the answer streamed
+                return 0
+            message = await service.add_assistant_message(
+                db,
+                session=chat,
+                content=text,
+                status=status,
+                model_alias=alias,
+                is_fallback=is_fallback,
+                token_count=stats.token_count,
+                tokens_per_second=stats.tokens_per_second,
+            )
+            return message.id

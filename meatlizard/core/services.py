@@ -1,0 +1,93 @@
+"""The long-lived resources of a process, built once from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from meatlizard.chat.flows import ChatFlow
+from meatlizard.chat.guards import Moderation, PromptGuard
+from meatlizard.core.cache import Cache, RateLimiter, cache_from_settings
+from meatlizard.core.config import Settings
+from meatlizard.core.db import make_engine, make_session_factory
+from meatlizard.core.storage import ObjectStorage, storage_from_settings
+from meatlizard.inference.service import InferenceService, ModelConfig
+
+
+@dataclass
+class Services:
+    """Everything requests need, created at start-up and closed at shutdown."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    cache: Cache
+    storage: ObjectStorage
+    inference: InferenceService
+    chat: ChatFlow
+    login_limiter: RateLimiter
+
+    @classmethod
+    def build(cls, settings: Settings, *, inference: InferenceService | None = None) -> Services:
+        """Wire the resources for these settings (nothing is connected yet).
+
+        Tests pass an already-loaded `inference` so the model loads once per run.
+        """
+        engine = make_engine(settings.effective_database_url)
+        sessions = make_session_factory(engine)
+        cache = cache_from_settings(settings)
+        models = (
+            [
+                ModelConfig(
+                    alias,
+                    path,
+                    settings.model_n_ctx,
+                    settings.model_threads,
+                    settings.model_n_gpu_layers,
+                )
+                for alias, path in settings.model_paths.items()
+            ]
+            if settings.inference == "local"
+            else []
+        )
+        inference = inference or InferenceService(models, settings.default_model)
+        guard = PromptGuard(
+            max_chars=settings.max_prompt_chars,
+            moderation=Moderation(
+                settings.moderation_words,
+                settings.moderation_patterns,
+                settings.moderation_message,
+            ),
+            limiter=RateLimiter(cache, "chat", settings.chat_rate),
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            cache=cache,
+            storage=storage_from_settings(settings),
+            inference=inference,
+            chat=ChatFlow(
+                sessions=sessions,
+                inference=inference,
+                guard=guard,
+                max_reply_tokens=settings.model_max_tokens,
+            ),
+            login_limiter=RateLimiter(cache, "login", settings.login_rate),
+        )
+
+    async def prepare(self) -> None:
+        """Check that storage is usable (creating the bucket or folder if needed)."""
+        await self.storage.prepare()
+
+    def start(self) -> None:
+        """Begin loading models in the background."""
+        self.inference.start_loading()
+
+    async def close(self) -> None:
+        """Release every resource."""
+        await self.inference.close()
+        await self.cache.close()
+        await self.storage.close()
+        await self.engine.dispose()

@@ -1,0 +1,65 @@
+"""The inference-engine interface shared by the web process and the client-bot."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of the conversation as the model sees it."""
+
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """Everything an engine needs to answer."""
+
+    messages: list[Turn]
+    temperature: float = 0.7
+    max_tokens: int = 512
+
+
+@dataclass
+class GenerationStats:
+    """Measured while an answer streams."""
+
+    token_count: int = 0
+    seconds: float = 0.0
+    time_to_first_token: float | None = None
+    stopped: bool = False
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.token_count / self.seconds if self.seconds > 0 else 0.0
+
+
+class InferenceError(Exception):
+    """The engine failed to produce an answer."""
+
+
+class InferenceEngine(abc.ABC):
+    """Streams an answer for a conversation, stopping promptly when asked to."""
+
+    is_fallback: bool = False
+    alias: str = ""
+    context_window: int = 2048
+
+    @abc.abstractmethod
+    def stream(
+        self, request: GenerationRequest, cancel: asyncio.Event, stats: GenerationStats
+    ) -> AsyncIterator[str]:
+        """Yield text pieces as they are generated; fill `stats` as it goes."""
+
+    @abc.abstractmethod
+    def count_tokens(self, text: str) -> int:
+        """Return how many tokens `text` takes in this engine's vocabulary."""
+
+    async def close(self) -> None:  # noqa: B027 - engines without resources need not override
+        """Release the model."""

@@ -1,0 +1,144 @@
+"""Chooses the engine for each request: a loaded model, or the labelled Markov fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from meatlizard.inference.engine import (
+    GenerationRequest,
+    GenerationStats,
+    InferenceEngine,
+    InferenceError,
+)
+from meatlizard.inference.markov import MarkovEngine
+from meatlizard.inference.scheduler import FairScheduler
+
+log = logging.getLogger(__name__)
+
+
+class EngineState(enum.StrEnum):
+    """Where the in-process model stands."""
+
+    LOADING = "loading"
+    READY = "ready"
+    FALLBACK = "fallback"  # no model could be loaded (or none configured)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """How to load one model alias."""
+
+    alias: str
+    path: Path
+    n_ctx: int
+    n_threads: int | None
+    n_gpu_layers: int
+
+
+class InferenceService:
+    """Owns the loaded engines and serialises generations per model, fairly across users."""
+
+    def __init__(self, models: list[ModelConfig], default_alias: str) -> None:
+        self._configs = {m.alias: m for m in models}
+        self.default_alias = default_alias
+        self._engines: dict[str, InferenceEngine] = {}
+        self._schedulers: dict[str, FairScheduler] = {}
+        self._errors: dict[str, str] = {}
+        self._load_task: asyncio.Task[None] | None = None
+        self.fallback = MarkovEngine()
+        self._fallback_scheduler = FairScheduler()
+
+    @property
+    def aliases(self) -> list[str]:
+        """Return the aliases a session may name (the default one even when none is loaded)."""
+        return sorted(self._configs) or [self.default_alias]
+
+    @property
+    def state(self) -> EngineState:
+        if self._engines:
+            return EngineState.READY
+        if self._load_task is not None and not self._load_task.done():
+            return EngineState.LOADING
+        return EngineState.FALLBACK
+
+    def status(self) -> dict[str, object]:
+        """Describe the engines for /readyz and the UI."""
+        return {
+            "state": self.state.value,
+            "models": {
+                alias: "ready" if alias in self._engines else self._errors.get(alias, "loading")
+                for alias in sorted(self._configs)
+            },
+            "default_model": self.default_alias,
+            "queue_depth": sum(s.queue_depth for s in self._schedulers.values()),
+        }
+
+    def start_loading(self) -> None:
+        """Load every model in the background so the web server is up at once."""
+        if self._configs and self._load_task is None:
+            self._load_task = asyncio.create_task(self._load_all())
+
+    async def wait_loaded(self) -> None:
+        """Wait until loading has finished (successfully or not)."""
+        if self._load_task is not None:
+            await asyncio.shield(self._load_task)
+
+    async def _load_all(self) -> None:
+        from meatlizard.inference.llama import LlamaEngine
+
+        for config in self._configs.values():
+            try:
+                engine = await asyncio.to_thread(
+                    LlamaEngine,
+                    config.alias,
+                    config.path,
+                    n_ctx=config.n_ctx,
+                    n_threads=config.n_threads,
+                    n_gpu_layers=config.n_gpu_layers,
+                )
+            except InferenceError as exc:
+                self._errors[config.alias] = str(exc)
+                log.error("model failed to load; the Markov fallback answers instead: %s", exc)
+                continue
+            self._engines[config.alias] = engine
+            self._schedulers[config.alias] = FairScheduler()
+            log.info("model %s loaded from %s", config.alias, config.path)
+
+    def engine_for(self, alias: str | None) -> InferenceEngine:
+        """Return the engine that would answer for this alias right now."""
+        return self._engines.get(alias or self.default_alias) or self.fallback
+
+    async def generate(
+        self,
+        request: GenerationRequest,
+        *,
+        alias: str | None,
+        owner: str,
+        cancel: asyncio.Event,
+        stats: GenerationStats,
+    ) -> AsyncIterator[str]:
+        """Wait for a fair turn on the model, then stream its answer."""
+        engine = self.engine_for(alias)
+        scheduler = self._schedulers.get(engine.alias, self._fallback_scheduler)
+        async with scheduler.slot(owner):
+            if cancel.is_set():
+                return
+            stream = engine.stream(request, cancel, stats)
+            try:
+                async for piece in stream:
+                    yield piece
+            finally:
+                await stream.aclose()  # type: ignore[attr-defined]
+
+    async def close(self) -> None:
+        """Stop loading and free the models."""
+        if self._load_task is not None:
+            self._load_task.cancel()
+        for engine in self._engines.values():
+            await engine.close()
+        self._engines.clear()

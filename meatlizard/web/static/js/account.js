@@ -1,0 +1,25 @@
+"use strict";
+
+document.getElementById("token-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  try {
+    const created = await ML.api("POST", "/api/v1/auth/tokens", { name: form.name.value });
+    document.getElementById("token-value").textContent = created.token;
+    document.getElementById("token-created").hidden = false;
+    form.reset();
+  } catch (error) {
+    alert(error.message);
+  }
+});
+
+document.getElementById("token-table").addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-revoke]");
+  if (!button || !confirm("Revoke this token? Scripts using it will stop working.")) return;
+  try {
+    await ML.api("DELETE", `/api/v1/auth/tokens/${button.dataset.revoke}`);
+    button.closest("tr").remove();
+  } catch (error) {
+    alert(error.message);
+  }
+});

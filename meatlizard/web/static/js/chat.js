@@ -1,0 +1,245 @@
+// The chat page: renders history, streams answers over the WebSocket, stop/regenerate.
+"use strict";
+
+(() => {
+  const state = JSON.parse(document.getElementById("initial-state").textContent);
+  const md = window.markdownit({ html: false, linkify: true, breaks: true });
+
+  function renderMarkdown(element, text) {
+    // markdown-it escapes raw HTML (html: false); DOMPurify is a second line of defence.
+    element.innerHTML = DOMPurify.sanitize(md.render(text), { USE_PROFILES: { html: true } });
+    for (const link of element.querySelectorAll("a")) {
+      link.target = "_blank";
+      link.rel = "noopener noreferrer nofollow";
+    }
+    for (const pre of element.querySelectorAll("pre")) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "small copy-code";
+      button.textContent = "Copy";
+      button.addEventListener("click", () => ML.copyText(pre.querySelector("code")?.textContent ?? pre.textContent, button));
+      pre.prepend(button);
+    }
+  }
+
+  // New-session form (present on every chat page).
+  const newForm = document.getElementById("new-session");
+  newForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = {};
+    for (const [key, value] of new FormData(newForm)) {
+      if (value === "") continue;
+      body[key] = key === "temperature" ? Number(value) : value;
+    }
+    try {
+      const session = await ML.api("POST", "/api/v1/chat/sessions", body);
+      window.location.href = `/chat/${session.id}`;
+    } catch (error) {
+      alert(error.message);
+    }
+  });
+
+  if (!state.session) return;
+  const session = state.session;
+  const list = document.getElementById("messages");
+  const hint = document.getElementById("empty-hint");
+  const statusLine = document.getElementById("status-line");
+  const composer = document.getElementById("composer");
+  const promptBox = document.getElementById("prompt");
+  const sendButton = document.getElementById("send");
+  const stopButton = document.getElementById("stop");
+  const regenButton = document.getElementById("regenerate");
+
+  function addMessage(role, text, meta = {}) {
+    hint.hidden = true;
+    const item = document.createElement("article");
+    item.className = `message ${role}`;
+    const head = document.createElement("header");
+    head.className = "who";
+    head.textContent = role === "user" ? "You" : "Assistant";
+    const body = document.createElement("div");
+    body.className = "body";
+    item.append(head, body);
+    if (role === "user") {
+      body.textContent = text; // user text is shown verbatim, never as HTML
+    } else {
+      renderMarkdown(body, text);
+    }
+    setMeta(item, meta);
+    list.append(item);
+    item.scrollIntoView({ block: "end" });
+    return item;
+  }
+
+  function setMeta(item, meta) {
+    const head = item.querySelector(".who");
+    head.querySelectorAll(".tag").forEach((tag) => tag.remove());
+    const tags = [];
+    if (meta.fallback) tags.push(["fallback", "Fallback: Markov chain, not the AI model"]);
+    if (meta.status === "stopped") tags.push(["stopped", "Stopped"]);
+    for (const [cls, text] of tags) {
+      const tag = document.createElement("span");
+      tag.className = `tag ${cls}`;
+      tag.textContent = text;
+      head.append(tag);
+    }
+  }
+
+  for (const m of state.messages) {
+    addMessage(m.role, m.content, { fallback: m.is_fallback, status: m.status });
+  }
+
+  let socket = null;
+  let streaming = null; // {item, text, pending}
+  let queued = null;
+
+  function setBusy(busy) {
+    sendButton.hidden = busy;
+    stopButton.hidden = !busy;
+    regenButton.disabled = busy;
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${location.host}/api/v1/chat/sessions/${session.id}/ws`);
+    socket.addEventListener("open", () => {
+      if (queued) {
+        socket.send(JSON.stringify(queued));
+        queued = null;
+      }
+    });
+    socket.addEventListener("message", (event) => onFrame(JSON.parse(event.data)));
+    socket.addEventListener("close", () => {
+      socket = null;
+      if (streaming) finishStreaming();
+      setBusy(false);
+    });
+  }
+
+  function send(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(frame));
+    } else {
+      queued = frame;
+      if (!socket) connect();
+    }
+  }
+
+  function scheduleRender() {
+    if (!streaming || streaming.pending) return;
+    streaming.pending = true;
+    requestAnimationFrame(() => {
+      if (!streaming) return;
+      streaming.pending = false;
+      renderMarkdown(streaming.item.querySelector(".body"), streaming.text);
+      streaming.item.scrollIntoView({ block: "end" });
+    });
+  }
+
+  function finishStreaming(meta) {
+    if (!streaming) return;
+    renderMarkdown(streaming.item.querySelector(".body"), streaming.text);
+    streaming.item.classList.remove("streaming");
+    if (meta) setMeta(streaming.item, meta);
+    if (!streaming.text) streaming.item.remove();
+    streaming = null;
+  }
+
+  function onFrame(frame) {
+    switch (frame.type) {
+      case "start": {
+        const item = addMessage("assistant", "", { fallback: frame.fallback });
+        item.classList.add("streaming");
+        streaming = { item, text: "", pending: false };
+        statusLine.textContent = frame.fallback ? "No model available: the Markov fallback is answering." : `${frame.model} is answering…`;
+        break;
+      }
+      case "token":
+        if (!streaming) return;
+        streaming.text += frame.text;
+        scheduleRender();
+        break;
+      case "done":
+        finishStreaming({ fallback: frame.fallback, status: frame.status });
+        statusLine.textContent = `${frame.tokens} tokens · ${frame.tokens_per_second} tokens/s${frame.status === "stopped" ? " · stopped" : ""}`;
+        setBusy(false);
+        break;
+      case "error":
+        finishStreaming();
+        statusLine.textContent = "";
+        showError(frame.message);
+        setBusy(false);
+        break;
+    }
+  }
+
+  function showError(message) {
+    const item = document.createElement("p");
+    item.className = "alert";
+    item.setAttribute("role", "alert");
+    item.textContent = message;
+    list.append(item);
+    item.scrollIntoView({ block: "end" });
+    setTimeout(() => item.remove(), 10000);
+  }
+
+  composer.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const prompt = promptBox.value.trim();
+    if (!prompt || streaming) return;
+    addMessage("user", prompt);
+    promptBox.value = "";
+    setBusy(true);
+    send({ type: "prompt", prompt });
+  });
+
+  promptBox.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      composer.requestSubmit();
+    }
+  });
+
+  stopButton.addEventListener("click", () => send({ type: "stop" }));
+
+  regenButton.addEventListener("click", () => {
+    const answers = list.querySelectorAll(".message");
+    const last = answers[answers.length - 1];
+    if (last && last.classList.contains("assistant")) last.remove();
+    setBusy(true);
+    send({ type: "regenerate" });
+  });
+
+  // Session settings, rename, delete.
+  const settingsForm = document.getElementById("session-settings");
+  document.getElementById("edit-session").addEventListener("click", () => {
+    settingsForm.hidden = !settingsForm.hidden;
+  });
+  settingsForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const updated = await ML.api("PATCH", `/api/v1/chat/sessions/${session.id}`, {
+        title: settingsForm.title.value,
+        temperature: Number(settingsForm.temperature.value),
+        system_prompt: settingsForm.system_prompt.value,
+      });
+      document.getElementById("session-title").textContent = updated.title;
+      document.getElementById("model-badge").textContent = `${updated.model_alias} · t=${updated.temperature}`;
+      document.querySelector("#session-list a.active").textContent = updated.title;
+      settingsForm.hidden = true;
+    } catch (error) {
+      showError(error.message);
+    }
+  });
+  document.getElementById("delete-session").addEventListener("click", async () => {
+    if (!confirm("Delete this chat and its whole history?")) return;
+    try {
+      await ML.api("DELETE", `/api/v1/chat/sessions/${session.id}`);
+      window.location.href = "/chat";
+    } catch (error) {
+      showError(error.message);
+    }
+  });
+
+  connect();
+})();

@@ -1,0 +1,132 @@
+"""Registration, login, tokens and their failure modes, over the real HTTP server."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.helpers import PASSWORD, bearer, login, register, unique_name, user_token
+
+
+async def test_first_user_is_admin_and_later_ones_are_not(client: httpx.AsyncClient) -> None:
+    first = await user_token(client)
+    second = await user_token(client)
+    me1 = (await client.get("/api/v1/auth/me", headers=bearer(first))).json()
+    me2 = (await client.get("/api/v1/auth/me", headers=bearer(second))).json()
+    assert me1["is_admin"] is True
+    assert me2["is_admin"] is False
+
+
+async def test_login_returns_bearer_token_and_cookie(client: httpx.AsyncClient) -> None:
+    name = await register(client)
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": name.upper(), "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["access_token"].startswith("mls_")
+    assert "ml_session" in response.cookies
+    me = await client.get("/api/v1/auth/me", headers=bearer(body["access_token"]))
+    assert me.json()["username"] == name
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "fragment"),
+    [
+        ("ab", PASSWORD, "3-32 characters"),
+        ("has space", PASSWORD, "3-32 characters"),
+        ("x" * 33, PASSWORD, "3-32 characters"),
+        ("validname", "short", "8-256 characters"),
+    ],
+)
+async def test_register_rejects_bad_input(
+    client: httpx.AsyncClient, username: str, password: str, fragment: str
+) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", json={"username": username, "password": password}
+    )
+    assert response.status_code == 422
+    assert fragment in response.json()["detail"]
+
+
+async def test_register_refuses_taken_name_case_insensitively(client: httpx.AsyncClient) -> None:
+    name = await register(client)
+    response = await client.post(
+        "/api/v1/auth/register", json={"username": name.upper(), "password": PASSWORD}
+    )
+    assert response.status_code == 409
+    assert "already taken" in response.json()["detail"]
+
+
+async def test_wrong_password_is_401_then_throttled(client: httpx.AsyncClient) -> None:
+    name = await register(client)
+    for _ in range(5):
+        response = await client.post(
+            "/api/v1/auth/login", json={"username": name, "password": "wrong password"}
+        )
+        assert response.status_code == 401
+        assert response.json()["detail"] == "wrong username or password"
+    blocked = await client.post("/api/v1/auth/login", json={"username": name, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) >= 1
+    # Another account is not affected by this one's throttle.
+    assert await login(client, await register(client))
+
+
+async def test_unknown_user_gets_same_answer_as_wrong_password(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": unique_name(), "password": PASSWORD}
+    )
+    assert response.status_code == 401
+    assert response.json()["detail"] == "wrong username or password"
+
+
+async def test_logout_revokes_the_token(client: httpx.AsyncClient) -> None:
+    token = await user_token(client)
+    assert (await client.post("/api/v1/auth/logout", headers=bearer(token))).status_code == 204
+    response = await client.get("/api/v1/auth/me", headers=bearer(token))
+    assert response.status_code == 401
+
+
+async def test_api_routes_require_authentication(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/v1/chat/sessions")).status_code == 401
+    bad = await client.get("/api/v1/chat/sessions", headers=bearer("mls_not-a-real-token"))
+    assert bad.status_code == 401
+    assert bad.json()["detail"] == "invalid or expired token"
+
+
+async def test_personal_api_tokens_lifecycle(client: httpx.AsyncClient) -> None:
+    session_token = await user_token(client)
+    created = await client.post(
+        "/api/v1/auth/tokens", json={"name": "ci script"}, headers=bearer(session_token)
+    )
+    assert created.status_code == 201
+    api_token = created.json()["token"]
+    assert api_token.startswith("mlt_")
+    listed = (await client.get("/api/v1/auth/tokens", headers=bearer(api_token))).json()
+    assert [t["name"] for t in listed] == ["ci script"]
+    assert "token" not in listed[0]
+    deleted = await client.delete(
+        f"/api/v1/auth/tokens/{listed[0]['id']}", headers=bearer(session_token)
+    )
+    assert deleted.status_code == 204
+    assert (await client.get("/api/v1/auth/me", headers=bearer(api_token))).status_code == 401
+
+
+async def test_api_token_needs_a_name(client: httpx.AsyncClient) -> None:
+    token = await user_token(client)
+    response = await client.post("/api/v1/auth/tokens", json={"name": ""}, headers=bearer(token))
+    assert response.status_code == 422
+
+
+async def test_cookie_authenticated_write_needs_csrf_token(client: httpx.AsyncClient) -> None:
+    await user_token(client)  # the client now carries the session cookie
+    client.cookies.set("ml_csrf", "known-token")
+    refused = await client.post("/api/v1/chat/sessions", json={})
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    accepted = await client.post(
+        "/api/v1/chat/sessions", json={}, headers={"X-CSRF-Token": "known-token"}
+    )
+    assert accepted.status_code == 201

@@ -1,0 +1,133 @@
+"""Settings: embedded defaults, validation with one clear line per bad setting."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from meatlizard.core.config import Settings, SettingsError, load_settings
+
+
+def test_embedded_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.redis_url is None
+    assert settings.s3_bucket_name is None
+    assert (
+        settings.effective_database_url
+        == f"sqlite+aiosqlite:///{tmp_path / 'data' / 'meatlizard.db'}"
+    )
+    assert settings.model_paths["smollm2"].name.endswith(".gguf")
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"DATABASE_URL": "mysql://x"},
+            "setting DATABASE_URL: must start with sqlite+aiosqlite://",
+        ),
+        ({"REDIS_URL": "http://x"}, "setting REDIS_URL: must start with redis://"),
+        (
+            {"PAYLOAD_ENCRYPTION_KEY": "abc"},
+            "setting PAYLOAD_ENCRYPTION_KEY: must be 64 hexadecimal",
+        ),
+        (
+            {"PAYLOAD_ENCRYPTION_KEY": "g" * 64},
+            "setting PAYLOAD_ENCRYPTION_KEY: must be 64 hexadecimal",
+        ),
+        ({"SECRET_KEY": "short"}, "setting SECRET_KEY: must be at least 32 characters"),
+        ({"CHAT_RATE_LIMIT": "lots"}, "setting CHAT_RATE_LIMIT: 'lots' is not a rate"),
+        (
+            {"MODEL_N_CTX": "12"},
+            "setting MODEL_N_CTX: Input should be greater than or equal to 256",
+        ),
+        ({"DISCORD_GUILD_ID": "abc"}, "setting DISCORD_GUILD_ID: Input should be a valid integer"),
+        (
+            {"MODELS": '{"x": "/nope.gguf"}'},
+            "setting MODELS: model 'x': GGUF file '/nope.gguf' does not exist",
+        ),
+        (
+            {"MODERATION_PATTERNS": '["(unclosed"]'},
+            "setting MODERATION_PATTERNS: '(unclosed' is not a valid",
+        ),
+        (
+            {"S3_BUCKET_NAME": "b"},
+            "S3_BUCKET_NAME is set but S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY are missing",
+        ),
+    ],
+)
+def test_bad_settings_are_named(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert expected in str(error.value)
+
+
+def test_yaml_file_is_read_and_env_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = tmp_path / "meatlizard.yaml"
+    config.write_text("chat_rate_limit: 7/minute\nmax_prompt_chars: 99\n")
+    monkeypatch.setenv("MEATLIZARD_CONFIG", str(config))
+    monkeypatch.setenv("MAX_PROMPT_CHARS", "123")
+    settings = Settings()
+    assert settings.chat_rate.count == 7
+    assert settings.max_prompt_chars == 123
+
+
+def test_missing_yaml_file_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MEATLIZARD_CONFIG", str(tmp_path / "missing.yaml"))
+    with pytest.raises(SettingsError, match="MEATLIZARD_CONFIG: no such file"):
+        load_settings()
+
+
+def _cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "meatlizard", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_cli_bad_setting_stops_with_one_line(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "DATABASE_URL": "mysql://nope"}
+    result = _cli("migrate", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("meatlizard: setting DATABASE_URL:")
+
+
+def test_cli_keygen_prints_a_usable_key(tmp_path: Path) -> None:
+    import os
+
+    key = _cli("keygen").stdout.strip()
+    assert len(key) == 64
+    int(key, 16)
+    env = {**os.environ, "PAYLOAD_ENCRYPTION_KEY": key, "DATA_DIR": str(tmp_path / "d")}
+    assert _cli("migrate", env=env, cwd=tmp_path).returncode == 0
+
+
+def test_cli_create_admin_then_login_works(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "d")}
+    result = _cli("create-admin", "boss", "--password", "a strong password", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "boss is an admin" in result.stdout
+    weak = _cli("create-admin", "boss2", "--password", "weak", env=env, cwd=tmp_path)
+    assert weak.returncode == 2
+    assert "password must be 8-256 characters" in weak.stderr

@@ -1,0 +1,77 @@
+"""Small factories shared by the tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import websockets
+
+PASSWORD = "correct horse battery"
+
+
+def unique_name(prefix: str = "user") -> str:
+    """Return a valid, unused username."""
+    return f"{prefix}{uuid4().hex[:8]}"
+
+
+async def register(client: httpx.AsyncClient, username: str | None = None) -> str:
+    """Register an account and return its name."""
+    username = username or unique_name()
+    response = await client.post(
+        "/api/v1/auth/register", json={"username": username, "password": PASSWORD}
+    )
+    assert response.status_code == 201, response.text
+    return username
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> str:
+    """Log in and return the bearer token."""
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+async def user_token(client: httpx.AsyncClient, username: str | None = None) -> str:
+    """Register and log in a fresh user; return the bearer token."""
+    return await login(client, await register(client, username))
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Return the Authorization header for a token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def create_session(client: httpx.AsyncClient, token: str, **body: Any) -> dict[str, Any]:
+    """Create a chat session and return it."""
+    response = await client.post("/api/v1/chat/sessions", json=body, headers=bearer(token))
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def socket_url(base_url: str, session_id: str) -> str:
+    """Return the chat WebSocket URL of a session."""
+    return base_url.replace("http://", "ws://") + f"/api/v1/chat/sessions/{session_id}/ws"
+
+
+async def collect_answer(
+    ws: websockets.ClientConnection, *, stop_after_tokens: int | None = None
+) -> list[dict[str, Any]]:
+    """Read frames until done/error; optionally send stop after some tokens."""
+    frames: list[dict[str, Any]] = []
+    tokens = 0
+    while True:
+        frame = json.loads(await ws.recv())
+        frames.append(frame)
+        if frame["type"] == "token":
+            tokens += 1
+            if stop_after_tokens is not None and tokens == stop_after_tokens:
+                await ws.send(json.dumps({"type": "stop"}))
+        if frame["type"] in ("done", "error"):
+            return frames

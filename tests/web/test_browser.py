@@ -1,0 +1,79 @@
+"""A real Chromium registers, chats with the real model, and finds the history after reload."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from tests.helpers import PASSWORD, unique_name
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Background services would try to reach Google; this machine has no network for them.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def use_model() -> bool:
+    return True
+
+
+@pytest_asyncio.fixture
+async def page(live_server: str) -> AsyncIterator[object]:
+    if CHROMIUM is None:
+        pytest.skip("Debian chromium is not installed (make test installs it as root)")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        context = await browser.new_context(base_url=live_server)
+        page = await context.new_page()
+        yield page
+        await browser.close()
+
+
+async def test_register_chat_stream_and_reload(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    from playwright.async_api import expect
+
+    await page.goto("/register")
+    await page.fill('input[name="username"]', unique_name())
+    await page.fill('input[name="password"]', PASSWORD)
+    await page.fill('input[name="password_again"]', PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/chat")
+
+    await page.select_option('select[name="preset"]', "poet")
+    await page.click("#new-session button[type=submit]")
+    await page.wait_for_url("**/chat/*")
+
+    await page.fill("#prompt", "Write one line about a lizard.")
+    await page.keyboard.press("Enter")
+    answer = page.locator(".message.assistant .body").last
+    # While the answer streams, the Stop button replaces Send and the text grows.
+    await expect(page.locator(".message.assistant.streaming")).to_have_count(1, timeout=30_000)
+    await expect(answer).not_to_be_empty(timeout=30_000)
+    await expect(page.locator("#send")).to_be_visible(timeout=60_000)
+    await expect(page.locator("#status-line")).to_contain_text("tokens/s")
+    streamed = (await answer.inner_text()).strip()
+    assert streamed
+
+    await page.reload()
+    messages = page.locator(".message")
+    await expect(messages).to_have_count(2)
+    await expect(messages.first).to_contain_text("Write one line about a lizard.")
+    assert (await page.locator(".message.assistant .body").inner_text()).strip() == streamed
+    await expect(page.locator("#session-list a.active")).to_contain_text("Poet")

@@ -1,0 +1,43 @@
+"""Liveness, readiness and metrics on both backend families."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import Backend
+
+
+async def test_healthz(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_checks_every_dependency(client: httpx.AsyncClient, backend: Backend) -> None:
+    response = await client.get("/readyz")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["checks"] == {"database": "ok", "cache": "ok", "storage": "ok"}
+    assert body["inference"]["state"] == "fallback"  # these tests run without the model
+
+
+async def test_readyz_reports_a_broken_database(client: httpx.AsyncClient, app) -> None:  # type: ignore[no-untyped-def]
+    services = app.state.services
+    await services.engine.dispose()
+    original = services.engine
+    from meatlizard.core.db import make_engine
+
+    services.engine = make_engine("sqlite+aiosqlite:////nonexistent-dir/x.db")
+    try:
+        response = await client.get("/readyz")
+    finally:
+        await services.engine.dispose()
+        services.engine = original
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"].startswith("error:")
+
+
+async def test_metrics_are_prometheus_text(client: httpx.AsyncClient) -> None:
+    await client.get("/healthz")
+    response = await client.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "meatlizard_http_requests_total" in response.text
