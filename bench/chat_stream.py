@@ -28,7 +28,7 @@ import websockets
 
 from meatlizard.core.config import bundled_model_path
 
-PROMPT = "Explain in a few sentences why lizards bask in the sun."
+PROMPT = "Describe in about 150 words why lizards bask in the sun."
 PASSWORD = "benchmark password"
 
 

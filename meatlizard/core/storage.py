@@ -364,15 +364,16 @@ class S3Storage(ObjectStorage):
     async def client(self) -> Any:
         """Return the aiobotocore S3 client, creating it on first use."""
         if self._client is None:
-            async with self._lock:
-                if self._client is None:
-                    await self.start()
+            await self.start()
         return self._client
 
     async def start(self) -> None:
-        """Open the client (the connection pool lives until close())."""
-        if self._client is not None:
-            return
+        """Open the client (the connection pool lives until close()); no-op if open."""
+        async with self._lock:  # concurrent first requests must not open two clients
+            if self._client is None:
+                await self._open()
+
+    async def _open(self) -> None:
         config = AioConfig(
             # Path-style: SeaweedFS and MinIO do not serve bucket-name subdomains by default.
             s3={"addressing_style": "path"},
