@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,6 +29,7 @@ from meatlizard.web import pages as web_pages
 from meatlizard.web.render import STATIC_DIR, render
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("meatlizard.access")
 
 STATUS_BY_ERROR: list[tuple[type[errors.ServiceError], int]] = [
     (errors.InvalidInput, 422),
@@ -112,8 +114,20 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next):
+        started = time.perf_counter()
         response: Response = await call_next(request)
         HTTP_REQUESTS.labels(method=request.method, status=str(response.status_code)).inc()
+        access_log.info(
+            "%s %s %s",
+            request.method,
+            request.url.path,
+            response.status_code,
+            extra={
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "client": request.client.host if request.client else None,
+            },
+        )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response

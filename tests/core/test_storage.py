@@ -15,7 +15,6 @@ import pytest_asyncio
 
 from meatlizard.core.config import Settings
 from meatlizard.core.storage import (
-    PART_SIZE,
     InvalidKey,
     InvalidRange,
     LocalStorage,
@@ -25,6 +24,7 @@ from meatlizard.core.storage import (
     StorageError,
     storage_from_settings,
 )
+from meatlizard.core.storage.base import PART_SIZE
 from tests.fixtures.seaweedfs import S3Endpoint
 
 LARGE_CHUNK = 1_000_003  # odd on purpose: S3 parts then split chunks mid-way

@@ -77,3 +77,24 @@ async def test_register_chat_stream_and_reload(page, live_server: str) -> None: 
     await expect(messages.first).to_contain_text("Write one line about a lizard.")
     assert (await page.locator(".message.assistant .body").inner_text()).strip() == streamed
     await expect(page.locator("#session-list a.active")).to_contain_text("Poet")
+
+
+async def test_html_in_messages_is_shown_as_text_never_run(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
+    from playwright.async_api import expect
+
+    await page.goto("/register")
+    await page.fill('input[name="username"]', unique_name())
+    await page.fill('input[name="password"]', PASSWORD)
+    await page.fill('input[name="password_again"]', PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/chat")
+    await page.click("#new-session button[type=submit]")
+    await page.wait_for_url("**/chat/*")
+    payload = '<img src=x onerror="window.pwned=1"> Repeat exactly: <script>window.pwned=2</script>'
+    await page.fill("#prompt", payload)
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#status-line")).to_contain_text("tokens/s", timeout=60_000)
+    await page.reload()  # history is rendered again from the server's copy
+    await expect(page.locator(".message.user .body")).to_have_text(payload)
+    assert await page.locator(".messages img, .messages script").count() == 0
+    assert await page.evaluate("window.pwned") is None
