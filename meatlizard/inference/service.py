@@ -1,7 +1,12 @@
-"""Chooses the engine for each request: a loaded model, or the labelled Markov fallback."""
+"""The inference gateway the chat uses, and its in-process implementation.
+
+The gateway answers "who would answer right now" and streams an answer for a whole
+conversation; the engine that answers trims the conversation to its own context window.
+"""
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import enum
 import logging
@@ -9,12 +14,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from meatlizard.inference.engine import (
-    GenerationRequest,
-    GenerationStats,
-    InferenceEngine,
-    InferenceError,
-)
+from meatlizard.inference.context import Conversation, fit_context
+from meatlizard.inference.engine import GenerationStats, InferenceEngine, InferenceError
 from meatlizard.inference.markov import MarkovEngine
 from meatlizard.inference.scheduler import FairScheduler
 
@@ -40,7 +41,76 @@ class ModelConfig:
     n_gpu_layers: int
 
 
-class InferenceService:
+@dataclass(frozen=True)
+class Answerer:
+    """Who will answer the next request for a model alias."""
+
+    alias: str
+    is_fallback: bool
+
+
+class InferenceGateway(abc.ABC):
+    """Where chat sends conversations: in process, or to remote workers."""
+
+    default_alias: str
+
+    @property
+    @abc.abstractmethod
+    def aliases(self) -> list[str]:
+        """Return the aliases a session may name."""
+
+    @abc.abstractmethod
+    def status(self) -> dict[str, object]:
+        """Describe the inference state for /readyz and the UI."""
+
+    @abc.abstractmethod
+    def answerer(self, alias: str | None) -> Answerer:
+        """Say which engine would answer for this alias right now."""
+
+    @abc.abstractmethod
+    def generate(
+        self,
+        conversation: Conversation,
+        *,
+        alias: str | None,
+        owner: str,
+        cancel: asyncio.Event,
+        stats: GenerationStats,
+    ) -> AsyncIterator[str]:
+        """Stream the answer to a conversation; stop promptly when `cancel` is set."""
+
+    def start(self) -> None:  # noqa: B027 - gateways without background work need nothing
+        """Begin background work (loading models, listening for workers)."""
+
+    async def close(self) -> None:  # noqa: B027
+        """Stop background work and free resources."""
+
+
+async def stream_with_engine(
+    engine: InferenceEngine,
+    scheduler: FairScheduler,
+    conversation: Conversation,
+    *,
+    owner: str,
+    cancel: asyncio.Event,
+    stats: GenerationStats,
+) -> AsyncIterator[str]:
+    """Wait for a fair turn on the engine, fit the conversation to it, stream the answer."""
+    request = fit_context(
+        conversation, count_tokens=engine.count_tokens, context_window=engine.context_window
+    )
+    async with scheduler.slot(owner):
+        if cancel.is_set():
+            return
+        stream = engine.stream(request, cancel, stats)
+        try:
+            async for piece in stream:
+                yield piece
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+
+
+class LocalInference(InferenceGateway):
     """Owns the loaded engines and serialises generations per model, fairly across users."""
 
     def __init__(self, models: list[ModelConfig], default_alias: str) -> None:
@@ -113,27 +183,27 @@ class InferenceService:
         """Return the engine that would answer for this alias right now."""
         return self._engines.get(alias or self.default_alias) or self.fallback
 
-    async def generate(
+    def answerer(self, alias: str | None) -> Answerer:
+        engine = self.engine_for(alias)
+        return Answerer(engine.alias, engine.is_fallback)
+
+    def generate(
         self,
-        request: GenerationRequest,
+        conversation: Conversation,
         *,
         alias: str | None,
         owner: str,
         cancel: asyncio.Event,
         stats: GenerationStats,
     ) -> AsyncIterator[str]:
-        """Wait for a fair turn on the model, then stream its answer."""
         engine = self.engine_for(alias)
         scheduler = self._schedulers.get(engine.alias, self._fallback_scheduler)
-        async with scheduler.slot(owner):
-            if cancel.is_set():
-                return
-            stream = engine.stream(request, cancel, stats)
-            try:
-                async for piece in stream:
-                    yield piece
-            finally:
-                await stream.aclose()  # type: ignore[attr-defined]
+        return stream_with_engine(
+            engine, scheduler, conversation, owner=owner, cancel=cancel, stats=stats
+        )
+
+    def start(self) -> None:
+        self.start_loading()
 
     async def close(self) -> None:
         """Stop loading and free the models."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from meatlizard.inference.service import EngineState, InferenceService, ModelConfig
+from meatlizard.inference.service import EngineState, LocalInference, ModelConfig
 
 
 async def test_unloadable_model_falls_back_with_the_reason(tmp_path: Path) -> None:
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"this is not a gguf file")
-    service = InferenceService(
+    service = LocalInference(
         [ModelConfig("broken", broken, n_ctx=512, n_threads=1, n_gpu_layers=0)], "broken"
     )
     service.start_loading()
@@ -23,7 +23,7 @@ async def test_unloadable_model_falls_back_with_the_reason(tmp_path: Path) -> No
 
 
 async def test_no_models_configured_means_fallback() -> None:
-    service = InferenceService([], "smollm2")
+    service = LocalInference([], "smollm2")
     service.start_loading()
     await service.wait_loaded()
     assert service.state is EngineState.FALLBACK
