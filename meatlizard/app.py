@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meatlizard.admin import routes as admin_routes
 from meatlizard.api import health
+from meatlizard.api.errors import status_for
 from meatlizard.auth import pages as auth_pages
 from meatlizard.auth import routes as auth_routes
 from meatlizard.chat import pages as chat_pages
@@ -25,22 +26,12 @@ from meatlizard.core.config import Settings
 from meatlizard.core.metrics import HTTP_REQUESTS
 from meatlizard.core.migrate import upgrade
 from meatlizard.core.services import Services
+from meatlizard.openai_compat import routes as openai_routes
 from meatlizard.web import pages as web_pages
 from meatlizard.web.render import STATIC_DIR, render
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("meatlizard.access")
-
-STATUS_BY_ERROR: list[tuple[type[errors.ServiceError], int]] = [
-    (errors.InvalidInput, 422),
-    (errors.NotFound, 404),
-    (errors.Conflict, 409),
-    (errors.Forbidden, 403),
-    (errors.Unauthenticated, 401),
-    (errors.Refused, 403),
-    (errors.TooManyRequests, 429),
-    (errors.Unavailable, 503),
-]
 
 
 def api_router() -> APIRouter:
@@ -56,7 +47,7 @@ def api_router() -> APIRouter:
 async def service_error_handler(request: Request, exc: Exception) -> Response:
     """Answer a domain error with its status and {"detail": message}."""
     assert isinstance(exc, errors.ServiceError)
-    code = next((c for cls, c in STATUS_BY_ERROR if isinstance(exc, cls)), 400)
+    code = status_for(exc)
     headers = {}
     if isinstance(exc, errors.TooManyRequests):
         headers["Retry-After"] = str(max(1, round(exc.retry_after_seconds)))
@@ -134,6 +125,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
 
     app.include_router(api_router())
     app.include_router(health.router)
+    app.include_router(openai_routes.router)
     app.include_router(auth_pages.router)
     app.include_router(chat_pages.router)
     app.include_router(admin_routes.pages)

@@ -76,7 +76,7 @@ class ChatFlow:
     ) -> None:
         self._sessions = sessions
         self._inference = inference
-        self._guard = guard
+        self.guard = guard
         self._max_reply_tokens = max_reply_tokens
 
     async def answer(
@@ -98,8 +98,8 @@ class ChatFlow:
             if not await admin_service.requests_enabled(db):
                 raise Refused("an admin has paused new AI requests; try again later")
             if prompt is not None:
-                prompt = self._guard.check_text(prompt)
-            await self._guard.check_rate(user.id)
+                prompt = self.guard.check_text(prompt)
+            await self.guard.check_rate(user.id)
             if prompt is None:
                 prompt_message = await service.drop_last_answer(db, session=session)
             else:
@@ -112,6 +112,7 @@ class ChatFlow:
             turns=service.conversation_turns(messages),
             temperature=session.temperature,
             max_tokens=self._max_reply_tokens,
+            session_id=session.id,
         )
         yield Started(answerer.alias, answerer.is_fallback, prompt_message.id)
 

@@ -90,7 +90,10 @@ class Settings(BaseSettings):
     model_threads: int | None = Field(default=None, ge=1, le=256)
     model_n_gpu_layers: int = Field(default=0, ge=-1)
     model_max_tokens: int = Field(default=512, ge=1, le=8192)
-    inference: Literal["local", "fallback"] = "local"
+    # local: the model runs in the web process; remote: client-bot workers over Redis;
+    # fallback: Markov chain only.
+    inference: Literal["local", "remote", "fallback"] = "local"
+    worker_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
 
     # Guards.
     max_prompt_chars: int = Field(default=8000, ge=1, le=1_000_000)
@@ -189,6 +192,11 @@ class Settings(BaseSettings):
         if self.s3_bucket_name and not (self.s3_access_key_id and self.s3_secret_access_key):
             raise ValueError(
                 "S3_BUCKET_NAME is set but S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY are missing"
+            )
+        if self.inference == "remote" and not (self.redis_url and self.payload_encryption_key):
+            raise ValueError(
+                "INFERENCE=remote needs REDIS_URL and PAYLOAD_ENCRYPTION_KEY "
+                "(run `meatlizard keygen`)"
             )
         if self.models and self.default_model not in self.models:
             raise ValueError(

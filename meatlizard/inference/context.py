@@ -26,6 +26,7 @@ class Conversation:
     turns: list[Turn]  # oldest first, ending with the user's prompt
     temperature: float
     max_tokens: int
+    session_id: str = ""  # bound into encrypted payloads when the answer comes from a worker
 
 
 def fit_context(

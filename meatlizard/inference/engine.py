@@ -30,6 +30,7 @@ class GenerationStats:
     """Measured while an answer streams."""
 
     token_count: int = 0
+    prompt_tokens: int = 0  # as counted by the engine's tokenizer, template markers estimated
     seconds: float = 0.0
     time_to_first_token: float | None = None
     stopped: bool = False

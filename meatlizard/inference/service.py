@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from meatlizard.inference.context import Conversation, fit_context
+from meatlizard.inference.context import TEMPLATE_TOKENS_PER_TURN, Conversation, fit_context
 from meatlizard.inference.engine import GenerationStats, InferenceEngine, InferenceError
 from meatlizard.inference.markov import MarkovEngine
 from meatlizard.inference.scheduler import FairScheduler
@@ -98,6 +98,9 @@ async def stream_with_engine(
     """Wait for a fair turn on the engine, fit the conversation to it, stream the answer."""
     request = fit_context(
         conversation, count_tokens=engine.count_tokens, context_window=engine.context_window
+    )
+    stats.prompt_tokens = sum(
+        engine.count_tokens(t.content) + TEMPLATE_TOKENS_PER_TURN for t in request.messages
     )
     async with scheduler.slot(owner):
         if cancel.is_set():

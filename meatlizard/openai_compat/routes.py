@@ -1,0 +1,111 @@
+"""`/v1/chat/completions` and `/v1/models`, for existing OpenAI client libraries."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
+from meatlizard.api.errors import status_for
+from meatlizard.core.errors import ServiceError
+from meatlizard.inference.engine import InferenceError
+from meatlizard.openai_compat import service
+from meatlizard.openai_compat.schemas import ChatCompletionRequest
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+
+
+def openai_error(status: int, message: str, kind: str) -> JSONResponse:
+    """Answer in OpenAI's error shape, which its client libraries parse."""
+    return JSONResponse(
+        {"error": {"message": message, "type": kind, "code": None}, "detail": message},
+        status_code=status,
+    )
+
+
+@router.get("/models")
+async def models(user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    """List the models, OpenAI style."""
+    return service.list_models(services.inference)
+
+
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(
+    body: ChatCompletionRequest, user: CurrentUser, db: DbDep, services: ServicesDep
+) -> Response:
+    """Answer a conversation, streamed as server-sent events when `stream` is true."""
+    cancel = asyncio.Event()
+    try:
+        completion = await service.prepare(
+            db,
+            user=user,
+            body=body,
+            inference=services.inference,
+            guard=services.chat.guard,
+            default_max_tokens=services.settings.model_max_tokens,
+            cancel=cancel,
+        )
+    except ServiceError as exc:
+        return openai_error(status_for(exc), str(exc), "invalid_request_error")
+    if body.stream:
+        return StreamingResponse(
+            _events(completion, cancel),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    pieces: list[str] = []
+    try:
+        async for piece in completion.pieces:
+            pieces.append(piece)
+    except InferenceError as exc:
+        message = str(exc) if exc.user_facing else "the model failed while answering"
+        return openai_error(502, message, "server_error")
+    return JSONResponse(
+        {
+            "id": completion.id,
+            "object": "chat.completion",
+            "created": completion.created,
+            "model": completion.answerer.alias,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": "".join(pieces)},
+                    "finish_reason": completion.finish_reason(),
+                }
+            ],
+            "usage": completion.usage(),
+            "system_fingerprint": "fallback" if completion.answerer.is_fallback else None,
+        }
+    )
+
+
+async def _events(completion: service.Completion, cancel: asyncio.Event) -> AsyncIterator[bytes]:
+    def chunk(delta: dict[str, str], finish: str | None = None) -> bytes:
+        data = {
+            "id": completion.id,
+            "object": "chat.completion.chunk",
+            "created": completion.created,
+            "model": completion.answerer.alias,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+        return f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+    yield chunk({"role": "assistant", "content": ""})
+    try:
+        async for piece in completion.pieces:
+            yield chunk({"content": piece})
+    except InferenceError as exc:
+        message = str(exc) if exc.user_facing else "the model failed while answering"
+        error = {"error": {"message": message, "type": "server_error", "code": None}}
+        yield f"data: {json.dumps(error)}\n\n".encode()
+        return
+    finally:
+        cancel.set()  # the client went away or we are done: stop generating either way
+        await completion.pieces.aclose()  # type: ignore[attr-defined]
+    yield chunk({}, completion.finish_reason())
+    yield b"data: [DONE]\n\n"
