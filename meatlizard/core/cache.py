@@ -8,9 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import redis.asyncio as redis
-
 from meatlizard.core.config import Rate, Settings
+from meatlizard.core.redis_client import connect
 
 DEFAULT_PREFIX = "ml:"
 MEMORY_MAX_KEYS = 100_000
@@ -140,7 +139,7 @@ class RedisCache(Cache):
 
     def __init__(self, url: str, prefix: str = DEFAULT_PREFIX) -> None:
         super().__init__(prefix)
-        self.client = redis.Redis.from_url(url)
+        self.client = connect(url)
 
     async def get(self, key: str) -> bytes | None:
         value = await self.client.get(self.key(key))

@@ -1,0 +1,138 @@
+"""The cache and rate limiter, on the in-process and the Redis implementation alike."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from uuid import uuid4
+
+import pytest
+import pytest_asyncio
+
+from meatlizard.core.cache import Cache, MemoryCache, RateLimiter, RedisCache
+from meatlizard.core.config import Rate
+from tests.conftest import REDIS_URL
+
+
+class FakeClock:
+    """A clock the test moves by hand, so windows and expiry need no sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["memory", "redis"])
+def cache_url(request: pytest.FixtureRequest) -> str | None:
+    """None for the in-process cache, else the test Redis (skipped when unreachable)."""
+    return None if request.param == "memory" else str(request.getfixturevalue("redis_url"))
+
+
+@pytest_asyncio.fixture
+async def cache(cache_url: str | None) -> AsyncIterator[Cache]:
+    if cache_url is None:
+        yield MemoryCache()
+        return
+    url = cache_url
+    prefix = f"test:{uuid4().hex}:"
+    redis_cache = RedisCache(url, prefix=prefix)
+    try:
+        yield redis_cache
+    finally:
+        keys = [k async for k in redis_cache.client.scan_iter(match=prefix + "*")]
+        if keys:
+            await redis_cache.client.delete(*keys)
+        await redis_cache.close()
+
+
+async def test_get_set_delete(cache: Cache) -> None:
+    assert await cache.get("k") is None
+    await cache.set("k", b"v")
+    assert await cache.get("k") == b"v"
+    assert await cache.ttl("k") is None
+    await cache.delete("k")
+    await cache.delete("k")  # deleting a missing key is fine
+    assert await cache.get("k") is None
+    await cache.ping()
+
+
+async def test_values_expire(cache: Cache) -> None:
+    await cache.set("short", b"1", ttl_seconds=0.05)
+    ttl = await cache.ttl("short")
+    assert ttl is not None and 0 < ttl <= 0.05
+    await asyncio.sleep(0.1)
+    assert await cache.get("short") is None
+
+
+async def test_set_if_absent_has_exactly_one_winner(cache: Cache) -> None:
+    results = await asyncio.gather(
+        *(cache.set_if_absent("lock", str(i).encode(), ttl_seconds=10) for i in range(50))
+    )
+    assert results.count(True) == 1
+    winner = results.index(True)
+    assert await cache.get("lock") == str(winner).encode()
+
+
+async def test_concurrent_increments_are_exact(cache: Cache) -> None:
+    values = await asyncio.gather(*(cache.incr("counter", ttl_seconds=60) for _ in range(200)))
+    assert sorted(values) == list(range(1, 201))
+    assert await cache.get("counter") == b"200"
+
+
+async def test_ttl_is_set_only_when_the_counter_is_created(cache: Cache) -> None:
+    await cache.incr("window", ttl_seconds=30)
+    first = await cache.ttl("window")
+    await cache.incr("window", ttl_seconds=300)
+    second = await cache.ttl("window")
+    assert first is not None and second is not None
+    assert second <= first  # the later, longer TTL did not extend the window
+
+
+async def test_prefixes_isolate_namespaces(cache: Cache) -> None:
+    if isinstance(cache, RedisCache):
+        other: Cache = RedisCache(REDIS_URL, prefix=cache.prefix + "x:")
+    else:
+        other = MemoryCache(prefix="other:")
+    await cache.set("same", b"mine")
+    assert await other.get("same") is None
+    await other.close()
+
+
+async def test_rate_limiter_allows_the_budget_then_refuses_until_next_window(
+    cache: Cache,
+) -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(
+        cache, f"t{uuid4().hex[:6]}", Rate(count=3, window_seconds=60), clock=clock
+    )
+    decisions = [await limiter.hit("alice") for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert [d.remaining for d in decisions[:3]] == [2, 1, 0]
+    assert 0 < decisions[3].retry_after_seconds <= 60
+    assert (await limiter.hit("bob")).allowed  # per identity
+    assert not (await limiter.peek("alice")).allowed
+    clock.now += 60
+    assert (await limiter.hit("alice")).allowed
+    await limiter.reset("alice")
+    assert (await limiter.peek("alice")).remaining == 2
+
+
+async def test_memory_cache_size_is_bounded() -> None:
+    cache = MemoryCache(max_keys=100)
+    for i in range(250):
+        await cache.set(f"k{i}", b"x")
+    assert len(cache) <= 100
+    assert await cache.get("k249") == b"x"  # the newest survive
+    assert await cache.get("k0") is None
+
+
+async def test_memory_cache_expiry_follows_its_clock() -> None:
+    clock = FakeClock()
+    cache = MemoryCache(clock=clock)
+    await cache.set("k", b"v", ttl_seconds=5)
+    clock.now += 4.9
+    assert await cache.get("k") == b"v"
+    clock.now += 0.2
+    assert await cache.get("k") is None
