@@ -60,6 +60,88 @@ def migrate() -> None:
 
 
 @app.command()
+def backup() -> None:
+    """Back the database up to object storage (backups/meatdb-<UTC time>.sql.gz)."""
+    from meatlizard.backups.service import BackupError, create_backup
+    from meatlizard.core.storage import storage_from_settings
+
+    settings = settings_or_exit()
+
+    async def _main() -> None:
+        storage = storage_from_settings(settings)
+        try:
+            await storage.prepare()
+            info = await create_backup(
+                database_url=settings.effective_database_url, storage=storage
+            )
+        finally:
+            await storage.close()
+        rows = sum(info.row_counts.values())
+        typer.echo(f"{info.key} ({info.size} bytes, {rows} rows, sha256 {info.sha256})")
+
+    try:
+        asyncio.run(_main())
+    except BackupError as exc:
+        typer.echo(f"meatlizard: backup failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def restore(
+    key: Annotated[str, typer.Argument(help="Backup key, e.g. backups/meatdb-....sql.gz")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that already has data.")
+    ] = False,
+) -> None:
+    """Verify a backup's checksum and restore it, then migrate and report row counts."""
+    from meatlizard.backups.service import BackupError, restore_backup
+    from meatlizard.core.storage import storage_from_settings
+
+    settings = settings_or_exit()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def _main() -> dict[str, int]:
+        storage = storage_from_settings(settings)
+        try:
+            return await restore_backup(
+                database_url=settings.effective_database_url,
+                storage=storage,
+                key=key,
+                force=force,
+            )
+        finally:
+            await storage.close()
+
+    try:
+        counts = asyncio.run(_main())
+    except BackupError as exc:
+        typer.echo(f"meatlizard: restore refused: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"restored {key}")
+    for table, count in counts.items():
+        typer.echo(f"  {table}: {count} rows")
+
+
+@app.command()
+def backups() -> None:
+    """List the stored backups, newest first."""
+    from meatlizard.backups.service import list_backups
+    from meatlizard.core.storage import storage_from_settings
+
+    settings = settings_or_exit()
+
+    async def _main() -> None:
+        storage = storage_from_settings(settings)
+        try:
+            for info in await list_backups(storage):
+                typer.echo(f"{info.key}  {info.size} bytes  {info.created_at}")
+        finally:
+            await storage.close()
+
+    asyncio.run(_main())
+
+
+@app.command()
 def keygen() -> None:
     """Print a fresh PAYLOAD_ENCRYPTION_KEY (64 hex characters, 256 bits)."""
     typer.echo(secrets.token_hex(32))

@@ -1,4 +1,4 @@
-"""Admin API and page: the requests switch and the audit log."""
+"""Admin API and page: the requests switch, backups and the audit log."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from pydantic import BaseModel, ConfigDict
 
 from meatlizard.admin import service
 from meatlizard.api.deps import AdminUser, DbDep, OptionalUser, ServicesDep
+from meatlizard.backups import service as backup_service
+from meatlizard.core import audit
+from meatlizard.core.errors import Unavailable
 from meatlizard.web.render import render
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -34,6 +37,26 @@ async def put_requests_switch(body: RequestsSwitch, user: AdminUser, db: DbDep) 
     return RequestsSwitch(
         enabled=await service.set_requests_enabled(db, actor=user, enabled=body.enabled)
     )
+
+
+@router.get("/backups")
+async def backups(user: AdminUser, services: ServicesDep) -> list[dict[str, object]]:
+    """List the stored database backups, newest first."""
+    return [vars(info) for info in await backup_service.list_backups(services.storage)]
+
+
+@router.post("/backups", status_code=201)
+async def create_backup(user: AdminUser, db: DbDep, services: ServicesDep) -> dict[str, object]:
+    """Back the database up to object storage now."""
+    try:
+        info = await backup_service.create_backup(
+            database_url=services.settings.effective_database_url, storage=services.storage
+        )
+    except backup_service.BackupError as exc:
+        raise Unavailable(f"backup failed: {exc}") from exc
+    audit.record(db, action="backup.create", actor_id=user.id, target=info.key)
+    await db.commit()
+    return vars(info)
 
 
 @router.get("/audit")
@@ -74,4 +97,5 @@ async def admin_page(
         requests_enabled=await service.requests_enabled(db),
         audit=await service.recent_audit(db, actor=user),
         inference=services.inference.status(),
+        backups=await backup_service.list_backups(services.storage),
     )

@@ -12,3 +12,27 @@ toggle.addEventListener("click", async () => {
     alert(error.message);
   }
 });
+
+const backupButton = document.getElementById("backup-now");
+backupButton.addEventListener("click", async () => {
+  const state = document.getElementById("backup-state");
+  backupButton.disabled = true;
+  state.textContent = "Backing up…";
+  try {
+    const info = await ML.api("POST", "/api/v1/admin/backups");
+    state.textContent = `Saved ${info.key}`;
+    const row = document.createElement("tr");
+    for (const text of [info.key, `${(info.size / 1024).toFixed(1)} KiB`, Object.values(info.row_counts).reduce((a, b) => a + b, 0)]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    const body = document.querySelector("#backup-table tbody");
+    body.querySelector(".empty")?.remove();
+    body.prepend(row);
+  } catch (error) {
+    state.textContent = error.message;
+  } finally {
+    backupButton.disabled = false;
+  }
+});

@@ -1,0 +1,1 @@
+"""Database backups to object storage, and restore from them."""
