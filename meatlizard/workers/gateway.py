@@ -1,0 +1,253 @@
+"""Web side of remote inference: send conversations to workers, stream their sealed replies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as redis
+
+from meatlizard.core.redis_client import connect
+from meatlizard.inference.context import Conversation
+from meatlizard.inference.engine import GenerationStats, InferenceError
+from meatlizard.inference.markov import MarkovEngine
+from meatlizard.inference.scheduler import FairScheduler
+from meatlizard.inference.service import Answerer, InferenceGateway, stream_with_engine
+from meatlizard.workers import keys
+from meatlizard.workers.wire import (
+    CancelPayload,
+    ChunkPayload,
+    ErrorPayload,
+    PayloadSealer,
+    RequestPayload,
+    ResponsePayload,
+    TurnPayload,
+)
+
+log = logging.getLogger(__name__)
+
+READ_BLOCK_MS = 1000
+# How long a request may wait for a free worker before the user is told.
+PICKUP_TIMEOUT_SECONDS = 120.0
+
+
+class WorkerFailed(InferenceError):
+    """The worker answering went away or reported an error; the message is for the user."""
+
+    user_facing = True
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """A worker's presence record."""
+
+    worker_id: str
+    aliases: list[str]
+    busy: bool
+
+
+class RemoteInference(InferenceGateway):
+    """Routes conversations to client-bot workers over Redis Streams; Markov when none is up."""
+
+    def __init__(self, redis_url: str, sealer: PayloadSealer, default_alias: str) -> None:
+        self.redis = connect(redis_url)
+        self.sealer = sealer
+        self.default_alias = default_alias
+        self.fallback = MarkovEngine()
+        self._fallback_scheduler = FairScheduler()
+        self._workers: dict[str, WorkerInfo] = {}
+        self._watch: asyncio.Task[None] | None = None
+
+    # -- presence -------------------------------------------------------------------------
+
+    async def refresh_workers(self) -> dict[str, WorkerInfo]:
+        """Read which workers are online now (their presence keys expire when they stop)."""
+        found: dict[str, WorkerInfo] = {}
+        async for key in self.redis.scan_iter(match=keys.WORKER_PREFIX + "*", count=100):
+            record = await self.redis.hgetall(key)
+            if not record:
+                continue
+            worker_id = key.decode().removeprefix(keys.WORKER_PREFIX)
+            found[worker_id] = WorkerInfo(
+                worker_id,
+                json.loads(record.get(b"aliases", b"[]")),
+                record.get(b"busy") == b"1",
+            )
+        self._workers = found
+        return found
+
+    async def _watch_workers(self) -> None:
+        while True:
+            try:
+                await self.refresh_workers()
+            except redis.RedisError as exc:
+                log.warning("cannot read worker presence: %s", exc)
+                self._workers = {}
+            await asyncio.sleep(keys.HEARTBEAT_SECONDS)
+
+    def start(self) -> None:
+        if self._watch is None:
+            self._watch = asyncio.create_task(self._watch_workers())
+
+    async def close(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        await self.redis.aclose()
+
+    @property
+    def aliases(self) -> list[str]:
+        served = {a for w in self._workers.values() for a in w.aliases}
+        return sorted(served | {self.default_alias})
+
+    def _serving(self, alias: str | None) -> bool:
+        wanted = alias or self.default_alias
+        return any(wanted in w.aliases for w in self._workers.values())
+
+    def answerer(self, alias: str | None) -> Answerer:
+        if self._serving(alias):
+            return Answerer(alias or self.default_alias, False)
+        return Answerer(self.fallback.alias, True)
+
+    def status(self) -> dict[str, object]:
+        return {
+            "state": "ready" if self._workers else "fallback",
+            "mode": "remote",
+            "workers": {
+                w.worker_id: {"aliases": w.aliases, "busy": w.busy} for w in self._workers.values()
+            },
+            "models": {a: "ready" for w in self._workers.values() for a in w.aliases},
+            "default_model": self.default_alias,
+        }
+
+    # -- requests -------------------------------------------------------------------------
+
+    def generate(
+        self,
+        conversation: Conversation,
+        *,
+        alias: str | None,
+        owner: str,
+        cancel: asyncio.Event,
+        stats: GenerationStats,
+    ) -> AsyncIterator[str]:
+        if not self._serving(alias):
+            return stream_with_engine(
+                self.fallback,
+                self._fallback_scheduler,
+                conversation,
+                owner=owner,
+                cancel=cancel,
+                stats=stats,
+            )
+        return self._remote(conversation, alias or self.default_alias, cancel, stats)
+
+    async def _remote(
+        self, conversation: Conversation, alias: str, cancel: asyncio.Event, stats: GenerationStats
+    ) -> AsyncIterator[str]:
+        request_id = uuid.uuid4().hex
+        session_id = conversation.session_id or "web"
+        request = RequestPayload(
+            session_id=session_id,
+            request_id=request_id,
+            prompt=conversation.turns[-1].content,
+            system_prompt=conversation.system_prompt or None,
+            temperature=conversation.temperature,
+            model_alias=alias,
+            max_tokens=conversation.max_tokens,
+            messages=[TurnPayload.model_validate(vars(t)) for t in conversation.turns],
+        )
+        started = time.perf_counter()
+        await self.redis.xadd(
+            keys.REQUESTS_STREAM,
+            {"env": self.sealer.seal(request)},
+            maxlen=keys.REQUESTS_MAXLEN,
+            approximate=True,
+        )
+        relay = asyncio.create_task(self._relay_cancel(cancel, session_id, request_id))
+        finished = False
+        try:
+            async for piece in self._read_replies(session_id, request_id, started, stats):
+                yield piece
+            finished = True
+        finally:
+            relay.cancel()
+            if not finished:
+                # Tell any worker that takes this request later not to bother.
+                await self.redis.set(
+                    keys.abandoned_key(request_id), b"1", ex=keys.REPLY_TTL_SECONDS
+                )
+                if cancel.is_set():
+                    await self._send_cancel(session_id, request_id)
+            await self.redis.delete(keys.reply_stream(request_id))
+            stats.seconds = time.perf_counter() - started
+            stats.stopped = cancel.is_set()
+
+    async def _read_replies(
+        self, session_id: str, request_id: str, started: float, stats: GenerationStats
+    ) -> AsyncIterator[str]:
+        stream = keys.reply_stream(request_id)
+        last_id: Any = "0-0"
+        expected_sequence = 0
+        worker: str | None = None
+        while True:
+            entries: Any = await self.redis.xread({stream: last_id}, block=READ_BLOCK_MS, count=100)
+            if not entries:
+                await self._check_progress(worker, expected_sequence, started)
+                continue
+            for entry_id, fields in entries[0][1]:
+                last_id = entry_id
+                if b"claim" in fields:
+                    claimant = fields[b"claim"].decode()
+                    if worker is not None and claimant != worker and expected_sequence > 0:
+                        raise WorkerFailed(
+                            "the inference worker stopped mid-answer; press regenerate"
+                        )
+                    worker = claimant
+                    continue
+                payload = self.sealer.open(
+                    fields[b"env"], session_id=session_id, request_id=request_id
+                )
+                if isinstance(payload, ChunkPayload):
+                    if payload.sequence < expected_sequence:
+                        continue  # a duplicate after redelivery: already shown
+                    if payload.sequence > expected_sequence:
+                        raise WorkerFailed("part of the answer was lost; press regenerate")
+                    expected_sequence += 1
+                    if stats.time_to_first_token is None:
+                        stats.time_to_first_token = time.perf_counter() - started
+                    stats.token_count += 1
+                    yield payload.text
+                elif isinstance(payload, ResponsePayload):
+                    return
+                elif isinstance(payload, ErrorPayload):
+                    raise WorkerFailed(payload.error_message)
+
+    async def _check_progress(self, worker: str | None, sequence: int, started: float) -> None:
+        """Raise when the request can no longer be answered (never hang)."""
+        online = self._workers if self._workers else await self.refresh_workers()
+        if worker is not None and sequence > 0:
+            alive = await self.redis.exists(keys.worker_key(worker))
+            if not alive:
+                raise WorkerFailed("the inference worker stopped mid-answer; press regenerate")
+            return
+        if not online:
+            raise WorkerFailed("no inference worker is online any more; please try again")
+        if time.perf_counter() - started > PICKUP_TIMEOUT_SECONDS:
+            raise WorkerFailed("every inference worker is busy; please try again in a moment")
+
+    async def _relay_cancel(self, cancel: asyncio.Event, session_id: str, request_id: str) -> None:
+        await cancel.wait()
+        await self._send_cancel(session_id, request_id)
+
+    async def _send_cancel(self, session_id: str, request_id: str) -> None:
+        cancel = CancelPayload(session_id=session_id, request_id=request_id)
+        await self.redis.publish(keys.CANCEL_CHANNEL, self.sealer.seal(cancel))

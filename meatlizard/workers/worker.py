@@ -1,0 +1,313 @@
+"""Client-bot worker: sealed requests from Redis Streams in, sealed streamed replies out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as redis
+
+from meatlizard.core.redis_client import connect
+from meatlizard.inference.context import Conversation
+from meatlizard.inference.engine import GenerationStats, InferenceEngine, InferenceError, Turn
+from meatlizard.inference.scheduler import FairScheduler
+from meatlizard.inference.service import stream_with_engine
+from meatlizard.workers import keys
+from meatlizard.workers.wire import (
+    CancelPayload,
+    ChunkPayload,
+    ClientMetricsPayload,
+    EnvelopeError,
+    ErrorPayload,
+    PayloadSealer,
+    RequestPayload,
+    ResponsePayload,
+    read_gpu_stats,
+)
+
+log = logging.getLogger(__name__)
+
+READ_BLOCK_MS = 1000
+
+
+@dataclass
+class WorkerState:
+    """What the worker reports in its heartbeat."""
+
+    busy: bool = False
+    last_tokens_per_second: float = 0.0
+    cancels: dict[str, asyncio.Event] = field(default_factory=dict)
+
+
+class InferenceWorker:
+    """One client-bot process: one generation at a time, sealed end to end."""
+
+    def __init__(
+        self,
+        *,
+        redis_url: str,
+        sealer: PayloadSealer,
+        engines: dict[str, InferenceEngine],
+        default_alias: str,
+        worker_id: str,
+    ) -> None:
+        self.redis = connect(redis_url)
+        self.sealer = sealer
+        self.engines = engines
+        self.default_alias = default_alias
+        self.worker_id = worker_id
+        self.state = WorkerState()
+        self._scheduler = FairScheduler()
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Serve requests until stop() is called."""
+        await self._ensure_group()
+        await self._heartbeat_once()
+        tasks = [
+            asyncio.create_task(self._heartbeat_loop()),
+            asyncio.create_task(self._cancel_listener()),
+        ]
+        log.info("worker %s serving %s", self.worker_id, ", ".join(self.engines))
+        try:
+            while not self._stopping.is_set():
+                entry = await self._next_entry()
+                if entry is not None:
+                    await self._handle(*entry)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.redis.delete(keys.worker_key(self.worker_id))
+            await self.redis.aclose()
+
+    def stop(self) -> None:
+        """Finish the current request, then leave."""
+        self._stopping.set()
+
+    async def _ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(
+                keys.REQUESTS_STREAM, keys.WORKER_GROUP, id="0", mkstream=True
+            )
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def _next_entry(self) -> tuple[str, dict[bytes, bytes], int] | None:
+        """Take over a request a vanished worker left behind, else wait for a new one."""
+        claimed: Any = await self.redis.xautoclaim(
+            keys.REQUESTS_STREAM,
+            keys.WORKER_GROUP,
+            self.worker_id,
+            min_idle_time=int(keys.CLAIM_IDLE_SECONDS * 1000),
+            start_id="0-0",
+            count=1,
+        )
+        if claimed and claimed[1]:
+            entry_id, fields = claimed[1][0]
+            if fields:
+                log.warning("taking over request entry %s from a vanished worker", entry_id)
+                return entry_id.decode(), fields, 2
+            await self._ack(entry_id)  # the entry was trimmed away meanwhile
+        read: Any = await self.redis.xreadgroup(
+            keys.WORKER_GROUP,
+            self.worker_id,
+            {keys.REQUESTS_STREAM: ">"},
+            count=1,
+            block=READ_BLOCK_MS,
+        )
+        if not read or not read[0][1]:
+            return None
+        entry_id, fields = read[0][1][0]
+        return str(entry_id.decode()), fields, 1
+
+    async def _ack(self, entry_id: str | bytes) -> None:
+        await self.redis.xack(keys.REQUESTS_STREAM, keys.WORKER_GROUP, entry_id)
+        await self.redis.xdel(keys.REQUESTS_STREAM, entry_id)
+
+    async def _handle(self, entry_id: str, fields: dict[bytes, bytes], attempt: int) -> None:
+        try:
+            request = self.sealer.open(fields[b"env"])
+        except (EnvelopeError, KeyError) as exc:
+            log.warning("dropping request entry %s that failed to open: %s", entry_id, exc)
+            await self._ack(entry_id)
+            return
+        if not isinstance(request, RequestPayload):
+            log.warning("dropping entry %s: not a request", entry_id)
+            await self._ack(entry_id)
+            return
+        if await self.redis.exists(keys.abandoned_key(request.request_id)):
+            await self._ack(entry_id)  # the web side gave up on it already
+            return
+        reply = keys.reply_stream(request.request_id)
+        await self._xadd(reply, {"claim": self.worker_id, "attempt": str(attempt)})
+        keeper = asyncio.create_task(self._keep_claimed(entry_id))
+        try:
+            await self._answer(request, reply)
+        finally:
+            keeper.cancel()
+            await self._ack(entry_id)
+
+    async def _answer(self, request: RequestPayload, reply: str) -> None:
+        alias = request.model_alias or self.default_alias
+        engine = self.engines.get(alias)
+        if engine is None:
+            await self._send(
+                reply,
+                ErrorPayload(
+                    session_id=request.session_id,
+                    request_id=request.request_id,
+                    error_message=f"this worker does not serve model {alias!r}",
+                ),
+            )
+            return
+        turns = [Turn(m.role, m.content) for m in request.messages or []] or [
+            Turn("user", request.prompt)
+        ]
+        conversation = Conversation(
+            system_prompt=request.system_prompt or "",
+            turns=turns,
+            temperature=request.temperature if request.temperature is not None else 0.7,
+            max_tokens=request.max_tokens or 512,
+            session_id=request.session_id,
+        )
+        cancel = asyncio.Event()
+        self.state.cancels[request.request_id] = cancel
+        self.state.busy = True
+        stats = GenerationStats()
+        pieces: list[str] = []
+        try:
+            stream = stream_with_engine(
+                engine,
+                self._scheduler,
+                conversation,
+                owner=request.session_id,
+                cancel=cancel,
+                stats=stats,
+            )
+            async for sequence, piece in _numbered(stream):
+                pieces.append(piece)
+                await self._send(
+                    reply,
+                    ChunkPayload(
+                        session_id=request.session_id,
+                        request_id=request.request_id,
+                        sequence=sequence,
+                        text=piece,
+                    ),
+                )
+        except InferenceError as exc:
+            message = str(exc) if exc.user_facing else "the model failed while answering"
+            log.warning("request %s failed: %s", request.request_id, exc)
+            await self._send(
+                reply,
+                ErrorPayload(
+                    session_id=request.session_id,
+                    request_id=request.request_id,
+                    error_message=message,
+                ),
+            )
+            return
+        finally:
+            self.state.cancels.pop(request.request_id, None)
+            self.state.busy = False
+        self.state.last_tokens_per_second = stats.tokens_per_second
+        await self._send(
+            reply,
+            ResponsePayload(
+                session_id=request.session_id,
+                request_id=request.request_id,
+                response="".join(pieces),
+                metrics={
+                    "tokens_per_second": round(stats.tokens_per_second, 2),
+                    "tokens": stats.token_count,
+                    "stopped": stats.stopped,
+                },
+            ),
+        )
+
+    async def _send(self, stream: str, payload: Any) -> None:
+        await self._xadd(stream, {"env": self.sealer.seal(payload)})
+
+    async def _xadd(self, stream: str, fields: dict[Any, Any]) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xadd(stream, fields)
+            pipe.expire(stream, keys.REPLY_TTL_SECONDS)
+            await pipe.execute()
+
+    async def _keep_claimed(self, entry_id: str) -> None:
+        """Reset the entry's idle time so other workers do not take over a long answer."""
+        while True:
+            await asyncio.sleep(keys.HEARTBEAT_SECONDS)
+            await self.redis.xclaim(
+                keys.REQUESTS_STREAM,
+                keys.WORKER_GROUP,
+                self.worker_id,
+                min_idle_time=0,
+                message_ids=[entry_id],
+                justid=True,
+            )
+
+    async def _heartbeat_once(self) -> None:
+        metrics = ClientMetricsPayload(
+            timestamp=time.time(),
+            gpu_stats=await read_gpu_stats(),
+            tokens_per_second=self.state.last_tokens_per_second,
+            is_online=True,
+        )
+        key = keys.worker_key(self.worker_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                key,
+                mapping={
+                    "aliases": json.dumps(sorted(self.engines)),
+                    "busy": "1" if self.state.busy else "0",
+                    "metrics": self.sealer.seal(metrics),
+                },
+            )
+            pipe.pexpire(key, int(keys.WORKER_TTL_SECONDS * 1000))
+            await pipe.execute()
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(keys.HEARTBEAT_SECONDS)
+            try:
+                await self._heartbeat_once()
+            except redis.RedisError as exc:
+                log.warning("heartbeat failed: %s", exc)
+
+    async def _cancel_listener(self) -> None:
+        pubsub = self.redis.pubsub()
+        await pubsub.subscribe(keys.CANCEL_CHANNEL)
+        try:
+            async for message in pubsub.listen():
+                if message.get("type") != "message":
+                    continue
+                try:
+                    payload = self.sealer.open(message["data"])
+                except EnvelopeError as exc:
+                    log.warning("ignoring a cancel that failed to open: %s", exc)
+                    continue
+                if isinstance(payload, CancelPayload):
+                    event = self.state.cancels.get(payload.request_id)
+                    if event is not None:
+                        event.set()
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+
+async def _numbered(stream: Any) -> Any:
+    sequence = 0
+    try:
+        async for piece in stream:
+            yield sequence, piece
+            sequence += 1
+    finally:
+        await stream.aclose()

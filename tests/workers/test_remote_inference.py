@@ -1,0 +1,173 @@
+"""Remote inference end to end: web and client-bot processes, Redis, PostgreSQL, SmolLM2."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+
+import httpx
+import pytest
+import redis.asyncio as redis
+import websockets
+
+from meatlizard.workers import keys
+from tests.helpers import bearer, collect_answer, create_session, socket_url, user_token
+from tests.workers.conftest import Cluster
+
+pytestmark = pytest.mark.model
+
+
+async def _ask(base: str, token: str, session_id: str, prompt: str, **kw: int) -> list[dict]:
+    async with websockets.connect(
+        socket_url(base, session_id), additional_headers=bearer(token)
+    ) as ws:
+        await ws.send(json.dumps({"prompt": prompt}))
+        return await collect_answer(ws, **kw)
+
+
+async def test_two_web_processes_two_workers(cluster: Cluster) -> None:
+    web_a, web_b = await cluster.web(), await cluster.web()
+    cluster.worker("gpu-a")
+    cluster.worker("gpu-b")
+    await cluster.wait_for_workers(web_a, 2)
+    await cluster.wait_for_workers(web_b, 2)
+    async with httpx.AsyncClient(base_url=web_a) as http:
+        token = await user_token(http)
+        session = await create_session(http, token, temperature=0.0)
+    # The same session, its answers delivered by whichever web process holds the socket.
+    first = await _ask(web_a, token, session["id"], "Name a colour.")
+    second = await _ask(web_b, token, session["id"], "Name an animal.")
+    for frames in (first, second):
+        assert frames[0]["type"] == "start" and frames[0]["fallback"] is False
+        assert frames[-1]["type"] == "done", frames[-1]
+        assert frames[-1]["tokens"] >= 1
+    # Two sessions at once are served by both workers in parallel.
+    async with httpx.AsyncClient(base_url=web_b) as http:
+        other = await create_session(http, token)
+    results = await asyncio.gather(
+        _ask(web_a, token, session["id"], "Count to five."),
+        _ask(web_b, token, other["id"], "Count to five."),
+    )
+    assert all(r[-1]["type"] == "done" for r in results)
+    async with httpx.AsyncClient(base_url=web_b) as http:
+        detail = (
+            await http.get(f"/api/v1/chat/sessions/{session['id']}", headers=bearer(token))
+        ).json()
+    assert [m["role"] for m in detail["messages"]] == ["user", "assistant"] * 3
+
+
+async def test_no_worker_means_labelled_fallback_until_one_returns(cluster: Cluster) -> None:
+    web = await cluster.web()
+    async with httpx.AsyncClient(base_url=web) as http:
+        token = await user_token(http)
+        session = await create_session(http, token)
+        ready = (await http.get("/readyz")).json()
+    assert ready["inference"]["state"] == "fallback"
+    frames = await _ask(web, token, session["id"], "hello")
+    assert frames[0]["fallback"] is True
+    assert frames[-1]["type"] == "done"
+    cluster.worker("gpu-late")
+    await cluster.wait_for_workers(web, 1)
+    frames = await _ask(web, token, session["id"], "hello again")
+    assert frames[0]["fallback"] is False
+    assert frames[-1]["type"] == "done"
+
+
+async def test_stop_reaches_the_worker(cluster: Cluster) -> None:
+    web = await cluster.web()
+    cluster.worker("gpu-stop")
+    await cluster.wait_for_workers(web, 1)
+    async with httpx.AsyncClient(base_url=web) as http:
+        token = await user_token(http)
+        session = await create_session(http, token)
+    frames = await _ask(
+        web, token, session["id"], "Write a long essay about Rome.", stop_after_tokens=3
+    )
+    assert frames[-1]["type"] == "done"
+    assert frames[-1]["status"] == "stopped"
+    assert frames[-1]["tokens"] < 100
+
+
+async def test_worker_killed_mid_answer_gives_a_clear_error_not_a_hang(cluster: Cluster) -> None:
+    web = await cluster.web()
+    doomed = cluster.worker("gpu-doomed")
+    await cluster.wait_for_workers(web, 1)
+    async with httpx.AsyncClient(base_url=web) as http:
+        token = await user_token(http)
+        session = await create_session(http, token)
+    async with websockets.connect(
+        socket_url(web, session["id"]), additional_headers=bearer(token)
+    ) as ws:
+        await ws.send(json.dumps({"prompt": "Write a long essay about the history of Rome."}))
+        frames = []
+        while True:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
+            frames.append(frame)
+            if frame["type"] == "token" and len(frames) == 4:
+                doomed.send_signal(signal.SIGKILL)
+            if frame["type"] in ("done", "error"):
+                break
+    assert frames[-1]["type"] == "error"
+    assert "stopped mid-answer" in frames[-1]["message"]
+    async with httpx.AsyncClient(base_url=web) as http:
+        detail = (
+            await http.get(f"/api/v1/chat/sessions/{session['id']}", headers=bearer(token))
+        ).json()
+    # The prompt is kept (regenerate can answer it); no half answer was stored.
+    assert [m["role"] for m in detail["messages"]] == ["user"]
+    cluster.worker("gpu-rescue")
+    await cluster.wait_for_workers(web, 1)
+    async with websockets.connect(
+        socket_url(web, session["id"]), additional_headers=bearer(token)
+    ) as ws:
+        await ws.send(json.dumps({"type": "regenerate"}))
+        again = await collect_answer(ws)
+    assert again[-1]["type"] == "done"
+
+
+async def test_request_taken_by_a_crashed_worker_is_redelivered(
+    cluster: Cluster, cluster_env: dict[str, str]
+) -> None:
+    web = await cluster.web()
+    client = redis.Redis.from_url(cluster_env["REDIS_URL"])
+    try:
+        await client.xgroup_create(keys.REQUESTS_STREAM, keys.WORKER_GROUP, id="0", mkstream=True)
+        cluster.worker("gpu-live")
+        await cluster.wait_for_workers(web, 1)
+        async with httpx.AsyncClient(base_url=web) as http:
+            token = await user_token(http)
+            session = await create_session(http, token, temperature=0.0)
+        # A "ghost" consumer grabs the next request and dies without answering: it had
+        # read the entry (so it is pending for the ghost) but never acknowledges it.
+        live_block = asyncio.Event()
+
+        async def ghost() -> None:
+            while True:
+                got = await client.xreadgroup(
+                    keys.WORKER_GROUP, "ghost", {keys.REQUESTS_STREAM: ">"}, count=1, block=50
+                )
+                if got and got[0][1]:
+                    live_block.set()
+                    return
+
+        grabber = asyncio.create_task(ghost())
+        # Keep the live worker busy on something else so the ghost wins the race.
+        other = await _new_session(web, token)
+        busy = asyncio.create_task(_ask(web, token, other, "Write a long essay about Rome."))
+        await asyncio.sleep(1.0)
+        answer = asyncio.create_task(_ask(web, token, session["id"], "Say hi."))
+        await asyncio.wait_for(live_block.wait(), timeout=30)
+        await grabber
+        frames = await asyncio.wait_for(answer, timeout=120)
+        await busy
+    finally:
+        await client.aclose()
+    assert frames[-1]["type"] == "done", frames[-1]
+    assert frames[0]["fallback"] is False
+    assert "taking over request entry" in cluster.log_tail("gpu-live")
+
+
+async def _new_session(base: str, token: str) -> str:
+    async with httpx.AsyncClient(base_url=base) as http:
+        return str((await create_session(http, token))["id"])
