@@ -20,8 +20,8 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database behind `engine` up to `revision`."""
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Bring the database up to `revision`; "heads" follows every branch of the history."""
     config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
 
     def _upgrade(connection: object) -> None:
@@ -32,7 +32,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         await connection.run_sync(_upgrade)
 
 
-def upgrade_sync(database_url: str, revision: str = "head") -> None:
+def upgrade_sync(database_url: str, revision: str = "heads") -> None:
     """Synchronous wrapper for the CLI."""
     from meatlizard.core.db import make_engine
 
