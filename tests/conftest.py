@@ -200,6 +200,7 @@ async def services(
     try:
         yield built
     finally:
+        await built.jobs.drain()
         if backend.name == "production":
             await _reset_production(built)
         if inference is None:

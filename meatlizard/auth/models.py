@@ -23,6 +23,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # New sessions keep a transcript when they end unless the user says otherwise.
+    transcripts_default: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     discord_id: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

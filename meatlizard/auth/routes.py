@@ -19,6 +19,7 @@ from meatlizard.auth.schemas import (
     Credentials,
     LoginResult,
     UserRead,
+    UserUpdate,
 )
 from meatlizard.core.services import Services
 
@@ -86,6 +87,15 @@ async def logout(request: Request, user: CurrentUser, db: DbDep) -> Response:
 @router.get("/me", response_model=UserRead)
 async def me(user: CurrentUser) -> UserRead:
     """Return the logged-in account."""
+    return UserRead.model_validate(user)
+
+
+@router.patch("/me", response_model=UserRead)
+async def update_me(body: UserUpdate, user: CurrentUser, db: DbDep) -> UserRead:
+    """Change your preferences (e.g. keep transcripts of new chats by default)."""
+    if body.transcripts_default is not None:
+        user.transcripts_default = body.transcripts_default
+        await db.commit()
     return UserRead.model_validate(user)
 
 

@@ -24,7 +24,16 @@ class UserRead(BaseModel):
     id: int
     username: str
     is_admin: bool
+    transcripts_default: bool
     created_at: datetime
+
+
+class UserUpdate(BaseModel):
+    """Preferences a user can change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    transcripts_default: bool | None = None
 
 
 class LoginResult(BaseModel):

@@ -32,6 +32,14 @@ class MessageStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class ArchiveStatus(enum.StrEnum):
+    """Where an ended session's transcript stands (None when none was asked for)."""
+
+    ARCHIVING = "archiving"
+    ARCHIVED = "archived"
+    FAILED = "failed"
+
+
 def _enum(cls: type[enum.StrEnum]) -> Enum:
     return Enum(cls, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
 
@@ -52,6 +60,9 @@ class ChatSession(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     save_transcript: Mapped[bool] = mapped_column(Boolean, default=False)
+    archive_status: Mapped[ArchiveStatus | None] = mapped_column(
+        _enum(ArchiveStatus), default=None, nullable=True
+    )
 
     messages: Mapped[list[ChatMessage]] = relationship(
         back_populates="session",

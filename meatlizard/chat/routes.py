@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Response, status
+from fastapi.responses import RedirectResponse, StreamingResponse
 
 from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
 from meatlizard.chat import service
+from meatlizard.chat.models import ArchiveStatus
 from meatlizard.chat.presets import PRESETS
 from meatlizard.chat.schemas import (
     PresetRead,
@@ -17,8 +19,11 @@ from meatlizard.chat.schemas import (
     SessionRead,
     SessionUpdate,
 )
+from meatlizard.core.errors import NotFound
+from meatlizard.transcripts import service as transcripts
 
 router = APIRouter(prefix="/chat", tags=["chat"])
+TRANSCRIPT_LINK_SECONDS = 24 * 3600
 
 
 @router.get("/presets", response_model=list[PresetRead])
@@ -74,13 +79,51 @@ async def update_session(
 
 @router.post("/sessions/{session_id}/end", response_model=SessionRead)
 async def end_session(
-    session_id: str, body: SessionEnd, user: CurrentUser, db: DbDep
+    session_id: str, body: SessionEnd, user: CurrentUser, db: DbDep, services: ServicesDep
 ) -> SessionRead:
-    """End a session; say whether a transcript should be kept."""
-    session = await service.end_session(
+    """End a session; with `save_transcript` its transcript is written in the background."""
+    session, archive = await service.end_session(
         db, user=user, session_id=session_id, save_transcript=body.save_transcript
     )
+    if archive:
+        services.jobs.spawn(
+            transcripts.archive_session(services.sessions, services.storage, session.id),
+            name=f"transcript-{session.id}",
+        )
     return SessionRead.model_validate(session)
+
+
+@router.get("/sessions/{session_id}/transcript", response_model=None)
+async def get_transcript(
+    session_id: str,
+    user: CurrentUser,
+    db: DbDep,
+    services: ServicesDep,
+    format: Literal["json", "csv"] = "json",
+) -> Response:
+    """Download the saved transcript (a redirect to a 24 h pre-signed link on S3)."""
+    session = await service.get_session(db, user=user, session_id=session_id)
+    record = await transcripts.get_transcript(db, session_id=session.id)
+    if record is None:
+        raise NotFound(_missing_transcript_reason(session.archive_status))
+    key = record.json_key if format == "json" else record.csv_key
+    url = await services.storage.presigned_url(key, TRANSCRIPT_LINK_SECONDS)
+    if url is not None:
+        return RedirectResponse(url, status_code=307)
+    media = "application/json" if format == "json" else "text/csv; charset=utf-8"
+    return StreamingResponse(
+        await services.storage.open_stream(key),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="transcript-{session.id}.{format}"'},
+    )
+
+
+def _missing_transcript_reason(status: ArchiveStatus | None) -> str:
+    if status is ArchiveStatus.ARCHIVING:
+        return "the transcript is still being written; try again in a moment"
+    if status is ArchiveStatus.FAILED:
+        return "writing the transcript failed; end the session again to retry"
+    return "no transcript: end the session with save_transcript true to keep one"
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from meatlizard.chat.models import MessageStatus, Role
+from meatlizard.chat.models import ArchiveStatus, MessageStatus, Role
 
 TITLE_MAX = 200
 SYSTEM_PROMPT_MAX = 4000
@@ -36,11 +36,11 @@ class SessionUpdate(BaseModel):
 
 
 class SessionEnd(BaseModel):
-    """Ending a session, optionally keeping a transcript."""
+    """Ending a session; `save_transcript` omitted means the session's own setting."""
 
     model_config = ConfigDict(extra="forbid")
 
-    save_transcript: bool = False
+    save_transcript: bool | None = None
 
 
 class MessageRead(BaseModel):
@@ -74,6 +74,7 @@ class SessionRead(BaseModel):
     updated_at: datetime
     ended_at: datetime | None
     save_transcript: bool
+    archive_status: ArchiveStatus | None
 
 
 class SessionDetail(SessionRead):

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from meatlizard.auth.models import User
-from meatlizard.chat.models import ChatMessage, ChatSession, MessageStatus, Role
+from meatlizard.chat.models import ArchiveStatus, ChatMessage, ChatSession, MessageStatus, Role
 from meatlizard.chat.presets import PRESETS
 from meatlizard.chat.schemas import SessionCreate, SessionUpdate
 from meatlizard.core.db import utcnow
@@ -50,6 +50,7 @@ async def create_session(
         else (preset.temperature if preset else DEFAULT_TEMPERATURE),
         model_alias=alias,
         preset=preset.key if preset else None,
+        save_transcript=user.transcripts_default,
     )
     db.add(session)
     await db.commit()
@@ -95,15 +96,19 @@ async def update_session(
 
 
 async def end_session(
-    db: AsyncSession, *, user: User, session_id: str, save_transcript: bool
-) -> ChatSession:
-    """Mark a session ended; no new prompts are accepted afterwards."""
+    db: AsyncSession, *, user: User, session_id: str, save_transcript: bool | None
+) -> tuple[ChatSession, bool]:
+    """Mark a session ended; return it and whether a transcript must now be written."""
     session = await get_session(db, user=user, session_id=session_id)
     if session.ended_at is None:
         session.ended_at = utcnow()
-    session.save_transcript = save_transcript
+    if save_transcript is not None:
+        session.save_transcript = save_transcript
+    archive = session.save_transcript and session.archive_status in (None, ArchiveStatus.FAILED)
+    if archive:
+        session.archive_status = ArchiveStatus.ARCHIVING
     await db.commit()
-    return session
+    return session, archive
 
 
 async def delete_session(db: AsyncSession, *, user: User, session_id: str) -> None:

@@ -4,5 +4,15 @@ from meatlizard.admin.models import AppSetting, AuditEntry
 from meatlizard.auth.models import AuthToken, User
 from meatlizard.chat.models import ChatMessage, ChatSession
 from meatlizard.core.db import Base
+from meatlizard.transcripts.models import Transcript
 
-__all__ = ["AppSetting", "AuditEntry", "AuthToken", "Base", "ChatMessage", "ChatSession", "User"]
+__all__ = [
+    "AppSetting",
+    "AuditEntry",
+    "AuthToken",
+    "Base",
+    "ChatMessage",
+    "ChatSession",
+    "Transcript",
+    "User",
+]

@@ -11,6 +11,7 @@ from meatlizard.chat.guards import Moderation, PromptGuard
 from meatlizard.core.cache import Cache, RateLimiter, cache_from_settings
 from meatlizard.core.config import Settings
 from meatlizard.core.db import make_engine, make_session_factory
+from meatlizard.core.jobs import JobRunner
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
 
@@ -38,6 +39,7 @@ class Services:
     inference: InferenceGateway
     chat: ChatFlow
     login_limiter: RateLimiter
+    jobs: JobRunner
 
     @classmethod
     def build(cls, settings: Settings, *, inference: InferenceGateway | None = None) -> Services:
@@ -91,6 +93,7 @@ class Services:
                 max_reply_tokens=settings.model_max_tokens,
             ),
             login_limiter=RateLimiter(cache, "login", settings.login_rate),
+            jobs=JobRunner(),
         )
 
     async def prepare(self) -> None:
@@ -103,6 +106,7 @@ class Services:
 
     async def close(self) -> None:
         """Release every resource."""
+        await self.jobs.drain()
         await self.inference.close()
         await self.cache.close()
         await self.storage.close()

@@ -23,3 +23,12 @@ document.getElementById("token-table").addEventListener("click", async (event) =
     alert(error.message);
   }
 });
+
+document.getElementById("transcripts-default").addEventListener("change", async (event) => {
+  try {
+    await ML.api("PATCH", "/api/v1/auth/me", { transcripts_default: event.target.checked });
+  } catch (error) {
+    event.target.checked = !event.target.checked;
+    alert(error.message);
+  }
+});

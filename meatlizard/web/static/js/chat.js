@@ -243,3 +243,25 @@
 
   connect();
 })();
+
+// Ending a chat (with or without a transcript).
+(() => {
+  const state = JSON.parse(document.getElementById("initial-state").textContent);
+  const button = document.getElementById("end-session");
+  const form = document.getElementById("end-form");
+  if (!state.session || !button) return;
+  button.addEventListener("click", () => {
+    form.hidden = !form.hidden;
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await ML.api("POST", `/api/v1/chat/sessions/${state.session.id}/end`, {
+        save_transcript: form.save_transcript.checked,
+      });
+      window.location.reload();
+    } catch (error) {
+      alert(error.message);
+    }
+  });
+})();

@@ -1,0 +1,1 @@
+"""Opt-in chat transcripts written to object storage when a session ends."""

@@ -1,0 +1,95 @@
+"""Write a session's transcript to storage (opt-in only), and find it again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from meatlizard.auth.models import User
+from meatlizard.chat import service as chat_service
+from meatlizard.chat.models import ArchiveStatus, ChatSession
+from meatlizard.core.storage import ObjectStorage
+from meatlizard.transcripts import documents
+from meatlizard.transcripts.models import Transcript
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 3
+RETRY_BASE_SECONDS = 1.0
+
+
+def keys_for(session_id: str) -> tuple[str, str]:
+    """Return the JSON and CSV object keys of a session's transcript."""
+    base = f"transcripts/{session_id}/transcript"
+    return base + ".json", base + ".csv"
+
+
+async def get_transcript(db: AsyncSession, *, session_id: str) -> Transcript | None:
+    """Return the transcript record of a session, if one was written."""
+    return await db.scalar(select(Transcript).where(Transcript.session_id == session_id))
+
+
+async def _write_once(
+    sessions: async_sessionmaker[AsyncSession], storage: ObjectStorage, session_id: str
+) -> Transcript:
+    async with sessions() as db:
+        chat = await db.get(ChatSession, session_id)
+        if chat is None:
+            raise LookupError(f"session {session_id} no longer exists")
+        user = await db.get(User, chat.user_id)
+        assert user is not None
+        messages = await chat_service.history(db, session_id=session_id)
+        data = documents.transcript_data(chat, user, messages, discord_channel_id=None)
+        json_key, csv_key = keys_for(session_id)
+        try:
+            await storage.put_bytes(
+                json_key, documents.as_json(data), content_type="application/json"
+            )
+            await storage.put_bytes(
+                csv_key, documents.as_csv(data), content_type="text/csv; charset=utf-8"
+            )
+            record = await get_transcript(db, session_id=session_id) or Transcript(
+                session_id=session_id,
+                user_id=user.id,
+                json_key=json_key,
+                csv_key=csv_key,
+                message_count=len(messages),
+            )
+            record.message_count = len(messages)
+            db.add(record)
+            chat.archive_status = ArchiveStatus.ARCHIVED
+            await db.commit()
+        except Exception:
+            # Nothing half-written: no objects without a record, no record without objects.
+            await db.rollback()
+            for key in (json_key, csv_key):
+                await storage.delete(key)
+            raise
+        return record
+
+
+async def archive_session(
+    sessions: async_sessionmaker[AsyncSession],
+    storage: ObjectStorage,
+    session_id: str,
+    *,
+    retry_base_seconds: float = RETRY_BASE_SECONDS,
+) -> Transcript | None:
+    """Write the transcript, retrying with backoff; mark the session failed if it never works."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await _write_once(sessions, storage, session_id)
+        except LookupError:
+            return None
+        except Exception as exc:
+            log.warning("transcript of %s failed (attempt %d): %s", session_id, attempt, exc)
+            if attempt < ATTEMPTS:
+                await asyncio.sleep(retry_base_seconds * 4 ** (attempt - 1))
+    async with sessions() as db:
+        chat = await db.get(ChatSession, session_id)
+        if chat is not None:
+            chat.archive_status = ArchiveStatus.FAILED
+            await db.commit()
+    return None
