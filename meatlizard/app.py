@@ -26,6 +26,7 @@ from meatlizard.core.config import Settings
 from meatlizard.core.metrics import HTTP_REQUESTS
 from meatlizard.core.migrate import upgrade
 from meatlizard.core.services import Services
+from meatlizard.gdpr import routes as gdpr_routes
 from meatlizard.openai_compat import routes as openai_routes
 from meatlizard.web import pages as web_pages
 from meatlizard.web.render import STATIC_DIR, render
@@ -41,6 +42,7 @@ def api_router() -> APIRouter:
     api.include_router(chat_routes.router)
     api.include_router(chat_socket.router)
     api.include_router(admin_routes.router)
+    api.include_router(gdpr_routes.router)
     return api
 
 

@@ -32,3 +32,25 @@ document.getElementById("transcripts-default").addEventListener("change", async 
     alert(error.message);
   }
 });
+
+document.getElementById("privacy-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const action = event.submitter?.value;
+  const question = action === "delete"
+    ? "Delete your account and everything it owns? This cannot be undone."
+    : "Replace your name everywhere with an anonymous id? You will be logged out for good.";
+  if (!confirm(question)) return;
+  try {
+    const body = { password: form.password.value };
+    const result = action === "delete"
+      ? await ML.api("DELETE", "/api/v1/auth/me", body)
+      : await ML.api("POST", "/api/v1/auth/me/anonymize", body);
+    const out = document.getElementById("privacy-result");
+    out.textContent = `Done. What changed:\n${JSON.stringify(result, null, 2)}`;
+    out.hidden = false;
+    form.querySelectorAll("button").forEach((b) => (b.disabled = true));
+  } catch (error) {
+    alert(error.message);
+  }
+});

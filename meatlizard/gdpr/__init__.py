@@ -1,0 +1,1 @@
+"""Personal data: anonymise, export and delete an account's data."""

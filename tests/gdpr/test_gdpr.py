@@ -1,0 +1,114 @@
+"""Anonymise, export and delete: no trace of the name is left anywhere."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import httpx
+from sqlalchemy import text
+
+from meatlizard.core.models import Base
+from meatlizard.core.services import Services
+from tests.helpers import PASSWORD, bearer, create_session, login, register
+
+
+async def _dump_everything(services: Services) -> str:
+    """Every row of every table and every stored object, as one string."""
+    parts: list[str] = []
+    async with services.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for row in await conn.execute(text(f"SELECT * FROM {table.name}")):
+                parts.append(repr(tuple(row)))
+    for item in await services.storage.list(""):
+        parts.append((await services.storage.get_bytes(item.key)).decode("utf-8", "replace"))
+    return "\n".join(parts)
+
+
+async def _user_with_history(services: Services, client: httpx.AsyncClient, name: str) -> str:
+    await register(client)  # the admin, so our user is an ordinary member
+    await register(client, name)
+    token = await login(client, name)
+    session = await create_session(client, token, title=f"{name}'s chat")
+    from meatlizard.auth import service as auth_service
+    from meatlizard.chat import service as chat_service
+
+    async with services.sessions() as db:
+        user = await auth_service.get_by_username(db, username=name)
+        assert user is not None
+        chat = await chat_service.get_session(db, user=user, session_id=session["id"])
+        await chat_service.add_user_message(db, session=chat, content=f"hi, I am {name}")
+    await client.post(
+        f"/api/v1/chat/sessions/{session['id']}/end",
+        json={"save_transcript": True},
+        headers=bearer(token),
+    )
+    await services.jobs.drain()
+    return token
+
+
+async def test_anonymize_leaves_no_trace_of_the_name(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    name = "zelda_unique_name"
+    token = await _user_with_history(services, client, name)
+    assert name in await _dump_everything(services)
+    wrong = await client.post(
+        "/api/v1/auth/me/anonymize", json={"password": "nope"}, headers=bearer(token)
+    )
+    assert wrong.status_code == 401
+    response = await client.post(
+        "/api/v1/auth/me/anonymize", json={"password": PASSWORD}, headers=bearer(token)
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["anonymous_id"].startswith("anon-")
+    assert report["sessions"] == 1
+    assert report["messages_rewritten"] == 1
+    assert report["transcripts_rewritten"] == 1
+    assert report["tokens_revoked"] >= 1
+    assert name not in await _dump_everything(services)
+    assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
+
+
+async def test_export_contains_account_chats_and_transcripts(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    token = await _user_with_history(services, client, "export_me")
+    response = await client.get("/api/v1/auth/me/export", headers=bearer(token))
+    assert response.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    data = json.loads(archive.read("meatlizard-export.json"))
+    assert data["account"]["username"] == "export_me"
+    assert data["chat_sessions"][0]["messages"][0]["content"] == "hi, I am export_me"
+    names = archive.namelist()
+    assert any(n.endswith("transcript.json") for n in names)
+    assert any(n.endswith("transcript.csv") for n in names)
+
+
+async def test_delete_account_removes_rows_and_objects(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    name = "delete_me_please"
+    token = await _user_with_history(services, client, name)
+    refused = await client.request(
+        "DELETE", "/api/v1/auth/me", json={"password": "wrong"}, headers=bearer(token)
+    )
+    assert refused.status_code == 401
+    response = await client.request(
+        "DELETE", "/api/v1/auth/me", json={"password": PASSWORD}, headers=bearer(token)
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["deleted"] == {"chat_sessions": 1, "transcripts": 1, "messages": 1}
+    assert name not in await _dump_everything(services)
+    assert await services.storage.list("transcripts/") == []
+
+
+async def test_the_only_admin_cannot_delete_themselves(client: httpx.AsyncClient) -> None:
+    admin = await login(client, await register(client))
+    response = await client.request(
+        "DELETE", "/api/v1/auth/me", json={"password": PASSWORD}, headers=bearer(admin)
+    )
+    assert response.status_code == 422
+    assert "only admin" in response.json()["detail"]
