@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from meatlizard.api.deps import ServicesDep
 from meatlizard.core.db import ping as db_ping
+from meatlizard.core.metrics import INFERENCE_READY, QUEUE_DEPTH, WORKERS_ONLINE
 
 router = APIRouter(tags=["health"])
 CHECK_TIMEOUT_SECONDS = 5.0
@@ -45,6 +46,12 @@ async def readyz(services: ServicesDep) -> Response:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-async def metrics() -> Response:
+async def metrics(services: ServicesDep) -> Response:
     """Expose Prometheus metrics."""
+    status = services.inference.status()
+    INFERENCE_READY.set(1 if status.get("state") == "ready" else 0)
+    workers = status.get("workers")
+    WORKERS_ONLINE.set(len(workers) if isinstance(workers, dict) else 0)
+    depth = status.get("queue_depth")
+    QUEUE_DEPTH.set(depth if isinstance(depth, int) else 0)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

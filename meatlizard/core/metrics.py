@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import time
+
+from prometheus_client import Counter, Gauge, Histogram
 
 HTTP_REQUESTS = Counter(
     "meatlizard_http_requests_total", "HTTP requests served", ["method", "status"]
@@ -17,3 +19,12 @@ TOKENS_PER_SECOND = Histogram(
     buckets=(1, 5, 10, 20, 40, 60, 80, 100, 150, 200, 400),
 )
 REFUSALS = Counter("meatlizard_chat_refusals_total", "Prompts refused by a guard", ["reason"])
+
+STARTED_AT = time.time()
+UPTIME = Gauge("meatlizard_uptime_seconds", "Seconds since this process started")
+UPTIME.set_function(lambda: time.time() - STARTED_AT)
+INFERENCE_READY = Gauge(
+    "meatlizard_inference_ready", "1 when a model or worker answers, 0 when the fallback does"
+)
+WORKERS_ONLINE = Gauge("meatlizard_workers_online", "Client-bot workers seen online")
+QUEUE_DEPTH = Gauge("meatlizard_inference_queue_depth", "Requests waiting for a model slot")

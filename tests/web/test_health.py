@@ -36,8 +36,14 @@ async def test_readyz_reports_a_broken_database(client: httpx.AsyncClient, app) 
     assert response.json()["checks"]["database"].startswith("error:")
 
 
-async def test_metrics_are_prometheus_text(client: httpx.AsyncClient) -> None:
+async def test_metrics_parse_with_the_prometheus_parser(client: httpx.AsyncClient) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
     await client.get("/healthz")
     response = await client.get("/metrics")
     assert response.headers["content-type"].startswith("text/plain")
-    assert "meatlizard_http_requests_total" in response.text
+    families = {f.name: f for f in text_string_to_metric_families(response.text)}
+    assert "meatlizard_http_requests" in families
+    assert families["meatlizard_uptime_seconds"].samples[0].value > 0
+    assert families["meatlizard_inference_ready"].samples[0].value == 0  # fallback here
+    assert "meatlizard_chat_tokens_per_second" in families
