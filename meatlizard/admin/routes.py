@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from meatlizard.admin import service
+from meatlizard.admin import users as admin_users
 from meatlizard.api.deps import AdminUser, DbDep, OptionalUser, ServicesDep
+from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
 from meatlizard.core import audit
 from meatlizard.core.errors import Unavailable
@@ -37,6 +39,85 @@ async def put_requests_switch(body: RequestsSwitch, user: AdminUser, db: DbDep) 
     return RequestsSwitch(
         enabled=await service.set_requests_enabled(db, actor=user, enabled=body.enabled)
     )
+
+
+class UserChange(BaseModel):
+    """Role and status changes for one account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    is_admin: bool | None = None
+    is_active: bool | None = None
+
+
+class Transfer(BaseModel):
+    """Who a session goes to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+
+
+def _user_row(user: User, sessions: int | None = None) -> dict[str, object]:
+    row: dict[str, object] = {
+        "id": user.id,
+        "username": user.username,
+        "is_admin": user.is_admin,
+        "is_active": user.is_active,
+        "created_at": user.created_at.isoformat(),
+    }
+    if sessions is not None:
+        row["sessions"] = sessions
+    return row
+
+
+@router.get("/users")
+async def users(user: AdminUser, db: DbDep) -> list[dict[str, object]]:
+    """List accounts with their roles, status and number of chats."""
+    return [_user_row(u, n) for u, n in await admin_users.list_users(db, actor=user)]
+
+
+@router.patch("/users/{user_id}")
+async def change_user(
+    user_id: int, body: UserChange, user: AdminUser, db: DbDep
+) -> dict[str, object]:
+    """Make an account admin or not, disable or enable it."""
+    changed = await admin_users.update_user(
+        db, actor=user, user_id=user_id, is_admin=body.is_admin, is_active=body.is_active
+    )
+    return _user_row(changed)
+
+
+@router.get("/sessions")
+async def sessions(user: AdminUser, db: DbDep) -> list[dict[str, object]]:
+    """List the newest chat sessions of every user."""
+    return [
+        {
+            "id": s.id,
+            "title": s.title,
+            "owner": owner,
+            "messages": n,
+            "updated_at": s.updated_at.isoformat(),
+            "ended": s.ended_at is not None,
+        }
+        for s, owner, n in await admin_users.list_all_sessions(db, actor=user)
+    ]
+
+
+@router.post("/sessions/{session_id}/transfer")
+async def transfer(session_id: str, body: Transfer, user: AdminUser, db: DbDep) -> dict[str, str]:
+    """Give a chat session to another user."""
+    session = await admin_users.transfer_session(
+        db, actor=user, session_id=session_id, to_username=body.username
+    )
+    return {"id": session.id, "owner": body.username}
+
+
+@router.post("/sessions/{session_id}/end")
+async def end(session_id: str, user: AdminUser, db: DbDep) -> dict[str, object]:
+    """End someone's chat session."""
+    session = await admin_users.end_any_session(db, actor=user, session_id=session_id)
+    return {"id": session.id, "ended": session.ended_at is not None}
 
 
 @router.get("/backups")
@@ -98,4 +179,6 @@ async def admin_page(
         audit=await service.recent_audit(db, actor=user),
         inference=services.inference.status(),
         backups=await backup_service.list_backups(services.storage),
+        users=await admin_users.list_users(db, actor=user),
+        sessions=await admin_users.list_all_sessions(db, actor=user),
     )

@@ -36,3 +36,34 @@ backupButton.addEventListener("click", async () => {
     backupButton.disabled = false;
   }
 });
+
+document.getElementById("user-table").addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-user-change]");
+  if (!button) return;
+  const id = button.closest("tr").dataset.user;
+  try {
+    await ML.api("PATCH", `/api/v1/admin/users/${id}`, JSON.parse(button.dataset.userChange));
+    window.location.reload();
+  } catch (error) {
+    alert(error.message);
+  }
+});
+
+document.getElementById("session-table").addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-session-action]");
+  if (!button) return;
+  const id = button.closest("tr").dataset.session;
+  try {
+    if (button.dataset.sessionAction === "transfer") {
+      const username = prompt("Transfer this chat to which user?");
+      if (!username) return;
+      await ML.api("POST", `/api/v1/admin/sessions/${id}/transfer`, { username });
+    } else {
+      if (!confirm("End this chat? Its owner can no longer send prompts in it.")) return;
+      await ML.api("POST", `/api/v1/admin/sessions/${id}/end`);
+    }
+    window.location.reload();
+  } catch (error) {
+    alert(error.message);
+  }
+});
