@@ -77,6 +77,17 @@ def client_bot(
 
 
 @app.command()
+def worker() -> None:
+    """Run background jobs: scheduled backups (BACKUP_SCHEDULE) with retention."""
+    from meatlizard.core.logging import configure
+    from meatlizard.workers.jobs import run_jobs
+
+    settings = settings_or_exit()
+    configure(settings.log_level, settings.log_format)
+    asyncio.run(run_jobs(settings))
+
+
+@app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
     from meatlizard.core.migrate import upgrade_sync

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -103,6 +104,11 @@ class Settings(BaseSettings):
     moderation_patterns: list[str] = Field(default_factory=list)
     moderation_message: str = "That prompt was refused by this server's content rules."
 
+    # Background jobs (`meatlizard worker`).
+    backup_schedule: str | None = None  # cron, UTC, e.g. "0 3 * * *"
+    backup_keep_daily: int = Field(default=7, ge=1, le=365)
+    backup_keep_weekly: int = Field(default=4, ge=0, le=520)
+
     # Web.
     cookie_secure: bool = False
     session_days: int = Field(default=14, ge=1, le=365)
@@ -165,6 +171,19 @@ class Settings(BaseSettings):
     @classmethod
     def _check_rate(cls, value: str) -> str:
         Rate.parse(value)
+        return value
+
+    @field_validator("backup_schedule")
+    @classmethod
+    def _check_schedule(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from cronsim import CronSim, CronSimError
+
+        try:
+            CronSim(value, datetime.now())
+        except CronSimError as exc:
+            raise ValueError(f"{value!r} is not a cron expression: {exc}") from exc
         return value
 
     @field_validator("moderation_patterns")

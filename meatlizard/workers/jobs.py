@@ -1,0 +1,45 @@
+"""`meatlizard worker`: the background-job process (scheduled backups today)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Coroutine
+from typing import Any
+
+from meatlizard.backups.schedule import run_schedule
+from meatlizard.core.config import Settings
+from meatlizard.core.storage import storage_from_settings
+
+log = logging.getLogger(__name__)
+
+
+async def run_jobs(settings: Settings) -> None:
+    """Run every configured job until SIGTERM/SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    storage = storage_from_settings(settings)
+    await storage.prepare()
+    jobs: list[Coroutine[Any, Any, Any]] = []
+    if settings.backup_schedule:
+        log.info("scheduled backups: %s (UTC)", settings.backup_schedule)
+        jobs.append(
+            run_schedule(
+                cron=settings.backup_schedule,
+                database_url=settings.effective_database_url,
+                storage=storage,
+                keep_daily=settings.backup_keep_daily,
+                keep_weekly=settings.backup_keep_weekly,
+                stop=stop,
+            )
+        )
+    else:
+        log.warning("no jobs configured (set BACKUP_SCHEDULE, e.g. '0 3 * * *'); idling")
+        jobs.append(stop.wait())
+    try:
+        await asyncio.gather(*jobs)
+    finally:
+        await storage.close()
