@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from meatlizard.admin import service
 from meatlizard.admin import users as admin_users
@@ -14,6 +15,7 @@ from meatlizard.backups import service as backup_service
 from meatlizard.core import audit
 from meatlizard.core.errors import Unavailable
 from meatlizard.web.render import render
+from meatlizard.workers.models import WorkerMetric
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 pages = APIRouter(include_in_schema=False)
@@ -118,6 +120,31 @@ async def end(session_id: str, user: AdminUser, db: DbDep) -> dict[str, object]:
     """End someone's chat session."""
     session = await admin_users.end_any_session(db, actor=user, session_id=session_id)
     return {"id": session.id, "ended": session.ended_at is not None}
+
+
+@router.get("/metrics")
+async def worker_metrics(user: AdminUser, db: DbDep, services: ServicesDep) -> dict[str, object]:
+    """Inference state now, and the newest stored client-bot metrics."""
+    rows = await db.scalars(select(WorkerMetric).order_by(WorkerMetric.id.desc()).limit(200))
+    return {
+        "inference": services.inference.status(),
+        "worker_metrics": [
+            {
+                "worker_id": m.worker_id,
+                "at": m.at.isoformat(),
+                "is_online": m.is_online,
+                "busy": m.busy,
+                "tokens_per_second": m.tokens_per_second,
+                "gpu_stats": {
+                    "utilization": m.gpu_utilization,
+                    "memory_free": m.gpu_memory_free,
+                    "memory_used": m.gpu_memory_used,
+                    "temperature": m.gpu_temperature,
+                },
+            }
+            for m in rows
+        ],
+    }
 
 
 @router.get("/backups")

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     # fallback: Markov chain only.
     inference: Literal["local", "remote", "fallback"] = "local"
     worker_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    # How often a worker's metrics are stored for the dashboard (web side, remote mode).
+    metrics_interval_seconds: float = Field(default=60.0, ge=1.0, le=86400.0)
 
     # Guards.
     max_prompt_chars: int = Field(default=8000, ge=1, le=1_000_000)

@@ -5,6 +5,7 @@ from meatlizard.auth.models import AuthToken, User
 from meatlizard.chat.models import ChatMessage, ChatSession
 from meatlizard.core.db import Base
 from meatlizard.transcripts.models import Transcript
+from meatlizard.workers.models import WorkerMetric
 
 __all__ = [
     "AppSetting",
@@ -15,4 +16,5 @@ __all__ = [
     "ChatSession",
     "Transcript",
     "User",
+    "WorkerMetric",
 ]

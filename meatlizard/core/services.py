@@ -16,14 +16,20 @@ from meatlizard.core.storage import ObjectStorage, storage_from_settings
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
 
 
-def remote_inference(settings: Settings, cache: Cache) -> InferenceGateway:
+def remote_inference(
+    settings: Settings, cache: Cache, sessions: async_sessionmaker[AsyncSession]
+) -> InferenceGateway:
     """Build the gateway to client-bot workers (INFERENCE=remote)."""
     from meatlizard.workers.gateway import RemoteInference
     from meatlizard.workers.wire import PayloadSealer
 
     assert settings.redis_url is not None  # guaranteed by the settings' validation
     return RemoteInference(
-        settings.redis_url, PayloadSealer.from_settings(settings, cache), settings.default_model
+        settings.redis_url,
+        PayloadSealer.from_settings(settings, cache),
+        settings.default_model,
+        sessions=sessions,
+        metrics_interval_seconds=settings.metrics_interval_seconds,
     )
 
 
@@ -66,7 +72,7 @@ class Services:
         )
         if inference is None:
             inference = (
-                remote_inference(settings, cache)
+                remote_inference(settings, cache, sessions)
                 if settings.inference == "remote"
                 else LocalInference(models, settings.default_model)
             )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as redis
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.core.redis_client import connect
 from meatlizard.inference.context import Conversation
@@ -21,9 +23,12 @@ from meatlizard.inference.markov import MarkovEngine
 from meatlizard.inference.scheduler import FairScheduler
 from meatlizard.inference.service import Answerer, InferenceGateway, stream_with_engine
 from meatlizard.workers import keys
+from meatlizard.workers.models import WorkerMetric
 from meatlizard.workers.wire import (
     CancelPayload,
     ChunkPayload,
+    ClientMetricsPayload,
+    EnvelopeError,
     ErrorPayload,
     PayloadSealer,
     RequestPayload,
@@ -56,8 +61,19 @@ class WorkerInfo:
 class RemoteInference(InferenceGateway):
     """Routes conversations to client-bot workers over Redis Streams; Markov when none is up."""
 
-    def __init__(self, redis_url: str, sealer: PayloadSealer, default_alias: str) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        sealer: PayloadSealer,
+        default_alias: str,
+        *,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
+        metrics_interval_seconds: float = 60.0,
+    ) -> None:
         self.redis = connect(redis_url)
+        self._sessions = sessions
+        self._metrics_interval = metrics_interval_seconds
+        self._metrics_saved: dict[str, float] = {}
         self.sealer = sealer
         self.default_alias = default_alias
         self.fallback = MarkovEngine()
@@ -80,8 +96,44 @@ class RemoteInference(InferenceGateway):
                 json.loads(record.get(b"aliases", b"[]")),
                 record.get(b"busy") == b"1",
             )
+            sealed = record.get(b"metrics")
+            await self._maybe_store_metrics(
+                found[worker_id], sealed if isinstance(sealed, bytes) else None
+            )
         self._workers = found
         return found
+
+    async def _maybe_store_metrics(self, worker: WorkerInfo, sealed: bytes | None) -> None:
+        """Keep one metrics snapshot per worker per interval in the database."""
+        now = time.monotonic()
+        last = self._metrics_saved.get(worker.worker_id)
+        if self._sessions is None or sealed is None:
+            return
+        if last is not None and now - last < self._metrics_interval:
+            return
+        try:
+            metrics = self.sealer.open(sealed)
+        except EnvelopeError as exc:
+            log.warning("worker %s sent metrics that fail to open: %s", worker.worker_id, exc)
+            return
+        if not isinstance(metrics, ClientMetricsPayload):
+            return
+        self._metrics_saved[worker.worker_id] = now
+        gpu = metrics.gpu_stats
+        async with self._sessions() as db:
+            db.add(
+                WorkerMetric(
+                    worker_id=worker.worker_id,
+                    is_online=metrics.is_online,
+                    busy=worker.busy,
+                    tokens_per_second=metrics.tokens_per_second,
+                    gpu_utilization=gpu.utilization,
+                    gpu_memory_free=gpu.memory_free,
+                    gpu_memory_used=gpu.memory_used,
+                    gpu_temperature=gpu.temperature,
+                )
+            )
+            await db.commit()
 
     async def _watch_workers(self) -> None:
         while True:
@@ -90,6 +142,8 @@ class RemoteInference(InferenceGateway):
             except redis.RedisError as exc:
                 log.warning("cannot read worker presence: %s", exc)
                 self._workers = {}
+            except SQLAlchemyError as exc:
+                log.warning("cannot store worker metrics: %s", exc)
             await asyncio.sleep(keys.HEARTBEAT_SECONDS)
 
     def start(self) -> None:

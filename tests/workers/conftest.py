@@ -111,6 +111,7 @@ def cluster_env(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[d
         "MODEL_MAX_TOKENS": "256",
         "MODEL_THREADS": "1",
         "LOG_LEVEL": "INFO",
+        "METRICS_INTERVAL_SECONDS": "1",
     }
     yield env
 

@@ -74,6 +74,30 @@ async def test_no_worker_means_labelled_fallback_until_one_returns(cluster: Clus
     assert frames[-1]["type"] == "done"
 
 
+async def test_worker_metrics_are_stored_for_admins(cluster: Cluster) -> None:
+    web = await cluster.web()
+    cluster.worker("gpu-metrics")
+    await cluster.wait_for_workers(web, 1)
+    async with httpx.AsyncClient(base_url=web) as http:
+        admin = await user_token(http)
+        for _ in range(300):  # hang guard: a snapshot is stored every METRICS_INTERVAL_SECONDS
+            data = (await http.get("/api/v1/admin/metrics", headers=bearer(admin))).json()
+            if data["worker_metrics"]:
+                break
+            await asyncio.sleep(0.1)
+    snapshot = data["worker_metrics"][0]
+    assert snapshot["worker_id"] == "gpu-metrics"
+    assert snapshot["is_online"] is True
+    # No GPU on this machine: the stats are reported as unknown, not invented.
+    assert snapshot["gpu_stats"] == {
+        "utilization": None,
+        "memory_free": None,
+        "memory_used": None,
+        "temperature": None,
+    }
+    assert data["inference"]["workers"]["gpu-metrics"]["aliases"] == ["smollm2"]
+
+
 async def test_stop_reaches_the_worker(cluster: Cluster) -> None:
     web = await cluster.web()
     cluster.worker("gpu-stop")
