@@ -140,8 +140,3 @@ class PayloadSealer:
         if request_id is not None and getattr(payload, "request_id", None) != request_id:
             raise EnvelopeError("envelope belongs to another request")
         return payload
-
-
-async def read_gpu_stats() -> GpuStats:
-    """Return GPU stats; all null where no GPU tooling is available."""
-    return GpuStats()

@@ -18,6 +18,7 @@ from meatlizard.inference.engine import GenerationStats, InferenceEngine, Infere
 from meatlizard.inference.scheduler import FairScheduler
 from meatlizard.inference.service import stream_with_engine
 from meatlizard.workers import keys
+from meatlizard.workers.gpu import read_gpu_stats
 from meatlizard.workers.wire import (
     CancelPayload,
     ChunkPayload,
@@ -27,7 +28,6 @@ from meatlizard.workers.wire import (
     PayloadSealer,
     RequestPayload,
     ResponsePayload,
-    read_gpu_stats,
 )
 
 log = logging.getLogger(__name__)
