@@ -42,9 +42,9 @@ async def test_a_real_nvidia_smi_binary_is_run(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     fake = tmp_path / "nvidia-smi"
-    fake.write_text(
-        '#!/bin/sh\n[ "$1" = "--query-gpu=utilization.gpu,memory.free,memory.used,temperature.gpu" ] || exit 9\necho "12, 3000, 5000, 44"\n'
-    )
+    query = "--query-gpu=utilization.gpu,memory.free,memory.used,temperature.gpu"
+    script = f'#!/bin/sh\n[ "$1" = "{query}" ] || exit 9\necho "12, 3000, 5000, 44"\n'
+    fake.write_text(script)
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     stats = await read_gpu_stats()
