@@ -28,6 +28,8 @@ from meatlizard.core.migrate import upgrade
 from meatlizard.core.services import Services
 from meatlizard.gdpr import routes as gdpr_routes
 from meatlizard.openai_compat import routes as openai_routes
+from meatlizard.pastes import pages as paste_pages
+from meatlizard.pastes import routes as paste_routes
 from meatlizard.web import pages as web_pages
 from meatlizard.web.render import STATIC_DIR, render
 
@@ -43,6 +45,7 @@ def api_router() -> APIRouter:
     api.include_router(chat_socket.router)
     api.include_router(admin_routes.router)
     api.include_router(gdpr_routes.router)
+    api.include_router(paste_routes.router)
     return api
 
 
@@ -131,6 +134,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(auth_pages.router)
     app.include_router(chat_pages.router)
     app.include_router(admin_routes.pages)
+    app.include_router(paste_pages.router)
     app.include_router(web_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     moderation_patterns: list[str] = Field(default_factory=list)
     moderation_message: str = "That prompt was refused by this server's content rules."
 
+    # Pastes.
+    paste_max_bytes: int = Field(default=512 * 1024, ge=1024, le=64 * 1024 * 1024)
+    paste_default_expiry: Literal["10m", "1h", "1d", "1w", "1M", "never"] = "1w"
+    paste_allow_anonymous: bool = True
+    paste_rate_limit: str = "30/minute"
+
     # Background jobs (`meatlizard worker`).
     backup_schedule: str | None = None  # cron, UTC, e.g. "0 3 * * *"
     backup_keep_daily: int = Field(default=7, ge=1, le=365)
@@ -169,7 +175,7 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 characters long")
         return value
 
-    @field_validator("chat_rate_limit", "login_rate_limit")
+    @field_validator("chat_rate_limit", "login_rate_limit", "paste_rate_limit")
     @classmethod
     def _check_rate(cls, value: str) -> str:
         Rate.parse(value)

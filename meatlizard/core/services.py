@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -14,6 +14,7 @@ from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.jobs import JobRunner
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
+from meatlizard.pastes.jobs import PasteSweeper
 
 
 def remote_inference(
@@ -46,6 +47,7 @@ class Services:
     chat: ChatFlow
     login_limiter: RateLimiter
     jobs: JobRunner
+    paste_sweeper: PasteSweeper | None = field(default=None)
 
     @classmethod
     def build(cls, settings: Settings, *, inference: InferenceGateway | None = None) -> Services:
@@ -109,9 +111,13 @@ class Services:
     def start(self) -> None:
         """Begin background work: loading models, listening for workers."""
         self.inference.start()
+        self.paste_sweeper = PasteSweeper(self.sessions)
+        self.paste_sweeper.start()
 
     async def close(self) -> None:
         """Release every resource."""
+        if self.paste_sweeper is not None:
+            await self.paste_sweeper.stop()
         await self.jobs.drain()
         await self.inference.close()
         await self.cache.close()

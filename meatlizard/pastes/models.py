@@ -1,0 +1,39 @@
+"""Pastes: text shared by URL, optionally expiring or burned after the first read."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from meatlizard.core.db import Base, UTCDateTime, utcnow
+
+PASTE_ID_BYTES = 9  # 72 random bits -> 12 URL-safe characters
+
+
+def new_paste_id() -> str:
+    """Return a short, unguessable paste id."""
+    return secrets.token_urlsafe(PASTE_ID_BYTES)
+
+
+class Paste(Base):
+    """One paste and its options."""
+
+    __tablename__ = "pastes"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True, default=new_paste_id)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, default=None
+    )
+    title: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(64), default="text")
+    content: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    visibility: Mapped[str] = mapped_column(String(16), default="unlisted")
+    burn_after_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    delete_token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True, default=None)

@@ -1,0 +1,153 @@
+"""Paste logic: create, read (honouring expiry, password, burn-after-read), delete, sweep."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pygments.lexers import get_lexer_by_name, guess_lexer
+from pygments.util import ClassNotFound
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meatlizard.auth.models import User
+from meatlizard.core.db import utcnow
+from meatlizard.core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from meatlizard.core.security import hash_password, same_secret, verify_password
+from meatlizard.pastes.models import Paste
+from meatlizard.pastes.schemas import PasteCreate
+
+EXPIRY = {
+    "10m": timedelta(minutes=10),
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+    "1w": timedelta(weeks=1),
+    "1M": timedelta(days=30),
+    "never": None,
+}
+GONE = "no such paste (it may have expired or been burned)"
+
+
+class TooLarge(InvalidInput):
+    """The paste exceeds the size limit (HTTP 413 at the edge)."""
+
+
+class PasswordRequired(Forbidden):
+    """The paste is password-protected and the password was missing or wrong."""
+
+
+@dataclass(frozen=True)
+class PastePolicy:
+    """The operator's paste settings."""
+
+    max_bytes: int
+    default_expiry: str
+    allow_anonymous: bool
+
+
+def detect_language(content: str, requested: str | None) -> str:
+    """Return a Pygments lexer alias: the requested one if known, else a guess."""
+    if requested:
+        try:
+            return str(get_lexer_by_name(requested).aliases[0])
+        except ClassNotFound:
+            raise InvalidInput(f"unknown language {requested!r}") from None
+    try:
+        aliases = guess_lexer(content).aliases
+    except ClassNotFound:
+        return "text"
+    return str(aliases[0]) if aliases else "text"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_paste(
+    db: AsyncSession, *, owner: User | None, data: PasteCreate, policy: PastePolicy
+) -> tuple[Paste, str | None]:
+    """Store a new paste; return it and, for anonymous pastes, its one-time delete token."""
+    size = len(data.content.encode())
+    if size > policy.max_bytes:
+        raise TooLarge(f"paste is {size} bytes; the limit is {policy.max_bytes}")
+    if owner is None and not policy.allow_anonymous:
+        raise Unauthenticated("anonymous pastes are disabled here; log in first")
+    if data.visibility == "private" and owner is None:
+        raise InvalidInput("private pastes need an account; log in first")
+    lifetime = EXPIRY[data.expires_in or policy.default_expiry]
+    delete_token = secrets.token_urlsafe(18) if owner is None else None
+    paste = Paste(
+        owner_id=owner.id if owner else None,
+        title=data.title,
+        language=detect_language(data.content, data.language),
+        content=data.content,
+        size=size,
+        visibility=data.visibility,
+        burn_after_read=data.burn_after_read,
+        password_hash=await hash_password(data.password) if data.password else None,
+        delete_token_hash=_digest(delete_token) if delete_token else None,
+        expires_at=utcnow() + lifetime if lifetime else None,
+    )
+    db.add(paste)
+    await db.commit()
+    return paste, delete_token
+
+
+def _is_expired(paste: Paste, now: datetime) -> bool:
+    return paste.expires_at is not None and paste.expires_at <= now
+
+
+async def read_paste(
+    db: AsyncSession, *, paste_id: str, viewer: User | None, password: str | None = None
+) -> Paste:
+    """Return a readable paste; a burn-after-read paste is handed to exactly one reader."""
+    paste = await db.get(Paste, paste_id)
+    if paste is None or _is_expired(paste, utcnow()):
+        raise NotFound(GONE)
+    if paste.visibility == "private" and (viewer is None or viewer.id != paste.owner_id):
+        raise NotFound(GONE)
+    if paste.password_hash is not None and not (
+        password and await verify_password(paste.password_hash, password)
+    ):
+        raise PasswordRequired("this paste needs the right password")
+    if paste.burn_after_read:
+        # The DELETE is the lock: only the reader whose delete removed the row sees it.
+        result = await db.execute(delete(Paste).where(Paste.id == paste_id))
+        await db.commit()
+        if getattr(result, "rowcount", 0) != 1:
+            raise NotFound(GONE)
+    return paste
+
+
+async def delete_paste(
+    db: AsyncSession, *, paste_id: str, user: User | None, token: str | None = None
+) -> None:
+    """Delete a paste as its owner, an admin, or with its delete token."""
+    paste = await db.get(Paste, paste_id)
+    if paste is None:
+        raise NotFound("no such paste")
+    by_token = bool(token and paste.delete_token_hash) and same_secret(
+        _digest(token or ""), paste.delete_token_hash or ""
+    )
+    by_user = user is not None and (user.id == paste.owner_id or user.is_admin)
+    if not (by_token or by_user):
+        raise Forbidden("only the owner or the delete token can delete this paste")
+    await db.delete(paste)
+    await db.commit()
+
+
+async def list_pastes(db: AsyncSession, *, owner: User) -> list[Paste]:
+    """List your pastes, newest first."""
+    rows = await db.scalars(
+        select(Paste).where(Paste.owner_id == owner.id).order_by(Paste.created_at.desc())
+    )
+    return list(rows)
+
+
+async def sweep_expired(db: AsyncSession) -> int:
+    """Delete expired pastes from the database; return how many went."""
+    result = await db.execute(delete(Paste).where(Paste.expires_at <= utcnow()))
+    await db.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
