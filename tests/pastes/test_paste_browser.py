@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
-
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 SOURCE = "def greet(name):\n    return f'hi {name} <b>'\n"
 
 
 @pytest_asyncio.fixture
-async def page(live_server: str) -> AsyncIterator[object]:
-    if CHROMIUM is None:
-        pytest.skip("Debian chromium is not installed (make test installs it as root)")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        context = await browser.new_context(base_url=live_server)
-        await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
-        yield await context.new_page()
-        await browser.close()
+async def page(browser_context: Any, live_server: str) -> Any:
+    await browser_context.grant_permissions(
+        ["clipboard-read", "clipboard-write"], origin=live_server
+    )
+    return await browser_context.new_page()
 
 
 async def test_create_view_copy(page) -> None:  # type: ignore[no-untyped-def]

@@ -44,6 +44,15 @@ async def _chat(services: Services, client: httpx.AsyncClient, token: str) -> di
     return session
 
 
+async def _end(client: httpx.AsyncClient, token: str, session_id: str, *, save: bool) -> None:
+    response = await client.post(
+        f"/api/v1/chat/sessions/{session_id}/end",
+        json={"save_transcript": save},
+        headers=bearer(token),
+    )
+    assert response.status_code == 200, response.text
+
+
 async def _transcript(
     client: httpx.AsyncClient, token: str, session_id: str, fmt: str
 ) -> httpx.Response:
@@ -100,11 +109,7 @@ async def test_without_opt_in_nothing_is_written(
 ) -> None:
     token = await user_token(client)
     session = await _chat(services, client, token)
-    await client.post(
-        f"/api/v1/chat/sessions/{session['id']}/end",
-        json={"save_transcript": False},
-        headers=bearer(token),
-    )
+    await _end(client, token, session["id"], save=False)
     await services.jobs.drain()
     response = await client.get(
         f"/api/v1/chat/sessions/{session['id']}/transcript", headers=bearer(token)
@@ -119,11 +124,7 @@ async def test_presigned_link_on_s3_and_direct_download_locally(
 ) -> None:
     token = await user_token(client)
     session = await _chat(services, client, token)
-    await client.post(
-        f"/api/v1/chat/sessions/{session['id']}/end",
-        json={"save_transcript": True},
-        headers=bearer(token),
-    )
+    await _end(client, token, session["id"], save=True)
     await services.jobs.drain()
     response = await client.get(
         f"/api/v1/chat/sessions/{session['id']}/transcript", headers=bearer(token)
@@ -156,11 +157,7 @@ async def test_failed_upload_is_retried_then_reported_with_nothing_left(
         return await real_put(key, data, **kw)
 
     monkeypatch.setattr(services.storage, "put_bytes", csv_upload_breaks)
-    await client.post(
-        f"/api/v1/chat/sessions/{session['id']}/end",
-        json={"save_transcript": False},
-        headers=bearer(token),
-    )
+    await _end(client, token, session["id"], save=False)
     record = await transcripts.archive_session(
         services.sessions, services.storage, session["id"], retry_base_seconds=0
     )

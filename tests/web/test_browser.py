@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -12,18 +11,6 @@ from tests.helpers import PASSWORD, unique_name
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# Background services would try to reach Google; this machine has no network for them.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 @pytest.fixture
 def use_model() -> bool:
@@ -31,19 +18,8 @@ def use_model() -> bool:
 
 
 @pytest_asyncio.fixture
-async def page(live_server: str) -> AsyncIterator[object]:
-    if CHROMIUM is None:
-        pytest.skip("Debian chromium is not installed (make test installs it as root)")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        context = await browser.new_context(base_url=live_server)
-        page = await context.new_page()
-        yield page
-        await browser.close()
+async def page(browser_context: Any) -> Any:
+    return await browser_context.new_page()
 
 
 async def test_register_chat_stream_and_reload(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
