@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -76,6 +76,11 @@ class Settings(BaseSettings):
 
     secret_key: SecretStr | None = None
     payload_encryption_key: SecretStr | None = None
+    # Key rotation: comma-separated old keys that still open messages until the deadline.
+    payload_previous_keys: SecretStr | None = None
+    payload_previous_keys_until: datetime | None = None
+    # Envelopes older (or further in the future) than this are refused as replays.
+    payload_max_age_seconds: int = Field(default=300, ge=10, le=86400)
 
     server_bot_token: SecretStr | None = None
     client_bot_token: SecretStr | None = None
@@ -168,6 +173,22 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("payload_previous_keys")
+    @classmethod
+    def _check_previous_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        for key in value.get_secret_value().split(","):
+            if not HEX_KEY_RE.match(key.strip()):
+                raise ValueError("must be comma-separated keys of 64 hexadecimal characters")
+        return value
+
+    @field_validator("payload_previous_keys_until")
+    @classmethod
+    def _check_until(cls, value: datetime | None) -> datetime | None:
+        # A deadline without a zone is read as UTC, the same on every host.
+        return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
+
     @field_validator("secret_key")
     @classmethod
     def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
@@ -225,6 +246,11 @@ class Settings(BaseSettings):
                 "INFERENCE=remote needs REDIS_URL and PAYLOAD_ENCRYPTION_KEY "
                 "(run `meatlizard keygen`)"
             )
+        if self.payload_previous_keys and not self.payload_previous_keys_until:
+            raise ValueError(
+                "PAYLOAD_PREVIOUS_KEYS needs PAYLOAD_PREVIOUS_KEYS_UNTIL "
+                "(UTC time after which the old keys are refused)"
+            )
         if self.models and self.default_model not in self.models:
             raise ValueError(
                 f"DEFAULT_MODEL {self.default_model!r} is not one of MODELS "
@@ -246,6 +272,13 @@ class Settings(BaseSettings):
             return dict(self.models)
         bundled = bundled_model_path()
         return {self.default_model: bundled} if bundled else {}
+
+    @property
+    def payload_previous_key_list(self) -> list[str]:
+        """Return the old payload keys still accepted for opening (hex)."""
+        if self.payload_previous_keys is None:
+            return []
+        return [k.strip() for k in self.payload_previous_keys.get_secret_value().split(",")]
 
     @property
     def chat_rate(self) -> Rate:

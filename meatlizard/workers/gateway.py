@@ -112,7 +112,7 @@ class RemoteInference(InferenceGateway):
         if last is not None and now - last < self._metrics_interval:
             return
         try:
-            metrics = self.sealer.open(sealed)
+            metrics = self.sealer.open_snapshot(sealed)
         except EnvelopeError as exc:
             log.warning("worker %s sent metrics that fail to open: %s", worker.worker_id, exc)
             return
@@ -267,9 +267,17 @@ class RemoteInference(InferenceGateway):
                         )
                     worker = claimant
                     continue
-                payload = self.sealer.open(
-                    fields[b"env"], session_id=session_id, request_id=request_id
-                )
+                try:
+                    payload = await self.sealer.open(
+                        fields.get(b"env", b""),
+                        scope="reply",
+                        session_id=session_id,
+                        request_id=request_id,
+                    )
+                except EnvelopeError as exc:
+                    # A forged, replayed or stale entry never reaches the user; skip it.
+                    log.warning("ignoring reply entry %s of %s: %s", entry_id, request_id, exc)
+                    continue
                 if isinstance(payload, ChunkPayload):
                     if payload.sequence < expected_sequence:
                         continue  # a duplicate after redelivery: already shown

@@ -1,28 +1,20 @@
-"""What travels between web processes and workers: payload models, sealed with AES-256-GCM.
-
-Interim home of the wire format used by the Redis transport; the full envelope
-(key rotation, replay protection, documented byte layout) lives in meatlizard.protocol.
-"""
+"""What travels between web processes and workers: payload models in AES-256-GCM envelopes."""
 
 from __future__ import annotations
 
 import json
-import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from meatlizard.core.cache import Cache
 from meatlizard.core.config import Settings
-
-NONCE_BYTES = 12
-VERSION = b"\x01"
-
-
-class EnvelopeError(Exception):
-    """A sealed message could not be opened: tampered, wrong key or malformed."""
+from meatlizard.workers import envelope
+from meatlizard.workers.envelope import EnvelopeError, Keyring, Opened
+from meatlizard.workers.replay import ReplayGuard
 
 
 class TurnPayload(BaseModel):
@@ -99,44 +91,74 @@ _payload = TypeAdapter(Payload)
 
 
 class PayloadSealer:
-    """Seal payloads as version || nonce || AES-256-GCM(JSON), ids bound as associated data."""
+    """Seal payloads in version-2 envelopes; open them with the freshness and replay checks."""
 
-    def __init__(self, key: bytes) -> None:
-        self._aead = AESGCM(key)
+    def __init__(
+        self, keyring: Keyring, guard: ReplayGuard, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.keyring = keyring
+        self.guard = guard
+        self._clock = clock
 
     @classmethod
-    def from_settings(cls, settings: Settings, cache: Cache | None = None) -> PayloadSealer:
+    def from_settings(cls, settings: Settings, cache: Cache) -> PayloadSealer:
         assert settings.payload_encryption_key is not None
-        return cls(bytes.fromhex(settings.payload_encryption_key.get_secret_value()))
-
-    @staticmethod
-    def _aad(payload: dict[str, Any]) -> bytes:
-        return f"{payload.get('session_id', '')}\x00{payload.get('request_id', '')}".encode()
+        keyring = Keyring.from_hex(
+            settings.payload_encryption_key.get_secret_value(),
+            settings.payload_previous_key_list,
+            settings.payload_previous_keys_until,
+        )
+        return cls(keyring, ReplayGuard(cache, window_seconds=settings.payload_max_age_seconds))
 
     def seal(self, payload: BaseModel) -> bytes:
+        """Encrypt a payload with the current key, a fresh nonce and the time now."""
         data = payload.model_dump(mode="json")
-        header = json.dumps(
-            {"session_id": data.get("session_id", ""), "request_id": data.get("request_id", "")}
-        ).encode()
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, json.dumps(data).encode(), self._aad(data))
-        return VERSION + len(header).to_bytes(2, "big") + header + nonce + sealed
+        return envelope.seal(
+            self.keyring.current,
+            json.dumps(data, separators=(",", ":"), sort_keys=True).encode(),
+            session_id=data.get("session_id", ""),
+            request_id=data.get("request_id", ""),
+            timestamp_ms=int(self._clock() * 1000),
+        )
 
-    def open(
-        self, blob: bytes, *, session_id: str | None = None, request_id: str | None = None
+    async def open(
+        self,
+        blob: bytes,
+        *,
+        scope: str,
+        token: str | None = None,
+        session_id: str | None = None,
+        request_id: str | None = None,
     ) -> Any:
-        try:
-            if blob[:1] != VERSION:
-                raise EnvelopeError("unknown envelope version")
-            size = int.from_bytes(blob[1:3], "big")
-            header = json.loads(blob[3 : 3 + size])
-            nonce = blob[3 + size : 3 + size + NONCE_BYTES]
-            body = self._aead.decrypt(nonce, blob[3 + size + NONCE_BYTES :], self._aad(header))
-            payload = _payload.validate_json(body)
-        except (InvalidTag, ValueError, ValidationError) as exc:
-            raise EnvelopeError(f"cannot open envelope: {type(exc).__name__}") from None
-        if session_id is not None and getattr(payload, "session_id", None) != session_id:
+        """Open a message meant to be consumed once in `scope` (see ReplayGuard.consume)."""
+        opened = self._authenticate(blob, session_id, request_id)
+        await self.guard.consume(opened, scope=scope, token=token)
+        return self._parse(opened)
+
+    def open_snapshot(self, blob: bytes) -> Any:
+        """Open a state snapshot that many readers read many times: freshness only."""
+        opened = self._authenticate(blob, None, None)
+        self.guard.check_fresh(opened)
+        return self._parse(opened)
+
+    def _authenticate(self, blob: bytes, session_id: str | None, request_id: str | None) -> Opened:
+        moment = datetime.fromtimestamp(self._clock(), UTC)
+        opened = envelope.open_envelope(self.keyring.opening_keys(moment), blob)
+        if session_id is not None and opened.session_id != session_id:
             raise EnvelopeError("envelope belongs to another session")
-        if request_id is not None and getattr(payload, "request_id", None) != request_id:
+        if request_id is not None and opened.request_id != request_id:
             raise EnvelopeError("envelope belongs to another request")
+        return opened
+
+    @staticmethod
+    def _parse(opened: Opened) -> Any:
+        try:
+            payload = _payload.validate_json(opened.plaintext)
+        except ValidationError as exc:
+            raise EnvelopeError(
+                f"envelope holds no valid payload: {exc.error_count()} errors"
+            ) from None
+        ids = (getattr(payload, "session_id", ""), getattr(payload, "request_id", ""))
+        if ids != (opened.session_id, opened.request_id):
+            raise EnvelopeError("payload ids differ from the envelope's associated data")
         return payload

@@ -133,7 +133,7 @@ class InferenceWorker:
 
     async def _handle(self, entry_id: str, fields: dict[bytes, bytes], attempt: int) -> None:
         try:
-            request = self.sealer.open(fields[b"env"])
+            request = await self.sealer.open(fields[b"env"], scope="request", token=entry_id)
         except (EnvelopeError, KeyError) as exc:
             log.warning("dropping request entry %s that failed to open: %s", entry_id, exc)
             await self._ack(entry_id)
@@ -290,7 +290,9 @@ class InferenceWorker:
                 if message.get("type") != "message":
                     continue
                 try:
-                    payload = self.sealer.open(message["data"])
+                    payload = await self.sealer.open(
+                        message["data"], scope=f"cancel:{self.worker_id}"
+                    )
                 except EnvelopeError as exc:
                     log.warning("ignoring a cancel that failed to open: %s", exc)
                     continue

@@ -39,6 +39,22 @@ def test_embedded_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
             {"PAYLOAD_ENCRYPTION_KEY": "g" * 64},
             "setting PAYLOAD_ENCRYPTION_KEY: must be 64 hexadecimal",
         ),
+        (
+            {"PAYLOAD_PREVIOUS_KEYS": "abc"},
+            "setting PAYLOAD_PREVIOUS_KEYS: must be comma-separated keys of 64 hexadecimal",
+        ),
+        (
+            {"PAYLOAD_PREVIOUS_KEYS": "ab" * 32},
+            "PAYLOAD_PREVIOUS_KEYS needs PAYLOAD_PREVIOUS_KEYS_UNTIL",
+        ),
+        (
+            {"PAYLOAD_PREVIOUS_KEYS_UNTIL": "soon"},
+            "setting PAYLOAD_PREVIOUS_KEYS_UNTIL: Input should be a valid datetime",
+        ),
+        (
+            {"PAYLOAD_MAX_AGE_SECONDS": "5"},
+            "setting PAYLOAD_MAX_AGE_SECONDS: Input should be greater than or equal to 10",
+        ),
         ({"SECRET_KEY": "short"}, "setting SECRET_KEY: must be at least 32 characters"),
         ({"CHAT_RATE_LIMIT": "lots"}, "setting CHAT_RATE_LIMIT: 'lots' is not a rate"),
         (
@@ -131,3 +147,36 @@ def test_cli_create_admin_then_login_works(tmp_path: Path) -> None:
     weak = _cli("create-admin", "boss2", "--password", "weak", env=env, cwd=tmp_path)
     assert weak.returncode == 2
     assert "password must be 8-256 characters" in weak.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "env", "expected"),
+    [
+        (
+            "client-bot",
+            {"REDIS_URL": "redis://127.0.0.1:1/0", "PAYLOAD_ENCRYPTION_KEY": "ab" * 31},
+            "meatlizard: setting PAYLOAD_ENCRYPTION_KEY: must be 64 hexadecimal",
+        ),
+        (
+            "client-bot",
+            {"REDIS_URL": "redis://127.0.0.1:1/0"},
+            "meatlizard: setting PAYLOAD_ENCRYPTION_KEY: required",
+        ),
+        (
+            "serve",
+            {"INFERENCE": "remote", "REDIS_URL": "redis://127.0.0.1:1/0"},
+            "meatlizard: INFERENCE=remote needs REDIS_URL and PAYLOAD_ENCRYPTION_KEY",
+        ),
+    ],
+)
+def test_cli_payload_key_problems_stop_with_one_line(
+    tmp_path: Path, command: str, env: dict[str, str], expected: str
+) -> None:
+    import os
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PAYLOAD_")}
+    result = _cli(command, env={**base, **env, "DATA_DIR": str(tmp_path / "d")}, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(expected)

@@ -190,6 +190,12 @@ async def test_request_taken_by_a_crashed_worker_is_redelivered(
     assert frames[-1]["type"] == "done", frames[-1]
     assert frames[0]["fallback"] is False
     assert "taking over request entry" in cluster.log_tail("gpu-live")
+    # The redelivered request is answered and stored exactly once.
+    async with httpx.AsyncClient(base_url=web) as http:
+        detail = (
+            await http.get(f"/api/v1/chat/sessions/{session['id']}", headers=bearer(token))
+        ).json()
+    assert [m["role"] for m in detail["messages"]] == ["user", "assistant"]
 
 
 async def _new_session(base: str, token: str) -> str:

@@ -1,0 +1,65 @@
+"""The deployment examples name real settings, files and commands."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import typer
+import yaml
+
+from meatlizard.cli import app
+from meatlizard.core.config import Settings
+
+DEPLOY = Path(__file__).parents[2] / "deploy"
+SETTING_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]+)=", re.MULTILINE)
+
+
+def _check_command(line: str) -> None:
+    """Parse a `meatlizard ...` command line with the real CLI (unknown options fail)."""
+    words = shlex.split(line)
+    words = words[words.index(next(w for w in words if w.endswith("meatlizard"))) + 1 :]
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    command = group.commands.get(words[0])
+    assert command is not None, f"no command {words[0]!r}"
+    command.make_context(words[0], words[1:])
+
+
+@pytest.mark.parametrize("name", ["env.example", "client-bot.env.example"])
+def test_env_examples_use_only_known_settings(name: str) -> None:
+    found = SETTING_LINE.findall((DEPLOY / name).read_text())
+    assert "PAYLOAD_ENCRYPTION_KEY" in found
+    unknown = {s for s in found if s.lower() not in Settings.model_fields}
+    assert not unknown, f"{name} names settings that do not exist: {unknown}"
+
+
+def test_compose_refers_to_files_and_commands_that_exist() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    for service, spec in compose["services"].items():
+        env_file = spec.get("env_file")
+        if env_file:
+            assert (DEPLOY / f"{env_file}.example").is_file(), f"{service}: {env_file}"
+        for setting in spec.get("environment", {}):
+            if spec.get("build"):
+                assert setting.lower() in Settings.model_fields, f"{service}: {setting}"
+        for volume in spec.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (DEPLOY / f"{source[2:]}.example").is_file(), f"{service}: {source}"
+        if spec.get("build"):
+            for part in str(spec["command"]).removeprefix('sh -c "').rstrip('"').split("&&"):
+                _check_command(part)
+
+
+@pytest.mark.parametrize("unit", sorted(p.name for p in (DEPLOY / "systemd").iterdir()))
+def test_systemd_units_run_real_commands(unit: str) -> None:
+    text = (DEPLOY / "systemd" / unit).read_text()
+    lines = re.findall(r"^Exec\w+=(.+)$", text, re.MULTILINE)
+    assert lines
+    for line in lines:
+        _check_command(line.replace("%i", "8001"))
+    env_file = re.search(r"^EnvironmentFile=/etc/meatlizard/(.+)$", text, re.MULTILINE)
+    assert env_file and (DEPLOY / f"{env_file.group(1)}.example").is_file()

@@ -1,0 +1,71 @@
+"""A real client-bot worker refuses replayed, tampered and stale requests before the model."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+import redis.asyncio as redis
+
+from meatlizard.core.cache import MemoryCache
+from meatlizard.workers import keys
+from meatlizard.workers.envelope import Keyring
+from meatlizard.workers.replay import ReplayGuard
+from meatlizard.workers.wire import PayloadSealer, RequestPayload
+from tests.workers.conftest import KEY, Cluster
+
+pytestmark = pytest.mark.model
+HANG_GUARD_POLLS = 1200
+
+
+def _request(request_id: str) -> RequestPayload:
+    return RequestPayload(
+        session_id="s-replay", request_id=request_id, prompt="Say hi.", max_tokens=4
+    )
+
+
+async def _until(check: Any) -> None:
+    for _ in range(HANG_GUARD_POLLS):
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition never became true")
+
+
+async def test_worker_answers_once_and_refuses_copies(
+    cluster: Cluster, cluster_env: dict[str, str]
+) -> None:
+    client = redis.Redis.from_url(cluster_env["REDIS_URL"])
+    try:
+        cluster.worker("gpu-replay")
+        await _until(lambda: client.exists(keys.worker_key("gpu-replay")))
+        guard = ReplayGuard(MemoryCache(), window_seconds=300)
+        sealer = PayloadSealer(Keyring.from_hex(KEY), guard)
+        genuine = sealer.seal(_request("r-genuine"))
+        tampered = bytearray(sealer.seal(_request("r-tampered")))
+        tampered[-1] ^= 1
+        stale_sealer = PayloadSealer(sealer.keyring, sealer.guard, clock=lambda: time.time() - 301)
+        for blob in (genuine, genuine, bytes(tampered), stale_sealer.seal(_request("r-stale"))):
+            await client.xadd(keys.REQUESTS_STREAM, {"env": blob})
+        # The worker deletes each entry once handled, answered or refused.
+        await _until(lambda: _drained(client))
+        answered = await client.xrange(keys.reply_stream("r-genuine"))
+        for refused in ("r-tampered", "r-stale"):
+            assert await client.xlen(keys.reply_stream(refused)) == 0
+    finally:
+        await client.aclose()
+    claims = [f for _, f in answered if b"claim" in f]
+    assert len(claims) == 1, answered  # one answer only, for the first copy
+    assert answered[-1][1].keys() == {b"env"}
+    final = await sealer.open(answered[-1][1][b"env"], scope="reply", request_id="r-genuine")
+    assert final.type == "response"
+    log = cluster.log_tail("gpu-replay")
+    assert "nonce already seen" in log
+    assert "failed authentication" in log
+    assert "too old" in log
+
+
+async def _drained(client: redis.Redis) -> bool:
+    return bool(await client.xlen(keys.REQUESTS_STREAM) == 0)
