@@ -46,7 +46,7 @@ class ClickRecorder:
     """Buffers clicks in this process and flushes them every `interval_seconds` and at close."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], interval_seconds: float) -> None:
-        self._sessions = sessions
+        self.sessions = sessions
         self._interval = interval_seconds
         self._batch = Batch()
         self._lock = asyncio.Lock()
@@ -85,7 +85,7 @@ class ClickRecorder:
             return sum(batch.people.values()) + sum(batch.bots.values())
 
     async def _write(self, batch: Batch) -> None:
-        async with self._sessions() as db:
+        async with self.sessions() as db:
             ids = sorted(set(batch.people) | set(batch.bots))
             # Clicks on links deleted since are dropped; sorted ids keep lock order stable.
             alive = set(await db.scalars(select(Link.id).where(Link.id.in_(ids))))
