@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 VENDOR := meatlizard/web/static/vendor
 
-.PHONY: run test lint typecheck pytest install install-dev assets browser bench clean
+.PHONY: run test lint typecheck pytest install install-dev assets browser bench bench-links clean
 
 run: install assets
 	$(BIN)/meatlizard migrate
@@ -58,6 +58,13 @@ browser:
 
 bench: install-dev assets
 	$(BIN)/python bench/chat_stream.py
+
+# Redirects/s of /s/{slug} next to nginx `return 302`, both driven by wrk (Debian packages).
+bench-links: install-dev
+	@command -v wrk >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null; \
+	  else echo "wrk and nginx are needed: apt-get install wrk nginx (as root)"; exit 1; fi; }
+	$(BIN)/python bench/links.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

@@ -27,9 +27,13 @@ from meatlizard.core.metrics import HTTP_REQUESTS
 from meatlizard.core.migrate import upgrade
 from meatlizard.core.services import Services
 from meatlizard.gdpr import routes as gdpr_routes
+from meatlizard.links import go as link_go
+from meatlizard.links import pages as link_pages
+from meatlizard.links import routes as link_routes
 from meatlizard.openai_compat import routes as openai_routes
 from meatlizard.pastes import pages as paste_pages
 from meatlizard.pastes import routes as paste_routes
+from meatlizard.web import mine as web_mine
 from meatlizard.web import pages as web_pages
 from meatlizard.web.render import STATIC_DIR, render
 
@@ -46,6 +50,7 @@ def api_router() -> APIRouter:
     api.include_router(admin_routes.router)
     api.include_router(gdpr_routes.router)
     api.include_router(paste_routes.router)
+    api.include_router(link_routes.router)
     return api
 
 
@@ -135,6 +140,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(chat_pages.router)
     app.include_router(admin_routes.pages)
     app.include_router(paste_pages.router)
+    app.include_router(link_go.router)
+    app.include_router(link_pages.router)
+    app.include_router(web_mine.router)
     app.include_router(web_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

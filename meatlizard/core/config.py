@@ -117,6 +117,16 @@ class Settings(BaseSettings):
     paste_allow_anonymous: bool = True
     paste_rate_limit: str = "30/minute"
 
+    # Links (URL shortener).
+    link_redirect_status: Literal[301, 302, 307, 308] = 302
+    link_public_base_url: str | None = None  # e.g. https://meat.example; refuses self-links
+    link_blocked_domains: list[str] = Field(default_factory=list)
+    link_max_url_length: int = Field(default=2048, ge=64, le=32768)
+    link_allow_anonymous: bool = True
+    link_rate_limit: str = "30/minute"
+    link_click_flush_seconds: float = Field(default=5.0, gt=0, le=3600)
+    link_cache_seconds: float = Field(default=300.0, ge=1, le=86400)
+
     # Background jobs (`meatlizard worker`).
     backup_schedule: str | None = None  # cron, UTC, e.g. "0 3 * * *"
     backup_keep_daily: int = Field(default=7, ge=1, le=365)
@@ -196,11 +206,26 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 characters long")
         return value
 
-    @field_validator("chat_rate_limit", "login_rate_limit", "paste_rate_limit")
+    @field_validator("chat_rate_limit", "login_rate_limit", "paste_rate_limit", "link_rate_limit")
     @classmethod
     def _check_rate(cls, value: str) -> str:
         Rate.parse(value)
         return value
+
+    @field_validator("link_public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+/?$", value):
+            raise ValueError("must be a scheme and host such as https://meat.example")
+        return value.rstrip("/") if value else value
+
+    @field_validator("link_blocked_domains")
+    @classmethod
+    def _check_blocked_domains(cls, value: list[str]) -> list[str]:
+        for domain in value:
+            if not re.match(r"^[A-Za-z0-9.-]+$", domain) or domain.strip(".") != domain:
+                raise ValueError(f"{domain!r} is not a domain name such as bad.example")
+        return [d.lower() for d in value]
 
     @field_validator("backup_schedule")
     @classmethod

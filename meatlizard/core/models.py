@@ -4,6 +4,7 @@ from meatlizard.admin.models import AppSetting, AuditEntry
 from meatlizard.auth.models import AuthToken, User
 from meatlizard.chat.models import ChatMessage, ChatSession
 from meatlizard.core.db import Base
+from meatlizard.links.models import Link, LinkStat
 from meatlizard.pastes.models import Paste
 from meatlizard.transcripts.models import Transcript
 from meatlizard.workers.models import WorkerMetric
@@ -15,6 +16,8 @@ __all__ = [
     "Base",
     "ChatMessage",
     "ChatSession",
+    "Link",
+    "LinkStat",
     "Paste",
     "Transcript",
     "User",

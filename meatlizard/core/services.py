@@ -14,6 +14,9 @@ from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.jobs import JobRunner
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
+from meatlizard.links.clicks import ClickRecorder
+from meatlizard.links.jobs import LinkSweeper
+from meatlizard.links.redirects import LinkResolver
 from meatlizard.pastes.jobs import PasteSweeper
 
 
@@ -47,7 +50,9 @@ class Services:
     chat: ChatFlow
     login_limiter: RateLimiter
     jobs: JobRunner
+    links: LinkResolver
     paste_sweeper: PasteSweeper | None = field(default=None)
+    link_sweeper: LinkSweeper | None = field(default=None)
 
     @classmethod
     def build(cls, settings: Settings, *, inference: InferenceGateway | None = None) -> Services:
@@ -102,6 +107,12 @@ class Services:
             ),
             login_limiter=RateLimiter(cache, "login", settings.login_rate),
             jobs=JobRunner(),
+            links=LinkResolver(
+                cache,
+                sessions,
+                ClickRecorder(sessions, settings.link_click_flush_seconds),
+                settings.link_cache_seconds,
+            ),
         )
 
     async def prepare(self) -> None:
@@ -113,11 +124,17 @@ class Services:
         self.inference.start()
         self.paste_sweeper = PasteSweeper(self.sessions)
         self.paste_sweeper.start()
+        self.links.clicks.start()
+        self.link_sweeper = LinkSweeper(self.sessions, self.links)
+        self.link_sweeper.start()
 
     async def close(self) -> None:
         """Release every resource."""
         if self.paste_sweeper is not None:
             await self.paste_sweeper.stop()
+        if self.link_sweeper is not None:
+            await self.link_sweeper.stop()
+        await self.links.clicks.close()  # before the cache and database go away
         await self.jobs.drain()
         await self.inference.close()
         await self.cache.close()

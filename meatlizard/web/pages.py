@@ -11,7 +11,6 @@ from meatlizard.web.render import NAV, render
 router = APIRouter(include_in_schema=False)
 
 COMING_SOON = {
-    "links": "Short links with click statistics, expiry and passwords.",
     "files": "Resumable uploads, share links and previews.",
     "videos": "Upload once, stream everywhere with adaptive HLS.",
 }
@@ -38,7 +37,6 @@ def _coming_soon(key: str) -> object:
 
 
 for _key, _path in [
-    ("links", "/links"),
     ("files", "/files"),
     ("videos", "/videos"),
 ]:

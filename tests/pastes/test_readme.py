@@ -13,11 +13,11 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 MARKER = "<!-- pastes-curl:"
 
 
-def readme_commands() -> list[str]:
-    """Return the shell commands of the README's pastes block (continuations joined)."""
+def readme_commands(marker: str = MARKER) -> list[str]:
+    """Return the shell commands of a README block (continuations joined)."""
     text = README.read_text()
-    block = re.search(re.escape(MARKER) + r".*?```sh\n(.*?)```", text, re.S)
-    assert block is not None, "README lost its pastes curl block"
+    block = re.search(re.escape(marker) + r".*?```sh\n(.*?)```", text, re.S)
+    assert block is not None, f"README lost its {marker} curl block"
     return [c.strip() for c in block.group(1).replace("\\\n", " ").splitlines() if c.strip()]
 
 

@@ -1,0 +1,124 @@
+"""The redirect hot path: a cache lookup, an atomic counter for capped links, no DB write."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from meatlizard.core.cache import Cache
+from meatlizard.links.clicks import ClickRecorder
+from meatlizard.links.models import Link
+
+MISSING = b"-"
+MISSING_TTL_SECONDS = 30.0  # unknown slugs are remembered briefly so probes skip the database
+
+
+@dataclass(frozen=True)
+class CachedLink:
+    """What a redirect needs to know about a link."""
+
+    id: int
+    slug: str
+    url: str
+    title: str
+    enabled: bool
+    expires_at: float | None  # POSIX seconds
+    max_clicks: int | None
+    protected: bool
+
+    def gone_reason(self, now: float) -> str | None:
+        """Say why the link no longer redirects (before counting), or None."""
+        if not self.enabled:
+            return "This link has been disabled by its owner."
+        if self.expires_at is not None and self.expires_at <= now:
+            return "This link has expired."
+        return None
+
+    @classmethod
+    def of(cls, link: Link) -> CachedLink:
+        return cls(
+            id=link.id,
+            slug=link.slug,
+            url=link.target_url,
+            title=link.title,
+            enabled=link.enabled,
+            expires_at=link.expires_at.timestamp() if link.expires_at else None,
+            max_clicks=link.max_clicks,
+            protected=link.password_hash is not None,
+        )
+
+
+class LinkResolver:
+    """Finds links by slug through the cache and enforces max clicks across processes."""
+
+    def __init__(
+        self,
+        cache: Cache,
+        sessions: async_sessionmaker[AsyncSession],
+        clicks: ClickRecorder,
+        ttl_seconds: float,
+    ) -> None:
+        self.cache = cache
+        self.clicks = clicks
+        self._sessions = sessions
+        self._ttl = ttl_seconds
+        self._loading: dict[str, asyncio.Task[CachedLink | None]] = {}
+
+    @staticmethod
+    def _key(slug: str) -> str:
+        return f"link:{slug}"
+
+    @staticmethod
+    def _counter(link_id: int) -> str:
+        return f"link-clicks:{link_id}"
+
+    async def lookup(self, slug: str) -> CachedLink | None:
+        """Return the link, from the cache when possible."""
+        raw = await self.cache.get(self._key(slug))
+        if raw == MISSING:
+            return None
+        if raw is not None:
+            return CachedLink(**json.loads(raw))
+        # One database load per slug at a time: a burst on a cold link waits for it.
+        task = self._loading.get(slug)
+        if task is None:
+            task = asyncio.ensure_future(self._load(slug))
+            self._loading[slug] = task
+            task.add_done_callback(lambda _: self._loading.pop(slug, None))
+        return await asyncio.shield(task)
+
+    async def _load(self, slug: str) -> CachedLink | None:
+        async with self._sessions() as db:
+            link = await db.scalar(select(Link).where(Link.slug == slug))
+        if link is None:
+            await self.cache.set(self._key(slug), MISSING, ttl_seconds=MISSING_TTL_SECONDS)
+            return None
+        found = CachedLink.of(link)
+        if found.max_clicks is not None:
+            # Counted so far: written clicks plus this process's buffer. Only the first
+            # process to load the link seeds the shared counter; later loads keep it.
+            people, bots = self.clicks.pending(found.id)
+            seen = link.clicks + link.bot_clicks + people + bots
+            await self.cache.set_if_absent(
+                self._counter(found.id), str(seen).encode(), ttl_seconds=None
+            )
+        await self.cache.set(
+            self._key(slug), json.dumps(asdict(found)).encode(), ttl_seconds=self._ttl
+        )
+        return found
+
+    async def claim(self, link: CachedLink) -> bool:
+        """Take one click from a capped link's allowance; False once it is used up."""
+        if link.max_clicks is None:
+            return True
+        return await self.cache.incr(self._counter(link.id)) <= link.max_clicks
+
+    async def forget(self, slug: str, *, link_id: int | None = None) -> None:
+        """Drop the cached copy after an edit (and the counter, when the cap changed)."""
+        await self.cache.delete(self._key(slug))
+        if link_id is not None:
+            await self.cache.delete(self._counter(link_id))

@@ -1,0 +1,39 @@
+"""My stuff: the caller's pastes and links in one place (admins see everyone's)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
+from meatlizard.auth.models import User
+from meatlizard.links import service as links_service
+from meatlizard.links.routes import link_read, public_base
+from meatlizard.pastes.models import Paste
+from meatlizard.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/mine", response_class=HTMLResponse)
+async def mine(request: Request, user: OptionalUser, db: DbDep, services: ServicesDep) -> Response:
+    if user is None:
+        return RedirectResponse("/login?next=/mine", status_code=303)
+    query = select(Paste).order_by(Paste.created_at.desc())
+    if not user.is_admin:
+        query = query.where(Paste.owner_id == user.id)
+    pastes = list(await db.scalars(query))
+    links = await links_service.list_links(db, owner=user, everyone=user.is_admin)
+    ids = {p.owner_id for p in pastes} | {link.owner_id for link in links}
+    owners = {u.id: u.username for u in await db.scalars(select(User).where(User.id.in_(ids)))}
+    base = public_base(services, request)
+    return render(
+        request,
+        "mine.html",
+        user=user,
+        section="mine",
+        pastes=pastes,
+        links=[link_read(base, link, owner=owners.get(link.owner_id or 0)) for link in links],
+        owners=owners,
+    )
