@@ -26,6 +26,9 @@ from meatlizard.core.config import Settings
 from meatlizard.core.metrics import HTTP_REQUESTS
 from meatlizard.core.migrate import upgrade
 from meatlizard.core.services import Services
+from meatlizard.files import pages as file_pages
+from meatlizard.files import routes as file_routes
+from meatlizard.files import tus as file_tus
 from meatlizard.gdpr import routes as gdpr_routes
 from meatlizard.openai_compat import routes as openai_routes
 from meatlizard.pastes import pages as paste_pages
@@ -46,6 +49,8 @@ def api_router() -> APIRouter:
     api.include_router(admin_routes.router)
     api.include_router(gdpr_routes.router)
     api.include_router(paste_routes.router)
+    api.include_router(file_tus.router)
+    api.include_router(file_routes.router)
     return api
 
 
@@ -135,6 +140,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(chat_pages.router)
     app.include_router(admin_routes.pages)
     app.include_router(paste_pages.router)
+    app.include_router(file_pages.router)
     app.include_router(web_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

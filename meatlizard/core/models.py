@@ -4,6 +4,7 @@ from meatlizard.admin.models import AppSetting, AuditEntry
 from meatlizard.auth.models import AuthToken, User
 from meatlizard.chat.models import ChatMessage, ChatSession
 from meatlizard.core.db import Base
+from meatlizard.files.models import FileQuota, StoredFile
 from meatlizard.pastes.models import Paste
 from meatlizard.transcripts.models import Transcript
 from meatlizard.workers.models import WorkerMetric
@@ -15,7 +16,9 @@ __all__ = [
     "Base",
     "ChatMessage",
     "ChatSession",
+    "FileQuota",
     "Paste",
+    "StoredFile",
     "Transcript",
     "User",
     "WorkerMetric",

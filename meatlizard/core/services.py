@@ -13,6 +13,7 @@ from meatlizard.core.config import Settings
 from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.jobs import JobRunner
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
+from meatlizard.files.jobs import FileSweeper
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
 from meatlizard.pastes.jobs import PasteSweeper
 
@@ -48,6 +49,7 @@ class Services:
     login_limiter: RateLimiter
     jobs: JobRunner
     paste_sweeper: PasteSweeper | None = field(default=None)
+    file_sweeper: FileSweeper | None = field(default=None)
 
     @classmethod
     def build(cls, settings: Settings, *, inference: InferenceGateway | None = None) -> Services:
@@ -113,11 +115,15 @@ class Services:
         self.inference.start()
         self.paste_sweeper = PasteSweeper(self.sessions)
         self.paste_sweeper.start()
+        self.file_sweeper = FileSweeper(self.sessions, self.storage)
+        self.file_sweeper.start()
 
     async def close(self) -> None:
         """Release every resource."""
         if self.paste_sweeper is not None:
             await self.paste_sweeper.stop()
+        if self.file_sweeper is not None:
+            await self.file_sweeper.stop()
         await self.jobs.drain()
         await self.inference.close()
         await self.cache.close()
