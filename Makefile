@@ -48,6 +48,7 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	mkdir -p $(VENDOR)
 	cp node_modules/markdown-it/dist/browser/markdown-it.umd.min.js $(VENDOR)/markdown-it.min.js
 	cp node_modules/dompurify/dist/purify.min.js $(VENDOR)/purify.min.js
+	cp node_modules/tus-js-client/dist/tus.min.js $(VENDOR)/tus.min.js
 	touch $@
 
 # Debian's Chromium for the browser tests (Playwright drives it via executablePath).

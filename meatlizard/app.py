@@ -26,6 +26,9 @@ from meatlizard.core.config import Settings
 from meatlizard.core.metrics import HTTP_REQUESTS
 from meatlizard.core.migrate import upgrade
 from meatlizard.core.services import Services
+from meatlizard.files import pages as file_pages
+from meatlizard.files import routes as file_routes
+from meatlizard.files import tus as file_tus
 from meatlizard.gdpr import routes as gdpr_routes
 from meatlizard.links import go as link_go
 from meatlizard.links import pages as link_pages
@@ -51,6 +54,8 @@ def api_router() -> APIRouter:
     api.include_router(gdpr_routes.router)
     api.include_router(paste_routes.router)
     api.include_router(link_routes.router)
+    api.include_router(file_tus.router)
+    api.include_router(file_routes.router)
     return api
 
 
@@ -143,6 +148,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(link_go.router)
     app.include_router(link_pages.router)
     app.include_router(web_mine.router)
+    app.include_router(file_pages.router)
     app.include_router(web_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -13,6 +13,8 @@ STATUS_BY_ERROR: list[tuple[type[errors.ServiceError], int]] = [
     (errors.Refused, 403),
     (errors.TooManyRequests, 429),
     (errors.Unavailable, 503),
+    (errors.TooLarge, 413),
+    (errors.Gone, 410),
 ]
 
 

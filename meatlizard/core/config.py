@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     link_rate_limit: str = "30/minute"
     link_click_flush_seconds: float = Field(default=5.0, gt=0, le=3600)
     link_cache_seconds: float = Field(default=300.0, ge=1, le=86400)
+    # Files.
+    files_default_quota_bytes: int = Field(default=10 * 1024**3, ge=0)
+    files_max_upload_bytes: int = Field(default=5 * 1024**3, ge=1)
+    files_upload_expiry_hours: float = Field(default=24.0, gt=0, le=24 * 365)
+    files_s3_redirect: bool = False  # downloads from S3 redirect to a short-lived signed URL
+    files_redirect_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
 
     # Background jobs (`meatlizard worker`).
     backup_schedule: str | None = None  # cron, UTC, e.g. "0 3 * * *"

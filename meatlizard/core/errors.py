@@ -41,3 +41,11 @@ class TooManyRequests(ServiceError):
 
 class Unavailable(ServiceError):
     """A dependency the request needs is down."""
+
+
+class TooLarge(ServiceError):
+    """The request would exceed a size limit or a storage quota."""
+
+
+class Gone(ServiceError):
+    """The thing existed but is no longer available (expired, used up)."""

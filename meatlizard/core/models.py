@@ -4,6 +4,7 @@ from meatlizard.admin.models import AppSetting, AuditEntry
 from meatlizard.auth.models import AuthToken, User
 from meatlizard.chat.models import ChatMessage, ChatSession
 from meatlizard.core.db import Base
+from meatlizard.files.models import FileQuota, StoredFile
 from meatlizard.links.models import Link, LinkStat
 from meatlizard.pastes.models import Paste
 from meatlizard.transcripts.models import Transcript
@@ -16,9 +17,11 @@ __all__ = [
     "Base",
     "ChatMessage",
     "ChatSession",
+    "FileQuota",
     "Link",
     "LinkStat",
     "Paste",
+    "StoredFile",
     "Transcript",
     "User",
     "WorkerMetric",

@@ -13,6 +13,7 @@ from meatlizard.core.config import Settings
 from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.jobs import JobRunner
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
+from meatlizard.files.jobs import FileSweeper
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
 from meatlizard.links.clicks import ClickRecorder
 from meatlizard.links.jobs import LinkSweeper
@@ -53,6 +54,7 @@ class Services:
     links: LinkResolver
     paste_sweeper: PasteSweeper | None = field(default=None)
     link_sweeper: LinkSweeper | None = field(default=None)
+    file_sweeper: FileSweeper | None = field(default=None)
 
     @classmethod
     def build(cls, settings: Settings, *, inference: InferenceGateway | None = None) -> Services:
@@ -127,6 +129,8 @@ class Services:
         self.links.clicks.start()
         self.link_sweeper = LinkSweeper(self.sessions, self.links)
         self.link_sweeper.start()
+        self.file_sweeper = FileSweeper(self.sessions, self.storage)
+        self.file_sweeper.start()
 
     async def close(self) -> None:
         """Release every resource."""
@@ -135,6 +139,8 @@ class Services:
         if self.link_sweeper is not None:
             await self.link_sweeper.stop()
         await self.links.clicks.close()  # before the cache and database go away
+        if self.file_sweeper is not None:
+            await self.file_sweeper.stop()
         await self.jobs.drain()
         await self.inference.close()
         await self.cache.close()

@@ -11,7 +11,6 @@ from meatlizard.web.render import NAV, render
 router = APIRouter(include_in_schema=False)
 
 COMING_SOON = {
-    "files": "Resumable uploads, share links and previews.",
     "videos": "Upload once, stream everywhere with adaptive HLS.",
 }
 
@@ -37,7 +36,6 @@ def _coming_soon(key: str) -> object:
 
 
 for _key, _path in [
-    ("files", "/files"),
     ("videos", "/videos"),
 ]:
     router.add_api_route(_path, _coming_soon(_key), methods=["GET"], response_class=HTMLResponse)  # type: ignore[arg-type]

@@ -122,6 +122,35 @@ class ObjectStorage(abc.ABC):
         return b"".join([chunk async for chunk in stream])
 
     @abc.abstractmethod
+    async def begin_upload(self, key: str, *, content_type: str = DEFAULT_CONTENT_TYPE) -> str:
+        """Start a resumable upload that will become `key`; return the token naming it.
+
+        Resumable uploads arrive in several appends, possibly through different processes.
+        The caller persists the token and the offset (bytes stored so far): they are the truth,
+        and each append starts from the offset the caller passes.
+        """
+
+    @abc.abstractmethod
+    async def append_upload(
+        self, key: str, token: str, offset: int, chunks: AsyncIterator[bytes]
+    ) -> int:
+        """Store the chunks after the first `offset` bytes of the upload; return the new offset.
+
+        Bytes past `offset` left by an earlier, unrecorded append are overwritten. When the
+        chunks end early (a dropped client), what arrived is kept and counted.
+        """
+
+    @abc.abstractmethod
+    async def finish_upload(
+        self, key: str, token: str, size: int, *, content_type: str = DEFAULT_CONTENT_TYPE
+    ) -> None:
+        """Turn an upload of `size` bytes into the object `key`."""
+
+    @abc.abstractmethod
+    async def abort_upload(self, key: str, token: str) -> None:
+        """Discard an unfinished upload and everything it stored; a missing one is no error."""
+
+    @abc.abstractmethod
     async def stat(self, key: str) -> ObjectInfo:
         """Return the object's size, content type and modification time."""
 
@@ -142,8 +171,13 @@ class ObjectStorage(abc.ABC):
         """Return every object whose key starts with `prefix`, sorted by key."""
 
     @abc.abstractmethod
-    async def presigned_url(self, key: str, expires_seconds: int) -> str | None:
-        """Return a time-limited GET URL, or None when the caller must serve the object."""
+    async def presigned_url(
+        self, key: str, expires_seconds: int, *, response_headers: dict[str, str] | None = None
+    ) -> str | None:
+        """Return a time-limited GET URL, or None when the caller must serve the object.
+
+        `response_headers` (Content-Type, Content-Disposition) are what the URL's answer carries.
+        """
 
     @abc.abstractmethod
     async def ping(self) -> None:

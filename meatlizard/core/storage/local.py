@@ -28,6 +28,8 @@ from meatlizard.core.storage.base import (
     validate_key,
 )
 
+UPLOADS_FOLDER = f"{RESERVED_PREFIX}uploads"  # resumable uploads in progress
+
 
 class LocalStorage(ObjectStorage):
     """Objects as files under `root`, for single-host installs and tests.
@@ -125,6 +127,59 @@ class LocalStorage(ObjectStorage):
         handle.seek(first)
         return _read_file(handle, remaining)
 
+    def _staging(self, token: str) -> Path:
+        if not token.isalnum():
+            raise StorageError(f"bad upload token {token!r}")
+        return self._real_root / UPLOADS_FOLDER / token
+
+    async def begin_upload(self, key: str, *, content_type: str = DEFAULT_CONTENT_TYPE) -> str:
+        self._path(key)
+        token = uuid4().hex
+        staging = self._staging(token)
+        try:
+            await asyncio.to_thread(staging.parent.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(staging.touch, exist_ok=False)
+        except OSError as exc:
+            raise StorageError(f"local storage, upload of {key!r}: {exc}") from exc
+        return token
+
+    async def append_upload(
+        self, key: str, token: str, offset: int, chunks: AsyncIterator[bytes]
+    ) -> int:
+        staging = self._staging(token)
+        with self._os_errors(key):
+            handle: IO[bytes] = await asyncio.to_thread(open, staging, "r+b")
+        with handle:
+            if os.fstat(handle.fileno()).st_size < offset:
+                raise StorageError(f"upload of {key!r} holds fewer than {offset} bytes")
+            handle.truncate(offset)  # drop bytes an unrecorded append left behind
+            handle.seek(offset)
+            buffer = bytearray()
+            try:
+                async for chunk in chunks:
+                    buffer += chunk
+                    offset += len(chunk)
+                    if len(buffer) >= CHUNK_SIZE:
+                        await asyncio.to_thread(handle.write, bytes(buffer))
+                        buffer.clear()
+            finally:
+                # Keep what arrived: the caller records the offset only if we return.
+                await asyncio.to_thread(_flush, handle, bytes(buffer))
+        return offset
+
+    async def finish_upload(
+        self, key: str, token: str, size: int, *, content_type: str = DEFAULT_CONTENT_TYPE
+    ) -> None:
+        path, staging = self._path(key), self._staging(token)
+        with self._os_errors(key):
+            await asyncio.to_thread(os.truncate, staging, size)
+            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(os.replace, staging, path)
+        await asyncio.to_thread(self._write_type, path, key, content_type)
+
+    async def abort_upload(self, key: str, token: str) -> None:
+        await asyncio.to_thread(self._staging(token).unlink, missing_ok=True)
+
     async def stat(self, key: str) -> ObjectInfo:
         path = self._path(key)
         with self._os_errors(key):
@@ -170,7 +225,9 @@ class LocalStorage(ObjectStorage):
                         found.append(ObjectInfo(key, info.st_size, None, modified))
         return sorted(found, key=lambda item: item.key)
 
-    async def presigned_url(self, key: str, expires_seconds: int) -> str | None:
+    async def presigned_url(
+        self, key: str, expires_seconds: int, *, response_headers: dict[str, str] | None = None
+    ) -> str | None:
         self._path(key)
         return None
 

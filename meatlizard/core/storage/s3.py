@@ -12,6 +12,7 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
+from meatlizard.core.storage import s3_uploads
 from meatlizard.core.storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
@@ -194,6 +195,38 @@ class S3Storage(ObjectStorage):
         finally:
             body.close()
 
+    async def begin_upload(self, key: str, *, content_type: str = DEFAULT_CONTENT_TYPE) -> str:
+        validate_key(key)
+        client = await self.client()
+        with self._errors(key):
+            created = await client.create_multipart_upload(
+                Bucket=self.bucket, Key=key, ContentType=content_type
+            )
+        token: str = created["UploadId"]
+        return token
+
+    async def append_upload(
+        self, key: str, token: str, offset: int, chunks: AsyncIterator[bytes]
+    ) -> int:
+        validate_key(key)
+        client = await self.client()
+        with self._errors(key):
+            return await s3_uploads.append(client, self.bucket, key, token, offset, chunks)
+
+    async def finish_upload(
+        self, key: str, token: str, size: int, *, content_type: str = DEFAULT_CONTENT_TYPE
+    ) -> None:
+        validate_key(key)
+        client = await self.client()
+        with self._errors(key):
+            await s3_uploads.finish(client, self.bucket, key, token, size)
+
+    async def abort_upload(self, key: str, token: str) -> None:
+        validate_key(key)
+        client = await self.client()
+        with self._errors(key), suppress(ObjectNotFound):
+            await s3_uploads.abort(client, self.bucket, key, token)
+
     async def stat(self, key: str) -> ObjectInfo:
         validate_key(key)
         client = await self.client()
@@ -221,14 +254,16 @@ class S3Storage(ObjectStorage):
                     found.append(ObjectInfo(item["Key"], item["Size"], None, item["LastModified"]))
         return sorted(found, key=lambda item: item.key)
 
-    async def presigned_url(self, key: str, expires_seconds: int) -> str | None:
+    async def presigned_url(
+        self, key: str, expires_seconds: int, *, response_headers: dict[str, str] | None = None
+    ) -> str | None:
         validate_key(key)
         if not 1 <= expires_seconds <= 7 * 24 * 3600:  # the SigV4 maximum
             raise ValueError("expires_seconds must be between 1 and 604800 (7 days)")
         client = await self.client()
         url: str = await client.generate_presigned_url(
             "get_object",
-            Params={"Bucket": self.bucket, "Key": key},
+            Params={"Bucket": self.bucket, "Key": key, **_response_params(response_headers)},
             ExpiresIn=expires_seconds,
         )
         return url
@@ -245,6 +280,14 @@ class S3Storage(ObjectStorage):
         stack, self._stack, self._client = self._stack, None, None
         if stack is not None:
             await stack.aclose()
+
+
+def _response_params(headers: dict[str, str] | None) -> dict[str, str]:
+    names = {
+        "content-type": "ResponseContentType",
+        "content-disposition": "ResponseContentDisposition",
+    }
+    return {names[k.lower()]: v for k, v in (headers or {}).items() if k.lower() in names}
 
 
 def _code(exc: ClientError) -> str:

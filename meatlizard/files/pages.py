@@ -1,0 +1,147 @@
+"""File pages: the upload page, a file's page with preview, the raw download, ShareX config."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Header, Request
+from fastapi.responses import HTMLResponse, Response
+
+from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, ServicesDep, check_csrf
+from meatlizard.auth import service as auth_service
+from meatlizard.auth.models import TokenKind, User
+from meatlizard.core.errors import NotFound
+from meatlizard.files import service
+from meatlizard.files.download import counts_as_download, file_response
+from meatlizard.files.sniff import is_dangerous
+from meatlizard.files.tus import file_policy
+from meatlizard.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def preview_kind(content_type: str, name: str) -> str:
+    """Return how the file page previews this type: image, audio, video, pdf, text or none."""
+    if is_dangerous(content_type, name):
+        return "none"
+    for prefix, kind in (("image/", "image"), ("audio/", "audio"), ("video/", "video")):
+        if content_type.startswith(prefix):
+            return kind
+    return {"application/pdf": "pdf", "text/plain": "text"}.get(content_type, "none")
+
+
+@router.get("/files", response_class=HTMLResponse)
+async def files_page(
+    request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+) -> Response:
+    files, used, quota = [], 0, 0
+    if user is not None:
+        files = await service.list_files(db, owner=user)
+        used = await service.used_by(db, user.id)
+        quota = await service.quota_of(db, user.id, file_policy(services.settings))
+    return render(
+        request, "files.html", user=user, section="files", files=files, used=used, quota=quota
+    )
+
+
+@router.get("/f/{file_id}", response_class=HTMLResponse)
+async def file_page(file_id: str, request: Request, user: OptionalUser, db: DbDep) -> Response:
+    return await _view(request, user, db, file_id, password=None)
+
+
+@router.post("/f/{file_id}", response_class=HTMLResponse)
+async def file_unlock(
+    file_id: str,
+    request: Request,
+    db: DbDep,
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    # No user: owners never see this form, and a cookie would demand a CSRF header here.
+    return await _view(request, None, db, file_id, password=password)
+
+
+async def _view(
+    request: Request, user: User | None, db: DbDep, file_id: str, password: str | None
+) -> Response:
+    try:
+        item = await service.readable(db, file_id=file_id, viewer=user, password=password)
+    except NotFound as exc:
+        return render(request, "not_found.html", user=user, status_code=404, message=str(exc))
+    except service.PasswordRequired:
+        wrong = password is not None
+        return render(
+            request,
+            "file_password.html",
+            user=user,
+            section="files",
+            file_id=file_id,
+            wrong=wrong,
+            status_code=403 if wrong else 200,
+        )
+    key = f"?key={service.access_key(item)}" if item.password_hash else ""
+    return render(
+        request,
+        "file_view.html",
+        user=user,
+        section="files",
+        item=item,
+        raw=f"/f/{item.id}/raw{key}",
+        preview=preview_kind(item.content_type, item.name),
+        is_owner=user is not None and user.id == item.owner_id,
+    )
+
+
+@router.api_route("/f/{file_id}/raw", methods=["GET", "HEAD"])
+async def file_raw(
+    file_id: str,
+    request: Request,
+    user: OptionalUser,
+    db: DbDep,
+    services: ServicesDep,
+    key: str | None = None,
+    download: bool = False,
+    x_file_password: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Download a file (Range, conditional requests); password by header or page key."""
+    item = await service.readable(
+        db, file_id=file_id, viewer=user, password=x_file_password, key=key
+    )
+    if counts_as_download(request):
+        await service.count_download(db, item, user)
+    settings = services.settings
+    redirect = settings.files_redirect_seconds if settings.files_s3_redirect else None
+    return await file_response(
+        request, services.storage, item, download=download, redirect_seconds=redirect
+    )
+
+
+@router.post("/files/sharex.sxcu")
+async def sharex_config(
+    request: Request,
+    user: CurrentUser,
+    db: DbDep,
+) -> Response:
+    """Create an API token named ShareX and return a ShareX custom uploader using it."""
+    raw, _ = await auth_service.issue_token(db, user=user, kind=TokenKind.API, name="ShareX")
+    base = str(request.base_url).rstrip("/")
+    config = {
+        "Version": "15.0.0",
+        "Name": f"MeatLizard ({request.url.hostname})",
+        "DestinationType": "ImageUploader, TextUploader, FileUploader",
+        "RequestMethod": "POST",
+        "RequestURL": f"{base}/api/v1/files",
+        "Headers": {"Authorization": f"Bearer {raw}"},
+        "Body": "MultipartFormData",
+        "FileFormName": "file",
+        "URL": "{json:url}",
+        "DeletionURL": "",
+        "ErrorMessage": "{json:detail}",
+    }
+    return Response(
+        json.dumps(config, indent=2),
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="meatlizard.sxcu"'},
+    )

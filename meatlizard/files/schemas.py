@@ -1,0 +1,59 @@
+"""Request and response bodies of the files API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Expiry = Literal["10m", "1h", "1d", "1w", "1M", "never"]
+Visibility = Literal["public", "unlisted", "private"]
+
+
+class FileUpdate(BaseModel):
+    """Changes to a file; only the fields sent are changed."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    folder: str | None = Field(default=None, max_length=255)
+    visibility: Visibility | None = None
+    password: str | None = Field(default=None, max_length=200)  # "" removes the password
+    expires_in: Expiry | None = None
+    max_downloads: int | None = Field(default=None, ge=1, le=1_000_000)
+
+
+class FileRead(BaseModel):
+    """A file's metadata and where to find it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    folder: str
+    size: int
+    offset: int
+    status: str
+    content_type: str
+    visibility: str
+    max_downloads: int | None
+    download_count: int
+    created_at: datetime
+    completed_at: datetime | None
+    expires_at: datetime | None
+    has_password: bool = False
+    url: str = ""
+    raw_url: str = ""
+
+
+class QuotaRead(BaseModel):
+    """How much a user stores and may store, in bytes."""
+
+    user_id: int
+    used_bytes: int
+    quota_bytes: int
+
+
+class QuotaSet(BaseModel):
+    """An admin's new quota for a user; null returns them to FILES_DEFAULT_QUOTA_BYTES."""
+
+    quota_bytes: int | None = Field(ge=0)

@@ -1,0 +1,339 @@
+"""File logic: resumable and one-shot uploads, quotas, lookups, options, deletion, sweeping."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meatlizard.auth.models import User
+from meatlizard.core.db import utcnow
+from meatlizard.core.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound, TooLarge
+from meatlizard.core.security import hash_password, same_secret, verify_password
+from meatlizard.core.storage import ObjectStorage
+from meatlizard.files.models import READY, UPLOADING, FileQuota, StoredFile, new_file_id
+from meatlizard.files.schemas import FileUpdate
+from meatlizard.files.sniff import SNIFF_BYTES, clean_name, sniff
+
+EXPIRY = {
+    "10m": timedelta(minutes=10),
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+    "1w": timedelta(weeks=1),
+    "1M": timedelta(days=30),
+    "never": None,
+}
+GONE = "no such file (it may have expired or been deleted)"
+
+
+@dataclass(frozen=True)
+class FilePolicy:
+    """The operator's limits for uploads."""
+
+    max_upload_bytes: int
+    default_quota_bytes: int
+    upload_expiry: timedelta
+
+
+class PasswordRequired(Forbidden):
+    """The file is password-protected and the password was missing or wrong."""
+
+
+def _mib(size: int) -> str:
+    return f"{size} bytes ({size / 1024**2:.1f} MiB)"
+
+
+async def quota_of(db: AsyncSession, user_id: int, policy: FilePolicy) -> int:
+    """Return how many bytes the user may store."""
+    override = await db.get(FileQuota, user_id)
+    return override.quota_bytes if override else policy.default_quota_bytes
+
+
+async def used_by(db: AsyncSession, user_id: int) -> int:
+    """Return the bytes the user's files hold or have reserved (unfinished uploads)."""
+    total = await db.scalar(select(func.sum(StoredFile.size)).where(StoredFile.owner_id == user_id))
+    return int(total or 0)
+
+
+async def check_room(db: AsyncSession, owner: User, size: int, policy: FilePolicy) -> None:
+    """Refuse an upload of `size` bytes that is too large or would pass the owner's quota."""
+    if size > policy.max_upload_bytes:
+        raise TooLarge(
+            f"file of {_mib(size)} exceeds the upload limit of {_mib(policy.max_upload_bytes)}"
+        )
+    quota, used = await quota_of(db, owner.id, policy), await used_by(db, owner.id)
+    if used + size > quota:
+        raise TooLarge(
+            f"storage quota exceeded: {_mib(size)} would bring your usage to "
+            f"{_mib(used + size)} but your quota is {_mib(quota)} "
+            f"({_mib(max(0, quota - used))} free)"
+        )
+
+
+def clean_folder(folder: str) -> str:
+    """Return a folder path of cleaned names separated by '/', without empty or dot parts."""
+    parts = [clean_name(part) for part in folder.replace("\\", "/").split("/") if part.strip(" .")]
+    return "/".join(parts)[:255]
+
+
+async def create_upload(
+    db: AsyncSession,
+    storage: ObjectStorage,
+    *,
+    owner: User,
+    name: str,
+    size: int,
+    declared_type: str,
+    policy: FilePolicy,
+    folder: str = "",
+) -> StoredFile:
+    """Reserve room and start a resumable upload of `size` bytes."""
+    if size < 0:
+        raise InvalidInput("Upload-Length must be a non-negative integer")
+    await check_room(db, owner, size, policy)
+    file_id = new_file_id()
+    item = StoredFile(
+        id=file_id,
+        owner_id=owner.id,
+        name=clean_name(name),
+        folder=clean_folder(folder),
+        size=size,
+        declared_type=declared_type[:127],
+        storage_key=f"files/{owner.id}/{file_id}",
+        upload_expires_at=utcnow() + policy.upload_expiry,
+    )
+    item.upload_token = await storage.begin_upload(item.storage_key)
+    try:
+        db.add(item)
+        await db.commit()
+    except BaseException:
+        await storage.abort_upload(item.storage_key, item.upload_token)
+        raise
+    if size == 0:
+        await _finish(db, storage, item)
+    return item
+
+
+async def append(
+    db: AsyncSession,
+    storage: ObjectStorage,
+    *,
+    item: StoredFile,
+    offset: int,
+    chunks: AsyncIterator[bytes],
+    policy: FilePolicy,
+) -> StoredFile:
+    """Store the chunks at `offset` of an unfinished upload; finish it when complete."""
+    if item.status != UPLOADING or item.upload_token is None:
+        raise Conflict("this upload is already complete")
+    if offset != item.offset:
+        raise Conflict(f"Upload-Offset {offset} does not match the server's offset {item.offset}")
+    quota = await quota_of(db, item.owner_id, policy)
+    used = await used_by(db, item.owner_id)
+    if used > quota:  # an admin lowered the quota while the upload ran
+        raise TooLarge(f"storage quota exceeded: you use {_mib(used)} of {_mib(quota)}")
+    limited = _at_most(chunks, item.size - offset, "Upload-Length")
+    item.offset = await storage.append_upload(item.storage_key, item.upload_token, offset, limited)
+    item.upload_expires_at = utcnow() + policy.upload_expiry
+    await db.commit()
+    if item.offset == item.size:
+        await _finish(db, storage, item)
+    return item
+
+
+async def _at_most(chunks: AsyncIterator[bytes], limit: int, what: str) -> AsyncIterator[bytes]:
+    seen = 0
+    async for chunk in chunks:
+        seen += len(chunk)
+        if seen > limit:
+            raise TooLarge(f"the body goes past the {what}; at most {limit} more bytes fit")
+        yield chunk
+
+
+async def _finish(db: AsyncSession, storage: ObjectStorage, item: StoredFile) -> None:
+    assert item.upload_token is not None
+    await storage.finish_upload(item.storage_key, item.upload_token, item.size)
+    item.content_type = await _sniff_stored(storage, item.storage_key, item.size)
+    item.status, item.upload_token, item.upload_expires_at = READY, None, None
+    item.completed_at = utcnow()
+    await db.commit()
+
+
+async def _sniff_stored(storage: ObjectStorage, key: str, size: int) -> str:
+    if size == 0:
+        return "text/plain"
+    stream = await storage.open_stream(key, start=0, end=SNIFF_BYTES - 1)
+    return sniff(b"".join([chunk async for chunk in stream]))
+
+
+async def store_stream(
+    db: AsyncSession,
+    storage: ObjectStorage,
+    *,
+    owner: User,
+    name: str,
+    chunks: AsyncIterator[bytes],
+    policy: FilePolicy,
+    declared_type: str = "",
+    length: int | None = None,
+) -> StoredFile:
+    """Store a one-shot upload (PUT or form); the quota is checked before and while it streams."""
+    await check_room(db, owner, length or 0, policy)
+    room = min(policy.max_upload_bytes, await quota_of(db, owner.id, policy))
+    room -= await used_by(db, owner.id)
+    file_id = new_file_id()
+    key = f"files/{owner.id}/{file_id}"
+    size = await storage.put_stream(key, _at_most(chunks, room, "upload limit or your quota"))
+    try:
+        item = StoredFile(
+            id=file_id,
+            owner_id=owner.id,
+            name=clean_name(name),
+            size=size,
+            offset=size,
+            status=READY,
+            declared_type=declared_type[:127],
+            content_type=await _sniff_stored(storage, key, size),
+            storage_key=key,
+            completed_at=utcnow(),
+        )
+        db.add(item)
+        await db.commit()
+    except BaseException:
+        await storage.delete(key)
+        raise
+    return item
+
+
+async def get_owned(db: AsyncSession, *, file_id: str, owner: User) -> StoredFile:
+    """Return one of the owner's files (finished or not); others' files do not exist."""
+    item = await db.get(StoredFile, file_id)
+    if item is None or item.owner_id != owner.id:
+        raise NotFound(GONE)
+    return item
+
+
+def access_key(item: StoredFile) -> str:
+    """Return the key that unlocks a password-protected file in links (changes with it)."""
+    return hashlib.sha256(f"{item.id}:{item.password_hash}".encode()).hexdigest()[:32]
+
+
+async def readable(
+    db: AsyncSession,
+    *,
+    file_id: str,
+    viewer: User | None,
+    password: str | None = None,
+    key: str | None = None,
+) -> StoredFile:
+    """Return a finished file the viewer may read, honouring expiry, visibility and password."""
+    item = await db.get(StoredFile, file_id)
+    if item is None or item.status != READY:
+        raise NotFound(GONE)
+    is_owner = viewer is not None and (viewer.id == item.owner_id or viewer.is_admin)
+    if item.expires_at is not None and item.expires_at <= utcnow():
+        raise NotFound(GONE)
+    if item.visibility == "private" and not is_owner:
+        raise NotFound(GONE)
+    if item.password_hash is not None and not is_owner:
+        by_key = bool(key) and same_secret(key or "", access_key(item))
+        if not by_key and not (password and await verify_password(item.password_hash, password)):
+            raise PasswordRequired("this file needs the right password")
+    return item
+
+
+async def count_download(db: AsyncSession, item: StoredFile, viewer: User | None) -> None:
+    """Count one download, refusing it once the file's limit is reached (owners are free)."""
+    if viewer is not None and viewer.id == item.owner_id:
+        return
+    result = await db.execute(
+        update(StoredFile)
+        .where(StoredFile.id == item.id)
+        .where(
+            or_(
+                StoredFile.max_downloads.is_(None),
+                StoredFile.download_count < StoredFile.max_downloads,
+            )
+        )
+        .values(download_count=StoredFile.download_count + 1)
+    )
+    await db.commit()
+    if getattr(result, "rowcount", 0) != 1:
+        raise Gone("this file reached its download limit")
+
+
+async def update_file(db: AsyncSession, *, item: StoredFile, data: FileUpdate) -> StoredFile:
+    """Rename, move or change the sharing options of a file."""
+    sent = data.model_fields_set
+    if data.name is not None:
+        item.name = clean_name(data.name)
+    if data.folder is not None:
+        item.folder = clean_folder(data.folder)
+    if data.visibility is not None:
+        item.visibility = data.visibility
+    if "password" in sent:
+        item.password_hash = await hash_password(data.password) if data.password else None
+    if data.expires_in is not None:
+        lifetime = EXPIRY[data.expires_in]
+        item.expires_at = utcnow() + lifetime if lifetime else None
+    if "max_downloads" in sent:
+        item.max_downloads = data.max_downloads
+    await db.commit()
+    return item
+
+
+async def delete_file(db: AsyncSession, storage: ObjectStorage, *, item: StoredFile) -> None:
+    """Delete the object (or the unfinished upload) first, then the row."""
+    if item.upload_token is not None:
+        await storage.abort_upload(item.storage_key, item.upload_token)
+    else:
+        await storage.delete(item.storage_key)
+    await db.delete(item)
+    await db.commit()
+
+
+async def list_files(
+    db: AsyncSession, *, owner: User, folder: str | None = None
+) -> list[StoredFile]:
+    """List the owner's files, newest first, optionally in one folder."""
+    query = select(StoredFile).where(StoredFile.owner_id == owner.id)
+    if folder is not None:
+        query = query.where(StoredFile.folder == clean_folder(folder))
+    return list(await db.scalars(query.order_by(StoredFile.created_at.desc())))
+
+
+async def set_quota(db: AsyncSession, *, user_id: int, quota_bytes: int | None) -> None:
+    """Give a user their own quota, or (None) return them to the default."""
+    if await db.get(User, user_id) is None:
+        raise NotFound(f"no user with id {user_id}")
+    current = await db.get(FileQuota, user_id)
+    if quota_bytes is None:
+        if current is not None:
+            await db.delete(current)
+    elif current is None:
+        db.add(FileQuota(user_id=user_id, quota_bytes=quota_bytes))
+    else:
+        current.quota_bytes = quota_bytes
+    await db.commit()
+
+
+async def sweep(db: AsyncSession, storage: ObjectStorage, now: datetime | None = None) -> int:
+    """Delete expired files and abandoned uploads, objects first; return how many went."""
+    now = now or utcnow()
+    stale = await db.scalars(
+        select(StoredFile).where(
+            or_(
+                (StoredFile.status == UPLOADING) & (StoredFile.upload_expires_at <= now),
+                StoredFile.expires_at <= now,
+            )
+        )
+    )
+    count = 0
+    for item in list(stale):
+        await delete_file(db, storage, item=item)
+        count += 1
+    return count

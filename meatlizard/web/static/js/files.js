@@ -1,0 +1,137 @@
+// Files: resumable uploads with tus-js-client (progress, pause/resume, resume after reload),
+// copy-link and delete buttons, the ShareX config download and text previews.
+"use strict";
+
+(() => {
+  const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+  const absolute = (path) => new URL(path, location.origin).href;
+  const mib = (bytes) => (bytes / 1048576).toFixed(1) + " MiB";
+
+  document.addEventListener("click", async (event) => {
+    const copy = event.target.closest("[data-copy-link]");
+    if (copy) ML.copyText(absolute(copy.dataset.copyLink), copy);
+    const del = event.target.closest("[data-delete]");
+    if (del && confirm("Delete this file?")) {
+      try {
+        await ML.api("DELETE", `/api/v1/files/${del.dataset.delete}`);
+        del.closest("tr").remove();
+      } catch (error) {
+        alert(error.message);
+      }
+    }
+  });
+
+  const preview = document.querySelector(".text-preview[data-src]");
+  if (preview) {
+    fetch(preview.dataset.src, { headers: { Range: "bytes=0-262143" } })
+      .then((r) => r.text())
+      .then((text) => (preview.textContent = text));
+  }
+
+  const sharex = document.getElementById("sharex");
+  if (sharex) {
+    sharex.addEventListener("click", async () => {
+      const response = await fetch("/files/sharex.sxcu", {
+        method: "POST", headers: { "X-CSRF-Token": csrf() }, credentials: "same-origin",
+      });
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(await response.blob());
+      link.download = "meatlizard.sxcu";
+      link.click();
+    });
+  }
+
+  const input = document.getElementById("file-input");
+  const zone = document.getElementById("dropzone");
+  const list = document.getElementById("uploads");
+  if (!input || !window.tus) return;
+
+  function row(file) {
+    const item = document.createElement("li");
+    item.className = "upload";
+    item.innerHTML = `<span class="name"></span><span class="buttons">
+      <button type="button" class="small pause">Pause</button>
+      <button type="button" class="small copy" hidden>Copy link</button></span>
+      <progress max="100" value="0"></progress><span class="state">Starting…</span>`;
+    item.querySelector(".name").textContent = file.name;
+    list.append(item);
+    return item;
+  }
+
+  function start(file) {
+    const item = row(file);
+    const bar = item.querySelector("progress");
+    const state = item.querySelector(".state");
+    const pause = item.querySelector(".pause");
+    let paused = false;
+    const upload = new tus.Upload(file, {
+      endpoint: "/api/v1/files/tus",
+      retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
+      chunkSize: 32 * 1024 * 1024,
+      removeFingerprintOnSuccess: true,
+      headers: { "X-CSRF-Token": csrf() },
+      metadata: { filename: file.name, filetype: file.type || "" },
+      onProgress(sent, total) {
+        bar.value = total ? (sent / total) * 100 : 100;
+        state.textContent = `${mib(sent)} of ${mib(total)}`;
+      },
+      onError(error) {
+        item.classList.add("failed");
+        const body = error.originalResponse && error.originalResponse.getBody();
+        let detail = error.message;
+        try { detail = JSON.parse(body).detail || detail; } catch { /* not JSON */ }
+        state.textContent = `Failed: ${detail}`;
+        pause.textContent = "Retry";
+        paused = true;
+      },
+      onSuccess() {
+        bar.value = 100;
+        const id = upload.url.split("/").pop();
+        const link = absolute(`/f/${id}`);
+        state.innerHTML = "";
+        const anchor = document.createElement("a");
+        anchor.href = link;
+        anchor.textContent = link;
+        state.append("Done: ", anchor);
+        pause.hidden = true;
+        const copy = item.querySelector(".copy");
+        copy.hidden = false;
+        copy.dataset.copyLink = `/f/${id}`;
+        item.classList.add("done");
+      },
+    });
+    pause.addEventListener("click", () => {
+      if (paused) {
+        paused = false;
+        item.classList.remove("failed");
+        pause.textContent = "Pause";
+        upload.start();
+      } else {
+        paused = true;
+        pause.textContent = "Resume";
+        state.textContent += " (paused)";
+        upload.abort();
+      }
+    });
+    // After a reload, the same file picks up where its previous upload stopped.
+    upload.findPreviousUploads().then((previous) => {
+      if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
+      upload.start();
+    });
+  }
+
+  input.addEventListener("change", () => {
+    [...input.files].forEach(start);
+    input.value = "";
+  });
+  for (const name of ["dragenter", "dragover"]) {
+    zone.addEventListener(name, (event) => { event.preventDefault(); zone.classList.add("over"); });
+  }
+  for (const name of ["dragleave", "drop"]) {
+    zone.addEventListener(name, () => zone.classList.remove("over"));
+  }
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    [...event.dataTransfer.files].forEach(start);
+  });
+})();
