@@ -27,6 +27,7 @@ from meatlizard.core.metrics import HTTP_REQUESTS
 from meatlizard.core.migrate import upgrade
 from meatlizard.core.services import Services
 from meatlizard.gdpr import routes as gdpr_routes
+from meatlizard.notifications import routes as notification_routes
 from meatlizard.openai_compat import routes as openai_routes
 from meatlizard.pastes import pages as paste_pages
 from meatlizard.pastes import routes as paste_routes
@@ -46,6 +47,7 @@ def api_router() -> APIRouter:
     api.include_router(admin_routes.router)
     api.include_router(gdpr_routes.router)
     api.include_router(paste_routes.router)
+    api.include_router(notification_routes.router)
     return api
 
 

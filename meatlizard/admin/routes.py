@@ -116,9 +116,13 @@ async def transfer(session_id: str, body: Transfer, user: AdminUser, db: DbDep) 
 
 
 @router.post("/sessions/{session_id}/end")
-async def end(session_id: str, user: AdminUser, db: DbDep) -> dict[str, object]:
-    """End someone's chat session."""
-    session = await admin_users.end_any_session(db, actor=user, session_id=session_id)
+async def end(
+    session_id: str, user: AdminUser, db: DbDep, services: ServicesDep
+) -> dict[str, object]:
+    """End someone's chat session (writing its transcript if its owner opted in)."""
+    session, archive = await admin_users.end_any_session(db, actor=user, session_id=session_id)
+    if archive:
+        services.archive_transcript(session.id)
     return {"id": session.id, "ended": session.ended_at is not None}
 
 

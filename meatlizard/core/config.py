@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     paste_allow_anonymous: bool = True
     paste_rate_limit: str = "30/minute"
 
+    # Transcripts: how long the pre-signed download link sent to the user stays valid.
+    transcript_link_hours: int = Field(default=24, ge=1, le=168)
+
     # Background jobs (`meatlizard worker`).
     backup_schedule: str | None = None  # cron, UTC, e.g. "0 3 * * *"
     backup_keep_daily: int = Field(default=7, ge=1, le=365)

@@ -1,9 +1,10 @@
 """Import every table so metadata (and Alembic) sees the whole schema."""
 
-from meatlizard.admin.models import AppSetting, AuditEntry
+from meatlizard.admin.models import AppSetting, AuditEntry, ContentReport
 from meatlizard.auth.models import AuthToken, User
 from meatlizard.chat.models import ChatMessage, ChatSession
 from meatlizard.core.db import Base
+from meatlizard.notifications.models import Notification
 from meatlizard.pastes.models import Paste
 from meatlizard.transcripts.models import Transcript
 from meatlizard.workers.models import WorkerMetric
@@ -15,6 +16,8 @@ __all__ = [
     "Base",
     "ChatMessage",
     "ChatSession",
+    "ContentReport",
+    "Notification",
     "Paste",
     "Transcript",
     "User",

@@ -15,6 +15,7 @@ from meatlizard.core.jobs import JobRunner
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
 from meatlizard.pastes.jobs import PasteSweeper
+from meatlizard.transcripts.delivery import TranscriptDelivery, WebNotifications
 
 
 def remote_inference(
@@ -48,6 +49,8 @@ class Services:
     login_limiter: RateLimiter
     jobs: JobRunner
     paste_sweeper: PasteSweeper | None = field(default=None)
+    # Who is told about transcripts; the server-bot appends its Discord delivery.
+    transcript_deliveries: list[TranscriptDelivery] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings, *, inference: InferenceGateway | None = None) -> Services:
@@ -102,6 +105,18 @@ class Services:
             ),
             login_limiter=RateLimiter(cache, "login", settings.login_rate),
             jobs=JobRunner(),
+            transcript_deliveries=[WebNotifications(sessions)],
+        )
+
+    def archive_transcript(self, session_id: str) -> None:
+        """Write a session's transcript in the background and tell its user."""
+        from meatlizard.transcripts.service import archive_session
+
+        self.jobs.spawn(
+            archive_session(
+                self.sessions, self.storage, session_id, deliveries=self.transcript_deliveries
+            ),
+            name=f"transcript-{session_id}",
         )
 
     async def prepare(self) -> None:
