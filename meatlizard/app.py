@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from meatlizard.admin import moderation_routes
+from meatlizard.admin import pages as admin_pages
 from meatlizard.admin import routes as admin_routes
 from meatlizard.api import health
 from meatlizard.api.errors import status_for
@@ -45,6 +47,8 @@ def api_router() -> APIRouter:
     api.include_router(chat_routes.router)
     api.include_router(chat_socket.router)
     api.include_router(admin_routes.router)
+    api.include_router(moderation_routes.router)
+    api.include_router(moderation_routes.reports_router)
     api.include_router(gdpr_routes.router)
     api.include_router(paste_routes.router)
     api.include_router(notification_routes.router)
@@ -135,7 +139,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(openai_routes.router)
     app.include_router(auth_pages.router)
     app.include_router(chat_pages.router)
-    app.include_router(admin_routes.pages)
+    app.include_router(admin_pages.router)
     app.include_router(paste_pages.router)
     app.include_router(web_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
