@@ -155,11 +155,15 @@ async def backups(user: AdminUser, services: ServicesDep) -> list[dict[str, obje
 
 
 @router.post("/backups", status_code=201)
-async def create_backup(user: AdminUser, db: DbDep, services: ServicesDep) -> dict[str, object]:
-    """Back the database up to object storage now."""
+async def create_backup(
+    user: AdminUser, db: DbDep, services: ServicesDep, include_objects: bool = False
+) -> dict[str, object]:
+    """Back the database up to object storage now (optionally with an object listing)."""
     try:
         info = await backup_service.create_backup(
-            database_url=services.settings.effective_database_url, storage=services.storage
+            database_url=services.settings.effective_database_url,
+            storage=services.storage,
+            include_objects=include_objects,
         )
     except backup_service.BackupError as exc:
         raise Unavailable(f"backup failed: {exc}") from exc
