@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from meatlizard.admin import moderation_routes
+from meatlizard.admin import pages as admin_pages
 from meatlizard.admin import routes as admin_routes
 from meatlizard.api import health
 from meatlizard.api.errors import status_for
@@ -33,6 +35,7 @@ from meatlizard.gdpr import routes as gdpr_routes
 from meatlizard.links import go as link_go
 from meatlizard.links import pages as link_pages
 from meatlizard.links import routes as link_routes
+from meatlizard.notifications import routes as notification_routes
 from meatlizard.openai_compat import routes as openai_routes
 from meatlizard.pastes import pages as paste_pages
 from meatlizard.pastes import routes as paste_routes
@@ -51,11 +54,14 @@ def api_router() -> APIRouter:
     api.include_router(chat_routes.router)
     api.include_router(chat_socket.router)
     api.include_router(admin_routes.router)
+    api.include_router(moderation_routes.router)
+    api.include_router(moderation_routes.reports_router)
     api.include_router(gdpr_routes.router)
     api.include_router(paste_routes.router)
     api.include_router(link_routes.router)
     api.include_router(file_tus.router)
     api.include_router(file_routes.router)
+    api.include_router(notification_routes.router)
     return api
 
 
@@ -143,7 +149,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(openai_routes.router)
     app.include_router(auth_pages.router)
     app.include_router(chat_pages.router)
-    app.include_router(admin_routes.pages)
+    app.include_router(admin_pages.router)
     app.include_router(paste_pages.router)
     app.include_router(link_go.router)
     app.include_router(link_pages.router)

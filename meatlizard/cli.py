@@ -104,7 +104,11 @@ def migrate() -> None:
 
 
 @app.command()
-def backup() -> None:
+def backup(
+    with_objects: Annotated[
+        bool, typer.Option("--with-objects", help="Also save a listing of stored objects")
+    ] = False,
+) -> None:
     """Back the database up to object storage (backups/meatdb-<UTC time>.sql.gz)."""
     from meatlizard.backups.service import BackupError, create_backup
     from meatlizard.core.storage import storage_from_settings
@@ -116,7 +120,9 @@ def backup() -> None:
         try:
             await storage.prepare()
             info = await create_backup(
-                database_url=settings.effective_database_url, storage=storage
+                database_url=settings.effective_database_url,
+                storage=storage,
+                include_objects=with_objects,
             )
         finally:
             await storage.close()

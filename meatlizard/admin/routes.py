@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from meatlizard.admin import service
 from meatlizard.admin import users as admin_users
-from meatlizard.api.deps import AdminUser, DbDep, OptionalUser, ServicesDep
+from meatlizard.api.deps import AdminUser, DbDep, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
 from meatlizard.core import audit
 from meatlizard.core.errors import Unavailable
-from meatlizard.web.render import render
 from meatlizard.workers.models import WorkerMetric
 
 router = APIRouter(prefix="/admin", tags=["admin"])
-pages = APIRouter(include_in_schema=False)
 
 
 class RequestsSwitch(BaseModel):
@@ -116,9 +113,13 @@ async def transfer(session_id: str, body: Transfer, user: AdminUser, db: DbDep) 
 
 
 @router.post("/sessions/{session_id}/end")
-async def end(session_id: str, user: AdminUser, db: DbDep) -> dict[str, object]:
-    """End someone's chat session."""
-    session = await admin_users.end_any_session(db, actor=user, session_id=session_id)
+async def end(
+    session_id: str, user: AdminUser, db: DbDep, services: ServicesDep
+) -> dict[str, object]:
+    """End someone's chat session (writing its transcript if its owner opted in)."""
+    session, archive = await admin_users.end_any_session(db, actor=user, session_id=session_id)
+    if archive:
+        services.archive_transcript(session.id)
     return {"id": session.id, "ended": session.ended_at is not None}
 
 
@@ -154,11 +155,15 @@ async def backups(user: AdminUser, services: ServicesDep) -> list[dict[str, obje
 
 
 @router.post("/backups", status_code=201)
-async def create_backup(user: AdminUser, db: DbDep, services: ServicesDep) -> dict[str, object]:
-    """Back the database up to object storage now."""
+async def create_backup(
+    user: AdminUser, db: DbDep, services: ServicesDep, include_objects: bool = False
+) -> dict[str, object]:
+    """Back the database up to object storage now (optionally with an object listing)."""
     try:
         info = await backup_service.create_backup(
-            database_url=services.settings.effective_database_url, storage=services.storage
+            database_url=services.settings.effective_database_url,
+            storage=services.storage,
+            include_objects=include_objects,
         )
     except backup_service.BackupError as exc:
         raise Unavailable(f"backup failed: {exc}") from exc
@@ -181,31 +186,3 @@ async def audit_log(user: AdminUser, db: DbDep) -> list[dict[str, object]]:
         }
         for e in entries
     ]
-
-
-@pages.get("/admin", response_class=HTMLResponse)
-async def admin_page(
-    request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
-) -> Response:
-    if user is None:
-        return RedirectResponse("/login?next=/admin", status_code=303)
-    if not user.is_admin:
-        return render(
-            request,
-            "not_found.html",
-            user=user,
-            status_code=403,
-            message="The admin area is for admins only.",
-        )
-    return render(
-        request,
-        "admin.html",
-        user=user,
-        section="admin",
-        requests_enabled=await service.requests_enabled(db),
-        audit=await service.recent_audit(db, actor=user),
-        inference=services.inference.status(),
-        backups=await backup_service.list_backups(services.storage),
-        users=await admin_users.list_users(db, actor=user),
-        sessions=await admin_users.list_all_sessions(db, actor=user),
-    )

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.admin.service import require_admin
 from meatlizard.auth.models import AuthToken, User
-from meatlizard.chat.models import ChatMessage, ChatSession
+from meatlizard.chat.models import ArchiveStatus, ChatMessage, ChatSession
 from meatlizard.core import audit
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import InvalidInput, NotFound
@@ -109,14 +109,20 @@ async def transfer_session(
     return session
 
 
-async def end_any_session(db: AsyncSession, *, actor: User, session_id: str) -> ChatSession:
-    """End someone's chat session (no new prompts are accepted)."""
+async def end_any_session(
+    db: AsyncSession, *, actor: User, session_id: str
+) -> tuple[ChatSession, bool]:
+    """End someone's chat session; return it and whether its opted-in transcript is due."""
     require_admin(actor)
     session = await db.get(ChatSession, session_id)
     if session is None:
         raise NotFound("no such chat session")
+    archive = False
     if session.ended_at is None:
         session.ended_at = utcnow()
+        archive = session.save_transcript and session.archive_status is None
+        if archive:
+            session.archive_status = ArchiveStatus.ARCHIVING
         audit.record(db, action="session.end", actor_id=actor.id, target=session_id)
         await db.commit()
-    return session
+    return session, archive

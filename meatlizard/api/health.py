@@ -9,9 +9,19 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from meatlizard.admin import dashboard
+from meatlizard.admin.service import requests_enabled
 from meatlizard.api.deps import ServicesDep
 from meatlizard.core.db import ping as db_ping
-from meatlizard.core.metrics import INFERENCE_READY, QUEUE_DEPTH, WORKERS_ONLINE
+from meatlizard.core.metrics import (
+    ACTIVE_SESSIONS,
+    INFERENCE_READY,
+    QUEUE_DEPTH,
+    REQUESTS_ENABLED,
+    WORKER_GPU,
+    WORKER_TOKENS_PER_SECOND,
+    WORKERS_ONLINE,
+)
 
 router = APIRouter(tags=["health"])
 CHECK_TIMEOUT_SECONDS = 5.0
@@ -54,4 +64,21 @@ async def metrics(services: ServicesDep) -> Response:
     WORKERS_ONLINE.set(len(workers) if isinstance(workers, dict) else 0)
     depth = status.get("queue_depth")
     QUEUE_DEPTH.set(depth if isinstance(depth, int) else 0)
+    async with services.sessions() as db:
+        ACTIVE_SESSIONS.set(await dashboard.active_sessions(db))
+        REQUESTS_ENABLED.set(1 if await requests_enabled(db) else 0)
+        latest = await dashboard.latest_worker_metrics(db)
+    WORKER_TOKENS_PER_SECOND.clear()
+    WORKER_GPU.clear()
+    for m in latest:
+        WORKER_TOKENS_PER_SECOND.labels(worker=m.worker_id).set(m.tokens_per_second)
+        gpu = {
+            "utilization": m.gpu_utilization,
+            "memory_free": m.gpu_memory_free,
+            "memory_used": m.gpu_memory_used,
+            "temperature": m.gpu_temperature,
+        }
+        for stat, value in gpu.items():
+            if value is not None:
+                WORKER_GPU.labels(worker=m.worker_id, stat=stat).set(value)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

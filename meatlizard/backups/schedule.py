@@ -46,6 +46,8 @@ async def prune(storage: ObjectStorage, *, keep_daily: int, keep_weekly: int) ->
     backups = await list_backups(storage)
     for backup in backups_to_delete(backups, keep_daily=keep_daily, keep_weekly=keep_weekly):
         await storage.delete(backup.key)
+        if backup.objects_key:
+            await storage.delete(backup.objects_key)
         await storage.delete(manifest_key(backup.key))
         removed.append(backup.key)
     return removed

@@ -39,17 +39,43 @@ class BackupInfo:
     backend: str
     created_at: str
     row_counts: dict[str, int]
+    objects_key: str | None = None  # the object-storage manifest, when asked for
 
 
-def backup_key(backend: str, now: datetime | None = None) -> str:
-    """Return `backups/meatdb-<UTC ISO timestamp>.sql.gz` (or `.sqlite.gz`)."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"{PREFIX}meatdb-{stamp}.{'sql' if backend == 'postgresql' else 'sqlite'}.gz"
+def backup_key(backend: str, now: datetime | None = None, *, precise: bool = False) -> str:
+    """Return `backups/meatdb-<UTC ISO timestamp>.sql.gz` (or `.sqlite.gz`).
+
+    `precise` adds milliseconds, for a second backup within the same second.
+    """
+    now = now or datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S") + (
+        f".{now.microsecond // 1000:03d}" if precise else ""
+    )
+    return f"{PREFIX}meatdb-{stamp}Z.{'sql' if backend == 'postgresql' else 'sqlite'}.gz"
 
 
 def manifest_key(key: str) -> str:
     """Return the key of the JSON manifest stored next to a backup."""
     return key + ".json"
+
+
+def objects_manifest_key(key: str) -> str:
+    """Return the key of the listing of stored objects taken with a backup."""
+    return key + ".objects.json"
+
+
+async def _objects_manifest(storage: ObjectStorage) -> bytes:
+    """List every stored object (except backups) with its size and modification time."""
+    items = [
+        {
+            "key": item.key,
+            "size": item.size,
+            "modified": item.modified.isoformat() if item.modified else None,
+        }
+        for item in await storage.list("")
+        if not item.key.startswith(PREFIX)
+    ]
+    return json.dumps({"objects": items, "count": len(items)}, indent=1).encode()
 
 
 def _backend(database_url: str) -> str:
@@ -83,10 +109,17 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-async def create_backup(*, database_url: str, storage: ObjectStorage) -> BackupInfo:
-    """Dump the database, upload it and its manifest; nothing is left behind on failure."""
+async def create_backup(
+    *, database_url: str, storage: ObjectStorage, include_objects: bool = False
+) -> BackupInfo:
+    """Dump the database, upload it and its manifest; nothing is left behind on failure.
+
+    With `include_objects`, a listing of every stored object is saved next to it.
+    """
     backend = _backend(database_url)
     key = backup_key(backend)
+    if await storage.exists(manifest_key(key)):  # never overwrite an earlier backup
+        key = backup_key(backend, precise=True)
     engine = make_engine(database_url)
     try:
         counts = await row_counts(engine)
@@ -108,9 +141,14 @@ async def create_backup(*, database_url: str, storage: ObjectStorage) -> BackupI
             backend=backend,
             created_at=datetime.now(UTC).isoformat(),
             row_counts=counts,
+            objects_key=objects_manifest_key(key) if include_objects else None,
         )
         await storage.put_stream(key, _file_chunks(dump), content_type="application/gzip")
     try:
+        if info.objects_key:
+            await storage.put_bytes(
+                info.objects_key, await _objects_manifest(storage), content_type="application/json"
+            )
         await storage.put_bytes(
             manifest_key(key),
             json.dumps(vars(info), indent=2).encode(),
@@ -118,6 +156,8 @@ async def create_backup(*, database_url: str, storage: ObjectStorage) -> BackupI
         )
     except Exception:
         await storage.delete(key)  # a backup without its manifest cannot be verified
+        if info.objects_key:
+            await storage.delete(info.objects_key)
         raise
     return info
 
@@ -126,10 +166,10 @@ async def list_backups(storage: ObjectStorage) -> list[BackupInfo]:
     """Return the stored backups with a manifest, newest first."""
     infos = []
     for item in await storage.list(PREFIX):
-        if item.key.endswith(".json"):
+        if item.key.endswith(".json") and not item.key.endswith(".objects.json"):
             data: dict[str, Any] = json.loads(await storage.get_bytes(item.key))
             infos.append(BackupInfo(**data))
-    return sorted(infos, key=lambda i: i.key, reverse=True)
+    return sorted(infos, key=lambda i: i.created_at, reverse=True)
 
 
 async def _database_is_empty(engine: AsyncEngine) -> bool:

@@ -23,7 +23,6 @@ from meatlizard.core.errors import NotFound
 from meatlizard.transcripts import service as transcripts
 
 router = APIRouter(prefix="/chat", tags=["chat"])
-TRANSCRIPT_LINK_SECONDS = 24 * 3600
 
 
 @router.get("/presets", response_model=list[PresetRead])
@@ -86,10 +85,7 @@ async def end_session(
         db, user=user, session_id=session_id, save_transcript=body.save_transcript
     )
     if archive:
-        services.jobs.spawn(
-            transcripts.archive_session(services.sessions, services.storage, session.id),
-            name=f"transcript-{session.id}",
-        )
+        services.archive_transcript(session.id)
     return SessionRead.model_validate(session)
 
 
@@ -101,13 +97,13 @@ async def get_transcript(
     services: ServicesDep,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
-    """Download the saved transcript (a redirect to a 24 h pre-signed link on S3)."""
+    """Download the saved transcript (a redirect to a pre-signed link on S3)."""
     session = await service.get_session(db, user=user, session_id=session_id)
     record = await transcripts.get_transcript(db, session_id=session.id)
     if record is None:
         raise NotFound(_missing_transcript_reason(session.archive_status))
     key = record.json_key if format == "json" else record.csv_key
-    url = await services.storage.presigned_url(key, TRANSCRIPT_LINK_SECONDS)
+    url = await services.storage.presigned_url(key, services.settings.transcript_link_hours * 3600)
     if url is not None:
         return RedirectResponse(url, status_code=307)
     media = "application/json" if format == "json" else "text/csv; charset=utf-8"

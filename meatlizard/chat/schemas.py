@@ -22,6 +22,7 @@ class SessionCreate(BaseModel):
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     model_alias: str | None = Field(default=None, max_length=64)
     preset: str | None = Field(default=None, max_length=64)
+    save_transcript: bool | None = None  # None: the user's default
 
 
 class SessionUpdate(BaseModel):
@@ -33,6 +34,7 @@ class SessionUpdate(BaseModel):
     system_prompt: str | None = Field(default=None, max_length=SYSTEM_PROMPT_MAX)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     model_alias: str | None = Field(default=None, max_length=64)
+    save_transcript: bool | None = None
 
 
 class SessionEnd(BaseModel):

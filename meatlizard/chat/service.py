@@ -50,7 +50,9 @@ async def create_session(
         else (preset.temperature if preset else DEFAULT_TEMPERATURE),
         model_alias=alias,
         preset=preset.key if preset else None,
-        save_transcript=user.transcripts_default,
+        save_transcript=user.transcripts_default
+        if data.save_transcript is None
+        else data.save_transcript,
     )
     db.add(session)
     await db.commit()

@@ -132,6 +132,8 @@ class Settings(BaseSettings):
     files_upload_expiry_hours: float = Field(default=24.0, gt=0, le=24 * 365)
     files_s3_redirect: bool = False  # downloads from S3 redirect to a short-lived signed URL
     files_redirect_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    # Transcripts: how long the pre-signed download link sent to the user stays valid.
+    transcript_link_hours: int = Field(default=24, ge=1, le=168)
 
     # Background jobs (`meatlizard worker`).
     backup_schedule: str | None = None  # cron, UTC, e.g. "0 3 * * *"

@@ -28,3 +28,17 @@ INFERENCE_READY = Gauge(
 )
 WORKERS_ONLINE = Gauge("meatlizard_workers_online", "Client-bot workers seen online")
 QUEUE_DEPTH = Gauge("meatlizard_inference_queue_depth", "Requests waiting for a model slot")
+ACTIVE_SESSIONS = Gauge(
+    "meatlizard_active_chat_sessions", "Chats not ended and used in the last 30 minutes"
+)
+REQUESTS_ENABLED = Gauge("meatlizard_requests_enabled", "1 when new AI requests are accepted")
+WORKER_TOKENS_PER_SECOND = Gauge(
+    "meatlizard_worker_tokens_per_second", "Latest stored speed of a client-bot", ["worker"]
+)
+WORKER_GPU = Gauge(
+    "meatlizard_worker_gpu", "Latest stored GPU stats of a client-bot", ["worker", "stat"]
+)
+# Incremented by the links and files domains.
+REDIRECTS = Counter("meatlizard_redirects_total", "Short-link redirects served")
+UPLOADS = Counter("meatlizard_uploads_total", "Uploads completed", ["kind"])
+UPLOADED_BYTES = Counter("meatlizard_uploaded_bytes_total", "Bytes of completed uploads")

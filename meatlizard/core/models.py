@@ -1,11 +1,12 @@
 """Import every table so metadata (and Alembic) sees the whole schema."""
 
-from meatlizard.admin.models import AppSetting, AuditEntry
+from meatlizard.admin.models import AppSetting, AuditEntry, ContentReport
 from meatlizard.auth.models import AuthToken, User
 from meatlizard.chat.models import ChatMessage, ChatSession
 from meatlizard.core.db import Base
 from meatlizard.files.models import FileQuota, StoredFile
 from meatlizard.links.models import Link, LinkStat
+from meatlizard.notifications.models import Notification
 from meatlizard.pastes.models import Paste
 from meatlizard.transcripts.models import Transcript
 from meatlizard.workers.models import WorkerMetric
@@ -17,9 +18,11 @@ __all__ = [
     "Base",
     "ChatMessage",
     "ChatSession",
+    "ContentReport",
     "FileQuota",
     "Link",
     "LinkStat",
+    "Notification",
     "Paste",
     "StoredFile",
     "Transcript",

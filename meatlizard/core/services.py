@@ -19,6 +19,7 @@ from meatlizard.links.clicks import ClickRecorder
 from meatlizard.links.jobs import LinkSweeper
 from meatlizard.links.redirects import LinkResolver
 from meatlizard.pastes.jobs import PasteSweeper
+from meatlizard.transcripts.delivery import TranscriptDelivery, WebNotifications
 
 
 def remote_inference(
@@ -55,6 +56,8 @@ class Services:
     paste_sweeper: PasteSweeper | None = field(default=None)
     link_sweeper: LinkSweeper | None = field(default=None)
     file_sweeper: FileSweeper | None = field(default=None)
+    # Who is told about transcripts; the server-bot appends its Discord delivery.
+    transcript_deliveries: list[TranscriptDelivery] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Settings, *, inference: InferenceGateway | None = None) -> Services:
@@ -115,6 +118,18 @@ class Services:
                 ClickRecorder(sessions, settings.link_click_flush_seconds),
                 settings.link_cache_seconds,
             ),
+            transcript_deliveries=[WebNotifications(sessions)],
+        )
+
+    def archive_transcript(self, session_id: str) -> None:
+        """Write a session's transcript in the background and tell its user."""
+        from meatlizard.transcripts.service import archive_session
+
+        self.jobs.spawn(
+            archive_session(
+                self.sessions, self.storage, session_id, deliveries=self.transcript_deliveries
+            ),
+            name=f"transcript-{session_id}",
         )
 
     async def prepare(self) -> None:

@@ -6,7 +6,7 @@ import json
 import secrets
 import tempfile
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
 from sqlalchemy import delete, or_, select
@@ -19,6 +19,7 @@ from meatlizard.chat.models import ChatMessage, ChatSession
 from meatlizard.core import audit
 from meatlizard.core.security import hash_password
 from meatlizard.core.storage import ObjectStorage
+from meatlizard.gdpr.providers import PROVIDERS
 from meatlizard.transcripts import service as transcripts
 from meatlizard.transcripts.models import Transcript
 
@@ -36,6 +37,7 @@ class AnonymizeReport:
     transcripts_rewritten: int = 0
     tokens_revoked: int = 0
     discord_link_removed: bool = False
+    rewritten: dict[str, int] = field(default_factory=dict)  # other domains: rows changed
 
 
 def _scrub(text: str, names: list[str], replacement: str) -> str:
@@ -78,6 +80,10 @@ async def anonymize(
             entry.target = _scrub(entry.target, names, anon)
             entry.detail = json.loads(_scrub(json.dumps(entry.detail), names, anon))
             report.audit_entries_rewritten += 1
+        for provider in PROVIDERS:
+            report.rewritten[provider.name] = await provider.anonymize(
+                db, user, lambda text: _scrub(text, names, anon)
+            )
         tokens = await db.execute(delete(AuthToken).where(AuthToken.user_id == user.id))
         report.tokens_revoked = int(getattr(tokens, "rowcount", 0) or 0)
         user.username = anon
@@ -117,6 +123,8 @@ async def export(db: AsyncSession, storage: ObjectStorage, *, user: User) -> IO[
     for chat in chats:
         messages = await chat_service.history(db, session_id=chat.id)
         data["chat_sessions"].append(json.loads(chat_service.export_json(chat, messages)))
+    for provider in PROVIDERS:
+        data[provider.name] = await provider.export(db, user)
     archive = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("meatlizard-export.json", json.dumps(data, indent=2, ensure_ascii=False))
@@ -140,6 +148,12 @@ async def delete_account(db: AsyncSession, storage: ObjectStorage, *, user: User
         select(ChatMessage.id).join(ChatSession).where(ChatSession.user_id == user.id)
     )
     counts["messages"] = len(list(message_count))
+    names = [user.username, user.discord_id or ""]
+    for provider in PROVIDERS:
+        if removed := await provider.count(db, user):
+            counts[provider.name] = removed
+        # What outlives the account (e.g. reports kept for admins) keeps no name.
+        await provider.anonymize(db, user, lambda text: _scrub(text, names, "deleted-user"))
     for entry in await db.scalars(select(AuditEntry).where(AuditEntry.target == user.username)):
         entry.target = "deleted-user"
     audit.record(db, action="gdpr.delete", actor_id=None, target="deleted-user")

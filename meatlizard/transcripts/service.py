@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,6 +14,12 @@ from meatlizard.chat import service as chat_service
 from meatlizard.chat.models import ArchiveStatus, ChatSession
 from meatlizard.core.storage import ObjectStorage
 from meatlizard.transcripts import documents
+from meatlizard.transcripts.delivery import (
+    TranscriptDelivery,
+    TranscriptFailed,
+    TranscriptReady,
+    announce,
+)
 from meatlizard.transcripts.models import Transcript
 
 log = logging.getLogger(__name__)
@@ -33,7 +40,7 @@ async def get_transcript(db: AsyncSession, *, session_id: str) -> Transcript | N
 
 async def _write_once(
     sessions: async_sessionmaker[AsyncSession], storage: ObjectStorage, session_id: str
-) -> Transcript:
+) -> TranscriptReady:
     async with sessions() as db:
         chat = await db.get(ChatSession, session_id)
         if chat is None:
@@ -67,7 +74,15 @@ async def _write_once(
             for key in (json_key, csv_key):
                 await storage.delete(key)
             raise
-        return record
+        return TranscriptReady(
+            session_id=session_id,
+            user_id=user.id,
+            username=user.username,
+            discord_id=user.discord_id,
+            json_key=json_key,
+            csv_key=csv_key,
+            message_count=record.message_count,
+        )
 
 
 async def archive_session(
@@ -75,21 +90,32 @@ async def archive_session(
     storage: ObjectStorage,
     session_id: str,
     *,
+    deliveries: Sequence[TranscriptDelivery] = (),
     retry_base_seconds: float = RETRY_BASE_SECONDS,
-) -> Transcript | None:
-    """Write the transcript, retrying with backoff; mark the session failed if it never works."""
+) -> TranscriptReady | None:
+    """Write the transcript, retrying with backoff, then tell the user how it went."""
+    error = ""
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return await _write_once(sessions, storage, session_id)
+            ready = await _write_once(sessions, storage, session_id)
         except LookupError:
             return None
         except Exception as exc:
+            error = str(exc) or type(exc).__name__
             log.warning("transcript of %s failed (attempt %d): %s", session_id, attempt, exc)
             if attempt < ATTEMPTS:
                 await asyncio.sleep(retry_base_seconds * 4 ** (attempt - 1))
+        else:
+            await announce(deliveries, ready)
+            return ready
     async with sessions() as db:
         chat = await db.get(ChatSession, session_id)
-        if chat is not None:
-            chat.archive_status = ArchiveStatus.FAILED
-            await db.commit()
+        if chat is None:
+            return None
+        chat.archive_status = ArchiveStatus.FAILED
+        user = await db.get(User, chat.user_id)
+        assert user is not None
+        failed = TranscriptFailed(session_id, user.id, user.username, user.discord_id, error)
+        await db.commit()
+    await announce(deliveries, failed)
     return None

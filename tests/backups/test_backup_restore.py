@@ -151,3 +151,27 @@ async def test_admin_api_backs_up_and_lists(client: object) -> None:
     assert audit[0]["action"] == "backup.create"
     page = await client.get("/admin", headers=bearer(admin))
     assert made.json()["key"] in page.text
+
+
+async def test_backup_can_include_a_listing_of_stored_objects(services: Services) -> None:
+    import json
+
+    from meatlizard.backups.schedule import prune
+
+    await services.storage.put_bytes("transcripts/abc/transcript.json", b'{"a": 1}')
+    await services.storage.put_bytes("files/big.bin", b"x" * 3000)
+    url = services.settings.effective_database_url
+    plain = await create_backup(database_url=url, storage=services.storage)
+    assert plain.objects_key is None
+    info = await create_backup(database_url=url, storage=services.storage, include_objects=True)
+    assert info.objects_key == info.key + ".objects.json"
+    listing = json.loads(await services.storage.get_bytes(info.objects_key))
+    assert listing["count"] == 2
+    assert {o["key"]: o["size"] for o in listing["objects"]} == {
+        "files/big.bin": 3000,
+        "transcripts/abc/transcript.json": 8,
+    }
+    assert plain.key != info.key  # a second backup in the same second gets milliseconds
+    assert [b.key for b in await list_backups(services.storage)] == [info.key, plain.key]
+    await prune(services.storage, keep_daily=0, keep_weekly=0)
+    assert await services.storage.list("backups/") == []

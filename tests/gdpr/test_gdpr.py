@@ -45,6 +45,18 @@ async def _user_with_history(services: Services, client: httpx.AsyncClient, name
         headers=bearer(token),
     )
     await services.jobs.drain()
+    paste = await client.post(
+        "/api/v1/pastes",
+        json={"content": f"notes by {name}", "title": f"{name} notes"},
+        headers=bearer(token),
+    )
+    assert paste.status_code == 201, paste.text
+    filed = await client.post(
+        "/api/v1/reports",
+        json={"content_type": "paste", "content_id": paste.json()["id"], "reason": f"{name} here"},
+        headers=bearer(token),
+    )
+    assert filed.status_code == 201, filed.text
     return token
 
 
@@ -68,6 +80,7 @@ async def test_anonymize_leaves_no_trace_of_the_name(
     assert report["messages_rewritten"] == 1
     assert report["transcripts_rewritten"] == 1
     assert report["tokens_revoked"] >= 1
+    assert report["rewritten"] == {"pastes": 1, "content_reports": 1}
     assert name not in await _dump_everything(services)
     assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
 
@@ -85,6 +98,8 @@ async def test_export_contains_account_chats_and_transcripts(
     names = archive.namelist()
     assert any(n.endswith("transcript.json") for n in names)
     assert any(n.endswith("transcript.csv") for n in names)
+    assert data["pastes"][0]["content"] == "notes by export_me"
+    assert data["content_reports"][0]["reason"] == "export_me here"
 
 
 async def test_delete_account_removes_rows_and_objects(
@@ -100,7 +115,12 @@ async def test_delete_account_removes_rows_and_objects(
         "DELETE", "/api/v1/auth/me", json={"password": PASSWORD}, headers=bearer(token)
     )
     assert response.status_code == 200, response.text
-    assert response.json()["deleted"] == {"chat_sessions": 1, "transcripts": 1, "messages": 1}
+    assert response.json()["deleted"] == {
+        "chat_sessions": 1,
+        "transcripts": 1,
+        "messages": 1,
+        "pastes": 1,
+    }
     assert name not in await _dump_everything(services)
     assert await services.storage.list("transcripts/") == []
 

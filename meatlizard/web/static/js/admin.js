@@ -67,3 +67,30 @@ document.getElementById("session-table").addEventListener("click", async (event)
     alert(error.message);
   }
 });
+
+document.getElementById("report-table").addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-report-action]");
+  if (!button) return;
+  const id = button.closest("tr").dataset.report;
+  const action = button.dataset.reportAction;
+  if (action === "takedown" && !confirm("Remove this content for everyone?")) return;
+  try {
+    await ML.api("POST", `/api/v1/admin/reports/${id}/${action}`);
+    window.location.reload();
+  } catch (error) {
+    alert(error.message);
+  }
+});
+
+document.getElementById("moderation-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const lines = (text) => text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const state = document.getElementById("moderation-state");
+  try {
+    await ML.api("PUT", "/api/v1/admin/moderation", { words: lines(form.words.value), patterns: lines(form.patterns.value) });
+    state.textContent = "Saved.";
+  } catch (error) {
+    state.textContent = error.message;
+  }
+});

@@ -1,0 +1,115 @@
+"""Reporting content (everyone) and moderating it (admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from meatlizard.admin import moderation
+from meatlizard.admin.models import ContentReport
+from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, ServicesDep
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+reports_router = APIRouter(prefix="/reports", tags=["reports"])
+
+
+class ReportCreate(BaseModel):
+    """A complaint about a paste, link, file or video."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    content_type: str = Field(min_length=1, max_length=16)
+    content_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class ReportRead(BaseModel):
+    """A report and what was done about it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    content_type: str
+    content_id: str
+    reason: str
+    status: str
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+class ModerationListsBody(BaseModel):
+    """Words (whole-word, case-insensitive) and regular expressions that refuse prompts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    words: list[str] = Field(default_factory=list, max_length=moderation.MAX_RULES)
+    patterns: list[str] = Field(default_factory=list, max_length=moderation.MAX_RULES)
+
+
+@reports_router.post("", status_code=status.HTTP_201_CREATED, response_model=ReportRead)
+async def report_content(body: ReportCreate, user: CurrentUser, db: DbDep) -> ReportRead:
+    """Report content to the admins."""
+    filed = await moderation.report(
+        db,
+        reporter=user,
+        content_type=body.content_type,
+        content_id=body.content_id,
+        reason=body.reason,
+    )
+    return ReportRead.model_validate(filed)
+
+
+@router.get("/reports", response_model=list[ReportRead])
+async def list_reports(
+    user: AdminUser, db: DbDep, status: Literal["open", "taken_down", "dismissed"] | None = None
+) -> list[ReportRead]:
+    """List content reports, newest first."""
+    found = await moderation.list_reports(db, actor=user, status=status)
+    return [ReportRead.model_validate(r) for r in found]
+
+
+async def _resolve(
+    report_id: int, user: AdminUser, db: DbDep, services: ServicesDep, take_down: bool
+) -> list[ContentReport]:
+    return await moderation.resolve(
+        db, services.storage, actor=user, report_id=report_id, take_down=take_down
+    )
+
+
+@router.post("/reports/{report_id}/takedown", response_model=list[ReportRead])
+async def take_down(
+    report_id: int, user: AdminUser, db: DbDep, services: ServicesDep
+) -> list[ReportRead]:
+    """Remove the reported content and close every open report about it."""
+    closed = await _resolve(report_id, user, db, services, take_down=True)
+    return [ReportRead.model_validate(r) for r in closed]
+
+
+@router.post("/reports/{report_id}/dismiss", response_model=list[ReportRead])
+async def dismiss(
+    report_id: int, user: AdminUser, db: DbDep, services: ServicesDep
+) -> list[ReportRead]:
+    """Close a report without removing anything."""
+    closed = await _resolve(report_id, user, db, services, take_down=False)
+    return [ReportRead.model_validate(r) for r in closed]
+
+
+@router.get("/moderation", response_model=ModerationListsBody)
+async def get_moderation(user: AdminUser, db: DbDep) -> ModerationListsBody:
+    """Return the run-time moderation lists (added to MODERATION_WORDS/PATTERNS)."""
+    lists = await moderation.moderation_lists(db)
+    return ModerationListsBody(words=lists.words, patterns=lists.patterns)
+
+
+@router.put("/moderation", response_model=ModerationListsBody)
+async def put_moderation(
+    body: ModerationListsBody, user: AdminUser, db: DbDep
+) -> ModerationListsBody:
+    """Replace the run-time moderation lists; they apply to the next prompt."""
+    lists = await moderation.set_moderation_lists(
+        db, actor=user, words=body.words, patterns=body.patterns
+    )
+    return ModerationListsBody(words=lists.words, patterns=lists.patterns)

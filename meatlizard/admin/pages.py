@@ -1,0 +1,81 @@
+"""The admin dashboard page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from meatlizard.admin import charts, dashboard, moderation, service
+from meatlizard.admin import users as admin_users
+from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
+from meatlizard.auth.models import User
+from meatlizard.backups import service as backup_service
+from meatlizard.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+async def admin_page(
+    request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+) -> Response:
+    if user is None:
+        return RedirectResponse("/login?next=/admin", status_code=303)
+    if not user.is_admin:
+        return render(
+            request,
+            "not_found.html",
+            user=user,
+            status_code=403,
+            message="The admin area is for admins only.",
+        )
+    audit = await service.recent_audit(db, actor=user)
+    actor_ids = {e.actor_id for e in audit if e.actor_id is not None}
+    rows = await db.execute(select(User.id, User.username).where(User.id.in_(actor_ids)))
+    actors = {actor_id: name for actor_id, name in rows}
+    hours = await dashboard.answers_per_hour(db)
+    workers = await dashboard.worker_series(db)
+    return render(
+        request,
+        "admin.html",
+        user=user,
+        section="admin",
+        requests_enabled=await service.requests_enabled(db),
+        audit=audit,
+        actors=actors,
+        inference=services.inference.status(),
+        backups=await backup_service.list_backups(services.storage),
+        users=await admin_users.list_users(db, actor=user),
+        sessions=await admin_users.list_all_sessions(db, actor=user),
+        reports=await moderation.list_reports(db, actor=user, status=moderation.OPEN),
+        moderation=await moderation.moderation_lists(db),
+        storage=await dashboard.storage_usage(services.storage),
+        latest_workers=await dashboard.latest_worker_metrics(db),
+        active_sessions=await dashboard.active_sessions(db),
+        charts=[
+            charts.line_chart([h.answers for h in hours], label="Answers per hour (24 h)"),
+            charts.line_chart(
+                [h.tokens_per_second for h in hours],
+                label="Model tokens/s, hourly mean (24 h)",
+                unit=" tok/s",
+            ),
+            *[
+                charts.line_chart(
+                    [m.tokens_per_second for m in series],
+                    label=f"Worker {worker}: tokens/s",
+                    unit=" tok/s",
+                )
+                for worker, series in workers.items()
+            ],
+            *[
+                charts.line_chart(
+                    [m.gpu_utilization for m in series],
+                    label=f"Worker {worker}: GPU utilisation",
+                    unit=" %",
+                )
+                for worker, series in workers.items()
+                if any(m.gpu_utilization is not None for m in series)
+            ],
+        ],
+    )
