@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Form, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,12 +50,12 @@ def check_csrf(request: Request, form_token: str | None = None) -> None:
         )
 
 
-async def optional_user(
+async def _caller(
     request: Request,
-    db: DbDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    db: AsyncSession,
+    credentials: HTTPAuthorizationCredentials | None,
+    form_token: str | None = None,
 ) -> User | None:
-    """Return the caller from a bearer token or the session cookie, or None."""
     if credentials is not None:
         user = await auth_service.user_for_token(db, raw=credentials.credentials)
         if user is None:
@@ -71,11 +71,36 @@ async def optional_user(
     user = await auth_service.user_for_token(db, raw=raw)
     if user is not None and request.method not in SAFE_METHODS:
         # Cookies ride along on cross-site requests; bearer tokens do not.
-        check_csrf(request)
+        check_csrf(request, form_token)
     return user
 
 
+async def optional_user(
+    request: Request,
+    db: DbDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
+    """Return the caller from a bearer token or the session cookie, or None."""
+    return await _caller(request, db, credentials)
+
+
 OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+async def form_user(
+    request: Request,
+    db: DbDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    csrf_token: Annotated[str, Form()] = "",
+) -> User | None:
+    """Return the caller of a plain HTML form post, the CSRF token coming in the form."""
+    if credentials is None:  # anonymous posts too: a form post is a write from a page
+        check_csrf(request, csrf_token)
+    return await _caller(request, db, credentials, csrf_token)
+
+
+# For server-rendered forms: every post carries `csrf_token`, logged in or not.
+FormUser = Annotated[User | None, Depends(form_user)]
 
 
 async def current_user(user: OptionalUser) -> User:

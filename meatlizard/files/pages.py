@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, Response
 
-from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, ServicesDep, check_csrf
+from meatlizard.api.deps import CurrentUser, DbDep, FormUser, OptionalUser, ServicesDep
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import TokenKind, User
 from meatlizard.core.errors import NotFound
-from meatlizard.files import service
+from meatlizard.files import quotas, service
 from meatlizard.files.download import counts_as_download, file_response
 from meatlizard.files.sniff import is_dangerous
 from meatlizard.files.tus import file_policy
@@ -38,8 +38,8 @@ async def files_page(
     files, used, quota = [], 0, 0
     if user is not None:
         files = await service.list_files(db, owner=user)
-        used = await service.used_by(db, user.id)
-        quota = await service.quota_of(db, user.id, file_policy(services.settings))
+        usage = await quotas.usage(db, user.id, file_policy(services.settings))
+        used, quota = usage.used_bytes, usage.quota_bytes
     return render(
         request, "files.html", user=user, section="files", files=files, used=used, quota=quota
     )
@@ -54,13 +54,11 @@ async def file_page(file_id: str, request: Request, user: OptionalUser, db: DbDe
 async def file_unlock(
     file_id: str,
     request: Request,
+    user: FormUser,
     db: DbDep,
     password: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
-    # No user: owners never see this form, and a cookie would demand a CSRF header here.
-    return await _view(request, None, db, file_id, password=password)
+    return await _view(request, user, db, file_id, password=password)
 
 
 async def _view(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, HTTPException, Request, UploadFile, statu
 from fastapi.responses import PlainTextResponse, Response
 
 from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, ServicesDep
-from meatlizard.files import service
+from meatlizard.files import quotas, service
 from meatlizard.files.models import StoredFile
 from meatlizard.files.schemas import FileRead, FileUpdate, QuotaRead, QuotaSet
 from meatlizard.files.tus import file_policy, received
@@ -70,24 +70,25 @@ async def upload_form(
 @router.get("/quota", response_model=QuotaRead)
 async def my_quota(user: CurrentUser, db: DbDep, services: ServicesDep) -> QuotaRead:
     """Return how much you store and may store."""
-    policy = file_policy(services.settings)
-    return QuotaRead(
-        user_id=user.id,
-        used_bytes=await service.used_by(db, user.id),
-        quota_bytes=await service.quota_of(db, user.id, policy),
-    )
+    return await _quota_read(db, user.id, services)
 
 
 @router.put("/quotas/{user_id}", response_model=QuotaRead)
 async def set_quota(
     user_id: int, body: QuotaSet, admin: AdminUser, db: DbDep, services: ServicesDep
 ) -> QuotaRead:
-    """Set a user's storage quota (admins); null returns them to the default."""
-    await service.set_quota(db, user_id=user_id, quota_bytes=body.quota_bytes)
+    """Set a user's storage quota (admins, audited); null returns them to the default."""
+    await quotas.set_quota(db, actor=admin, user_id=user_id, quota_bytes=body.quota_bytes)
+    return await _quota_read(db, user_id, services)
+
+
+async def _quota_read(db: DbDep, user_id: int, services: ServicesDep) -> QuotaRead:
+    found = await quotas.usage(db, user_id, file_policy(services.settings))
     return QuotaRead(
         user_id=user_id,
-        used_bytes=await service.used_by(db, user_id),
-        quota_bytes=await service.quota_of(db, user_id, file_policy(services.settings)),
+        used_bytes=found.used_bytes,
+        quota_bytes=found.quota_bytes,
+        custom=found.custom,
     )
 
 

@@ -51,6 +51,7 @@ class QuotaRead(BaseModel):
     user_id: int
     used_bytes: int
     quota_bytes: int
+    custom: bool = False  # an admin set it; otherwise FILES_DEFAULT_QUOTA_BYTES applies
 
 
 class QuotaSet(BaseModel):

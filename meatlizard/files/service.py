@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.auth.models import User
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound, TooLarge
+from meatlizard.core.metrics import UPLOADED_BYTES, UPLOADS
 from meatlizard.core.security import hash_password, same_secret, verify_password
 from meatlizard.core.storage import ObjectStorage
-from meatlizard.files.models import READY, UPLOADING, FileQuota, StoredFile, new_file_id
+from meatlizard.files.models import READY, UPLOADING, StoredFile, new_file_id
+from meatlizard.files.quotas import (
+    FilePolicy,
+    check_room,
+    check_size,
+    lock_owner,
+    mib,
+    quota_of,
+    used_by,
+)
 from meatlizard.files.schemas import FileUpdate
 from meatlizard.files.sniff import SNIFF_BYTES, clean_name, sniff
 
@@ -30,48 +39,8 @@ EXPIRY = {
 GONE = "no such file (it may have expired or been deleted)"
 
 
-@dataclass(frozen=True)
-class FilePolicy:
-    """The operator's limits for uploads."""
-
-    max_upload_bytes: int
-    default_quota_bytes: int
-    upload_expiry: timedelta
-
-
 class PasswordRequired(Forbidden):
     """The file is password-protected and the password was missing or wrong."""
-
-
-def _mib(size: int) -> str:
-    return f"{size} bytes ({size / 1024**2:.1f} MiB)"
-
-
-async def quota_of(db: AsyncSession, user_id: int, policy: FilePolicy) -> int:
-    """Return how many bytes the user may store."""
-    override = await db.get(FileQuota, user_id)
-    return override.quota_bytes if override else policy.default_quota_bytes
-
-
-async def used_by(db: AsyncSession, user_id: int) -> int:
-    """Return the bytes the user's files hold or have reserved (unfinished uploads)."""
-    total = await db.scalar(select(func.sum(StoredFile.size)).where(StoredFile.owner_id == user_id))
-    return int(total or 0)
-
-
-async def check_room(db: AsyncSession, owner: User, size: int, policy: FilePolicy) -> None:
-    """Refuse an upload of `size` bytes that is too large or would pass the owner's quota."""
-    if size > policy.max_upload_bytes:
-        raise TooLarge(
-            f"file of {_mib(size)} exceeds the upload limit of {_mib(policy.max_upload_bytes)}"
-        )
-    quota, used = await quota_of(db, owner.id, policy), await used_by(db, owner.id)
-    if used + size > quota:
-        raise TooLarge(
-            f"storage quota exceeded: {_mib(size)} would bring your usage to "
-            f"{_mib(used + size)} but your quota is {_mib(quota)} "
-            f"({_mib(max(0, quota - used))} free)"
-        )
 
 
 def clean_folder(folder: str) -> str:
@@ -94,7 +63,7 @@ async def create_upload(
     """Reserve room and start a resumable upload of `size` bytes."""
     if size < 0:
         raise InvalidInput("Upload-Length must be a non-negative integer")
-    await check_room(db, owner, size, policy)
+    check_size(size, policy)
     file_id = new_file_id()
     item = StoredFile(
         id=file_id,
@@ -108,9 +77,14 @@ async def create_upload(
     )
     item.upload_token = await storage.begin_upload(item.storage_key)
     try:
+        # The row reserves Upload-Length: checked and inserted under the owner's lock, so
+        # concurrent creations cannot both fit into the same free space.
+        await lock_owner(db, owner.id)
+        await check_room(db, owner.id, size, policy)
         db.add(item)
         await db.commit()
     except BaseException:
+        await db.rollback()
         await storage.abort_upload(item.storage_key, item.upload_token)
         raise
     if size == 0:
@@ -135,7 +109,7 @@ async def append(
     quota = await quota_of(db, item.owner_id, policy)
     used = await used_by(db, item.owner_id)
     if used > quota:  # an admin lowered the quota while the upload ran
-        raise TooLarge(f"storage quota exceeded: you use {_mib(used)} of {_mib(quota)}")
+        raise TooLarge(f"storage quota exceeded: you use {mib(used)} of {mib(quota)}")
     limited = _at_most(chunks, item.size - offset, "Upload-Length")
     item.offset = await storage.append_upload(item.storage_key, item.upload_token, offset, limited)
     item.upload_expires_at = utcnow() + policy.upload_expiry
@@ -161,6 +135,12 @@ async def _finish(db: AsyncSession, storage: ObjectStorage, item: StoredFile) ->
     item.status, item.upload_token, item.upload_expires_at = READY, None, None
     item.completed_at = utcnow()
     await db.commit()
+    _count_upload(item.size)
+
+
+def _count_upload(size: int) -> None:
+    UPLOADS.labels(kind="file").inc()
+    UPLOADED_BYTES.inc(size)
 
 
 async def _sniff_stored(storage: ObjectStorage, key: str, size: int) -> str:
@@ -181,8 +161,9 @@ async def store_stream(
     declared_type: str = "",
     length: int | None = None,
 ) -> StoredFile:
-    """Store a one-shot upload (PUT or form); the quota is checked before and while it streams."""
-    await check_room(db, owner, length or 0, policy)
+    """Store a one-shot upload (PUT or form); the quota is checked before, while and after."""
+    await check_room(db, owner.id, length or 0, policy)  # early answer; decided at the end
+    await db.commit()  # no transaction stays open while the body streams
     room = min(policy.max_upload_bytes, await quota_of(db, owner.id, policy))
     room -= await used_by(db, owner.id)
     file_id = new_file_id()
@@ -201,11 +182,15 @@ async def store_stream(
             storage_key=key,
             completed_at=utcnow(),
         )
+        await lock_owner(db, owner.id)  # another upload may have used the room meanwhile
+        await check_room(db, owner.id, size, policy)
         db.add(item)
         await db.commit()
     except BaseException:
+        await db.rollback()
         await storage.delete(key)
         raise
+    _count_upload(size)
     return item
 
 
@@ -304,21 +289,6 @@ async def list_files(
     if folder is not None:
         query = query.where(StoredFile.folder == clean_folder(folder))
     return list(await db.scalars(query.order_by(StoredFile.created_at.desc())))
-
-
-async def set_quota(db: AsyncSession, *, user_id: int, quota_bytes: int | None) -> None:
-    """Give a user their own quota, or (None) return them to the default."""
-    if await db.get(User, user_id) is None:
-        raise NotFound(f"no user with id {user_id}")
-    current = await db.get(FileQuota, user_id)
-    if quota_bytes is None:
-        if current is not None:
-            await db.delete(current)
-    elif current is None:
-        db.add(FileQuota(user_id=user_id, quota_bytes=quota_bytes))
-    else:
-        current.quota_bytes = quota_bytes
-    await db.commit()
 
 
 async def sweep(db: AsyncSession, storage: ObjectStorage, now: datetime | None = None) -> int:

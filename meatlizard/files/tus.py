@@ -22,7 +22,7 @@ from meatlizard.core.config import Settings
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import ServiceError
 from meatlizard.core.storage.base import CHUNK_SIZE
-from meatlizard.files import service
+from meatlizard.files import quotas, service
 from meatlizard.files.models import UPLOADING, StoredFile
 
 router = APIRouter(prefix="/files/tus", tags=["files"])
@@ -39,9 +39,9 @@ LOCKED = 423
 LOCK_SECONDS = 3600.0
 
 
-def file_policy(settings: Settings) -> service.FilePolicy:
+def file_policy(settings: Settings) -> quotas.FilePolicy:
     """Return the operator's upload limits."""
-    return service.FilePolicy(
+    return quotas.FilePolicy(
         max_upload_bytes=settings.files_max_upload_bytes,
         default_quota_bytes=settings.files_default_quota_bytes,
         upload_expiry=timedelta(hours=settings.files_upload_expiry_hours),

@@ -13,7 +13,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meatlizard.api.deps import DbDep, OptionalUser, check_csrf
+from meatlizard.api.deps import DbDep, FormUser, OptionalUser
 from meatlizard.auth.models import User
 from meatlizard.core.errors import NotFound
 from meatlizard.pastes import service
@@ -65,12 +65,10 @@ async def paste_view(paste_id: str, request: Request, user: OptionalUser, db: Db
 async def paste_unlock(
     paste_id: str,
     request: Request,
-    user: OptionalUser,
+    user: FormUser,
     db: DbDep,
     password: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    check_csrf(request, csrf_token)
     return await _view(request, user, db, paste_id, password=password)
 
 
