@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,28 @@ class StorageUsage:
     prefix: str
     objects: int
     bytes: int
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Counters of this web process since it started (the same numbers as /metrics)."""
+
+    redirects: int
+    uploads: int
+    uploaded_bytes: int
+
+
+def traffic() -> Traffic:
+    """Read the redirect and upload counters from the Prometheus registry."""
+
+    def sample(name: str, **labels: str) -> int:
+        return int(REGISTRY.get_sample_value(name, labels) or 0)
+
+    return Traffic(
+        redirects=sample("meatlizard_redirects_total"),
+        uploads=sample("meatlizard_uploads_total", kind="file"),
+        uploaded_bytes=sample("meatlizard_uploaded_bytes_total"),
+    )
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ async def admin_page(
         storage=await dashboard.storage_usage(services.storage),
         latest_workers=await dashboard.latest_worker_metrics(db),
         active_sessions=await dashboard.active_sessions(db),
+        traffic=dashboard.traffic(),
         charts=[
             charts.line_chart([h.answers for h in hours], label="Answers per hour (24 h)"),
             charts.line_chart(

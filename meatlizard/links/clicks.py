@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.core.db import utcnow
+from meatlizard.core.metrics import REDIRECTS
 from meatlizard.links.agents import VALUE_MAX_LENGTH, classify, referrer_host
 from meatlizard.links.models import Link, LinkStat
 
@@ -54,6 +55,7 @@ class ClickRecorder:
 
     def record(self, link_id: int, *, user_agent: str, referer: str | None) -> None:
         """Count one click (synchronous: the redirect never waits for storage)."""
+        REDIRECTS.inc()  # every redirect passes here; an in-memory add
         visitor = classify(user_agent)
         day = utcnow().date()
         stats = self._batch.stats
