@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from meatlizard.admin import moderation_routes
+from meatlizard.admin import moderation_routes, report_pages
 from meatlizard.admin import pages as admin_pages
 from meatlizard.admin import routes as admin_routes
 from meatlizard.api import health
@@ -150,6 +150,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(auth_pages.router)
     app.include_router(chat_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(report_pages.router)
     app.include_router(paste_pages.router)
     app.include_router(link_go.router)
     app.include_router(link_pages.router)

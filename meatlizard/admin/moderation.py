@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,9 @@ from meatlizard.core.errors import InvalidInput, NotFound
 from meatlizard.core.storage import ObjectStorage
 from meatlizard.pastes.models import Paste
 
+if TYPE_CHECKING:
+    from meatlizard.core.services import Services
+
 MODERATION_KEY = "moderation"
 MAX_RULES = 500
 OPEN, TAKEN_DOWN, DISMISSED = "open", "taken_down", "dismissed"
@@ -33,7 +37,10 @@ class ContentKind:
     """How to find and remove one kind of user content."""
 
     exists: Callable[[AsyncSession, str], Awaitable[bool]]
+    # Runs inside the takedown's transaction: hide or remove the rows.
     take_down: Callable[[AsyncSession, ObjectStorage, str], Awaitable[None]]
+    # Runs after it commits: drop cached copies, delete stored objects.
+    after_take_down: Callable[[Services, str], Awaitable[None]] | None = None
 
 
 CONTENT_KINDS: dict[str, ContentKind] = {}
@@ -55,6 +62,13 @@ async def _paste_take_down(db: AsyncSession, storage: ObjectStorage, paste_id: s
 
 
 register_content_kind("paste", ContentKind(_paste_exists, _paste_take_down))
+
+
+async def after_take_down(services: Services, content_type: str, content_id: str) -> None:
+    """Finish a committed takedown outside the database (caches, stored objects)."""
+    kind = CONTENT_KINDS.get(content_type)
+    if kind is not None and kind.after_take_down is not None:
+        await kind.after_take_down(services, content_id)
 
 
 @dataclass(frozen=True)
@@ -181,3 +195,8 @@ async def resolve(
     )
     await db.commit()
     return closed
+
+
+# Domains that plug their content in (imported last: they import this module's registry).
+import meatlizard.files.reports  # noqa: E402
+import meatlizard.links.reports  # noqa: E402, F401

@@ -74,9 +74,12 @@ async def list_reports(
 async def _resolve(
     report_id: int, user: AdminUser, db: DbDep, services: ServicesDep, take_down: bool
 ) -> list[ContentReport]:
-    return await moderation.resolve(
+    closed = await moderation.resolve(
         db, services.storage, actor=user, report_id=report_id, take_down=take_down
     )
+    if take_down:
+        await moderation.after_take_down(services, closed[0].content_type, closed[0].content_id)
+    return closed
 
 
 @router.post("/reports/{report_id}/takedown", response_model=list[ReportRead])

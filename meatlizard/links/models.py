@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meatlizard.core.db import Base, UTCDateTime, utcnow
@@ -35,6 +35,8 @@ class Link(Base):
     title: Mapped[str] = mapped_column(String(200), default="")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set by an admin's takedown after a report; the owner cannot enable the link again.
+    taken_down: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     delete_token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     max_clicks: Mapped[int | None] = mapped_column(Integer, default=None)

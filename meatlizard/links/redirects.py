@@ -29,9 +29,12 @@ class CachedLink:
     expires_at: float | None  # POSIX seconds
     max_clicks: int | None
     protected: bool
+    taken_down: bool = False
 
     def gone_reason(self, now: float) -> str | None:
         """Say why the link no longer redirects (before counting), or None."""
+        if self.taken_down:
+            return "This link was taken down by the moderators."
         if not self.enabled:
             return "This link has been disabled by its owner."
         if self.expires_at is not None and self.expires_at <= now:
@@ -49,6 +52,7 @@ class CachedLink:
             expires_at=link.expires_at.timestamp() if link.expires_at else None,
             max_clicks=link.max_clicks,
             protected=link.password_hash is not None,
+            taken_down=link.taken_down,
         )
 
 

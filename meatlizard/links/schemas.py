@@ -67,6 +67,7 @@ class LinkRead(BaseModel):
     title: str
     tags: list[str]
     enabled: bool
+    taken_down: bool = False  # removed by the moderators after a report
     max_clicks: int | None
     clicks: int
     bot_clicks: int

@@ -123,6 +123,8 @@ async def update_link(
     if "enabled" in sent:
         if data.enabled is None:
             raise InvalidInput("enabled must be true or false")
+        if data.enabled and link.taken_down:
+            raise Forbidden("this link was taken down by the moderators and stays disabled")
         link.enabled = data.enabled
     if "title" in sent:
         link.title = data.title

@@ -1,0 +1,46 @@
+"""Links as reportable content: a takedown disables the link for good and tells its owner."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meatlizard.admin.moderation import ContentKind, register_content_kind
+from meatlizard.core.storage import ObjectStorage
+from meatlizard.links.models import Link
+from meatlizard.notifications.service import notify
+
+if TYPE_CHECKING:
+    from meatlizard.core.services import Services
+
+
+async def _find(db: AsyncSession, slug: str) -> Link | None:
+    link: Link | None = await db.scalar(select(Link).where(Link.slug == slug))
+    return link
+
+
+async def _exists(db: AsyncSession, slug: str) -> bool:
+    return await _find(db, slug) is not None
+
+
+async def _take_down(db: AsyncSession, storage: ObjectStorage, slug: str) -> None:
+    link = await _find(db, slug)
+    if link is None or link.taken_down:
+        return
+    link.enabled, link.taken_down = False, True
+    if link.owner_id is not None:
+        notify(
+            db,
+            user_id=link.owner_id,
+            kind="takedown",
+            message=f"Your short link /s/{slug} was taken down by the moderators after a report.",
+        )
+
+
+async def _forget(services: Services, slug: str) -> None:
+    await services.links.forget(slug)  # the next redirect reads the disabled link
+
+
+register_content_kind("link", ContentKind(_exists, _take_down, _forget))
