@@ -21,6 +21,16 @@ Scrub = Callable[[str], str]
 
 
 @dataclass(frozen=True)
+class PersonalObject:
+    """A stored object the user owns: exported into the zip, deleted with the account."""
+
+    path: str | None  # name inside the export zip; None: not exported (unfinished, removed)
+    key: str
+    size: int
+    upload_token: str | None = None  # an unfinished upload: aborted rather than deleted
+
+
+@dataclass(frozen=True)
 class PersonalData:
     """How one domain exports, anonymises and counts what a user owns."""
 
@@ -28,6 +38,9 @@ class PersonalData:
     export: Callable[[AsyncSession, User], Awaitable[list[dict[str, Any]]]]
     anonymize: Callable[[AsyncSession, User, Scrub], Awaitable[int]]  # rows rewritten
     count: Callable[[AsyncSession, User], Awaitable[int]]  # rows removed with the account
+    objects: Callable[[AsyncSession, User], Awaitable[list[PersonalObject]]] | None = None
+    # Cache keys holding copies of the rows, dropped once anonymise or delete commits.
+    cached: Callable[[AsyncSession, User], Awaitable[list[str]]] | None = None
 
 
 PROVIDERS: list[PersonalData] = []
@@ -106,5 +119,18 @@ async def _count_reports(db: AsyncSession, user: User) -> int:
     return 0  # reports outlive their reporter (reporter_id becomes NULL) for the admins' record
 
 
+async def cached_keys(db: AsyncSession, user: User) -> list[str]:
+    """Return every provider's cache keys for the user (read before the rows change)."""
+    keys: list[str] = []
+    for provider in PROVIDERS:
+        if provider.cached is not None:
+            keys += await provider.cached(db, user)
+    return keys
+
+
 register(PersonalData("pastes", _export_pastes, _anonymize_pastes, _count_pastes))
 register(PersonalData("content_reports", _export_reports, _anonymize_reports, _count_reports))
+
+# Domains that plug their data in (imported last: they import this module's registry).
+import meatlizard.files.privacy  # noqa: E402
+import meatlizard.links.privacy  # noqa: E402, F401

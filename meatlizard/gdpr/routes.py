@@ -52,7 +52,9 @@ async def export_data(user: CurrentUser, db: DbDep, services: ServicesDep) -> Re
 async def anonymize(body: Confirmation, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Replace your name everywhere with an anonymous id; you are logged out for good."""
     await _check_password(user.password_hash, body.password)
-    report = await service.anonymize(services.sessions, services.storage, user_id=user.id)
+    report = await service.anonymize(
+        services.sessions, services.storage, user_id=user.id, cache=services.cache
+    )
     return service.report_dict(report)
 
 
@@ -66,7 +68,7 @@ async def delete_account(
         admins = await db.scalar(select(func.count()).select_from(User).where(User.is_admin))
         if (admins or 0) <= 1:
             raise InvalidInput("you are the only admin; make someone else an admin first")
-    counts = await service.delete_account(db, services.storage, user=user)
+    counts = await service.delete_account(db, services.storage, user=user, cache=services.cache)
     response = JSONResponse({"deleted": counts})
     response.delete_cookie(SESSION_COOKIE)
     return response

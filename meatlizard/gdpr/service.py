@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import tempfile
+import time
 import zipfile
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
@@ -17,13 +19,15 @@ from meatlizard.auth.models import AuthToken, User
 from meatlizard.chat import service as chat_service
 from meatlizard.chat.models import ChatMessage, ChatSession
 from meatlizard.core import audit
+from meatlizard.core.cache import Cache
 from meatlizard.core.security import hash_password
 from meatlizard.core.storage import ObjectStorage
-from meatlizard.gdpr.providers import PROVIDERS
+from meatlizard.gdpr.providers import PROVIDERS, PersonalObject, cached_keys
 from meatlizard.transcripts import service as transcripts
 from meatlizard.transcripts.models import Transcript
 
 ANON_PREFIX = "anon-"
+ZIP64_LIMIT = 2**31  # larger entries need zip64 headers, declared before streaming
 
 
 @dataclass
@@ -48,12 +52,17 @@ def _scrub(text: str, names: list[str], replacement: str) -> str:
 
 
 async def anonymize(
-    sessions: async_sessionmaker[AsyncSession], storage: ObjectStorage, *, user_id: int
+    sessions: async_sessionmaker[AsyncSession],
+    storage: ObjectStorage,
+    *,
+    user_id: int,
+    cache: Cache | None = None,
 ) -> AnonymizeReport:
     """Replace the user's identity everywhere by a stable anonymous id; log them out."""
     async with sessions() as db:
         user = await db.get(User, user_id)
         assert user is not None
+        stale = await cached_keys(db, user)
         anon = (
             user.username
             if user.username.startswith(ANON_PREFIX)
@@ -96,6 +105,7 @@ async def anonymize(
             for t in await db.scalars(select(Transcript).where(Transcript.user_id == user.id))
         ]
         await db.commit()
+    await _forget(cache, stale)
     for session_id in archived:  # written again, now under the anonymous id
         if await transcripts.archive_session(sessions, storage, session_id) is not None:
             report.transcripts_rewritten += 1
@@ -123,20 +133,45 @@ async def export(db: AsyncSession, storage: ObjectStorage, *, user: User) -> IO[
     for chat in chats:
         messages = await chat_service.history(db, session_id=chat.id)
         data["chat_sessions"].append(json.loads(chat_service.export_json(chat, messages)))
+    objects: list[PersonalObject] = []
     for provider in PROVIDERS:
         data[provider.name] = await provider.export(db, user)
+        if provider.objects is not None:
+            objects += [o for o in await provider.objects(db, user) if o.path is not None]
     archive = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("meatlizard-export.json", json.dumps(data, indent=2, ensure_ascii=False))
         for record in await db.scalars(select(Transcript).where(Transcript.user_id == user.id)):
             for key in (record.json_key, record.csv_key):
                 zf.writestr(key, await storage.get_bytes(key))
+        for item in objects:
+            await _copy_into(zf, storage, item)
     archive.seek(0)
     return archive
 
 
-async def delete_account(db: AsyncSession, storage: ObjectStorage, *, user: User) -> dict[str, int]:
+async def _copy_into(zf: zipfile.ZipFile, storage: ObjectStorage, item: PersonalObject) -> None:
+    """Stream one stored object into the zip, chunk by chunk (stored, not recompressed)."""
+    assert item.path is not None
+    entry = zipfile.ZipInfo(item.path, date_time=time.gmtime()[:6])
+    entry.compress_type = zipfile.ZIP_STORED
+    with zf.open(entry, "w", force_zip64=item.size >= ZIP64_LIMIT) as dest:
+        if item.size > 0:
+            async for chunk in await storage.open_stream(item.key):
+                await asyncio.to_thread(dest.write, chunk)
+
+
+async def _forget(cache: Cache | None, keys: list[str]) -> None:
+    if cache is not None:
+        for key in keys:
+            await cache.delete(key)
+
+
+async def delete_account(
+    db: AsyncSession, storage: ObjectStorage, *, user: User, cache: Cache | None = None
+) -> dict[str, int]:
     """Delete the account and everything it owns; audit entries keep no name."""
+    stale = await cached_keys(db, user)
     records = list(await db.scalars(select(Transcript).where(Transcript.user_id == user.id)))
     counts = {
         "chat_sessions": len(
@@ -149,7 +184,10 @@ async def delete_account(db: AsyncSession, storage: ObjectStorage, *, user: User
     )
     counts["messages"] = len(list(message_count))
     names = [user.username, user.discord_id or ""]
+    objects: list[PersonalObject] = []
     for provider in PROVIDERS:
+        if provider.objects is not None:
+            objects += await provider.objects(db, user)
         if removed := await provider.count(db, user):
             counts[provider.name] = removed
         # What outlives the account (e.g. reports kept for admins) keeps no name.
@@ -159,10 +197,16 @@ async def delete_account(db: AsyncSession, storage: ObjectStorage, *, user: User
     audit.record(db, action="gdpr.delete", actor_id=None, target="deleted-user")
     await db.delete(user)
     await db.commit()
+    await _forget(cache, stale)
     # Objects after the rows: a crash in between leaves unreferenced files, never dangling rows.
     for record in records:
         for key in (record.json_key, record.csv_key):
             await storage.delete(key)
+    for item in objects:
+        if item.upload_token is not None:
+            await storage.abort_upload(item.key, item.upload_token)
+        else:
+            await storage.delete(item.key)
     return counts
 
 

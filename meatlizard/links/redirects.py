@@ -17,6 +17,11 @@ MISSING = b"-"
 MISSING_TTL_SECONDS = 30.0  # unknown slugs are remembered briefly so probes skip the database
 
 
+def cache_key(slug: str) -> str:
+    """Return the cache key of a link's cached copy."""
+    return f"link:{slug}"
+
+
 @dataclass(frozen=True)
 class CachedLink:
     """What a redirect needs to know about a link."""
@@ -74,7 +79,7 @@ class LinkResolver:
 
     @staticmethod
     def _key(slug: str) -> str:
-        return f"link:{slug}"
+        return cache_key(slug)
 
     @staticmethod
     def _counter(link_id: int) -> str:

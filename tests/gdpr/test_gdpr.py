@@ -11,7 +11,12 @@ from sqlalchemy import text
 
 from meatlizard.core.models import Base
 from meatlizard.core.services import Services
+from tests.files.helpers import create, upload
+from tests.files.test_tus import stored_keys
 from tests.helpers import PASSWORD, bearer, create_session, login, register
+from tests.links.helpers import HUMAN
+
+FILE_BYTES = bytes(range(256)) * 12_000  # 3 MiB, streamed into the export
 
 
 async def _dump_everything(services: Services) -> str:
@@ -57,7 +62,33 @@ async def _user_with_history(services: Services, client: httpx.AsyncClient, name
         headers=bearer(token),
     )
     assert filed.status_code == 201, filed.text
+    await _links_and_files(services, client, token, name)
     return token
+
+
+async def _links_and_files(
+    services: Services, client: httpx.AsyncClient, token: str, name: str
+) -> None:
+    made = await client.post(
+        "/api/v1/links",
+        json={"url": f"https://example.com/{name}", "slug": f"{name}-home", "title": f"{name}'s"},
+        headers=bearer(token),
+    )
+    assert made.status_code == 201, made.text
+    followed = await client.get(
+        f"/s/{name}-home", headers={**HUMAN, "Referer": f"https://{name}.example.org/"}
+    )
+    assert followed.status_code == 302
+    await services.links.clicks.flush()
+    await upload(client, token, FILE_BYTES, f"{name}.bin")
+    unfinished = await create(client, token, 10, "draft.txt")
+    assert unfinished.status_code == 201
+    folder = await client.patch(
+        f"/api/v1/files/{unfinished.headers['Location'].rsplit('/', 1)[-1]}",
+        json={"folder": f"{name}/drafts"},
+        headers=bearer(token),
+    )
+    assert folder.status_code == 200, folder.text
 
 
 async def test_anonymize_leaves_no_trace_of_the_name(
@@ -80,7 +111,8 @@ async def test_anonymize_leaves_no_trace_of_the_name(
     assert report["messages_rewritten"] == 1
     assert report["transcripts_rewritten"] == 1
     assert report["tokens_revoked"] >= 1
-    assert report["rewritten"] == {"pastes": 1, "content_reports": 1}
+    # links: the link and its referrer statistics row; files: a name and a folder
+    assert report["rewritten"] == {"pastes": 1, "content_reports": 1, "links": 2, "files": 2}
     assert name not in await _dump_everything(services)
     assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
 
@@ -100,6 +132,20 @@ async def test_export_contains_account_chats_and_transcripts(
     assert any(n.endswith("transcript.csv") for n in names)
     assert data["pastes"][0]["content"] == "notes by export_me"
     assert data["content_reports"][0]["reason"] == "export_me here"
+    [link] = data["links"]
+    assert (link["slug"], link["url"], link["clicks"]) == (
+        "export_me-home",
+        "https://example.com/export_me",
+        1,
+    )
+    assert {"kind": "referrer", "value": "export_me.example.org"} in [
+        {"kind": s["kind"], "value": s["value"]} for s in link["stats"]
+    ]
+    done, draft = sorted(data["files"], key=lambda f: f["status"])
+    assert (done["name"], done["size"]) == ("export_me.bin", len(FILE_BYTES))
+    assert archive.read(done["in_zip"]) == FILE_BYTES
+    assert archive.getinfo(done["in_zip"]).compress_type == zipfile.ZIP_STORED
+    assert (draft["status"], draft["in_zip"]) == ("uploading", None)
 
 
 async def test_delete_account_removes_rows_and_objects(
@@ -120,9 +166,13 @@ async def test_delete_account_removes_rows_and_objects(
         "transcripts": 1,
         "messages": 1,
         "pastes": 1,
+        "links": 1,
+        "files": 2,
     }
     assert name not in await _dump_everything(services)
     assert await services.storage.list("transcripts/") == []
+    assert await stored_keys(services) == []  # file bytes and the unfinished upload too
+    assert (await client.get(f"/s/{name}-home", headers=HUMAN)).status_code == 404
 
 
 async def test_the_only_admin_cannot_delete_themselves(client: httpx.AsyncClient) -> None:
