@@ -11,6 +11,8 @@ from meatlizard.admin import users as admin_users
 from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
+from meatlizard.files import quotas
+from meatlizard.files.tus import file_policy
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,6 +36,8 @@ async def admin_page(
     actor_ids = {e.actor_id for e in audit if e.actor_id is not None}
     rows = await db.execute(select(User.id, User.username).where(User.id.in_(actor_ids)))
     actors = {actor_id: name for actor_id, name in rows}
+    users = await admin_users.list_users(db, actor=user)
+    policy = file_policy(services.settings)
     hours = await dashboard.answers_per_hour(db)
     workers = await dashboard.worker_series(db)
     return render(
@@ -46,7 +50,8 @@ async def admin_page(
         actors=actors,
         inference=services.inference.status(),
         backups=await backup_service.list_backups(services.storage),
-        users=await admin_users.list_users(db, actor=user),
+        users=users,
+        storage_of=await quotas.usage_of_all(db, [u.id for u, _ in users], policy),
         sessions=await admin_users.list_all_sessions(db, actor=user),
         reports=await moderation.list_reports(db, actor=user, status=moderation.OPEN),
         moderation=await moderation.moderation_lists(db),

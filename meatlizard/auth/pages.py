@@ -12,6 +12,8 @@ from meatlizard.api.deps import SESSION_COOKIE, DbDep, OptionalUser, ServicesDep
 from meatlizard.auth import service
 from meatlizard.auth.routes import client_address, set_session_cookie
 from meatlizard.core.errors import ServiceError, TooManyRequests
+from meatlizard.files import quotas
+from meatlizard.files.tus import file_policy
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -128,8 +130,11 @@ async def logout_form(
 
 
 @router.get("/account", response_class=HTMLResponse)
-async def account_page(request: Request, user: OptionalUser, db: DbDep) -> Response:
+async def account_page(
+    request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+) -> Response:
     if user is None:
         return RedirectResponse("/login?next=/account", status_code=303)
     tokens = await service.list_api_tokens(db, user=user)
-    return render(request, "account.html", user=user, tokens=tokens)
+    usage = await quotas.usage(db, user.id, file_policy(services.settings))
+    return render(request, "account.html", user=user, tokens=tokens, usage=usage)

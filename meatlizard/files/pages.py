@@ -35,14 +35,11 @@ def preview_kind(content_type: str, name: str) -> str:
 async def files_page(
     request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
 ) -> Response:
-    files, used, quota = [], 0, 0
+    files, usage = [], None
     if user is not None:
         files = await service.list_files(db, owner=user)
         usage = await quotas.usage(db, user.id, file_policy(services.settings))
-        used, quota = usage.used_bytes, usage.quota_bytes
-    return render(
-        request, "files.html", user=user, section="files", files=files, used=used, quota=quota
-    )
+    return render(request, "files.html", user=user, section="files", files=files, usage=usage)
 
 
 @router.get("/f/{file_id}", response_class=HTMLResponse)

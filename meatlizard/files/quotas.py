@@ -67,27 +67,19 @@ async def usage_of_all(
     db: AsyncSession, user_ids: list[int], policy: FilePolicy
 ) -> dict[int, Usage]:
     """Return the usage of many users in two queries (the admin users table)."""
-    sums = dict(
-        (
-            await db.execute(
-                select(StoredFile.owner_id, func.sum(StoredFile.size))
-                .where(StoredFile.owner_id.in_(user_ids))
-                .group_by(StoredFile.owner_id)
-            )
-        ).tuples()
+    sums = await db.execute(
+        select(StoredFile.owner_id, func.sum(StoredFile.size))
+        .where(StoredFile.owner_id.in_(user_ids))
+        .group_by(StoredFile.owner_id)
     )
-    overrides = dict(
-        (
-            await db.execute(
-                select(FileQuota.user_id, FileQuota.quota_bytes).where(
-                    FileQuota.user_id.in_(user_ids)
-                )
-            )
-        ).tuples()
+    used = {owner: int(total or 0) for owner, total in sums.tuples()}
+    custom = await db.execute(
+        select(FileQuota.user_id, FileQuota.quota_bytes).where(FileQuota.user_id.in_(user_ids))
     )
+    overrides = {owner: quota for owner, quota in custom.tuples()}
     return {
         uid: Usage(
-            int(sums.get(uid) or 0),
+            used.get(uid, 0),
             overrides.get(uid, policy.default_quota_bytes),
             uid in overrides,
         )

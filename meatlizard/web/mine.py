@@ -1,4 +1,4 @@
-"""My stuff: the caller's pastes and links in one place (admins see everyone's)."""
+"""My stuff: the caller's pastes, links and files in one place (admins see everyone's)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from sqlalchemy import select
 
 from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
 from meatlizard.auth.models import User
+from meatlizard.files import quotas
+from meatlizard.files.models import StoredFile
+from meatlizard.files.tus import file_policy
 from meatlizard.links import service as links_service
 from meatlizard.links.routes import link_read, public_base
 from meatlizard.pastes.models import Paste
@@ -25,7 +28,12 @@ async def mine(request: Request, user: OptionalUser, db: DbDep, services: Servic
         query = query.where(Paste.owner_id == user.id)
     pastes = list(await db.scalars(query))
     links = await links_service.list_links(db, owner=user, everyone=user.is_admin)
+    files_query = select(StoredFile).order_by(StoredFile.created_at.desc())
+    if not user.is_admin:
+        files_query = files_query.where(StoredFile.owner_id == user.id)
+    files = list(await db.scalars(files_query))
     ids = {p.owner_id for p in pastes} | {link.owner_id for link in links}
+    ids |= {f.owner_id for f in files}
     owners = {u.id: u.username for u in await db.scalars(select(User).where(User.id.in_(ids)))}
     base = public_base(services, request)
     return render(
@@ -35,5 +43,7 @@ async def mine(request: Request, user: OptionalUser, db: DbDep, services: Servic
         section="mine",
         pastes=pastes,
         links=[link_read(base, link, owner=owners.get(link.owner_id or 0)) for link in links],
+        files=files,
+        usage=await quotas.usage(db, user.id, file_policy(services.settings)),
         owners=owners,
     )

@@ -38,6 +38,22 @@ backupButton.addEventListener("click", async () => {
 });
 
 document.getElementById("user-table").addEventListener("click", async (event) => {
+  const quota = event.target.closest("[data-quota-edit]");
+  if (quota) {
+    const row = quota.closest("tr");
+    const current = Number(row.querySelector("[data-quota-bytes]").dataset.quotaBytes) / 1048576;
+    const answer = prompt(`Storage quota of ${row.dataset.username} in MiB (empty: the default)`, String(current));
+    if (answer === null) return;
+    const mib = answer.trim() === "" ? null : Number(answer);
+    if (mib !== null && !(mib >= 0)) return alert("Enter a number of MiB, 0 or more, or leave it empty.");
+    try {
+      await ML.api("PUT", `/api/v1/files/quotas/${row.dataset.user}`, { quota_bytes: mib === null ? null : Math.round(mib * 1048576) });
+      window.location.reload();
+    } catch (error) {
+      alert(error.message);
+    }
+    return;
+  }
   const button = event.target.closest("[data-user-change]");
   if (!button) return;
   const id = button.closest("tr").dataset.user;

@@ -55,10 +55,12 @@
   document.addEventListener("click", async (e) => {
     const link = e.target.closest("[data-delete-link]");
     const paste = e.target.closest("[data-delete-paste]");
-    if (!link && !paste) return;
+    const file = e.target.closest("[data-delete-file]");
+    if (!link && !paste && !file) return;
     if (!window.confirm("Delete it for good?")) return;
     try {
       if (link) await ML.api("DELETE", "/api/v1/links/" + link.dataset.deleteLink);
+      else if (file) await ML.api("DELETE", "/api/v1/files/" + file.dataset.deleteFile);
       else await ML.api("DELETE", "/api/v1/pastes/" + paste.dataset.deletePaste);
       if (edit) window.location.href = "/mine";
       else e.target.closest("tr").remove();
