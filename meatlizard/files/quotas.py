@@ -72,11 +72,11 @@ async def usage_of_all(
         .where(StoredFile.owner_id.in_(user_ids))
         .group_by(StoredFile.owner_id)
     )
-    used = {owner: int(total or 0) for owner, total in sums.tuples()}
+    used = {owner: int(total or 0) for owner, total in sums.all()}
     custom = await db.execute(
         select(FileQuota.user_id, FileQuota.quota_bytes).where(FileQuota.user_id.in_(user_ids))
     )
-    overrides = {owner: quota for owner, quota in custom.tuples()}
+    overrides = {owner: quota for owner, quota in custom.all()}
     return {
         uid: Usage(
             used.get(uid, 0),
