@@ -17,7 +17,9 @@
   const source = document.getElementById("paste-source");
   const error = document.getElementById("paste-error");
   const tokenName = "ml-paste-token:" + id;
+  const sealed = source.value; // ciphertext, for a zero-knowledge paste
   let text = source.value;
+  let usedKey = null;
   let anchor = null; // the line a shift-click extends from
 
   const fragment = () => PasteCrypto.parseFragment(location.hash);
@@ -49,7 +51,10 @@
       setLines([n, n]);
     }
   });
-  window.addEventListener("hashchange", () => select(fragment().lines, true));
+  window.addEventListener("hashchange", async () => {
+    if (view.dataset.encrypted === "1" && fragment().key !== usedKey && !(await decrypt())) return;
+    select(fragment().lines, true);
+  });
 
   function buildLines(plain) {
     const lines = plain.replace(/\r\n/g, "\n").split("\n");
@@ -75,13 +80,17 @@
 
   async function decrypt() {
     const key = fragment().key;
+    usedKey = key;
     if (!key) return fail("This paste is encrypted and the link has no key (#key=…).");
     if (!PasteCrypto.available()) return fail("Decryption needs a secure (HTTPS) page.");
     try {
-      text = await PasteCrypto.decrypt(source.value, key);
+      text = await PasteCrypto.decrypt(sealed, key);
     } catch {
+      text = sealed;
+      document.getElementById("paste-code").replaceChildren();
       return fail("Could not decrypt: the key in the link is wrong or the paste was changed.");
     }
+    error.textContent = "";
     source.textContent = text; // the copy button reads the source
     source.value = text;
     buildLines(text);
