@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 VENDOR := meatlizard/web/static/vendor
 
-.PHONY: run test lint typecheck pytest install install-dev assets browser bench clean
+.PHONY: run test lint typecheck pytest install install-dev assets browser bench bench-pastes clean
 
 run: install assets
 	$(BIN)/meatlizard migrate
@@ -58,6 +58,12 @@ browser:
 
 bench: install-dev assets
 	$(BIN)/python bench/chat_stream.py
+
+# The pinnwand anchor lives in its own venv so its pins never touch ours.
+bench-pastes: install-dev
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install -q -r bench/requirements-pinnwand.txt
+	$(BIN)/python bench/pastes.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache
