@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 VENDOR := meatlizard/web/static/vendor
 
-.PHONY: run test lint typecheck pytest install install-dev assets browser bench bench-links clean
+.PHONY: run test lint typecheck pytest install install-dev assets browser bench bench-links bench-pastes clean
 
 run: install assets
 	$(BIN)/meatlizard migrate
@@ -66,6 +66,11 @@ bench-links: install-dev
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null; \
 	  else echo "wrk and nginx are needed: apt-get install wrk nginx (as root)"; exit 1; fi; }
 	$(BIN)/python bench/links.py
+# The pinnwand anchor lives in its own venv so its pins never touch ours.
+bench-pastes: install-dev
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install -q -r bench/requirements-pinnwand.txt
+	$(BIN)/python bench/pastes.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache
