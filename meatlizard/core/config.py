@@ -119,6 +119,13 @@ class Settings(BaseSettings):
     files_s3_redirect: bool = False  # downloads from S3 redirect to a short-lived signed URL
     files_redirect_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
 
+    # Videos.
+    video_transcode_in_web: bool = True  # false: only `meatlizard worker` transcodes
+    video_x264_preset: Literal[
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"
+    ] = "veryfast"
+    video_max_attempts: int = Field(default=3, ge=1, le=20)  # crashed transcodes are retried
+
     # Background jobs (`meatlizard worker`).
     backup_schedule: str | None = None  # cron, UTC, e.g. "0 3 * * *"
     backup_keep_daily: int = Field(default=7, ge=1, le=365)

@@ -7,6 +7,7 @@ from meatlizard.core.db import Base
 from meatlizard.files.models import FileQuota, StoredFile
 from meatlizard.pastes.models import Paste
 from meatlizard.transcripts.models import Transcript
+from meatlizard.videos.models import Video, VideoCaption
 from meatlizard.workers.models import WorkerMetric
 
 __all__ = [
@@ -21,5 +22,7 @@ __all__ = [
     "StoredFile",
     "Transcript",
     "User",
+    "Video",
+    "VideoCaption",
     "WorkerMetric",
 ]

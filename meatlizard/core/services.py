@@ -16,6 +16,7 @@ from meatlizard.core.storage import ObjectStorage, storage_from_settings
 from meatlizard.files.jobs import FileSweeper
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
 from meatlizard.pastes.jobs import PasteSweeper
+from meatlizard.videos.jobs import VideoJobs
 
 
 def remote_inference(
@@ -48,6 +49,7 @@ class Services:
     chat: ChatFlow
     login_limiter: RateLimiter
     jobs: JobRunner
+    videos: VideoJobs
     paste_sweeper: PasteSweeper | None = field(default=None)
     file_sweeper: FileSweeper | None = field(default=None)
 
@@ -89,12 +91,13 @@ class Services:
             ),
             limiter=RateLimiter(cache, "chat", settings.chat_rate),
         )
+        storage = storage_from_settings(settings)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             cache=cache,
-            storage=storage_from_settings(settings),
+            storage=storage,
             inference=inference,
             chat=ChatFlow(
                 sessions=sessions,
@@ -104,6 +107,7 @@ class Services:
             ),
             login_limiter=RateLimiter(cache, "login", settings.login_rate),
             jobs=JobRunner(),
+            videos=VideoJobs(sessions, storage, settings),
         )
 
     async def prepare(self) -> None:
@@ -117,6 +121,8 @@ class Services:
         self.paste_sweeper.start()
         self.file_sweeper = FileSweeper(self.sessions, self.storage)
         self.file_sweeper.start()
+        if self.settings.video_transcode_in_web:
+            self.videos.start()
 
     async def close(self) -> None:
         """Release every resource."""
@@ -124,6 +130,7 @@ class Services:
             await self.paste_sweeper.stop()
         if self.file_sweeper is not None:
             await self.file_sweeper.stop()
+        await self.videos.stop()
         await self.jobs.drain()
         await self.inference.close()
         await self.cache.close()

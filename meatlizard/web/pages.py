@@ -12,7 +12,6 @@ router = APIRouter(include_in_schema=False)
 
 COMING_SOON = {
     "links": "Short links with click statistics, expiry and passwords.",
-    "videos": "Upload once, stream everywhere with adaptive HLS.",
 }
 
 
@@ -38,6 +37,5 @@ def _coming_soon(key: str) -> object:
 
 for _key, _path in [
     ("links", "/links"),
-    ("videos", "/videos"),
 ]:
     router.add_api_route(_path, _coming_soon(_key), methods=["GET"], response_class=HTMLResponse)  # type: ignore[arg-type]
