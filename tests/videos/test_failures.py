@@ -146,3 +146,20 @@ async def test_create_refuses_bad_sources(client: httpx.AsyncClient) -> None:
     client.cookies.clear()  # login left a session cookie
     anonymous = await client.post("/api/v1/videos", json={"file_id": unfinished})
     assert anonymous.status_code == 401
+
+
+@pytest.mark.parametrize("settings_overrides", [{"video_transcode_in_web": False}])
+async def test_two_workers_never_transcode_the_same_video(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    import asyncio
+
+    token = await user_token(client)
+    ids = [(await make_video(client, token, GARBAGE))["id"] for _ in range(3)]
+    one = VideoJobs(services.sessions, services.storage, services.settings)
+    two = VideoJobs(services.sessions, services.storage, services.settings)
+    handled = await asyncio.gather(one.drain(), two.drain())
+    assert sum(handled) == 3
+    for video_id in ids:
+        info = await video_info(client, token, video_id)
+        assert (info["status"], info["attempts"]) == ("failed", 1)
