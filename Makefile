@@ -4,13 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 VENDOR := meatlizard/web/static/vendor
 
-.PHONY: run test lint typecheck pytest install install-dev assets browser bench bench-links clean
+.PHONY: run test lint typecheck pytest install install-dev assets browser ffmpeg bench bench-links bench-pastes clean
 
-run: install assets
+run: install assets ffmpeg
 	$(BIN)/meatlizard migrate
 	$(BIN)/meatlizard serve --host 127.0.0.1 --port 8000
 
-test: install-dev assets browser lint typecheck pytest
+test: install-dev assets browser ffmpeg lint typecheck pytest
 
 lint: install-dev
 	$(BIN)/ruff check meatlizard tests bench
@@ -49,6 +49,7 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	cp node_modules/markdown-it/dist/browser/markdown-it.umd.min.js $(VENDOR)/markdown-it.min.js
 	cp node_modules/dompurify/dist/purify.min.js $(VENDOR)/purify.min.js
 	cp node_modules/tus-js-client/dist/tus.min.js $(VENDOR)/tus.min.js
+	cp node_modules/hls.js/dist/hls.min.js $(VENDOR)/hls.min.js
 	touch $@
 
 # Debian's Chromium for the browser tests (Playwright drives it via executablePath).
@@ -56,6 +57,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing and we are not root: browser tests will be skipped"; fi; }
+
+# Debian's ffmpeg/ffprobe transcode videos (and their tests); installed when missing.
+ffmpeg:
+	@command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+	  else echo "ffmpeg is missing and we are not root: install it (apt-get install ffmpeg) for videos; video tests will be skipped"; fi; }
 
 bench: install-dev assets
 	$(BIN)/python bench/chat_stream.py
@@ -66,6 +73,11 @@ bench-links: install-dev
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null; \
 	  else echo "wrk and nginx are needed: apt-get install wrk nginx (as root)"; exit 1; fi; }
 	$(BIN)/python bench/links.py
+# The pinnwand anchor lives in its own venv so its pins never touch ours.
+bench-pastes: install-dev
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install -q -r bench/requirements-pinnwand.txt
+	$(BIN)/python bench/pastes.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

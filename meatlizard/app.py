@@ -39,6 +39,8 @@ from meatlizard.notifications import routes as notification_routes
 from meatlizard.openai_compat import routes as openai_routes
 from meatlizard.pastes import pages as paste_pages
 from meatlizard.pastes import routes as paste_routes
+from meatlizard.videos import pages as video_pages
+from meatlizard.videos import routes as video_routes
 from meatlizard.web import mine as web_mine
 from meatlizard.web import pages as web_pages
 from meatlizard.web.render import STATIC_DIR, render
@@ -62,6 +64,7 @@ def api_router() -> APIRouter:
     api.include_router(file_tus.router)
     api.include_router(file_routes.router)
     api.include_router(notification_routes.router)
+    api.include_router(video_routes.router)
     return api
 
 
@@ -156,6 +159,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(link_pages.router)
     app.include_router(web_mine.router)
     app.include_router(file_pages.router)
+    app.include_router(video_pages.router)
     app.include_router(web_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

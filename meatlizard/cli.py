@@ -83,7 +83,7 @@ def client_bot(
 
 @app.command()
 def worker() -> None:
-    """Run background jobs: scheduled backups (BACKUP_SCHEDULE) with retention."""
+    """Run background jobs: video transcodes and scheduled backups (BACKUP_SCHEDULE)."""
     from meatlizard.core.logging import configure
     from meatlizard.workers.jobs import run_jobs
 

@@ -157,6 +157,19 @@ async def _reset_production(services: Services) -> None:
     client = redis.Redis.from_url(REDIS_URL)
     await client.flushdb()
     await client.aclose()
+    settings = services.settings
+    if settings.s3_bucket_name and settings.s3_endpoint_url:
+        from tests.fixtures.seaweedfs import S3Endpoint, drop_bucket
+
+        endpoint = S3Endpoint(
+            settings.s3_endpoint_url,
+            settings.s3_access_key_id or "",
+            settings.s3_secret_access_key.get_secret_value()
+            if settings.s3_secret_access_key
+            else "",
+            settings.s3_region,
+        )
+        await asyncio.to_thread(drop_bucket, endpoint, settings.s3_bucket_name)
 
 
 def make_settings(backend: Backend, tmp_path: Path, **overrides: object) -> Settings:

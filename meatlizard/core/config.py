@@ -135,6 +135,13 @@ class Settings(BaseSettings):
     # Transcripts: how long the pre-signed download link sent to the user stays valid.
     transcript_link_hours: int = Field(default=24, ge=1, le=168)
 
+    # Videos.
+    video_transcode_in_web: bool = True  # false: only `meatlizard worker` transcodes
+    video_x264_preset: Literal[
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"
+    ] = "veryfast"
+    video_max_attempts: int = Field(default=3, ge=1, le=20)  # crashed transcodes are retried
+
     # Background jobs (`meatlizard worker`).
     backup_schedule: str | None = None  # cron, UTC, e.g. "0 3 * * *"
     backup_keep_daily: int = Field(default=7, ge=1, le=365)

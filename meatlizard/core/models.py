@@ -9,6 +9,7 @@ from meatlizard.links.models import Link, LinkStat
 from meatlizard.notifications.models import Notification
 from meatlizard.pastes.models import Paste
 from meatlizard.transcripts.models import Transcript
+from meatlizard.videos.models import Video, VideoCaption
 from meatlizard.workers.models import WorkerMetric
 
 __all__ = [
@@ -27,5 +28,7 @@ __all__ = [
     "StoredFile",
     "Transcript",
     "User",
+    "Video",
+    "VideoCaption",
     "WorkerMetric",
 ]

@@ -20,6 +20,7 @@ from meatlizard.links.jobs import LinkSweeper
 from meatlizard.links.redirects import LinkResolver
 from meatlizard.pastes.jobs import PasteSweeper
 from meatlizard.transcripts.delivery import TranscriptDelivery, WebNotifications
+from meatlizard.videos.jobs import VideoJobs
 
 
 def remote_inference(
@@ -53,6 +54,7 @@ class Services:
     login_limiter: RateLimiter
     jobs: JobRunner
     links: LinkResolver
+    videos: VideoJobs
     paste_sweeper: PasteSweeper | None = field(default=None)
     link_sweeper: LinkSweeper | None = field(default=None)
     file_sweeper: FileSweeper | None = field(default=None)
@@ -97,12 +99,13 @@ class Services:
             ),
             limiter=RateLimiter(cache, "chat", settings.chat_rate),
         )
+        storage = storage_from_settings(settings)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             cache=cache,
-            storage=storage_from_settings(settings),
+            storage=storage,
             inference=inference,
             chat=ChatFlow(
                 sessions=sessions,
@@ -112,6 +115,7 @@ class Services:
             ),
             login_limiter=RateLimiter(cache, "login", settings.login_rate),
             jobs=JobRunner(),
+            videos=VideoJobs(sessions, storage, settings),
             links=LinkResolver(
                 cache,
                 sessions,
@@ -146,6 +150,8 @@ class Services:
         self.link_sweeper.start()
         self.file_sweeper = FileSweeper(self.sessions, self.storage)
         self.file_sweeper.start()
+        if self.settings.video_transcode_in_web:
+            self.videos.start()
 
     async def close(self) -> None:
         """Release every resource."""
@@ -156,6 +162,7 @@ class Services:
         await self.links.clicks.close()  # before the cache and database go away
         if self.file_sweeper is not None:
             await self.file_sweeper.stop()
+        await self.videos.stop()
         await self.jobs.drain()
         await self.inference.close()
         await self.cache.close()

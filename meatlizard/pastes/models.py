@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meatlizard.core.db import Base, UTCDateTime, utcnow
@@ -33,6 +33,8 @@ class Paste(Base):
     size: Mapped[int] = mapped_column(Integer)
     visibility: Mapped[str] = mapped_column(String(16), default="unlisted")
     burn_after_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Zero-knowledge: content is base64(iv + AES-GCM ciphertext); the key never reaches us.
+    encrypted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     delete_token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import io
 from typing import Annotated
 
+import segno
+from anyio import to_thread
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from markupsafe import Markup
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.api.deps import DbDep, FormUser, OptionalUser
 from meatlizard.auth.models import User
 from meatlizard.core.errors import NotFound
 from meatlizard.pastes import service
+from meatlizard.pastes.content import download_name
+from meatlizard.pastes.highlight import render_lines
+from meatlizard.pastes.models import Paste
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
+QR_SCALE = 4  # pixels per module
+QR_BORDER = 2  # quiet-zone modules
+QR_CACHE = {"Cache-Control": "private, max-age=3600"}
 LANGUAGES = [
     "text",
     "python",
@@ -40,15 +44,6 @@ LANGUAGES = [
     "diff",
     "toml",
 ]
-
-
-def _highlighted(content: str, language: str) -> Markup:
-    try:
-        lexer = get_lexer_by_name(language)
-    except ClassNotFound:
-        lexer = get_lexer_by_name("text")
-    formatter = HtmlFormatter(linenos="table", anchorlinenos=True, lineanchors="L", cssclass="hl")
-    return Markup(highlight(content, lexer, formatter))
 
 
 @router.get("/paste", response_class=HTMLResponse)
@@ -89,14 +84,27 @@ async def _view(
             wrong=password is not None,
             status_code=403 if password is not None else 200,
         )
+    # Ciphertext is highlighted in the browser after decryption; Pygments runs off the loop.
+    code = (
+        None
+        if paste.encrypted
+        else await to_thread.run_sync(render_lines, paste.content, paste.language)
+    )
     return render(
         request,
         "paste_view.html",
         user=user,
         section="paste",
         paste=paste,
-        code=_highlighted(paste.content, paste.language),
+        code=code,
+        filename=download_name(paste.id, paste.title, paste.language, encrypted=False),
+        file_download=download_name(paste.id, paste.title, paste.language, paste.encrypted),
+        can_delete=_can_delete(user, paste),
     )
+
+
+def _can_delete(user: User | None, paste: Paste) -> bool:
+    return user is not None and (user.id == paste.owner_id or user.is_admin)
 
 
 @router.get("/p/{paste_id}/raw")
@@ -108,3 +116,35 @@ async def paste_raw(
 ) -> Response:
     paste = await service.read_paste(db, paste_id=paste_id, viewer=user, password=x_paste_password)
     return PlainTextResponse(paste.content, media_type="text/plain; charset=utf-8")
+
+
+@router.get("/p/{paste_id}/download")
+async def paste_download(
+    paste_id: str,
+    user: OptionalUser,
+    db: DbDep,
+    x_paste_password: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Serve the paste as a file named after its title with its language's extension."""
+    paste = await service.read_paste(db, paste_id=paste_id, viewer=user, password=x_paste_password)
+    name = download_name(paste.id, paste.title, paste.language, paste.encrypted)
+    return PlainTextResponse(
+        paste.content,
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/p/{paste_id}/qr.svg")
+async def paste_qr(paste_id: str, request: Request, user: OptionalUser, db: DbDep) -> Response:
+    """Serve a QR code of the paste's address (it never reads, so never burns, the paste)."""
+    paste = await service.find_paste(db, paste_id=paste_id, viewer=user)
+    url = f"{str(request.base_url).rstrip('/')}/p/{paste.id}"
+    return Response(qr_svg(url), media_type="image/svg+xml", headers=QR_CACHE)
+
+
+def qr_svg(url: str) -> bytes:
+    """Return an SVG QR code of a URL."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=QR_SCALE, border=QR_BORDER)
+    return buffer.getvalue()

@@ -6,16 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import ValidationError
 
 from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.core.cache import RateLimiter
 from meatlizard.core.config import Rate, Settings
-from meatlizard.core.errors import InvalidInput, TooManyRequests
+from meatlizard.core.errors import TooManyRequests
+from meatlizard.core.services import Services
 from meatlizard.pastes import service
+from meatlizard.pastes.body import parse_create
 from meatlizard.pastes.models import Paste
-from meatlizard.pastes.schemas import PasteCreate, PasteRead
+from meatlizard.pastes.schemas import PasteRead
 
 router = APIRouter(prefix="/pastes", tags=["pastes"])
 PASSWORD_HEADER = "X-Paste-Password"
@@ -30,13 +31,30 @@ def policy(settings: Settings) -> service.PastePolicy:
     )
 
 
-async def check_rate(services: ServicesDep, request: Request, user: User | None) -> None:
-    """Refuse creators who paste faster than the configured rate."""
-    limiter = RateLimiter(services.cache, "paste", Rate.parse(services.settings.paste_rate_limit))
-    who = f"user:{user.id}" if user else f"ip:{request.client.host if request.client else '-'}"
-    decision = await limiter.hit(who)
+def _limiter(services: Services) -> RateLimiter:
+    return RateLimiter(services.cache, "paste", Rate.parse(services.settings.paste_rate_limit))
+
+
+def _creator(request: Request, user: User | None) -> str:
+    return f"user:{user.id}" if user else f"ip:{request.client.host if request.client else '-'}"
+
+
+def _refuse(retry_after: float) -> TooManyRequests:
+    return TooManyRequests("too many pastes; slow down", retry_after)
+
+
+async def check_rate(services: Services, request: Request, user: User | None) -> None:
+    """Refuse, before reading the body, creators who already used up their rate."""
+    decision = await _limiter(services).peek(_creator(request, user))
     if not decision.allowed:
-        raise TooManyRequests("too many pastes; slow down", decision.retry_after_seconds)
+        raise _refuse(decision.retry_after_seconds)
+
+
+async def count_paste(services: Services, request: Request, user: User | None) -> None:
+    """Count one accepted paste against the creator's rate (refusing if it overflows)."""
+    decision = await _limiter(services).hit(_creator(request, user))
+    if not decision.allowed:
+        raise _refuse(decision.retry_after_seconds)
 
 
 def paste_read(request: Request, paste: Paste) -> PasteRead:
@@ -49,50 +67,22 @@ def paste_read(request: Request, paste: Paste) -> PasteRead:
     return read
 
 
-async def _body(request: Request) -> PasteCreate:
-    """Parse JSON, a form (`curl -F content=<-`) or a raw body (`curl --data-binary @f`)."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        if kind == "application/json":
-            return PasteCreate.model_validate_json(await request.body())
-        if kind in ("multipart/form-data", "application/x-www-form-urlencoded") and (
-            kind == "multipart/form-data" or b"content=" in (await request.body())[:8]
-        ):
-            form = await request.form()
-            fields = {k: v for k, v in form.items() if isinstance(v, str)}
-            upload = form.get("content")
-            if upload is not None and not isinstance(upload, str):
-                fields["content"] = (await upload.read()).decode()
-            fields.setdefault("content", "")
-            burn = fields.pop("burn_after_read", "")
-            return PasteCreate.model_validate(
-                {**fields, "burn_after_read": burn in ("1", "true", "on")}
-            )
-        return PasteCreate(content=(await request.body()).decode())
-    except UnicodeDecodeError:
-        raise InvalidInput("paste content must be valid UTF-8") from None
-    except ValidationError as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            exc.errors(include_url=False, include_context=False),
-        ) from None
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PasteRead)
 async def create_paste(
     request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
 ) -> Response:
     """Create a paste from JSON, a form or a raw body; curl without JSON gets the URL as text."""
     rules = policy(services.settings)
-    length = int(request.headers.get("content-length") or 0)
-    if length > rules.max_bytes * 2:  # room for form framing; the exact check follows
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "paste too large")
+    # Only accepted pastes count against the rate: a refused one cost us no write, and a
+    # typo must not lock its author out. Creators already over the limit are refused early.
     await check_rate(services, request, user)
     try:
-        data = await _body(request)
-        paste, delete_token = await service.create_paste(db, owner=user, data=data, policy=rules)
+        data = await parse_create(request, rules.max_bytes)
+        paste, delete_token = await service.build_paste(owner=user, data=data, policy=rules)
     except service.TooLarge as exc:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from None
+    await count_paste(services, request, user)
+    await service.save_paste(db, paste)
     read = paste_read(request, paste)
     read.delete_token = delete_token
     sent_json = request.headers.get("content-type", "").startswith("application/json")

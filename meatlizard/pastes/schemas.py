@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 Expiry = Literal["10m", "1h", "1d", "1w", "1M", "never"]
 Visibility = Literal["public", "unlisted", "private"]
@@ -21,6 +21,10 @@ class PasteCreate(BaseModel):
     burn_after_read: bool = False
     visibility: Visibility = "unlisted"
     password: str | None = Field(default=None, min_length=1, max_length=200)
+    encrypted: bool = Field(
+        default=False,
+        description="content is base64(12-byte IV + AES-256-GCM ciphertext) made in the browser",
+    )
 
 
 class PasteRead(BaseModel):
@@ -34,9 +38,19 @@ class PasteRead(BaseModel):
     size: int
     visibility: str
     burn_after_read: bool
+    encrypted: bool = False
     created_at: datetime
     expires_at: datetime | None
     has_password: bool = False
     url: str = ""
     raw_url: str = ""
-    delete_token: str | None = None  # only in the creation answer of an anonymous paste
+    delete_token: str | None = Field(
+        default=None, description="only in the creation answer of an anonymous paste"
+    )
+
+    @model_serializer(mode="wrap")
+    def _drop_empty_token(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("delete_token") is None:
+            data.pop("delete_token", None)
+        return data

@@ -7,8 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pygments.lexers import get_lexer_by_name, guess_lexer
-from pygments.util import ClassNotFound
+from anyio import to_thread
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +15,7 @@ from meatlizard.auth.models import User
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from meatlizard.core.security import hash_password, same_secret, verify_password
+from meatlizard.pastes.content import check_ciphertext, detect_language, known_language
 from meatlizard.pastes.models import Paste
 from meatlizard.pastes.schemas import PasteCreate
 
@@ -47,28 +47,14 @@ class PastePolicy:
     allow_anonymous: bool
 
 
-def detect_language(content: str, requested: str | None) -> str:
-    """Return a Pygments lexer alias: the requested one if known, else a guess."""
-    if requested:
-        try:
-            return str(get_lexer_by_name(requested).aliases[0])
-        except ClassNotFound:
-            raise InvalidInput(f"unknown language {requested!r}") from None
-    try:
-        aliases = guess_lexer(content).aliases
-    except ClassNotFound:
-        return "text"
-    return str(aliases[0]) if aliases else "text"
-
-
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create_paste(
-    db: AsyncSession, *, owner: User | None, data: PasteCreate, policy: PastePolicy
+async def build_paste(
+    *, owner: User | None, data: PasteCreate, policy: PastePolicy
 ) -> tuple[Paste, str | None]:
-    """Store a new paste; return it and, for anonymous pastes, its one-time delete token."""
+    """Check a new paste against the policy and prepare it unsaved, with its delete token."""
     size = len(data.content.encode())
     if size > policy.max_bytes:
         raise TooLarge(f"paste is {size} bytes; the limit is {policy.max_bytes}")
@@ -76,23 +62,54 @@ async def create_paste(
         raise Unauthenticated("anonymous pastes are disabled here; log in first")
     if data.visibility == "private" and owner is None:
         raise InvalidInput("private pastes need an account; log in first")
+    if data.encrypted:
+        check_ciphertext(data.content)
+        # Ciphertext tells nothing about its language: keep the creator's hint or plain text.
+        language = known_language(data.language) if data.language else "text"
+    else:
+        # Guessing runs every lexer over the text: keep it off the event loop.
+        language = await to_thread.run_sync(detect_language, data.content, data.language)
     lifetime = EXPIRY[data.expires_in or policy.default_expiry]
     delete_token = secrets.token_urlsafe(18) if owner is None else None
     paste = Paste(
         owner_id=owner.id if owner else None,
         title=data.title,
-        language=detect_language(data.content, data.language),
+        language=language,
         content=data.content,
         size=size,
         visibility=data.visibility,
         burn_after_read=data.burn_after_read,
+        encrypted=data.encrypted,
         password_hash=await hash_password(data.password) if data.password else None,
         delete_token_hash=_digest(delete_token) if delete_token else None,
         expires_at=utcnow() + lifetime if lifetime else None,
     )
+    return paste, delete_token
+
+
+async def save_paste(db: AsyncSession, paste: Paste) -> Paste:
+    """Store a prepared paste."""
     db.add(paste)
     await db.commit()
-    return paste, delete_token
+    return paste
+
+
+async def create_paste(
+    db: AsyncSession, *, owner: User | None, data: PasteCreate, policy: PastePolicy
+) -> tuple[Paste, str | None]:
+    """Store a new paste; return it and, for anonymous pastes, its one-time delete token."""
+    paste, delete_token = await build_paste(owner=owner, data=data, policy=policy)
+    return await save_paste(db, paste), delete_token
+
+
+async def find_paste(db: AsyncSession, *, paste_id: str, viewer: User | None) -> Paste:
+    """Return a live paste the viewer may know about, without reading (or burning) it."""
+    paste = await db.get(Paste, paste_id)
+    if paste is None or _is_expired(paste, utcnow()):
+        raise NotFound(GONE)
+    if paste.visibility == "private" and (viewer is None or viewer.id != paste.owner_id):
+        raise NotFound(GONE)
+    return paste
 
 
 def _is_expired(paste: Paste, now: datetime) -> bool:
@@ -103,11 +120,7 @@ async def read_paste(
     db: AsyncSession, *, paste_id: str, viewer: User | None, password: str | None = None
 ) -> Paste:
     """Return a readable paste; a burn-after-read paste is handed to exactly one reader."""
-    paste = await db.get(Paste, paste_id)
-    if paste is None or _is_expired(paste, utcnow()):
-        raise NotFound(GONE)
-    if paste.visibility == "private" and (viewer is None or viewer.id != paste.owner_id):
-        raise NotFound(GONE)
+    paste = await find_paste(db, paste_id=paste_id, viewer=viewer)
     if paste.password_hash is not None and not (
         password and await verify_password(paste.password_hash, password)
     ):

@@ -1,4 +1,4 @@
-"""`meatlizard worker`: the background-job process (scheduled backups today)."""
+"""`meatlizard worker`: the background-job process (video transcodes, scheduled backups)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from typing import Any
 
 from meatlizard.backups.schedule import run_schedule
 from meatlizard.core.config import Settings
+from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.storage import storage_from_settings
+from meatlizard.videos.jobs import VideoJobs
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +25,10 @@ async def run_jobs(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     storage = storage_from_settings(settings)
     await storage.prepare()
-    jobs: list[Coroutine[Any, Any, Any]] = []
+    engine = make_engine(settings.effective_database_url)
+    videos = VideoJobs(make_session_factory(engine), storage, settings)
+    jobs: list[Coroutine[Any, Any, Any]] = [videos.run_forever(stop)]
+    log.info("transcoding queued videos as %s", videos.worker_id)
     if settings.backup_schedule:
         log.info("scheduled backups: %s (UTC)", settings.backup_schedule)
         jobs.append(
@@ -37,9 +42,9 @@ async def run_jobs(settings: Settings) -> None:
             )
         )
     else:
-        log.warning("no jobs configured (set BACKUP_SCHEDULE, e.g. '0 3 * * *'); idling")
-        jobs.append(stop.wait())
+        log.info("no scheduled backups (set BACKUP_SCHEDULE, e.g. '0 3 * * *')")
     try:
         await asyncio.gather(*jobs)
     finally:
         await storage.close()
+        await engine.dispose()

@@ -31,7 +31,7 @@ async def test_create_view_copy(page) -> None:  # type: ignore[no-untyped-def]
     await page.wait_for_url("**/p/*")
     await expect(page.locator("h1")).to_have_text("greeter")
     await expect(page.locator(".paste-code")).to_contain_text("return f'hi {name} <b>'")
-    await expect(page.locator("#L-2")).to_have_count(1)
+    await expect(page.locator("#L2")).to_have_count(1)
     await page.click("button[data-copy]")
     await expect(page.locator("button[data-copy]")).to_have_text("Copied")
     assert await page.evaluate("navigator.clipboard.readText()") == SOURCE

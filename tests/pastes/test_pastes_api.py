@@ -30,7 +30,8 @@ async def test_create_view_and_raw(client: httpx.AsyncClient) -> None:
     assert raw.text == "print('hi')\n"
     page = await client.get(f"/p/{paste['id']}")
     assert page.status_code == 200
-    assert 'id="L-1"' in page.text or 'id="L1"' in page.text or "L-1" in page.text
+    assert 'id="L1"' in page.text and 'href="#L1"' in page.text
+    assert "L-1" not in page.text
     assert "greeting" in page.text
 
 

@@ -1,0 +1,255 @@
+"""ffprobe and ffmpeg: probe a source, then one pass to an HLS ladder, audio and thumbnails."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import shutil
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+LADDER = [(360, 800), (720, 2800), (1080, 5000)]  # (height, video kbit/s); never upscaled
+AUDIO_KBPS = 128
+SEGMENT_SECONDS = 4
+H264_PROFILE, H264_LEVEL, H264_CODEC = "high", "4.1", "avc1.640029"
+AAC_CODEC = "mp4a.40.2"
+THUMB_WIDTH = 160
+MAX_THUMBS = 100
+SPRITE_COLUMNS = 10
+POSTER_MAX_HEIGHT = 720
+STDERR_TAIL_LINES = 25
+STDERR_TAIL_CHARS = 2000
+
+Progress = Callable[[float], Awaitable[None]]
+
+
+class TranscodeError(Exception):
+    """ffprobe or ffmpeg refused the input or failed; the message is their reason."""
+
+
+def tools_missing() -> str | None:
+    """Return why transcoding is impossible here (ffmpeg/ffprobe absent), or None."""
+    missing = [tool for tool in ("ffmpeg", "ffprobe") if shutil.which(tool) is None]
+    if missing:
+        return f"{' and '.join(missing)} not installed (Debian: apt-get install ffmpeg)"
+    return None
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What ffprobe says about a source: displayed size, duration and whether it has sound."""
+
+    duration: float
+    width: int
+    height: int
+    has_audio: bool
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One video rendition of the ladder."""
+
+    name: str
+    width: int
+    height: int
+    video_kbps: int
+
+
+@dataclass(frozen=True)
+class ThumbPlan:
+    """Thumbnails for the seek bar: one every `interval` seconds, tiled into one sprite."""
+
+    interval: float
+    count: int
+    columns: int
+    rows: int
+    width: int
+    height: int
+
+
+def _even(value: float) -> int:
+    return max(2, int(value) // 2 * 2)
+
+
+def _tail(text: str, workdir: Path | None = None) -> str:
+    if workdir is not None:
+        text = text.replace(str(workdir) + "/", "")
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(lines[-STDERR_TAIL_LINES:])[-STDERR_TAIL_CHARS:] or "no message"
+
+
+async def probe(source: Path) -> Probe:
+    """Describe the source with ffprobe's JSON, or raise TranscodeError with its reason."""
+    process = await asyncio.create_subprocess_exec(
+        "ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+        str(source), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    if process.returncode != 0:
+        raise TranscodeError(f"ffprobe: {_tail(err.decode(errors='replace'), source.parent)}")
+    info = json.loads(out or b"{}")
+    streams = info.get("streams", [])
+    video = next((s for s in streams if s.get("codec_type") == "video"), None)
+    if video is None or not video.get("width"):
+        raise TranscodeError("ffprobe: the file has no video stream")
+    width, height = int(video["width"]), int(video["height"])
+    rotation = next(
+        (int(d.get("rotation", 0)) for d in video.get("side_data_list", []) if "rotation" in d), 0
+    )
+    if abs(rotation) % 180 == 90:  # phones store portrait video sideways; ffmpeg turns it
+        width, height = height, width
+    duration = float(info.get("format", {}).get("duration") or video.get("duration") or 0)
+    if duration <= 0:
+        raise TranscodeError("ffprobe: the video has no duration (is it a still image?)")
+    has_audio = any(s.get("codec_type") == "audio" for s in streams)
+    return Probe(duration=duration, width=width, height=height, has_audio=has_audio)
+
+
+def ladder(width: int, height: int) -> list[Rung]:
+    """Return the rungs at or below the source height; a small source gets one at its size."""
+    rungs = [Rung(f"{h}p", _even(width * h / height), h, kbps) for h, kbps in LADDER if h <= height]
+    if not rungs:
+        small = _even(height)
+        rungs = [Rung(f"{small}p", _even(width * small / height), small, LADDER[0][1])]
+    return rungs
+
+
+def thumb_plan(probe: Probe) -> ThumbPlan:
+    """Return one thumbnail per second, or fewer so that at most MAX_THUMBS fit in the sprite."""
+    interval = max(1.0, math.ceil(probe.duration / MAX_THUMBS))
+    count = max(1, math.ceil(probe.duration / interval))
+    columns = min(SPRITE_COLUMNS, count)
+    rows = math.ceil((count + 1) / columns)  # room for the fps filter's possible extra frame
+    height = _even(THUMB_WIDTH * probe.height / probe.width)
+    return ThumbPlan(interval, count, columns, rows, THUMB_WIDTH, height)
+
+
+def hls_command(
+    source: Path, out: Path, probe: Probe, rungs: list[Rung], plan: ThumbPlan, preset: str
+) -> list[str]:
+    """Return the single ffmpeg command writing every rendition and the thumbnail sprite."""
+    splits = "".join(f"[s{i}]" for i in range(len(rungs)))
+    graph = [f"[0:v]split={len(rungs) + 1}{splits}[st]"]
+    graph += [f"[s{i}]scale={r.width}:{r.height}[v{i}]" for i, r in enumerate(rungs)]
+    graph.append(
+        f"[st]fps=1/{plan.interval:g},scale={plan.width}:{plan.height},"
+        f"tile={plan.columns}x{plan.rows}[sprite]"
+    )
+    args = ["ffmpeg", "-nostdin", "-y", "-v", "error", "-progress", "pipe:1", "-nostats"]
+    args += ["-i", str(source), "-filter_complex", ";".join(graph)]
+    for i in range(len(rungs)):
+        args += ["-map", f"[v{i}]"]
+    if probe.has_audio:
+        args += ["-map", "0:a:0", "-c:a", "aac", "-b:a", f"{AUDIO_KBPS}k", "-ac", "2"]
+    args += ["-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p"]
+    args += ["-profile:v", H264_PROFILE, "-level:v", H264_LEVEL]
+    args += ["-force_key_frames", f"expr:gte(t,n_forced*{SEGMENT_SECONDS})"]
+    for i, rung in enumerate(rungs):
+        kbps = rung.video_kbps
+        args += [f"-b:v:{i}", f"{kbps}k", f"-maxrate:v:{i}", f"{kbps * 3 // 2}k"]
+        args += [f"-bufsize:v:{i}", f"{kbps * 2}k"]
+    streams = [f"v:{i},name:{rung.name}" for i, rung in enumerate(rungs)]
+    if probe.has_audio:
+        streams.append("a:0,name:audio")
+    args += ["-f", "hls", "-hls_time", str(SEGMENT_SECONDS), "-hls_playlist_type", "vod"]
+    args += ["-hls_segment_type", "fmp4", "-hls_flags", "independent_segments"]
+    args += ["-hls_fmp4_init_filename", "init.mp4"]
+    args += ["-hls_segment_filename", str(out / "hls" / "%v" / "seg_%03d.m4s")]
+    args += ["-var_stream_map", " ".join(streams), str(out / "hls" / "%v" / "index.m3u8")]
+    args += ["-map", "[sprite]", "-frames:v", "1", "-update", "1", str(out / "sprite.jpg")]
+    return args
+
+
+async def run_ffmpeg(
+    args: list[str], duration: float, on_progress: Progress, workdir: Path
+) -> None:
+    """Run ffmpeg, reporting out_time_us / duration from `-progress pipe:1`; raise on failure."""
+    process = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    errors: deque[str] = deque(maxlen=STDERR_TAIL_LINES * 4)
+
+    async def drain_stderr() -> None:
+        assert process.stderr is not None
+        async for line in process.stderr:
+            errors.append(line.decode(errors="replace"))
+
+    reader = asyncio.create_task(drain_stderr())
+    try:
+        async for raw in process.stdout:
+            key, _, value = raw.decode(errors="replace").strip().partition("=")
+            if key == "out_time_us" and value.lstrip("-").isdigit() and duration > 0:
+                await on_progress(min(0.99, max(0.0, int(value) / (duration * 1e6))))
+        await process.wait()
+        await reader
+    except BaseException:  # cancelled (shutdown) or the callback failed: stop ffmpeg too
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+        reader.cancel()
+        raise
+    if process.returncode != 0:
+        reason = _tail("".join(errors), workdir)
+        raise TranscodeError(f"ffmpeg exited with status {process.returncode}: {reason}")
+
+
+async def make_poster(source: Path, out: Path, probe: Probe) -> None:
+    """Write poster.jpg from a frame a tenth of the way in (at most 5 s)."""
+    at = min(probe.duration / 10, 5.0)
+    height = min(POSTER_MAX_HEIGHT, _even(probe.height))
+    process = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-nostdin", "-y", "-v", "error", "-ss", f"{at:.3f}", "-i", str(source),
+        "-frames:v", "1", "-vf", f"scale=-2:{height}", "-q:v", "3", str(out / "poster.jpg"),
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await process.communicate()
+    if process.returncode != 0:
+        raise TranscodeError(
+            f"ffmpeg (poster): {_tail(err.decode(errors='replace'), source.parent)}"
+        )
+
+
+def _stamp(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def thumbnails_vtt(plan: ThumbPlan, duration: float, sprite_url: str) -> str:
+    """Return the WebVTT thumbnail track: one cue per tile, `sprite#xywh=x,y,w,h`."""
+    lines = ["WEBVTT", ""]
+    for index in range(plan.count):
+        start, end = index * plan.interval, min((index + 1) * plan.interval, duration)
+        x = (index % plan.columns) * plan.width
+        y = (index // plan.columns) * plan.height
+        lines += [f"{_stamp(start)} --> {_stamp(end)}"]
+        lines += [f"{sprite_url}#xywh={x},{y},{plan.width},{plan.height}", ""]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Transcoded:
+    """What a finished transcode wrote into its output folder."""
+
+    probe: Probe
+    rungs: list[Rung]
+    thumbs: ThumbPlan
+
+
+async def transcode(source: Path, out: Path, *, preset: str, on_progress: Progress) -> Transcoded:
+    """Probe `source`, then write hls/, poster.jpg, sprite.jpg and thumbs.vtt under `out`."""
+    info = await probe(source)
+    rungs = ladder(info.width, info.height)
+    plan = thumb_plan(info)
+    command = hls_command(source, out, info, rungs, plan, preset)
+    await run_ffmpeg(command, info.duration, on_progress, source.parent)
+    await make_poster(source, out, info)
+    (out / "thumbs.vtt").write_text(thumbnails_vtt(plan, info.duration, "sprite.jpg"))
+    await on_progress(1.0)
+    return Transcoded(info, rungs, plan)
