@@ -2,6 +2,7 @@
 
 from meatlizard.admin.models import AppSetting, AuditEntry
 from meatlizard.auth.models import AuthToken, User
+from meatlizard.bots.models import DiscordSessionChannel
 from meatlizard.chat.models import ChatMessage, ChatSession
 from meatlizard.core.db import Base
 from meatlizard.pastes.models import Paste
@@ -15,6 +16,7 @@ __all__ = [
     "Base",
     "ChatMessage",
     "ChatSession",
+    "DiscordSessionChannel",
     "Paste",
     "Transcript",
     "User",

@@ -12,7 +12,13 @@ from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats, InferenceEngine, InferenceError, Turn
 from meatlizard.inference.scheduler import FairScheduler
 from meatlizard.inference.service import stream_with_engine
-from meatlizard.workers.wire import ChunkPayload, ErrorPayload, RequestPayload, ResponsePayload
+from meatlizard.workers.wire import (
+    ChunkPayload,
+    ErrorPayload,
+    RequestPayload,
+    ResponsePayload,
+    TurnPayload,
+)
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +26,20 @@ DEFAULT_TEMPERATURE = 0.7
 DEFAULT_MAX_TOKENS = 512
 
 Send = Callable[[BaseModel], Awaitable[None]]
+
+
+def request_of(conversation: Conversation, *, alias: str, request_id: str) -> RequestPayload:
+    """Return the request that asks a worker to answer a conversation."""
+    return RequestPayload(
+        session_id=conversation.session_id or "web",
+        request_id=request_id,
+        prompt=conversation.turns[-1].content,
+        system_prompt=conversation.system_prompt or None,
+        temperature=conversation.temperature,
+        model_alias=alias,
+        max_tokens=conversation.max_tokens,
+        messages=[TurnPayload.model_validate(vars(t)) for t in conversation.turns],
+    )
 
 
 def conversation_of(request: RequestPayload) -> Conversation:
