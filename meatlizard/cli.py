@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from typing import Annotated
 
@@ -13,6 +14,10 @@ from meatlizard.core.config import Settings, SettingsError, load_settings
 app = typer.Typer(
     help="MeatLizard: AI chat and tools for Discord communities.", no_args_is_help=True
 )
+
+
+dev = typer.Typer(help="Developer tools for tests and local trials.", no_args_is_help=True)
+app.add_typer(dev, name="dev")
 
 
 def settings_or_exit() -> Settings:
@@ -218,6 +223,18 @@ def create_admin(
         typer.echo(f"meatlizard: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"{username} is an admin")
+
+
+@dev.command("discord-emulator")
+def discord_emulator(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0: any free).")] = 8765,
+) -> None:
+    """Serve a local Discord API emulator (REST v10 + Gateway) seeded with a guild and two bots."""
+    from meatlizard.dev.discord_emulator.cli import serve
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(host, port, typer.echo))
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ from meatlizard.inference.service import LocalInference, ModelConfig
 if TYPE_CHECKING:
     from tests.fixtures.seaweedfs import S3Endpoint
 
-pytest_plugins = ["tests.fixtures.seaweedfs", "tests.fixtures.browser"]
+pytest_plugins = ["tests.fixtures.seaweedfs", "tests.fixtures.browser", "tests.fixtures.discord"]
 
 POSTGRES_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -1,0 +1,110 @@
+"""Discord-style rate limits: fixed-window buckets per route and major parameter, with headers."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from meatlizard.dev.discord_emulator.errors import json_response
+
+MESSAGE_CREATE = "POST /api/v10/channels/{channel_id}/messages"
+MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id", "interaction_id")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Limit:
+    """At most `limit` requests per `per` seconds; shared limits count every caller together."""
+
+    limit: int
+    per: float
+    shared: bool = False
+
+
+@dataclass
+class Window:
+    """One bucket's current window."""
+
+    resets_at: float
+    used: int = 0
+
+
+@dataclass
+class RateLimitHit:
+    """A 429 the emulator answered, for tests to inspect."""
+
+    route: str
+    scope: str
+    retry_after: float
+
+
+@dataclass
+class RateLimiter:
+    """Counts requests per (caller, route, major parameter) and answers 429 past the limit."""
+
+    limits: dict[str, Limit] = field(default_factory=lambda: {MESSAGE_CREATE: Limit(5, 5.0)})
+    default: Limit = field(default_factory=lambda: Limit(50, 1.0))
+    global_limit: Limit = field(default_factory=lambda: Limit(50, 1.0))
+    windows: dict[tuple[str, ...], Window] = field(default_factory=dict)
+    hits: list[RateLimitHit] = field(default_factory=list)
+
+    def set_limit(self, route: str, limit: int, per: float, *, shared: bool = False) -> None:
+        """Set a route's limit, e.g. set_limit(MESSAGE_CREATE, 5, 5.0)."""
+        self.limits[route] = Limit(limit, per, shared)
+        self.windows = {k: w for k, w in self.windows.items() if k[1] != route}
+
+    def _take(self, key: tuple[str, ...], limit: Limit, now: float) -> Window:
+        window = self.windows.get(key)
+        if window is None or now >= window.resets_at:
+            window = self.windows[key] = Window(now + limit.per)
+        window.used += 1
+        return window
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Apply the global and per-route limits to /api requests and add the headers."""
+        info = request.match_info
+        if not request.path.startswith("/api/") or info.route.resource is None:
+            return await handler(request)
+        route = f"{request.method} {info.route.resource.canonical}"
+        caller = request.headers.get("Authorization", "anonymous")
+        now = time.time()
+        if caller != "anonymous":
+            overall = self._take(("global", caller), self.global_limit, now)
+            if overall.used > self.global_limit.limit:
+                return self._too_many(route, "global", overall, now)
+        limit = self.limits.get(route, self.default)
+        major = ":".join(info.get(name, "") for name in MAJOR_PARAMETERS)
+        window = self._take(("*" if limit.shared else caller, route, major), limit, now)
+        headers = {
+            "X-RateLimit-Limit": str(limit.limit),
+            "X-RateLimit-Remaining": str(max(limit.limit - window.used, 0)),
+            "X-RateLimit-Reset": f"{window.resets_at:.3f}",
+            "X-RateLimit-Reset-After": f"{max(window.resets_at - now, 0):.3f}",
+            "X-RateLimit-Bucket": hashlib.sha1(route.encode()).hexdigest()[:32],
+        }
+        if window.used > limit.limit:
+            scope = "shared" if limit.shared else "user"
+            refused = self._too_many(route, scope, window, now)
+            refused.headers.update(headers)
+            return refused
+        response = await handler(request)
+        response.headers.update(headers)
+        return response
+
+    def _too_many(self, route: str, scope: str, window: Window, now: float) -> web.Response:
+        retry_after = round(max(window.resets_at - now, 0.001), 3)
+        self.hits.append(RateLimitHit(route, scope, retry_after))
+        body = {"message": "You are being rate limited.", "retry_after": retry_after}
+        body["global"] = scope == "global"
+        headers = {
+            "Retry-After": str(max(1, round(retry_after))),
+            "X-RateLimit-Scope": scope,
+        }
+        if scope == "global":
+            headers["X-RateLimit-Global"] = "true"
+        return json_response(body, 429, headers)
