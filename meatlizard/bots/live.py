@@ -61,7 +61,8 @@ class LiveReply:
     async def _render(self) -> None:
         async with self._lock:
             parts = split_message(self.header + (self.text or PLACEHOLDER))
-            for index, part in enumerate(parts):
+            for index, text in enumerate(parts):
+                part = text if text.strip() else PLACEHOLDER  # Discord refuses empty messages
                 if index < len(self.messages):
                     if self.messages[index].content != part:
                         self.messages[index] = await self.messages[index].edit(content=part)

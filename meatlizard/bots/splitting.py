@@ -43,7 +43,8 @@ def split_message(text: str, limit: int = DISCORD_MESSAGE_CHARS) -> list[str]:
             flush()
         if toggles:
             fence = None if fence is not None else opening
-    if current and (fence is None or current != fence + "\n"):
+    reopened_only = bool(parts) and fence is not None and current == fence + "\n"
+    if current and not reopened_only:
         parts.append(current)
     return parts or [""]
 

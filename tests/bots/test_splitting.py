@@ -72,3 +72,7 @@ def test_random_texts_never_exceed_the_limit_or_lose_characters() -> None:
         assert all(len(p) <= 300 for p in parts)
         letters = sum(p.count("w") for p in parts)
         assert letters == text.count("w")
+
+
+def test_an_opening_fence_alone_is_kept() -> None:
+    assert split_message("```\n") == ["```\n"]
