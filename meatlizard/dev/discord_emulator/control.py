@@ -174,7 +174,7 @@ class Control:
         return interaction
 
     def invoke_command(
-        self, app: Application, user: User, channel: Channel, command: str, **options: Any
+        self, app: Application, user: User, channel: Channel, command: str, /, **options: Any
     ) -> Interaction:
         """Run `/command [group] [sub]` with options as `user`; deliver INTERACTION_CREATE."""
         name, *path = command.split()
