@@ -205,7 +205,7 @@ class Gateway:
             if number > seq:
                 conn.queue.put_nowait(frame)
         session.connection = conn
-        session.dispatch("RESUMED", None)
+        session.dispatch("RESUMED", {})  # discord.py writes into d
         return session
 
     @staticmethod
