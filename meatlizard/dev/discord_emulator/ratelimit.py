@@ -104,6 +104,8 @@ class RateLimiter:
         headers = {
             "Retry-After": str(max(1, round(retry_after))),
             "X-RateLimit-Scope": scope,
+            # Discord's 429s come through its proxy; discord.py reads a 429 without Via as a ban.
+            "Via": "1.1 google",
         }
         if scope == "global":
             headers["X-RateLimit-Global"] = "true"
