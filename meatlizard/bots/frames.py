@@ -28,7 +28,7 @@ FILE_NAME = "relay.ml1"
 # Discord allows 5 messages per 5 s per channel; one message per 1.1 s stays under it.
 FLUSH_SECONDS = 1.1
 SEND_RETRY_SECONDS = 1.0
-SEND_ATTEMPTS = 8
+MAX_RETRY_SECONDS = 10.0
 
 
 def is_relay(message: discord.Message) -> bool:
@@ -127,13 +127,23 @@ class RelayOutbox:
                 idle.set()
 
     async def _send(self, channel: discord.abc.Messageable, frame: Frame) -> None:
-        # discord.py waits out 429s itself; this covers server errors and dropped connections.
-        for attempt in range(1, SEND_ATTEMPTS + 1):
+        # discord.py waits out 429s itself; this covers what it gives up on, server errors and
+        # dropped connections. Payloads are never dropped while the bot runs.
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 await frame.send(channel)
                 self.sent_messages += 1
                 return
-            except (discord.DiscordServerError, aiohttp.ClientError, OSError) as exc:
+            except discord.RateLimited as exc:
+                await asyncio.sleep(exc.retry_after)
+            except discord.HTTPException as exc:
+                if exc.status != 429 and exc.status < 500:
+                    log.error("relay message refused by Discord (%s); payloads lost", exc)
+                    return
                 log.warning("relay send failed (attempt %d): %s", attempt, exc)
-                await asyncio.sleep(SEND_RETRY_SECONDS * attempt)
-        log.error("relay payloads to channel %s could not be sent", getattr(channel, "id", "?"))
+                await asyncio.sleep(min(SEND_RETRY_SECONDS * attempt, MAX_RETRY_SECONDS))
+            except (aiohttp.ClientError, OSError) as exc:
+                log.warning("relay send failed (attempt %d): %s", attempt, exc)
+                await asyncio.sleep(min(SEND_RETRY_SECONDS * attempt, MAX_RETRY_SECONDS))

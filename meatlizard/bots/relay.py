@@ -8,6 +8,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 
 from pydantic import BaseModel
 
@@ -35,6 +36,10 @@ PICKUP_TIMEOUT_SECONDS = 60.0
 STALL_TIMEOUT_SECONDS = 120.0
 
 Reply = ChunkPayload | ResponsePayload | ErrorPayload
+# What answerer() promised to the chat flow calling generate() next in the same task: the
+# answer must come from the engine the message is labelled with, even if a heartbeat
+# expires in between.
+_promised_remote: ContextVar[bool | None] = ContextVar("promised_remote", default=None)
 # Sends a sealed payload for a session over Discord (the bot decides which channel).
 Sender = Callable[[str, BaseModel], Awaitable[None]]
 
@@ -97,6 +102,7 @@ class DiscordRelayInference(InferenceGateway):
         return [self.default_alias]
 
     def answerer(self, alias: str | None) -> Answerer:
+        _promised_remote.set(self.online)
         if self.online:
             return Answerer(alias or self.default_alias, False)
         return Answerer(self.fallback.alias, True)
@@ -121,7 +127,9 @@ class DiscordRelayInference(InferenceGateway):
         cancel: asyncio.Event,
         stats: GenerationStats,
     ) -> AsyncIterator[str]:
-        if not self.online:
+        remote = _promised_remote.get()
+        _promised_remote.set(None)
+        if not (self.online if remote is None else remote):
             return stream_with_engine(
                 self.fallback,
                 self._fallback_scheduler,
