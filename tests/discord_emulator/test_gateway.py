@@ -42,3 +42,17 @@ async def test_user_messages_reach_on_message(discord_world: DiscordWorld):
         assert message.author.id == discord_world.member.id
         assert isinstance(message.author, discord.Member)
         assert message.channel.id == general.id
+
+
+async def test_zlib_stream_is_honoured_when_enabled(discord_world: DiscordWorld):
+    emulator = discord_world.emulator
+    emulator.core.gateway.honour_compression = True
+    seen: asyncio.Queue[discord.Message] = asyncio.Queue()
+    bot = make_bot()
+    bot.add_listener(seen.put, "on_message")
+    general = next(iter(discord_world.guild.channels.values()))
+    async with running(bot, discord_world.bot.token):
+        [session] = emulator.core.gateway.live_sessions(discord_world.bot)
+        assert session.connection is not None and session.connection.compressor is not None
+        emulator.post_message(general, discord_world.member, "compressed")
+        assert (await seen.get()).content == "compressed"

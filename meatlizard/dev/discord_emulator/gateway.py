@@ -127,6 +127,7 @@ class Gateway:
                 session.connection = None
             conn.queue.put_nowait(None)
             await writer
+            self.state.notify()
         return socket
 
     async def _receive(
@@ -189,6 +190,7 @@ class Gateway:
             for guild in guilds:
                 joined = guild.members[app.bot.id].joined_at
                 session.dispatch("GUILD_CREATE", guild.create_payload(joined or iso_now()))
+        self.state.notify()
         return session
 
     async def _resume(self, conn: Connection, data: dict[str, Any]) -> Session | None:
@@ -205,7 +207,8 @@ class Gateway:
             if number > seq:
                 conn.queue.put_nowait(frame)
         session.connection = conn
-        session.dispatch("RESUMED", {})  # discord.py writes into d
+        session.dispatch("RESUMED", {"_trace": ["meatlizard-discord-emulator"]})
+        self.state.notify()
         return session
 
     @staticmethod

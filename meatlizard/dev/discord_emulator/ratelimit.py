@@ -102,10 +102,11 @@ class RateLimiter:
         body = {"message": "You are being rate limited.", "retry_after": retry_after}
         body["global"] = scope == "global"
         headers = {
+            # Discord's API answers through Google's front end; discord.py treats a 429
+            # without Via as a Cloudflare ban rather than a rate limit.
+            "Via": "1.1 google",
             "Retry-After": str(max(1, round(retry_after))),
             "X-RateLimit-Scope": scope,
-            # Discord's 429s come through its proxy; discord.py reads a 429 without Via as a ban.
-            "Via": "1.1 google",
         }
         if scope == "global":
             headers["X-RateLimit-Global"] = "true"
