@@ -56,20 +56,26 @@ def serve(
 @app.command("client-bot")
 def client_bot(
     transport: Annotated[
-        str, typer.Option(help="How requests arrive: 'redis' (Redis Streams).")
+        str, typer.Option(help="How requests arrive: 'redis' (Redis Streams) or 'discord'.")
     ] = "redis",
 ) -> None:
     """Run an inference worker: decrypt requests, run llama.cpp, stream encrypted replies."""
+    from meatlizard.core.config import discord_problem
     from meatlizard.core.logging import configure
     from meatlizard.workers.run import run_worker
 
     settings = settings_or_exit()
     configure(settings.log_level, settings.log_format)
-    if transport != "redis":
-        typer.echo(f"meatlizard: transport {transport!r} is not available; use 'redis'", err=True)
+    if transport not in ("redis", "discord"):
+        typer.echo(
+            f"meatlizard: transport {transport!r} is not available; use 'redis' or 'discord'",
+            err=True,
+        )
         raise typer.Exit(2)
     problem = None
-    if not settings.redis_url:
+    if transport == "discord":
+        problem = discord_problem(settings, "client")
+    elif not settings.redis_url:
         problem = "setting REDIS_URL: the client-bot needs Redis to receive requests"
     elif not settings.payload_encryption_key:
         problem = "setting PAYLOAD_ENCRYPTION_KEY: required to decrypt requests (meatlizard keygen)"
@@ -78,7 +84,27 @@ def client_bot(
     if problem:
         typer.echo(f"meatlizard: {problem}", err=True)
         raise typer.Exit(2)
+    if transport == "discord":
+        from meatlizard.bots.run import run_client_bot
+
+        raise typer.Exit(asyncio.run(run_client_bot(settings)))
     raise typer.Exit(asyncio.run(run_worker(settings)))
+
+
+@app.command("server-bot")
+def server_bot() -> None:
+    """Run the Discord server-bot: slash commands, session channels, relay to the client-bot."""
+    from meatlizard.bots.run import run_server_bot
+    from meatlizard.core.config import discord_problem
+    from meatlizard.core.logging import configure
+
+    settings = settings_or_exit()
+    configure(settings.log_level, settings.log_format)
+    problem = discord_problem(settings, "server")
+    if problem:
+        typer.echo(f"meatlizard: {problem}", err=True)
+        raise typer.Exit(2)
+    raise typer.Exit(asyncio.run(run_server_bot(settings)))
 
 
 @app.command()

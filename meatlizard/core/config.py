@@ -84,10 +84,15 @@ class Settings(BaseSettings):
 
     server_bot_token: SecretStr | None = None
     client_bot_token: SecretStr | None = None
-    discord_guild_id: int | None = None
-    admin_role_id: int | None = None
-    metrics_channel_id: int | None = None
-    transcript_channel_id: int | None = None
+    discord_guild_id: int | None = Field(default=None, ge=1)
+    admin_role_id: int | None = Field(default=None, ge=1)
+    metrics_channel_id: int | None = Field(default=None, ge=1)
+    transcript_channel_id: int | None = Field(default=None, ge=1)
+    # Each bot accepts relay payloads only from the other bot's Discord user id.
+    server_bot_user_id: int | None = Field(default=None, ge=1)
+    client_bot_user_id: int | None = Field(default=None, ge=1)
+    # The Discord client-bot posts metrics this often; it counts as offline after 3 missed posts.
+    discord_heartbeat_seconds: float = Field(default=15.0, ge=0.1, le=3600.0)
 
     # Inference: model alias -> GGUF path. Empty means "the bundled SmolLM2".
     models: dict[str, Path] = Field(default_factory=dict)
@@ -327,6 +332,29 @@ class Settings(BaseSettings):
     @property
     def login_rate(self) -> Rate:
         return Rate.parse(self.login_rate_limit)
+
+
+def discord_problem(settings: Settings, bot: Literal["server", "client"]) -> str | None:
+    """Return one line naming the first setting a Discord bot is missing, or None."""
+    needed: list[tuple[str, object]] = [
+        ("PAYLOAD_ENCRYPTION_KEY", settings.payload_encryption_key),
+        ("DISCORD_GUILD_ID", settings.discord_guild_id),
+    ]
+    if bot == "server":
+        needed += [
+            ("SERVER_BOT_TOKEN", settings.server_bot_token),
+            ("ADMIN_ROLE_ID", settings.admin_role_id),
+            ("CLIENT_BOT_USER_ID", settings.client_bot_user_id),
+        ]
+    else:
+        needed += [
+            ("CLIENT_BOT_TOKEN", settings.client_bot_token),
+            ("SERVER_BOT_USER_ID", settings.server_bot_user_id),
+        ]
+    for name, value in needed:
+        if value is None:
+            return f"setting {name}: required by the {bot}-bot"
+    return None
 
 
 class SettingsError(Exception):

@@ -23,7 +23,8 @@ from meatlizard.inference.markov import MarkovEngine
 from meatlizard.inference.scheduler import FairScheduler
 from meatlizard.inference.service import Answerer, InferenceGateway, stream_with_engine
 from meatlizard.workers import keys
-from meatlizard.workers.models import WorkerMetric
+from meatlizard.workers.answering import request_of
+from meatlizard.workers.metrics_store import store_worker_metric
 from meatlizard.workers.wire import (
     CancelPayload,
     ChunkPayload,
@@ -31,9 +32,7 @@ from meatlizard.workers.wire import (
     EnvelopeError,
     ErrorPayload,
     PayloadSealer,
-    RequestPayload,
     ResponsePayload,
-    TurnPayload,
 )
 
 log = logging.getLogger(__name__)
@@ -119,21 +118,9 @@ class RemoteInference(InferenceGateway):
         if not isinstance(metrics, ClientMetricsPayload):
             return
         self._metrics_saved[worker.worker_id] = now
-        gpu = metrics.gpu_stats
-        async with self._sessions() as db:
-            db.add(
-                WorkerMetric(
-                    worker_id=worker.worker_id,
-                    is_online=metrics.is_online,
-                    busy=worker.busy,
-                    tokens_per_second=metrics.tokens_per_second,
-                    gpu_utilization=gpu.utilization,
-                    gpu_memory_free=gpu.memory_free,
-                    gpu_memory_used=gpu.memory_used,
-                    gpu_temperature=gpu.temperature,
-                )
-            )
-            await db.commit()
+        await store_worker_metric(
+            self._sessions, worker_id=worker.worker_id, busy=worker.busy, metrics=metrics
+        )
 
     async def _watch_workers(self) -> None:
         while True:
@@ -208,17 +195,8 @@ class RemoteInference(InferenceGateway):
         self, conversation: Conversation, alias: str, cancel: asyncio.Event, stats: GenerationStats
     ) -> AsyncIterator[str]:
         request_id = uuid.uuid4().hex
-        session_id = conversation.session_id or "web"
-        request = RequestPayload(
-            session_id=session_id,
-            request_id=request_id,
-            prompt=conversation.turns[-1].content,
-            system_prompt=conversation.system_prompt or None,
-            temperature=conversation.temperature,
-            model_alias=alias,
-            max_tokens=conversation.max_tokens,
-            messages=[TurnPayload.model_validate(vars(t)) for t in conversation.turns],
-        )
+        request = request_of(conversation, alias=alias, request_id=request_id)
+        session_id = request.session_id
         started = time.perf_counter()
         await self.redis.xadd(
             keys.REQUESTS_STREAM,

@@ -11,23 +11,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as redis
+from pydantic import BaseModel
 
 from meatlizard.core.redis_client import connect
-from meatlizard.inference.context import Conversation
-from meatlizard.inference.engine import GenerationStats, InferenceEngine, InferenceError, Turn
+from meatlizard.inference.engine import InferenceEngine
 from meatlizard.inference.scheduler import FairScheduler
-from meatlizard.inference.service import stream_with_engine
 from meatlizard.workers import keys
+from meatlizard.workers.answering import answer_request
 from meatlizard.workers.gpu import read_gpu_stats
 from meatlizard.workers.wire import (
     CancelPayload,
-    ChunkPayload,
     ClientMetricsPayload,
     EnvelopeError,
-    ErrorPayload,
     PayloadSealer,
     RequestPayload,
-    ResponsePayload,
 )
 
 log = logging.getLogger(__name__)
@@ -155,82 +152,27 @@ class InferenceWorker:
             await self._ack(entry_id)
 
     async def _answer(self, request: RequestPayload, reply: str) -> None:
-        alias = request.model_alias or self.default_alias
-        engine = self.engines.get(alias)
-        if engine is None:
-            await self._send(
-                reply,
-                ErrorPayload(
-                    session_id=request.session_id,
-                    request_id=request.request_id,
-                    error_message=f"this worker does not serve model {alias!r}",
-                ),
-            )
-            return
-        turns = [Turn(m.role, m.content) for m in request.messages or []] or [
-            Turn("user", request.prompt)
-        ]
-        conversation = Conversation(
-            system_prompt=request.system_prompt or "",
-            turns=turns,
-            temperature=request.temperature if request.temperature is not None else 0.7,
-            max_tokens=request.max_tokens or 512,
-            session_id=request.session_id,
-        )
         cancel = asyncio.Event()
         self.state.cancels[request.request_id] = cancel
         self.state.busy = True
-        stats = GenerationStats()
-        pieces: list[str] = []
+
+        async def send(payload: BaseModel) -> None:
+            await self._send(reply, payload)
+
         try:
-            stream = stream_with_engine(
-                engine,
-                self._scheduler,
-                conversation,
-                owner=request.session_id,
+            stats = await answer_request(
+                request,
+                engines=self.engines,
+                default_alias=self.default_alias,
+                scheduler=self._scheduler,
                 cancel=cancel,
-                stats=stats,
+                send=send,
             )
-            async for sequence, piece in _numbered(stream):
-                pieces.append(piece)
-                await self._send(
-                    reply,
-                    ChunkPayload(
-                        session_id=request.session_id,
-                        request_id=request.request_id,
-                        sequence=sequence,
-                        text=piece,
-                    ),
-                )
-        except InferenceError as exc:
-            message = str(exc) if exc.user_facing else "the model failed while answering"
-            log.warning("request %s failed: %s", request.request_id, exc)
-            await self._send(
-                reply,
-                ErrorPayload(
-                    session_id=request.session_id,
-                    request_id=request.request_id,
-                    error_message=message,
-                ),
-            )
-            return
         finally:
             self.state.cancels.pop(request.request_id, None)
             self.state.busy = False
-        self.state.last_tokens_per_second = stats.tokens_per_second
-        await self._send(
-            reply,
-            ResponsePayload(
-                session_id=request.session_id,
-                request_id=request.request_id,
-                response="".join(pieces),
-                metrics={
-                    "tokens_per_second": round(stats.tokens_per_second, 2),
-                    "tokens": stats.token_count,
-                    "stopped": stats.stopped,
-                },
-            ),
-        )
+        if stats is not None:
+            self.state.last_tokens_per_second = stats.tokens_per_second
 
     async def _send(self, stream: str, payload: Any) -> None:
         await self._xadd(stream, {"env": self.sealer.seal(payload)})
@@ -303,13 +245,3 @@ class InferenceWorker:
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
-
-
-async def _numbered(stream: Any) -> Any:
-    sequence = 0
-    try:
-        async for piece in stream:
-            yield sequence, piece
-            sequence += 1
-    finally:
-        await stream.aclose()

@@ -174,7 +174,7 @@ class Control:
         return interaction
 
     def invoke_command(
-        self, app: Application, user: User, channel: Channel, command: str, **options: Any
+        self, app: Application, user: User, channel: Channel, command: str, /, **options: Any
     ) -> Interaction:
         """Run `/command [group] [sub]` with options as `user`; deliver INTERACTION_CREATE."""
         name, *path = command.split()
@@ -187,14 +187,14 @@ class Control:
         }
         if channel.guild_id:
             data["guild_id"] = str(channel.guild_id)
-        resolved = self._resolved(commands.leaf_options(data["options"]))
+        resolved = self._resolved(commands.leaf_options(data["options"]), channel.guild_id)
         if resolved:
             data["resolved"] = resolved
         return self._deliver(
             *self.core.interactions.create(app, user, channel, APPLICATION_COMMAND, data)
         )
 
-    def _resolved(self, options: list[dict[str, Any]]) -> dict[str, Any]:
+    def _resolved(self, options: list[dict[str, Any]], guild_id: int | None) -> dict[str, Any]:
         state = self.core.state
         resolved: dict[str, dict[str, Any]] = {}
         for option in options:
@@ -204,6 +204,11 @@ class Control:
                 and int(ident) in state.users
             ):
                 resolved.setdefault("users", {})[ident] = state.users[int(ident)].payload()
+                guild = state.guilds.get(guild_id) if guild_id else None
+                if guild is not None and int(ident) in guild.members:  # as Discord: the member too
+                    member = guild.members[int(ident)].payload()
+                    member.pop("user", None)
+                    resolved.setdefault("members", {})[ident] = member
             elif option["type"] == commands.CHANNEL:
                 channel = state.channel(ident)
                 resolved.setdefault("channels", {})[ident] = {

@@ -1,0 +1,170 @@
+"""The client-bot over Discord: sealed requests in relay channels, sealed streamed replies out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+import discord
+from pydantic import BaseModel
+
+from meatlizard.bots import frames
+from meatlizard.bots.frames import RelayOutbox
+from meatlizard.bots.server.channels import METRICS_CHANNEL
+from meatlizard.inference.engine import InferenceEngine
+from meatlizard.inference.scheduler import FairScheduler
+from meatlizard.workers.answering import answer_request
+from meatlizard.workers.gpu import read_gpu_stats
+from meatlizard.workers.wire import (
+    CancelPayload,
+    ClientMetricsPayload,
+    EnvelopeError,
+    PayloadSealer,
+    RequestPayload,
+)
+
+log = logging.getLogger(__name__)
+
+# Request ids remembered to ignore a request seen twice (e.g. replayed after a resume).
+SEEN_REQUESTS = 10_000
+
+
+class ClientBot(discord.Client):
+    """Answers the server-bot's requests with the local engines; posts metrics as heartbeat."""
+
+    def __init__(
+        self,
+        *,
+        sealer: PayloadSealer,
+        engines: dict[str, InferenceEngine],
+        default_alias: str,
+        server_bot_id: int,
+        guild_id: int,
+        heartbeat_seconds: float,
+        metrics_channel_id: int | None = None,
+    ) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = True
+        super().__init__(intents=intents)
+        self.sealer = sealer
+        self.engines = engines
+        self.default_alias = default_alias
+        self.server_bot_id = server_bot_id
+        self.guild_id = guild_id
+        self.heartbeat_seconds = heartbeat_seconds
+        self.metrics_channel_id = metrics_channel_id
+        self.outbox = RelayOutbox()
+        self.ignored = 0
+        self._scheduler = FairScheduler()
+        self._cancels: dict[str, asyncio.Event] = {}
+        self._seen: dict[str, None] = {}
+        self._answers: set[asyncio.Task[None]] = set()
+        self._tokens_per_second = 0.0
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    async def setup_hook(self) -> None:
+        self._heartbeat = asyncio.create_task(self._heartbeat_loop())
+
+    async def on_message(self, message: discord.Message) -> None:
+        if self.user is not None and message.author.id == self.user.id:
+            return
+        if not frames.is_relay(message):
+            return
+        if message.author.id != self.server_bot_id:
+            self.ignored += 1
+            log.warning(
+                "ignoring relay message %s from %s: not the server-bot",
+                message.id,
+                message.author.id,
+            )
+            return
+        for envelope in await frames.envelopes_of(message):
+            try:
+                payload = self.sealer.open(envelope)
+            except EnvelopeError as exc:
+                self.ignored += 1
+                log.warning("ignoring a payload in message %s: %s", message.id, exc)
+                continue
+            if isinstance(payload, RequestPayload):
+                self._start(message.channel, payload)
+            elif isinstance(payload, CancelPayload):
+                event = self._cancels.get(payload.request_id)
+                if event is not None:
+                    event.set()
+
+    def _start(self, channel: discord.abc.Messageable, request: RequestPayload) -> None:
+        if request.request_id in self._seen:
+            return
+        self._seen[request.request_id] = None
+        while len(self._seen) > SEEN_REQUESTS:
+            self._seen.pop(next(iter(self._seen)))
+        task = asyncio.create_task(self._answer(channel, request))
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
+
+    async def _answer(self, channel: discord.abc.Messageable, request: RequestPayload) -> None:
+        cancel = self._cancels[request.request_id] = asyncio.Event()
+
+        async def send(payload: BaseModel) -> None:
+            self.outbox.put(channel, self.sealer.seal(payload))
+
+        try:
+            stats = await answer_request(
+                request,
+                engines=self.engines,
+                default_alias=self.default_alias,
+                scheduler=self._scheduler,
+                cancel=cancel,
+                send=send,
+            )
+        finally:
+            self._cancels.pop(request.request_id, None)
+        if stats is not None:
+            self._tokens_per_second = stats.tokens_per_second
+
+    async def _metrics_channel(self) -> discord.abc.Messageable | None:
+        if self.metrics_channel_id is not None:
+            found = self.get_channel(self.metrics_channel_id)
+            return found if isinstance(found, discord.TextChannel) else None
+        guild = self.get_guild(self.guild_id)
+        found = discord.utils.get(guild.text_channels, name=METRICS_CHANNEL) if guild else None
+        if found is not None:
+            self.metrics_channel_id = found.id
+        return found
+
+    async def post_metrics(self, *, online: bool = True) -> bool:
+        """Post sealed metrics to #ai-metrics; return False while that channel does not exist."""
+        channel = await self._metrics_channel()
+        if channel is None:
+            return False
+        metrics = ClientMetricsPayload(
+            timestamp=time.time(),
+            gpu_stats=await read_gpu_stats(),
+            tokens_per_second=self._tokens_per_second,
+            is_online=online,
+        )
+        self.outbox.put(channel, self.sealer.seal(metrics))
+        return True
+
+    async def _heartbeat_loop(self) -> None:
+        await self.wait_until_ready()
+        while not self.is_closed():
+            try:
+                await self.post_metrics()
+            except discord.HTTPException as exc:
+                log.warning("metrics post failed: %s", exc)
+            await asyncio.sleep(self.heartbeat_seconds)
+
+    async def close(self) -> None:
+        """Say goodbye in #ai-metrics, finish sending, disconnect."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        for task in list(self._answers):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            if self.is_ready():
+                await self.post_metrics(online=False)
+        await self.outbox.close()
+        await super().close()

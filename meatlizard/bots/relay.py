@@ -1,0 +1,205 @@
+"""Server-bot side of the Discord transport: an InferenceGateway that relays to the client-bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
+
+from pydantic import BaseModel
+
+from meatlizard.inference.context import Conversation
+from meatlizard.inference.engine import GenerationStats
+from meatlizard.inference.markov import MarkovEngine
+from meatlizard.inference.scheduler import FairScheduler
+from meatlizard.inference.service import Answerer, InferenceGateway, stream_with_engine
+from meatlizard.workers.answering import request_of
+from meatlizard.workers.gateway import WorkerFailed
+from meatlizard.workers.wire import (
+    CancelPayload,
+    ChunkPayload,
+    ClientMetricsPayload,
+    ErrorPayload,
+    ResponsePayload,
+)
+
+log = logging.getLogger(__name__)
+
+# The client-bot counts as offline after this many heartbeat intervals without a post.
+MISSED_HEARTBEATS = 3
+# How long a request may wait for the client-bot's first reply, and for each next one.
+PICKUP_TIMEOUT_SECONDS = 60.0
+STALL_TIMEOUT_SECONDS = 120.0
+
+Reply = ChunkPayload | ResponsePayload | ErrorPayload
+# What answerer() promised to the chat flow calling generate() next in the same task: the
+# answer must come from the engine the message is labelled with, even if a heartbeat
+# expires in between.
+_promised_remote: ContextVar[bool | None] = ContextVar("promised_remote", default=None)
+# Sends a sealed payload for a session over Discord (the bot decides which channel).
+Sender = Callable[[str, BaseModel], Awaitable[None]]
+
+
+class DiscordRelayInference(InferenceGateway):
+    """Routes conversations to the client-bot through Discord; Markov when it is offline."""
+
+    def __init__(
+        self,
+        default_alias: str,
+        *,
+        heartbeat_seconds: float,
+        pickup_timeout_seconds: float = PICKUP_TIMEOUT_SECONDS,
+        stall_timeout_seconds: float = STALL_TIMEOUT_SECONDS,
+    ) -> None:
+        self.default_alias = default_alias
+        self.heartbeat_seconds = heartbeat_seconds
+        self.pickup_timeout = pickup_timeout_seconds
+        self.stall_timeout = stall_timeout_seconds
+        self.fallback = MarkovEngine()
+        self._fallback_scheduler = FairScheduler()
+        self._pending: dict[str, asyncio.Queue[Reply]] = {}
+        self._last_heartbeat: float | None = None
+        self._client_online = False
+        self.last_metrics: ClientMetricsPayload | None = None
+        self._send: Sender | None = None
+
+    def attach(self, sender: Sender) -> None:
+        """Give the gateway its way out: the server-bot, once it is connected."""
+        self._send = sender
+
+    # -- what the server-bot feeds in ------------------------------------------------------
+
+    def heartbeat(self, metrics: ClientMetricsPayload) -> None:
+        """Note a metrics post of the client-bot (its heartbeat)."""
+        self._last_heartbeat = time.monotonic()
+        self._client_online = metrics.is_online
+        self.last_metrics = metrics
+
+    def deliver(self, payload: Reply) -> bool:
+        """Hand a reply to the request waiting for it; return False when none is."""
+        queue = self._pending.get(payload.request_id)
+        if queue is None:
+            return False
+        queue.put_nowait(payload)
+        return True
+
+    # -- InferenceGateway --------------------------------------------------------------------
+
+    @property
+    def online(self) -> bool:
+        """Return whether the client-bot has posted metrics recently and says it is online."""
+        if self._send is None or self._last_heartbeat is None or not self._client_online:
+            return False
+        age = time.monotonic() - self._last_heartbeat
+        return age <= MISSED_HEARTBEATS * self.heartbeat_seconds
+
+    @property
+    def aliases(self) -> list[str]:
+        return [self.default_alias]
+
+    def answerer(self, alias: str | None) -> Answerer:
+        _promised_remote.set(self.online)
+        if self.online:
+            return Answerer(alias or self.default_alias, False)
+        return Answerer(self.fallback.alias, True)
+
+    def status(self) -> dict[str, object]:
+        age = None if self._last_heartbeat is None else time.monotonic() - self._last_heartbeat
+        return {
+            "state": "ready" if self.online else "fallback",
+            "mode": "discord",
+            "client_bot_online": self.online,
+            "last_heartbeat_seconds_ago": None if age is None else round(age, 1),
+            "default_model": self.default_alias,
+            "queue_depth": len(self._pending),
+        }
+
+    def generate(
+        self,
+        conversation: Conversation,
+        *,
+        alias: str | None,
+        owner: str,
+        cancel: asyncio.Event,
+        stats: GenerationStats,
+    ) -> AsyncIterator[str]:
+        remote = _promised_remote.get()
+        _promised_remote.set(None)
+        if not (self.online if remote is None else remote):
+            return stream_with_engine(
+                self.fallback,
+                self._fallback_scheduler,
+                conversation,
+                owner=owner,
+                cancel=cancel,
+                stats=stats,
+            )
+        return self._remote(conversation, alias or self.default_alias, cancel, stats)
+
+    async def _remote(
+        self, conversation: Conversation, alias: str, cancel: asyncio.Event, stats: GenerationStats
+    ) -> AsyncIterator[str]:
+        assert self._send is not None
+        request = request_of(conversation, alias=alias, request_id=uuid.uuid4().hex)
+        queue: asyncio.Queue[Reply] = asyncio.Queue()
+        self._pending[request.request_id] = queue
+        started = time.perf_counter()
+        finished = False
+        try:
+            await self._send(request.session_id, request)
+            expected = 0
+            while True:
+                payload = await self._next(queue, cancel, first=expected == 0)
+                if payload is None:
+                    return  # stopped by the user
+                if isinstance(payload, ChunkPayload):
+                    if payload.sequence < expected:
+                        continue  # seen already (a replayed message)
+                    if payload.sequence > expected:
+                        raise WorkerFailed("part of the answer was lost; please ask again")
+                    expected += 1
+                    if stats.time_to_first_token is None:
+                        stats.time_to_first_token = time.perf_counter() - started
+                    stats.token_count += 1
+                    yield payload.text
+                elif isinstance(payload, ResponsePayload):
+                    finished = True
+                    return
+                else:
+                    raise WorkerFailed(payload.error_message)
+        finally:
+            self._pending.pop(request.request_id, None)
+            stats.seconds = time.perf_counter() - started
+            stats.stopped = cancel.is_set()
+            if not finished:
+                with contextlib.suppress(Exception):
+                    cancel_payload = CancelPayload(
+                        session_id=request.session_id, request_id=request.request_id
+                    )
+                    await self._send(request.session_id, cancel_payload)
+
+    async def _next(
+        self, queue: asyncio.Queue[Reply], cancel: asyncio.Event, *, first: bool
+    ) -> Reply | None:
+        getter = asyncio.ensure_future(queue.get())
+        stopper = asyncio.ensure_future(cancel.wait())
+        timeout = self.pickup_timeout if first else self.stall_timeout
+        try:
+            done, _ = await asyncio.wait(
+                {getter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for task in (getter, stopper):
+                task.cancel()
+        if getter in done:
+            return getter.result()
+        if stopper in done:
+            return None
+        if first:
+            self._client_online = False  # next prompts get the labelled fallback at once
+            raise WorkerFailed("the inference bot did not answer; please try again")
+        raise WorkerFailed("the inference bot stopped mid-answer; please ask again")

@@ -1,0 +1,62 @@
+"""Start the server-bot or the Discord client-bot from the settings."""
+
+from __future__ import annotations
+
+import logging
+
+from meatlizard.bots.client import ClientBot
+from meatlizard.bots.relay import DiscordRelayInference
+from meatlizard.bots.server.bot import ServerBot
+from meatlizard.core.config import Settings
+from meatlizard.core.services import Services
+from meatlizard.workers.run import load_engines
+from meatlizard.workers.wire import PayloadSealer
+
+log = logging.getLogger(__name__)
+
+
+def build_server_bot(settings: Settings) -> ServerBot:
+    """Wire the services with the Discord relay as their inference gateway."""
+    relay = DiscordRelayInference(
+        settings.default_model, heartbeat_seconds=settings.discord_heartbeat_seconds
+    )
+    services = Services.build(settings, inference=relay)
+    return ServerBot(services=services, relay=relay, sealer=PayloadSealer.from_settings(settings))
+
+
+async def run_server_bot(settings: Settings) -> int:
+    """Serve slash commands and relay requests until the process is stopped."""
+    assert settings.server_bot_token is not None
+    bot = build_server_bot(settings)
+    await bot.services.prepare()
+    try:
+        async with bot:
+            await bot.start(settings.server_bot_token.get_secret_value())
+    finally:
+        await bot.services.close()
+    return 0
+
+
+async def run_client_bot(settings: Settings) -> int:
+    """Load the models and answer relayed requests until the process is stopped."""
+    assert settings.client_bot_token and settings.server_bot_user_id and settings.discord_guild_id
+    engines = await load_engines(settings)
+    if not engines:
+        log.error("no model could be loaded; the client-bot stops")
+        return 3
+    bot = ClientBot(
+        sealer=PayloadSealer.from_settings(settings),
+        engines=engines,
+        default_alias=settings.default_model,
+        server_bot_id=settings.server_bot_user_id,
+        guild_id=settings.discord_guild_id,
+        heartbeat_seconds=settings.discord_heartbeat_seconds,
+        metrics_channel_id=settings.metrics_channel_id,
+    )
+    try:
+        async with bot:
+            await bot.start(settings.client_bot_token.get_secret_value())
+    finally:
+        for engine in engines.values():
+            await engine.close()
+    return 0

@@ -1,0 +1,109 @@
+"""The server-bot: a discord.py Bot that owns the services, the relay and the session channels."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord.ext import commands
+from pydantic import BaseModel
+
+from meatlizard.bots import links
+from meatlizard.bots.frames import RelayOutbox
+from meatlizard.bots.relay import DiscordRelayInference
+from meatlizard.bots.server import channels
+from meatlizard.core.services import Services
+from meatlizard.workers.wire import PayloadSealer
+
+log = logging.getLogger(__name__)
+
+
+class ServerBot(commands.Bot):
+    """Slash commands, session channels, and the Discord end of the inference link."""
+
+    def __init__(
+        self,
+        *,
+        services: Services,
+        relay: DiscordRelayInference,
+        sealer: PayloadSealer,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        settings = services.settings
+        assert settings.discord_guild_id and settings.admin_role_id and settings.client_bot_user_id
+        self.services = services
+        self.settings = settings
+        self.relay = relay
+        self.sealer = sealer
+        self.outbox = RelayOutbox()
+        self.guild_id = settings.discord_guild_id
+        self.admin_role_id = settings.admin_role_id
+        self.client_bot_id = settings.client_bot_user_id
+        self.metrics_channel_id = settings.metrics_channel_id
+        self.transcript_channel_id = settings.transcript_channel_id
+        self.relay_channel_id: int | None = None
+
+    async def setup_hook(self) -> None:
+        """Load one cog per command group and sync the commands to the guild."""
+        from meatlizard.bots.server.admin_cog import AdminCog
+        from meatlizard.bots.server.ai_cog import AiCog
+        from meatlizard.bots.server.chat_cog import ChatCog
+        from meatlizard.bots.server.relay_cog import RelayCog
+
+        guild = discord.Object(self.guild_id)
+        await self.add_cog(AiCog(self), guild=guild)
+        await self.add_cog(AdminCog(self), guild=guild)
+        await self.add_cog(ChatCog(self))
+        await self.add_cog(RelayCog(self))
+        await self.tree.sync(guild=guild)
+        self.relay.attach(self.send_payload)
+
+    async def on_ready(self) -> None:
+        """Create #ai-metrics, #ai-transcripts and #ai-relay when they are missing."""
+        guild = self.home_guild()
+        staff = channels.staff_overwrites(
+            guild, client_bot_id=self.client_bot_id, admin_role_id=self.admin_role_id
+        )
+        if self.metrics_channel_id is None:
+            found = await channels.ensure_channel(guild, channels.METRICS_CHANNEL, staff)
+            self.metrics_channel_id = found.id
+        if self.transcript_channel_id is None:
+            found = await channels.ensure_channel(guild, channels.TRANSCRIPTS_CHANNEL, staff)
+            self.transcript_channel_id = found.id
+        if self.relay_channel_id is None:
+            found = await channels.ensure_channel(guild, channels.RELAY_CHANNEL, staff)
+            self.relay_channel_id = found.id
+        log.info("server-bot ready in guild %s", guild.id)
+
+    def home_guild(self) -> discord.Guild:
+        """Return the configured guild (DISCORD_GUILD_ID)."""
+        guild = self.get_guild(self.guild_id)
+        if guild is None:
+            raise LookupError(f"the bot is not a member of DISCORD_GUILD_ID {self.guild_id}")
+        return guild
+
+    def is_admin(self, member: discord.abc.User) -> bool:
+        """Return whether a guild member holds the admin role."""
+        roles = getattr(member, "roles", [])
+        return any(role.id == self.admin_role_id for role in roles)
+
+    async def send_payload(self, session_id: str, payload: BaseModel) -> None:
+        """Seal a payload and queue it in the session's channel (or #ai-relay)."""
+        async with self.services.sessions() as db:
+            channel_id = await links.channel_of(db, session_id=session_id)
+        channel = self.get_channel(channel_id or self.relay_channel_id or 0)
+        if not isinstance(channel, discord.TextChannel):
+            raise LookupError(f"no relay channel for session {session_id}")
+        self.outbox.put(channel, self.sealer.seal(payload))
+
+    async def close(self) -> None:
+        """Send what is queued, then disconnect."""
+        await self.outbox.close()
+        await super().close()

@@ -1,0 +1,61 @@
+"""Who may see which channel: session channels, #ai-metrics, #ai-transcripts, #ai-relay."""
+
+from __future__ import annotations
+
+import discord
+
+METRICS_CHANNEL = "ai-metrics"
+TRANSCRIPTS_CHANNEL = "ai-transcripts"
+RELAY_CHANNEL = "ai-relay"
+SESSION_CHANNEL_PREFIX = "ai-"
+ARCHIVED_PREFIX = "archived-"
+
+Overwrites = dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite]
+
+PARTICIPANT = discord.PermissionOverwrite(
+    view_channel=True, send_messages=True, read_message_history=True, attach_files=True
+)
+BOT = discord.PermissionOverwrite(
+    view_channel=True,
+    send_messages=True,
+    read_message_history=True,
+    attach_files=True,
+    manage_channels=True,
+    manage_messages=True,
+)
+HIDDEN = discord.PermissionOverwrite(view_channel=False)
+READ_ONLY = discord.PermissionOverwrite(
+    view_channel=True, send_messages=False, read_message_history=True
+)
+
+
+def staff_overwrites(guild: discord.Guild, *, client_bot_id: int, admin_role_id: int) -> Overwrites:
+    """Return overwrites that show a channel only to both bots and the admin role."""
+    admin_role = guild.get_role(admin_role_id)
+    if admin_role is None:
+        raise LookupError(f"ADMIN_ROLE_ID {admin_role_id} is not a role of guild {guild.id}")
+    return {
+        guild.default_role: HIDDEN,
+        guild.me: BOT,
+        discord.Object(client_bot_id): PARTICIPANT,  # a plain id counts as a member
+        admin_role: PARTICIPANT,
+    }
+
+
+def session_overwrites(
+    guild: discord.Guild, user_id: int, *, client_bot_id: int, admin_role_id: int
+) -> Overwrites:
+    """Return overwrites for a session channel: its user, both bots and the admin role."""
+    overwrites = staff_overwrites(guild, client_bot_id=client_bot_id, admin_role_id=admin_role_id)
+    overwrites[discord.Object(user_id)] = PARTICIPANT
+    return overwrites
+
+
+async def ensure_channel(
+    guild: discord.Guild, name: str, overwrites: Overwrites
+) -> discord.TextChannel:
+    """Return the text channel with this name, creating it (private to staff) if missing."""
+    existing = discord.utils.get(guild.text_channels, name=name)
+    if existing is not None:
+        return existing
+    return await guild.create_text_channel(name, overwrites=overwrites, reason="MeatLizard setup")

@@ -1,0 +1,70 @@
+"""Messages in a session channel are prompts; the answer streams back into the channel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from meatlizard.bots import links
+from meatlizard.bots.live import LiveReply
+from meatlizard.chat.flows import Failed, Finished, Started, Token
+from meatlizard.core.errors import NotFound, ServiceError
+
+if TYPE_CHECKING:
+    from meatlizard.bots.server.bot import ServerBot
+
+log = logging.getLogger(__name__)
+
+FALLBACK_LABEL = "-# ⚠ fallback answer (Markov chain): the model is offline right now\n"
+NOT_OWNER = "Only the owner of this chat session can talk to the model here."
+
+
+class ChatCog(commands.Cog):
+    """Answers prompts posted in session channels, one at a time per channel."""
+
+    def __init__(self, bot: ServerBot) -> None:
+        self.bot = bot
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.guild is None or not message.content.strip():
+            return
+        async with self.bot.services.sessions() as db:
+            session_id = await links.session_of(db, channel_id=message.channel.id)
+        if session_id is None:
+            return
+        async with self._locks.setdefault(message.channel.id, asyncio.Lock()):
+            try:
+                await self.answer(message, session_id)
+            except NotFound:
+                await message.reply(NOT_OWNER, mention_author=False)
+            except ServiceError as exc:
+                await message.reply(str(exc), mention_author=False)
+
+    async def answer(self, message: discord.Message, session_id: str) -> None:
+        """Run the prompt through the chat flow the web uses, streaming into the channel."""
+        services = self.bot.services
+        async with services.sessions() as db:
+            user = await links.account_for_discord(db, discord_id=message.author.id)
+        live: LiveReply | None = None
+        events = services.chat.answer(
+            user=user, session_id=session_id, prompt=message.content, cancel=asyncio.Event()
+        )
+        async for event in events:
+            if isinstance(event, Started):
+                live = LiveReply(message.channel, FALLBACK_LABEL if event.is_fallback else "")
+                await live.start()
+            elif isinstance(event, Token) and live is not None:
+                live.append(event.text)
+            elif isinstance(event, Finished) and live is not None:
+                await live.finish()
+            elif isinstance(event, Failed):
+                if live is not None:
+                    await live.finish(f"\n\n-# ✖ {event.message}")
+                else:
+                    await message.reply(event.message, mention_author=False)

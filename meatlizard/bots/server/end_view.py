@@ -1,0 +1,97 @@
+"""The buttons `/ai end` shows: keep a transcript (archive the channel) or not (delete it)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+
+from meatlizard.bots import links
+from meatlizard.bots.server import channels
+from meatlizard.chat import service as chat_service
+from meatlizard.transcripts import service as transcripts
+
+if TYPE_CHECKING:
+    from meatlizard.bots.server.bot import ServerBot
+
+log = logging.getLogger(__name__)
+
+VIEW_TIMEOUT_SECONDS = 300.0
+LINK_SECONDS = 24 * 3600
+
+
+class EndSessionView(discord.ui.View):
+    """Two buttons for the session's owner."""
+
+    def __init__(self, bot: ServerBot, *, session_id: str, owner_id: int) -> None:
+        super().__init__(timeout=VIEW_TIMEOUT_SECONDS)
+        self.bot = bot
+        self.session_id = session_id
+        self.owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message(
+                "Only the owner of this session can end it.", ephemeral=True
+            )
+            return False
+        return True
+
+    @discord.ui.button(label="Save transcript", style=discord.ButtonStyle.primary, custom_id="save")
+    async def save(
+        self, interaction: discord.Interaction, button: discord.ui.Button[EndSessionView]
+    ) -> None:
+        await self._end(interaction, save=True)
+
+    @discord.ui.button(label="Don't save", style=discord.ButtonStyle.secondary, custom_id="discard")
+    async def discard(
+        self, interaction: discord.Interaction, button: discord.ui.Button[EndSessionView]
+    ) -> None:
+        await self._end(interaction, save=False)
+
+    async def _end(self, interaction: discord.Interaction, *, save: bool) -> None:
+        self.stop()
+        services = self.bot.services
+        await interaction.response.edit_message(content="Ending the session…", view=None)
+        async with services.sessions() as db:
+            user = await links.account_for_discord(db, discord_id=self.owner_id)
+            _, archive = await chat_service.end_session(
+                db, user=user, session_id=self.session_id, save_transcript=save
+            )
+        channel = interaction.channel
+        record = None
+        if archive:
+            record = await transcripts.archive_session(
+                services.sessions, services.storage, self.session_id
+            )
+        if record is not None:
+            await self._announce(record.json_key, record.csv_key)
+        if save and isinstance(channel, discord.TextChannel):
+            owner = interaction.user  # the owner pressed the button (interaction_check)
+            if isinstance(owner, discord.Member):
+                await channel.set_permissions(owner, overwrite=channels.READ_ONLY)
+            await channel.edit(name=f"{channels.ARCHIVED_PREFIX}{channel.name}"[:100])
+            await interaction.followup.send(
+                "Session ended; the channel is archived.", ephemeral=True
+            )
+        elif isinstance(channel, discord.TextChannel):
+            async with services.sessions() as db:
+                await links.forget_channel(db, session_id=self.session_id)
+            await channel.delete(reason="chat session ended without a transcript")
+
+    async def _announce(self, json_key: str, csv_key: str) -> None:
+        """Post the permanent path to #ai-transcripts and DM the owner a 24 h link."""
+        target = self.bot.get_channel(self.bot.transcript_channel_id or 0)
+        if isinstance(target, discord.TextChannel):
+            await target.send(
+                f"Transcript of session `{self.session_id}`: `{json_key}`, `{csv_key}`"
+            )
+        url = await self.bot.services.storage.presigned_url(json_key, LINK_SECONDS)
+        if url is None:
+            return  # local storage has no links; the web page serves the transcript
+        try:
+            user = await self.bot.fetch_user(self.owner_id)
+            await user.send(f"Your transcript (link valid 24 h): {url}")
+        except discord.HTTPException as exc:
+            log.info("could not DM the transcript link: %s", exc)

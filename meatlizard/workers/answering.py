@@ -1,0 +1,118 @@
+"""Answer one decrypted request with a local engine, whichever transport carries the replies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from pydantic import BaseModel
+
+from meatlizard.inference.context import Conversation
+from meatlizard.inference.engine import GenerationStats, InferenceEngine, InferenceError, Turn
+from meatlizard.inference.scheduler import FairScheduler
+from meatlizard.inference.service import stream_with_engine
+from meatlizard.workers.wire import (
+    ChunkPayload,
+    ErrorPayload,
+    RequestPayload,
+    ResponsePayload,
+    TurnPayload,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEMPERATURE = 0.7
+DEFAULT_MAX_TOKENS = 512
+
+Send = Callable[[BaseModel], Awaitable[None]]
+
+
+def request_of(conversation: Conversation, *, alias: str, request_id: str) -> RequestPayload:
+    """Return the request that asks a worker to answer a conversation."""
+    return RequestPayload(
+        session_id=conversation.session_id or "web",
+        request_id=request_id,
+        prompt=conversation.turns[-1].content,
+        system_prompt=conversation.system_prompt or None,
+        temperature=conversation.temperature,
+        model_alias=alias,
+        max_tokens=conversation.max_tokens,
+        messages=[TurnPayload.model_validate(vars(t)) for t in conversation.turns],
+    )
+
+
+def conversation_of(request: RequestPayload) -> Conversation:
+    """Return the conversation a request carries (its prompt alone when it has no history)."""
+    turns = [Turn(m.role, m.content) for m in request.messages or []] or [
+        Turn("user", request.prompt)
+    ]
+    return Conversation(
+        system_prompt=request.system_prompt or "",
+        turns=turns,
+        temperature=request.temperature if request.temperature is not None else DEFAULT_TEMPERATURE,
+        max_tokens=request.max_tokens or DEFAULT_MAX_TOKENS,
+        session_id=request.session_id,
+    )
+
+
+async def answer_request(
+    request: RequestPayload,
+    *,
+    engines: dict[str, InferenceEngine],
+    default_alias: str,
+    scheduler: FairScheduler,
+    cancel: asyncio.Event,
+    send: Send,
+) -> GenerationStats | None:
+    """Stream numbered chunks, then a response (or an error); return the stats when answered."""
+    sid, rid = request.session_id, request.request_id
+    alias = request.model_alias or default_alias
+    engine = engines.get(alias)
+    if engine is None:
+        await send(
+            ErrorPayload(
+                session_id=sid,
+                request_id=rid,
+                error_message=f"this worker does not serve model {alias!r}",
+            )
+        )
+        return None
+    stats = GenerationStats()
+    pieces: list[str] = []
+    stream = stream_with_engine(
+        engine,
+        scheduler,
+        conversation_of(request),
+        owner=request.session_id,
+        cancel=cancel,
+        stats=stats,
+    )
+    try:
+        async for sequence, piece in _numbered(stream):
+            pieces.append(piece)
+            await send(ChunkPayload(session_id=sid, request_id=rid, sequence=sequence, text=piece))
+    except InferenceError as exc:
+        log.warning("request %s failed: %s", request.request_id, exc)
+        message = str(exc) if exc.user_facing else "the model failed while answering"
+        await send(ErrorPayload(session_id=sid, request_id=rid, error_message=message))
+        return None
+    metrics = {
+        "tokens_per_second": round(stats.tokens_per_second, 2),
+        "tokens": stats.token_count,
+        "stopped": stats.stopped,
+    }
+    await send(
+        ResponsePayload(session_id=sid, request_id=rid, response="".join(pieces), metrics=metrics)
+    )
+    return stats
+
+
+async def _numbered(stream: AsyncIterator[str]) -> AsyncIterator[tuple[int, str]]:
+    sequence = 0
+    try:
+        async for piece in stream:
+            yield sequence, piece
+            sequence += 1
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]

@@ -1,0 +1,105 @@
+"""The relay under stress: foreign and tampered payloads, 429s, gateway drops, an offline client."""
+
+from __future__ import annotations
+
+import base64
+
+import discord
+from sqlalchemy import select
+
+from meatlizard.bots.server.chat_cog import FALLBACK_LABEL
+from meatlizard.chat.models import ChatMessage, Role
+from meatlizard.dev.discord_emulator.models import Channel
+from meatlizard.workers.wire import RequestPayload
+from tests.bots.conftest import BotsWorld, wait_for
+from tests.bots.test_admin_commands import general
+from tests.bots.test_session_flow import start_session
+
+
+async def stored_answer(world: BotsWorld) -> ChatMessage:
+    async def found() -> ChatMessage | None:
+        async with world.services.sessions() as db:
+            return await db.scalar(select(ChatMessage).where(ChatMessage.role == Role.ASSISTANT))
+
+    return await wait_for(found)
+
+
+async def shown_answer(world: BotsWorld, channel: Channel, answer: ChatMessage) -> None:
+    def shown() -> bool:
+        replies = [
+            m
+            for m in world.emulator.history(channel)
+            if m.author.id == world.server_app.id and not m.content.startswith("ML1")
+        ]
+        return bool(replies) and replies[-1].content.strip().endswith(answer.content.strip()[-40:])
+
+    await world.emulator.wait_until(shown)
+
+
+def client_posts(world: BotsWorld, channel: Channel) -> list[str]:
+    return [
+        m.content for m in world.emulator.history(channel) if m.author.id == world.client_app.id
+    ]
+
+
+async def test_foreign_and_tampered_requests_are_ignored(bots_world: BotsWorld) -> None:
+    world = bots_world
+    room = general(world)
+    request = RequestPayload(session_id="s", request_id="r", prompt="hi")
+    sealed = world.server.sealer.seal(request)
+    line = base64.b64encode(sealed).decode()
+    world.emulator.post_message(room, world.bob, f"ML1\n{line}")  # valid payload, wrong author
+    await world.emulator.wait_until(lambda: world.client.ignored >= 1)
+    tampered = bytearray(sealed)
+    tampered[-1] ^= 1
+    channel = world.server.get_channel(room.id)
+    assert isinstance(channel, discord.TextChannel)
+    await channel.send("ML1\n" + base64.b64encode(bytes(tampered)).decode())
+    await world.emulator.wait_until(lambda: world.client.ignored >= 2)
+    assert client_posts(world, room) == []
+
+
+async def test_burst_under_a_tight_rate_limit_loses_no_chunk(bots_world: BotsWorld) -> None:
+    world = bots_world
+    channel = await start_session(world)
+    await world.emulator.wait_until(lambda: world.relay.online)
+    # The limit slows #ai-metrics too: tolerate sparse heartbeats, as with production's 15 s.
+    world.relay.heartbeat_seconds = 30.0
+    # Shared: both bots count together, so neither can see the limit coming and 429s happen.
+    world.emulator.set_rate_limit(limit=1, per=5.0, shared=True)
+    world.emulator.post_message(channel, world.alice, "List ten fruits, one per line.")
+    answer = await stored_answer(world)
+    assert not answer.is_fallback
+    await shown_answer(world, channel, answer)
+    assert world.emulator.rate_limit_hits, "the burst never hit the limit"
+    # The relay checks chunk sequence numbers: a lost chunk would have failed the answer.
+    assert answer.token_count and answer.token_count > 1
+
+
+async def test_gateway_drop_mid_answer_resumes_without_losing_it(bots_world: BotsWorld) -> None:
+    world = bots_world
+    channel = await start_session(world)
+    await world.emulator.wait_until(lambda: world.relay.online)
+    resumes = world.emulator.core.gateway.resumes
+    world.emulator.post_message(channel, world.alice, "Tell me about lizards.")
+    await world.emulator.wait_until(lambda: client_posts(world, channel))
+    assert await world.emulator.drop_gateway(world.server_app) == 1
+    assert await world.emulator.drop_gateway(world.client_app) == 1
+    answer = await stored_answer(world)
+    assert not answer.is_fallback
+    await shown_answer(world, channel, answer)
+    assert world.emulator.core.gateway.resumes >= resumes + 2
+
+
+async def test_offline_client_bot_gets_a_labelled_fallback(bots_world: BotsWorld) -> None:
+    world = bots_world
+    channel = await start_session(world)
+    await world.emulator.wait_until(lambda: world.relay.online)
+    await world.client.close()  # posts is_online=false to #ai-metrics on the way out
+    await world.emulator.wait_until(lambda: not world.relay.online)
+    world.emulator.post_message(channel, world.alice, "Hello?")
+    answer = await stored_answer(world)
+    assert answer.is_fallback
+    await shown_answer(world, channel, answer)
+    replies = [m for m in world.emulator.history(channel) if m.author.id == world.server_app.id]
+    assert any(m.content.startswith(FALLBACK_LABEL) for m in replies)
