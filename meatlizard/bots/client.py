@@ -82,7 +82,9 @@ class ClientBot(discord.Client):
             return
         for envelope in await frames.envelopes_of(message):
             try:
-                payload = self.sealer.open(envelope)
+                payload = await self.sealer.open(
+                    envelope, scope="discord-request", token=str(message.id)
+                )
             except EnvelopeError as exc:
                 self.ignored += 1
                 log.warning("ignoring a payload in message %s: %s", message.id, exc)

@@ -7,6 +7,7 @@ import logging
 from meatlizard.bots.client import ClientBot
 from meatlizard.bots.relay import DiscordRelayInference
 from meatlizard.bots.server.bot import ServerBot
+from meatlizard.core.cache import cache_from_settings
 from meatlizard.core.config import Settings
 from meatlizard.core.services import Services
 from meatlizard.workers.run import load_engines
@@ -21,7 +22,8 @@ def build_server_bot(settings: Settings) -> ServerBot:
         settings.default_model, heartbeat_seconds=settings.discord_heartbeat_seconds
     )
     services = Services.build(settings, inference=relay)
-    return ServerBot(services=services, relay=relay, sealer=PayloadSealer.from_settings(settings))
+    sealer = PayloadSealer.from_settings(settings, services.cache)
+    return ServerBot(services=services, relay=relay, sealer=sealer)
 
 
 async def run_server_bot(settings: Settings) -> int:
@@ -44,8 +46,10 @@ async def run_client_bot(settings: Settings) -> int:
     if not engines:
         log.error("no model could be loaded; the client-bot stops")
         return 3
+    # Remembers the nonces already opened (Redis when configured, else this process).
+    cache = cache_from_settings(settings)
     bot = ClientBot(
-        sealer=PayloadSealer.from_settings(settings),
+        sealer=PayloadSealer.from_settings(settings, cache),
         engines=engines,
         default_alias=settings.default_model,
         server_bot_id=settings.server_bot_user_id,
@@ -59,4 +63,5 @@ async def run_client_bot(settings: Settings) -> int:
     finally:
         for engine in engines.values():
             await engine.close()
+        await cache.close()
     return 0

@@ -14,6 +14,7 @@ import pytest_asyncio
 from meatlizard.bots.client import ClientBot
 from meatlizard.bots.relay import DiscordRelayInference
 from meatlizard.bots.server.bot import ServerBot
+from meatlizard.core.cache import cache_from_settings
 from meatlizard.core.services import Services
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.guild import Guild
@@ -83,13 +84,17 @@ async def bots_world(
     relay = DiscordRelayInference(settings.default_model, heartbeat_seconds=HEARTBEAT_SECONDS)
     services = Services.build(settings, inference=relay)
     await services.prepare()
-    sealer = PayloadSealer.from_settings(settings)
     server = ServerBot(
-        services=services, relay=relay, sealer=sealer, guild_ready_timeout=GUILD_READY_TIMEOUT_S
+        services=services,
+        relay=relay,
+        sealer=PayloadSealer.from_settings(settings, services.cache),
+        guild_ready_timeout=GUILD_READY_TIMEOUT_S,
     )
+    # The client-bot is another process: its replay memory is its own (or the shared Redis).
+    client_cache = cache_from_settings(settings)
     engine = model_inference.engine_for("smollm2")
     client = ClientBot(
-        sealer=sealer,
+        sealer=PayloadSealer.from_settings(settings, client_cache),
         engines={"smollm2": engine},
         default_alias="smollm2",
         server_bot_id=server_app.id,
@@ -119,6 +124,8 @@ async def bots_world(
             from tests.conftest import _reset_production
 
             await _reset_production(services)
+        with contextlib.suppress(Exception):
+            await client_cache.close()
         with contextlib.suppress(Exception):
             await services.cache.close()
         await services.storage.close()

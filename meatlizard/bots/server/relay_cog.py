@@ -45,7 +45,9 @@ class RelayCog(commands.Cog):
             return
         for envelope in await frames.envelopes_of(message):
             try:
-                payload = self.bot.sealer.open(envelope)
+                payload = await self.bot.sealer.open(
+                    envelope, scope="discord-reply", token=str(message.id)
+                )
             except EnvelopeError as exc:
                 log.warning("ignoring a relay payload in message %s: %s", message.id, exc)
                 continue
