@@ -13,6 +13,7 @@ from meatlizard.core.config import Settings
 from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.jobs import JobRunner
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
+from meatlizard.core.sweeper import Sweeper
 from meatlizard.files.jobs import FileSweeper
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
 from meatlizard.links.clicks import ClickRecorder
@@ -55,9 +56,7 @@ class Services:
     jobs: JobRunner
     links: LinkResolver
     videos: VideoJobs
-    paste_sweeper: PasteSweeper | None = field(default=None)
-    link_sweeper: LinkSweeper | None = field(default=None)
-    file_sweeper: FileSweeper | None = field(default=None)
+    sweepers: list[Sweeper] = field(default_factory=list)  # started by start()
     # Who is told about transcripts; the server-bot appends its Discord delivery.
     transcript_deliveries: list[TranscriptDelivery] = field(default_factory=list)
 
@@ -143,25 +142,22 @@ class Services:
     def start(self) -> None:
         """Begin background work: loading models, listening for workers."""
         self.inference.start()
-        self.paste_sweeper = PasteSweeper(self.sessions)
-        self.paste_sweeper.start()
         self.links.clicks.start()
-        self.link_sweeper = LinkSweeper(self.sessions, self.links)
-        self.link_sweeper.start()
-        self.file_sweeper = FileSweeper(self.sessions, self.storage)
-        self.file_sweeper.start()
+        self.sweepers = [
+            PasteSweeper(self.sessions),
+            LinkSweeper(self.sessions, self.links),
+            FileSweeper(self.sessions, self.storage),
+        ]
+        for sweeper in self.sweepers:
+            sweeper.start()
         if self.settings.video_transcode_in_web:
             self.videos.start()
 
     async def close(self) -> None:
         """Release every resource."""
-        if self.paste_sweeper is not None:
-            await self.paste_sweeper.stop()
-        if self.link_sweeper is not None:
-            await self.link_sweeper.stop()
+        for sweeper in self.sweepers:
+            await sweeper.stop()
         await self.links.clicks.close()  # before the cache and database go away
-        if self.file_sweeper is not None:
-            await self.file_sweeper.stop()
         await self.videos.stop()
         await self.jobs.drain()
         await self.inference.close()

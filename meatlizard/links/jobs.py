@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from meatlizard.core.sweeper import Sweeper
 from meatlizard.links.redirects import LinkResolver
 from meatlizard.links.service import sweep_expired
 
-log = logging.getLogger(__name__)
 SWEEP_INTERVAL_SECONDS = 3600.0
 
 
-class LinkSweeper:
+class LinkSweeper(Sweeper):
     """Deletes long-expired links every `interval_seconds` until stopped."""
+
+    name = "link-sweeper"
+    swept_what = "long-expired links"
 
     def __init__(
         self,
@@ -24,15 +23,9 @@ class LinkSweeper:
         resolver: LinkResolver,
         interval_seconds: float = SWEEP_INTERVAL_SECONDS,
     ) -> None:
+        super().__init__(interval_seconds)
         self._sessions = sessions
         self._resolver = resolver
-        self._interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        """Begin sweeping in the background."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="link-sweeper")
 
     async def sweep_once(self) -> int:
         """Run one sweep and return how many links went."""
@@ -41,21 +34,3 @@ class LinkSweeper:
         for slug in slugs:
             await self._resolver.forget(slug)
         return len(slugs)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                swept = await self.sweep_once()
-                if swept:
-                    log.info("swept %d long-expired links", swept)
-            except Exception:  # a failed sweep must not end the loop; the next one retries
-                log.exception("link sweep failed")
-            await asyncio.sleep(self._interval)
-
-    async def stop(self) -> None:
-        """Stop sweeping."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None

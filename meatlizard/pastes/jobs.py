@@ -2,54 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from meatlizard.core.sweeper import Sweeper
 from meatlizard.pastes.service import sweep_expired
 
-log = logging.getLogger(__name__)
 SWEEP_INTERVAL_SECONDS = 300.0
 
 
-class PasteSweeper:
+class PasteSweeper(Sweeper):
     """Deletes expired pastes every `interval_seconds` until stopped."""
+
+    name = "paste-sweeper"
+    swept_what = "expired pastes"
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         interval_seconds: float = SWEEP_INTERVAL_SECONDS,
     ) -> None:
+        super().__init__(interval_seconds)
         self._sessions = sessions
-        self._interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        """Begin sweeping in the background."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="paste-sweeper")
 
     async def sweep_once(self) -> int:
         """Run one sweep and return how many pastes went."""
         async with self._sessions() as db:
             return await sweep_expired(db)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                swept = await self.sweep_once()
-                if swept:
-                    log.info("swept %d expired pastes", swept)
-            except Exception:  # a failed sweep must not end the loop; the next one retries
-                log.exception("paste sweep failed")
-            await asyncio.sleep(self._interval)
-
-    async def stop(self) -> None:
-        """Stop sweeping."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
