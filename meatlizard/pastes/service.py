@@ -7,16 +7,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from anyio import to_thread
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from meatlizard.auth.models import User
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from meatlizard.core.security import hash_password, same_secret, verify_password
-from meatlizard.pastes.content import check_ciphertext, detect_language, known_language
+from meatlizard.pastes.content import check_ciphertext, known_language
 from meatlizard.pastes.models import Paste
+from meatlizard.pastes.rendering import prepare_plain
 from meatlizard.pastes.schemas import PasteCreate
 
 EXPIRY = {
@@ -64,17 +65,11 @@ async def build_paste(
         raise InvalidInput("private pastes need an account; log in first")
     if data.encrypted:
         check_ciphertext(data.content)
-        # Ciphertext tells nothing about its language: keep the creator's hint or plain text.
-        language = known_language(data.language) if data.language else "text"
-    else:
-        # Guessing runs every lexer over the text: keep it off the event loop.
-        language = await to_thread.run_sync(detect_language, data.content, data.language)
     lifetime = EXPIRY[data.expires_in or policy.default_expiry]
     delete_token = secrets.token_urlsafe(18) if owner is None else None
     paste = Paste(
         owner_id=owner.id if owner else None,
         title=data.title,
-        language=language,
         content=data.content,
         size=size,
         visibility=data.visibility,
@@ -84,6 +79,12 @@ async def build_paste(
         delete_token_hash=_digest(delete_token) if delete_token else None,
         expires_at=utcnow() + lifetime if lifetime else None,
     )
+    if data.encrypted:
+        # Ciphertext tells nothing about its language and is never highlighted here.
+        paste.language = known_language(data.language) if data.language else "text"
+    else:
+        # Guessing and highlighting run every lexer over the text: off the event loop, once.
+        await prepare_plain(paste, data.language)
     return paste, delete_token
 
 
@@ -102,9 +103,11 @@ async def create_paste(
     return await save_paste(db, paste), delete_token
 
 
-async def find_paste(db: AsyncSession, *, paste_id: str, viewer: User | None) -> Paste:
+async def find_paste(
+    db: AsyncSession, *, paste_id: str, viewer: User | None, rendered: bool = False
+) -> Paste:
     """Return a live paste the viewer may know about, without reading (or burning) it."""
-    paste = await db.get(Paste, paste_id)
+    paste = await db.get(Paste, paste_id, options=[undefer(Paste.rendered)] if rendered else None)
     if paste is None or _is_expired(paste, utcnow()):
         raise NotFound(GONE)
     if paste.visibility == "private" and (viewer is None or viewer.id != paste.owner_id):
@@ -117,10 +120,15 @@ def _is_expired(paste: Paste, now: datetime) -> bool:
 
 
 async def read_paste(
-    db: AsyncSession, *, paste_id: str, viewer: User | None, password: str | None = None
+    db: AsyncSession,
+    *,
+    paste_id: str,
+    viewer: User | None,
+    password: str | None = None,
+    rendered: bool = False,
 ) -> Paste:
     """Return a readable paste; a burn-after-read paste is handed to exactly one reader."""
-    paste = await find_paste(db, paste_id=paste_id, viewer=viewer)
+    paste = await find_paste(db, paste_id=paste_id, viewer=viewer, rendered=rendered)
     if paste.password_hash is not None and not (
         password and await verify_password(paste.password_hash, password)
     ):
