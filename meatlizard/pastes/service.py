@@ -29,6 +29,7 @@ EXPIRY = {
     "never": None,
 }
 GONE = "no such paste (it may have expired or been burned)"
+WITH_RENDERING = (undefer(Paste.rendered),)  # built once: making the option costs per request
 
 
 class TooLarge(InvalidInput):
@@ -107,7 +108,7 @@ async def find_paste(
     db: AsyncSession, *, paste_id: str, viewer: User | None, rendered: bool = False
 ) -> Paste:
     """Return a live paste the viewer may know about, without reading (or burning) it."""
-    paste = await db.get(Paste, paste_id, options=[undefer(Paste.rendered)] if rendered else None)
+    paste = await db.get(Paste, paste_id, options=WITH_RENDERING if rendered else None)
     if paste is None or _is_expired(paste, utcnow()):
         raise NotFound(GONE)
     if paste.visibility == "private" and (viewer is None or viewer.id != paste.owner_id):

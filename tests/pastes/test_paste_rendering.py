@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.orm import undefer
 
 from meatlizard.core.db import utcnow
@@ -153,3 +153,23 @@ async def test_burned_page_view_is_served_once_under_a_race(
     assert draws == [SOURCE]
     async with services.sessions() as db:
         assert await db.get(Paste, paste_id) is None
+
+
+async def test_an_anonymous_read_is_one_query(
+    client: httpx.AsyncClient, services: Services, draws: list[str]
+) -> None:
+    paste_id = await _create(client, language="python")
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(services.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for path in (f"/p/{paste_id}/raw", f"/p/{paste_id}"):
+            statements.clear()
+            assert (await client.get(path)).status_code == 200
+            assert statements == ["SELECT"], path  # no user lookup, no write-back
+    finally:
+        event.remove(services.engine.sync_engine, "before_cursor_execute", record)
+    assert draws == [SOURCE]
