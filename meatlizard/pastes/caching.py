@@ -15,7 +15,8 @@ from meatlizard.pastes.models import Paste
 REVALIDATE = "no-cache"
 REVALIDATE_PRIVATE = "private, no-cache"  # pages carry the browser's CSRF token and its user
 NO_STORE = "no-store"
-# Pages change with the templates of this process: a restart retires their validators.
+# Pages change with the templates and code of the process that drew them: each process
+# names its own, so a restart or a deploy retires every page validator.
 _PAGE_EPOCH = secrets.token_hex(8)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.pastes.content import detect_language
-from meatlizard.pastes.highlight import content_version, render_lines
+from meatlizard.pastes.highlight import render_lines
 from meatlizard.pastes.models import Paste
 
 
@@ -16,14 +16,6 @@ def analyse(content: str, requested: str | None) -> tuple[str, str]:
     """Return the language and highlighted lines of a plain-text paste (CPU-bound)."""
     language = detect_language(content, requested)
     return language, str(render_lines(content, language))
-
-
-async def prepare_plain(paste: Paste, requested: str | None) -> None:
-    """Set a new plain paste's language and stored highlighting, off the event loop."""
-    language, html = await to_thread.run_sync(analyse, paste.content, requested)
-    paste.language = language
-    paste.rendered = html
-    paste.rendered_version = content_version(paste.content, language)
 
 
 async def stored_lines(db: AsyncSession, paste: Paste, version: str) -> Markup | None:

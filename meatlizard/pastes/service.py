@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from anyio import to_thread
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
@@ -16,8 +17,9 @@ from meatlizard.core.db import utcnow
 from meatlizard.core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from meatlizard.core.security import hash_password, same_secret, verify_password
 from meatlizard.pastes.content import check_ciphertext, known_language
+from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.models import Paste
-from meatlizard.pastes.rendering import prepare_plain
+from meatlizard.pastes.rendering import analyse
 from meatlizard.pastes.schemas import PasteCreate
 
 EXPIRY = {
@@ -66,12 +68,22 @@ async def build_paste(
         raise InvalidInput("private pastes need an account; log in first")
     if data.encrypted:
         check_ciphertext(data.content)
+        # Ciphertext tells nothing about its language and is never highlighted here.
+        language = known_language(data.language) if data.language else "text"
+        rendered = version = None
+    else:
+        # Guessing and highlighting run every lexer over the text: off the event loop, once.
+        language, rendered = await to_thread.run_sync(analyse, data.content, data.language)
+        version = content_version(data.content, language)
     lifetime = EXPIRY[data.expires_in or policy.default_expiry]
     delete_token = secrets.token_urlsafe(18) if owner is None else None
     paste = Paste(
         owner_id=owner.id if owner else None,
         title=data.title,
+        language=language,
         content=data.content,
+        rendered=rendered,
+        rendered_version=version,
         size=size,
         visibility=data.visibility,
         burn_after_read=data.burn_after_read,
@@ -80,12 +92,6 @@ async def build_paste(
         delete_token_hash=_digest(delete_token) if delete_token else None,
         expires_at=utcnow() + lifetime if lifetime else None,
     )
-    if data.encrypted:
-        # Ciphertext tells nothing about its language and is never highlighted here.
-        paste.language = known_language(data.language) if data.language else "text"
-    else:
-        # Guessing and highlighting run every lexer over the text: off the event loop, once.
-        await prepare_plain(paste, data.language)
     return paste, delete_token
 
 
