@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 
 from pygments.lexers import get_lexer_by_name, guess_lexer
@@ -50,6 +51,7 @@ def check_ciphertext(content: str) -> None:
         )
 
 
+@functools.cache  # one lexer lookup per language, not one per download or page view
 def extension(language: str) -> str:
     """Return the usual file extension for a language (without the dot)."""
     if language in EXTENSIONS:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from markupsafe import Markup, escape
+from pygments import __version__ as PYGMENTS_VERSION
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
@@ -13,6 +16,16 @@ LINE = (
     '<span class="line" id="L{n}"><a class="ln" href="#L{n}" data-line="{n}" '
     'aria-label="Line {n}"></a><span class="lc">{code}</span>\n</span>'
 )
+
+# Bump when LINE or the markup around it changes: stored renderings then count as stale.
+LAYOUT_VERSION = "1"
+
+
+def content_version(content: str, language: str) -> str:
+    """Return a digest naming this text, its language and the renderer that draws it."""
+    digest = hashlib.sha256(f"{LAYOUT_VERSION}:{PYGMENTS_VERSION}:{language}:".encode())
+    digest.update(content.encode())
+    return digest.hexdigest()
 
 
 def split_lines(content: str) -> list[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, event, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meatlizard.core.db import Base, UTCDateTime, utcnow
@@ -39,3 +40,16 @@ class Paste(Base):
     delete_token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True, default=None)
+    # Highlighted lines made once at creation; only page views load them (deferred).
+    rendered: Mapped[str | None] = mapped_column(Text, deferred=True, default=None)
+    # The content version they were made from: a mismatch means "render again".
+    rendered_version: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+@event.listens_for(Paste.content, "set")
+@event.listens_for(Paste.language, "set")
+def _forget_rendering(paste: Paste, value: Any, old: Any, _initiator: Any) -> None:
+    """Drop the stored HTML when the text changes, so no stale copy of the old text stays."""
+    if isinstance(old, str) and old != value:
+        paste.rendered = None
+        paste.rendered_version = None

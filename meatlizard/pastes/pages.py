@@ -6,18 +6,19 @@ import io
 from typing import Annotated
 
 import segno
-from anyio import to_thread
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meatlizard.api.deps import DbDep, FormUser, OptionalUser
+from meatlizard.api.deps import CSRF_COOKIE, DbDep, FormUser, OptionalUser
 from meatlizard.auth.models import User
 from meatlizard.core.errors import NotFound
 from meatlizard.pastes import service
+from meatlizard.pastes.caching import not_modified, page_headers, raw_headers
 from meatlizard.pastes.content import download_name
-from meatlizard.pastes.highlight import render_lines
+from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.models import Paste
+from meatlizard.pastes.rendering import stored_lines
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -71,7 +72,9 @@ async def _view(
     request: Request, user: User | None, db: AsyncSession, paste_id: str, password: str | None
 ) -> Response:
     try:
-        paste = await service.read_paste(db, paste_id=paste_id, viewer=user, password=password)
+        paste = await service.read_paste(
+            db, paste_id=paste_id, viewer=user, password=password, rendered=True
+        )
     except NotFound as exc:
         return render(request, "not_found.html", user=user, status_code=404, message=str(exc))
     except service.PasswordRequired:
@@ -84,23 +87,24 @@ async def _view(
             wrong=password is not None,
             status_code=403 if password is not None else 200,
         )
-    # Ciphertext is highlighted in the browser after decryption; Pygments runs off the loop.
-    code = (
-        None
-        if paste.encrypted
-        else await to_thread.run_sync(render_lines, paste.content, paste.language)
-    )
-    return render(
+    version = content_version(paste.content, paste.language)
+    viewer = str(user.id) if user else ""
+    headers = page_headers(paste, version, viewer, request.cookies.get(CSRF_COOKIE))
+    if (unchanged := not_modified(request, headers)) is not None:
+        return unchanged
+    response = render(
         request,
         "paste_view.html",
         user=user,
         section="paste",
         paste=paste,
-        code=code,
+        code=await stored_lines(db, paste, version),
         filename=download_name(paste.id, paste.title, paste.language, encrypted=False),
         file_download=download_name(paste.id, paste.title, paste.language, paste.encrypted),
         can_delete=_can_delete(user, paste),
     )
+    response.headers.update(headers)
+    return response
 
 
 def _can_delete(user: User | None, paste: Paste) -> bool:
@@ -110,17 +114,22 @@ def _can_delete(user: User | None, paste: Paste) -> bool:
 @router.get("/p/{paste_id}/raw")
 async def paste_raw(
     paste_id: str,
+    request: Request,
     user: OptionalUser,
     db: DbDep,
     x_paste_password: Annotated[str | None, Header()] = None,
 ) -> Response:
     paste = await service.read_paste(db, paste_id=paste_id, viewer=user, password=x_paste_password)
-    return PlainTextResponse(paste.content, media_type="text/plain; charset=utf-8")
+    headers = raw_headers(paste)
+    if (unchanged := not_modified(request, headers)) is not None:
+        return unchanged
+    return PlainTextResponse(paste.content, media_type="text/plain; charset=utf-8", headers=headers)
 
 
 @router.get("/p/{paste_id}/download")
 async def paste_download(
     paste_id: str,
+    request: Request,
     user: OptionalUser,
     db: DbDep,
     x_paste_password: Annotated[str | None, Header()] = None,
@@ -128,11 +137,11 @@ async def paste_download(
     """Serve the paste as a file named after its title with its language's extension."""
     paste = await service.read_paste(db, paste_id=paste_id, viewer=user, password=x_paste_password)
     name = download_name(paste.id, paste.title, paste.language, paste.encrypted)
-    return PlainTextResponse(
-        paste.content,
-        media_type="text/plain; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    headers = raw_headers(paste)
+    if (unchanged := not_modified(request, headers)) is not None:
+        return unchanged
+    headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return PlainTextResponse(paste.content, media_type="text/plain; charset=utf-8", headers=headers)
 
 
 @router.get("/p/{paste_id}/qr.svg")

@@ -10,13 +10,16 @@ from datetime import datetime, timedelta
 from anyio import to_thread
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from meatlizard.auth.models import User
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from meatlizard.core.security import hash_password, same_secret, verify_password
-from meatlizard.pastes.content import check_ciphertext, detect_language, known_language
+from meatlizard.pastes.content import check_ciphertext, known_language
+from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.models import Paste
+from meatlizard.pastes.rendering import analyse
 from meatlizard.pastes.schemas import PasteCreate
 
 EXPIRY = {
@@ -28,6 +31,7 @@ EXPIRY = {
     "never": None,
 }
 GONE = "no such paste (it may have expired or been burned)"
+WITH_RENDERING = (undefer(Paste.rendered),)  # built once: making the option costs per request
 
 
 class TooLarge(InvalidInput):
@@ -64,11 +68,13 @@ async def build_paste(
         raise InvalidInput("private pastes need an account; log in first")
     if data.encrypted:
         check_ciphertext(data.content)
-        # Ciphertext tells nothing about its language: keep the creator's hint or plain text.
+        # Ciphertext tells nothing about its language and is never highlighted here.
         language = known_language(data.language) if data.language else "text"
+        rendered = version = None
     else:
-        # Guessing runs every lexer over the text: keep it off the event loop.
-        language = await to_thread.run_sync(detect_language, data.content, data.language)
+        # Guessing and highlighting run every lexer over the text: off the event loop, once.
+        language, rendered = await to_thread.run_sync(analyse, data.content, data.language)
+        version = content_version(data.content, language)
     lifetime = EXPIRY[data.expires_in or policy.default_expiry]
     delete_token = secrets.token_urlsafe(18) if owner is None else None
     paste = Paste(
@@ -76,6 +82,8 @@ async def build_paste(
         title=data.title,
         language=language,
         content=data.content,
+        rendered=rendered,
+        rendered_version=version,
         size=size,
         visibility=data.visibility,
         burn_after_read=data.burn_after_read,
@@ -102,9 +110,11 @@ async def create_paste(
     return await save_paste(db, paste), delete_token
 
 
-async def find_paste(db: AsyncSession, *, paste_id: str, viewer: User | None) -> Paste:
+async def find_paste(
+    db: AsyncSession, *, paste_id: str, viewer: User | None, rendered: bool = False
+) -> Paste:
     """Return a live paste the viewer may know about, without reading (or burning) it."""
-    paste = await db.get(Paste, paste_id)
+    paste = await db.get(Paste, paste_id, options=WITH_RENDERING if rendered else None)
     if paste is None or _is_expired(paste, utcnow()):
         raise NotFound(GONE)
     if paste.visibility == "private" and (viewer is None or viewer.id != paste.owner_id):
@@ -117,10 +127,15 @@ def _is_expired(paste: Paste, now: datetime) -> bool:
 
 
 async def read_paste(
-    db: AsyncSession, *, paste_id: str, viewer: User | None, password: str | None = None
+    db: AsyncSession,
+    *,
+    paste_id: str,
+    viewer: User | None,
+    password: str | None = None,
+    rendered: bool = False,
 ) -> Paste:
     """Return a readable paste; a burn-after-read paste is handed to exactly one reader."""
-    paste = await find_paste(db, paste_id=paste_id, viewer=viewer)
+    paste = await find_paste(db, paste_id=paste_id, viewer=viewer, rendered=rendered)
     if paste.password_hash is not None and not (
         password and await verify_password(paste.password_hash, password)
     ):

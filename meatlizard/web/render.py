@@ -16,6 +16,8 @@ from meatlizard.core.security import new_csrf_token
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
+# Templates ship with the package: compile each once, no file stat on every render.
+templates.env.auto_reload = False
 
 NAV = [
     ("chat", "Chat", "/chat"),

@@ -8,8 +8,11 @@ import threading
 import httpx
 import pytest
 import segno
+from sqlalchemy import update
 
-from meatlizard.pastes import pages, service
+from meatlizard.core.services import Services
+from meatlizard.pastes import rendering
+from meatlizard.pastes.models import Paste
 from tests.helpers import bearer, user_token
 
 
@@ -116,11 +119,11 @@ async def test_owner_sees_the_delete_button(client: httpx.AsyncClient) -> None:
 
 
 async def test_pygments_runs_off_the_event_loop(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     loop_thread = threading.get_ident()
     seen: dict[str, int] = {}
-    render, detect = pages.render_lines, service.detect_language
+    render, detect = rendering.render_lines, rendering.detect_language
 
     def spy_render(content: str, language: str) -> object:
         seen["render"] = threading.get_ident()
@@ -130,10 +133,16 @@ async def test_pygments_runs_off_the_event_loop(
         seen["detect"] = threading.get_ident()
         return detect(content, requested)
 
-    monkeypatch.setattr(pages, "render_lines", spy_render)
-    monkeypatch.setattr(service, "detect_language", spy_detect)
+    monkeypatch.setattr(rendering, "render_lines", spy_render)
+    monkeypatch.setattr(rendering, "detect_language", spy_detect)
     paste = await _create(client, content="#!/bin/bash\necho hi\n")
     assert paste["language"] == "bash"
+    assert set(seen) == {"render", "detect"}  # both at creation
+    assert loop_thread not in seen.values()
+    seen.clear()
+    async with services.sessions() as db:  # a stale rendering is drawn again, also off the loop
+        await db.execute(update(Paste).where(Paste.id == paste["id"]).values(rendered_version=None))
+        await db.commit()
     assert "echo" in (await client.get(f"/p/{paste['id']}")).text
-    assert set(seen) == {"render", "detect"}
+    assert set(seen) == {"render"}
     assert loop_thread not in seen.values()
