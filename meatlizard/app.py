@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +17,7 @@ from meatlizard.admin import pages as admin_pages
 from meatlizard.admin import routes as admin_routes
 from meatlizard.api import health
 from meatlizard.api.errors import status_for
+from meatlizard.api.middleware import RequestLogMiddleware
 from meatlizard.auth import pages as auth_pages
 from meatlizard.auth import routes as auth_routes
 from meatlizard.chat import pages as chat_pages
@@ -25,7 +25,6 @@ from meatlizard.chat import routes as chat_routes
 from meatlizard.chat import socket as chat_socket
 from meatlizard.core import errors
 from meatlizard.core.config import Settings
-from meatlizard.core.metrics import HTTP_REQUESTS
 from meatlizard.core.migrate import upgrade
 from meatlizard.core.services import Services
 from meatlizard.files import pages as file_pages
@@ -35,6 +34,7 @@ from meatlizard.gdpr import routes as gdpr_routes
 from meatlizard.links import go as link_go
 from meatlizard.links import pages as link_pages
 from meatlizard.links import routes as link_routes
+from meatlizard.links.fast import LinkFastPath
 from meatlizard.notifications import routes as notification_routes
 from meatlizard.openai_compat import routes as openai_routes
 from meatlizard.pastes import pages as paste_pages
@@ -44,7 +44,6 @@ from meatlizard.web import pages as web_pages
 from meatlizard.web.render import STATIC_DIR, render
 
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("meatlizard.access")
 
 
 def api_router() -> APIRouter:
@@ -117,6 +116,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
             "AI chat, pastebin, URL shortener, file storage and video for Discord communities."
         ),
         lifespan=lifespan,
+        # No OpenTelemetry here (metrics are Prometheus): skip its provider checks per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     if services is not None:
         app.state.services = services
@@ -124,26 +125,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next):
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        HTTP_REQUESTS.labels(method=request.method, status=str(response.status_code)).inc()
-        access_log.info(
-            "%s %s %s",
-            request.method,
-            request.url.path,
-            response.status_code,
-            extra={
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "client": request.client.host if request.client else None,
-            },
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
+    app.add_middleware(LinkFastPath)  # GET /s/{slug} from the cache, ahead of routing
+    app.add_middleware(RequestLogMiddleware)  # added last: runs first, sees every answer
     app.include_router(api_router())
     app.include_router(health.router)
     app.include_router(openai_routes.router)

@@ -22,8 +22,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False, description="A login access_token or a personal API token")
 
 
-def get_services(request: Request) -> Services:
-    """Return the process-wide services."""
+async def get_services(request: Request) -> Services:
+    """Return the process-wide services (async: a plain def would hop to a thread)."""
     services: Services = request.app.state.services
     return services
 
