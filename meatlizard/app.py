@@ -141,3 +141,13 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(web_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """Build the app from the environment (each `serve --workers` process calls this)."""
+    from meatlizard.core.config import load_settings
+    from meatlizard.core.logging import configure
+
+    settings = load_settings()
+    configure(settings.log_level, settings.log_format)
+    return create_app(settings)
