@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from meatlizard.admin import moderation_routes
 from meatlizard.admin import pages as admin_pages
@@ -91,6 +93,20 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+class MeatLizardApp(FastAPI):
+    """FastAPI behind the request log and the short-link fast path (pure ASGI, see below)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # In front of FastAPI's own stack, so a plain redirect skips its error and telemetry
+        # wrappers too; an exception still reaches ServerErrorMiddleware inside, as before.
+        self._front = RequestLogMiddleware(LinkFastPath(super().__call__))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self  # the fast path finds the services here
+        await self._front(scope, receive, send)
+
+
 def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
     """Build the web application for these settings."""
 
@@ -109,7 +125,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
             if owned:
                 await app.state.services.close()
 
-    app = FastAPI(
+    app = MeatLizardApp(
         title="MeatLizard",
         version="0.1.0",
         description=(
@@ -125,8 +141,6 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
 
-    app.add_middleware(LinkFastPath)  # GET /s/{slug} from the cache, ahead of routing
-    app.add_middleware(RequestLogMiddleware)  # added last: runs first, sees every answer
     app.include_router(api_router())
     app.include_router(health.router)
     app.include_router(openai_routes.router)
