@@ -233,25 +233,27 @@ class LocalStorage(ObjectStorage):
 
 
 async def _write_all(handle: IO[bytes], chunks: AsyncIterator[bytes]) -> int:
-    """Write the chunks in ~1 MiB pieces, filling the next while a thread writes the last.
+    """Write the chunks in ~1 MiB batches, gathering the next while a thread writes the last.
 
-    What arrived is written even when the chunks fail; the count is returned on success.
+    Chunks are handed over as they came (no copy into one buffer). What arrived is written
+    even when the chunks fail; the count is returned on success.
     """
-    size, buffer = 0, bytearray()
-    writing: asyncio.Future[int] | None = None
+    size, batch, batch_bytes = 0, list[bytes](), 0
+    writing: asyncio.Future[None] | None = None
     try:
         async for chunk in chunks:
-            buffer += chunk
+            batch.append(chunk)
+            batch_bytes += len(chunk)
             size += len(chunk)
-            if len(buffer) >= IO_CHUNK_BYTES:
+            if batch_bytes >= IO_CHUNK_BYTES:
                 if writing is not None:
                     await writing
-                writing = asyncio.ensure_future(asyncio.to_thread(handle.write, buffer))
-                buffer = bytearray()  # the thread owns the full one now
+                writing = asyncio.ensure_future(asyncio.to_thread(handle.writelines, batch))
+                batch, batch_bytes = [], 0  # the thread owns the full batch now
     finally:
         if writing is not None:
             await writing
-        await asyncio.to_thread(handle.write, buffer)
+        await asyncio.to_thread(handle.writelines, batch)
     return size
 
 
