@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 VENDOR := meatlizard/web/static/vendor
 
-.PHONY: run test lint typecheck pytest install install-dev assets browser bench bench-links clean
+.PHONY: run test lint typecheck pytest install install-dev assets browser bench bench-links bench-files clean
 
 run: install assets
 	$(BIN)/meatlizard migrate
@@ -66,6 +66,13 @@ bench-links: install-dev
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null; \
 	  else echo "wrk and nginx are needed: apt-get install wrk nginx (as root)"; exit 1; fi; }
 	$(BIN)/python bench/links.py
+
+# 1 GiB tus upload and download MB/s next to a disk copy and nginx, with the server's peak RSS.
+bench-files: install-dev
+	@command -v curl >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl nginx >/dev/null; \
+	  else echo "curl and nginx are needed: apt-get install curl nginx (as root)"; exit 1; fi; }
+	$(BIN)/python bench/files.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache
