@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 VENDOR := meatlizard/web/static/vendor
 
-.PHONY: run test lint typecheck pytest install install-dev assets browser ffmpeg bench bench-links bench-pastes clean
+.PHONY: run test lint typecheck pytest install install-dev assets browser ffmpeg bench bench-links bench-pastes bench-files clean
 
 run: install assets ffmpeg
 	$(BIN)/meatlizard migrate
@@ -73,11 +73,19 @@ bench-links: install-dev
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx >/dev/null; \
 	  else echo "wrk and nginx are needed: apt-get install wrk nginx (as root)"; exit 1; fi; }
 	$(BIN)/python bench/links.py
+
 # The pinnwand anchor lives in its own venv so its pins never touch ours.
 bench-pastes: install-dev
 	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
 	.venv-bench/bin/pip install -q -r bench/requirements-pinnwand.txt
 	$(BIN)/python bench/pastes.py
+
+# 1 GiB tus upload and download MB/s next to a disk copy and nginx, with the server's peak RSS.
+bench-files: install-dev
+	@command -v curl >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl nginx >/dev/null; \
+	  else echo "curl and nginx are needed: apt-get install curl nginx (as root)"; exit 1; fi; }
+	$(BIN)/python bench/files.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

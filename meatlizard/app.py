@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import HTTPException
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from meatlizard.admin import moderation_routes, report_pages
 from meatlizard.admin import pages as admin_pages
 from meatlizard.admin import routes as admin_routes
 from meatlizard.api import health
 from meatlizard.api.errors import status_for
+from meatlizard.api.middleware import RequestLogMiddleware
 from meatlizard.auth import pages as auth_pages
 from meatlizard.auth import routes as auth_routes
 from meatlizard.chat import pages as chat_pages
@@ -25,7 +27,6 @@ from meatlizard.chat import routes as chat_routes
 from meatlizard.chat import socket as chat_socket
 from meatlizard.core import errors
 from meatlizard.core.config import Settings
-from meatlizard.core.metrics import HTTP_REQUESTS
 from meatlizard.core.migrate import upgrade
 from meatlizard.core.services import Services
 from meatlizard.files import pages as file_pages
@@ -35,6 +36,7 @@ from meatlizard.gdpr import routes as gdpr_routes
 from meatlizard.links import go as link_go
 from meatlizard.links import pages as link_pages
 from meatlizard.links import routes as link_routes
+from meatlizard.links.fast import LinkFastPath
 from meatlizard.notifications import routes as notification_routes
 from meatlizard.openai_compat import routes as openai_routes
 from meatlizard.pastes import pages as paste_pages
@@ -46,7 +48,6 @@ from meatlizard.web import pages as web_pages
 from meatlizard.web.render import STATIC_DIR, render
 
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("meatlizard.access")
 
 
 def api_router() -> APIRouter:
@@ -95,6 +96,20 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+class MeatLizardApp(FastAPI):
+    """FastAPI behind the request log and the short-link fast path (pure ASGI, see below)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # In front of FastAPI's own stack, so a plain redirect skips its error and telemetry
+        # wrappers too; an exception still reaches ServerErrorMiddleware inside, as before.
+        self._front = RequestLogMiddleware(LinkFastPath(super().__call__))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self  # the fast path finds the services here
+        await self._front(scope, receive, send)
+
+
 def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
     """Build the web application for these settings."""
 
@@ -113,39 +128,21 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
             if owned:
                 await app.state.services.close()
 
-    app = FastAPI(
+    app = MeatLizardApp(
         title="MeatLizard",
         version="0.1.0",
         description=(
             "AI chat, pastebin, URL shortener, file storage and video for Discord communities."
         ),
         lifespan=lifespan,
+        # No OpenTelemetry here (metrics are Prometheus): skip its provider checks per request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     if services is not None:
         app.state.services = services
     app.add_exception_handler(errors.ServiceError, service_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
-
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next):
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        HTTP_REQUESTS.labels(method=request.method, status=str(response.status_code)).inc()
-        access_log.info(
-            "%s %s %s",
-            request.method,
-            request.url.path,
-            response.status_code,
-            extra={
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "client": request.client.host if request.client else None,
-            },
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
 
     app.include_router(api_router())
     app.include_router(health.router)
@@ -163,3 +160,13 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(web_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """Build the app from the environment (each `serve --workers` process calls this)."""
+    from meatlizard.core.config import load_settings
+    from meatlizard.core.logging import configure
+
+    settings = load_settings()
+    configure(settings.log_level, settings.log_format)
+    return create_app(settings)

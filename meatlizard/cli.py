@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from meatlizard.core.config import Settings, SettingsError, load_settings
+
+WS_MAX_BYTES = 2_000_000  # largest chat socket message accepted
 
 app = typer.Typer(
     help="MeatLizard: AI chat and tools for Discord communities.", no_args_is_help=True
@@ -34,6 +36,9 @@ def settings_or_exit() -> Settings:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Web processes; above 1 needs REDIS_URL.")
+    ] = 1,
 ) -> None:
     """Run the web site, API and (embedded default) the in-process model."""
     import uvicorn
@@ -43,14 +48,28 @@ def serve(
 
     settings = settings_or_exit()
     configure(settings.log_level, settings.log_format)
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_config=None,
-        ws_max_size=2_000_000,
-        timeout_graceful_shutdown=5,
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "ws_max_size": WS_MAX_BYTES,
+        "timeout_graceful_shutdown": 5,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    if not settings.redis_url:
+        typer.echo(
+            "meatlizard: setting REDIS_URL: --workers above 1 needs Redis, so that the"
+            " processes share the cache, rate limits, link click caps and the chat bus",
+            err=True,
+        )
+        raise typer.Exit(2)
+    from meatlizard.core.migrate import upgrade_sync
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_sync(settings.effective_database_url)  # once, before the workers race to it
+    uvicorn.run("meatlizard.app:app_from_environment", factory=True, workers=workers, **options)
 
 
 @app.command("client-bot")

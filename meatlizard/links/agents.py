@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 VALUE_MAX_LENGTH = 200
+MEMO_SIZE = 1024  # distinct User-Agents and referrers remembered; a click repeats one mostly
 DIRECT = "(direct)"
 # Named crawlers and link-preview fetchers first, then generic markers and HTTP libraries.
 KNOWN_BOTS = [
@@ -59,12 +61,14 @@ class Visitor:
     os: str
 
 
+@lru_cache(maxsize=MEMO_SIZE)
 def classify(user_agent: str) -> Visitor:
     """Classify a User-Agent header (an empty one counts as a bot)."""
     if not user_agent.strip():
         return Visitor("(no user agent)", "", "")
+    lowered = user_agent.lower()
     for marker, name in KNOWN_BOTS:
-        if marker.lower() in user_agent.lower():
+        if marker.lower() in lowered:
             return Visitor(name, "", "")
     if GENERIC_BOT.search(user_agent):
         return Visitor("other bot", "", "")
@@ -73,6 +77,7 @@ def classify(user_agent: str) -> Visitor:
     return Visitor(None, browser, system)
 
 
+@lru_cache(maxsize=MEMO_SIZE)
 def referrer_host(referer: str | None) -> str:
     """Return the referring site's host name, or "(direct)"."""
     if not referer:

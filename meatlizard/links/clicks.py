@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -15,13 +16,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from meatlizard.core.db import utcnow
 from meatlizard.core.metrics import REDIRECTS
 from meatlizard.links.agents import VALUE_MAX_LENGTH, classify, referrer_host
 from meatlizard.links.models import Link, LinkStat
 
 log = logging.getLogger(__name__)
 ROWS_PER_INSERT = 500  # well under PostgreSQL's 32767 bind parameters
+SECONDS_PER_DAY = 86400
 StatKey = tuple[int, date, str, str]  # link id, UTC day, kind, value
 
 
@@ -52,12 +53,21 @@ class ClickRecorder:
         self._batch = Batch()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._day_number = -1
+        self._day = date.min
+
+    def _today(self) -> date:
+        """Return the UTC date, rebuilt only when the day changes (it is asked per click)."""
+        number = int(time.time() // SECONDS_PER_DAY)
+        if number != self._day_number:
+            self._day_number, self._day = number, datetime.now(UTC).date()
+        return self._day
 
     def record(self, link_id: int, *, user_agent: str, referer: str | None) -> None:
         """Count one click (synchronous: the redirect never waits for storage)."""
         REDIRECTS.inc()  # every redirect passes here; an in-memory add
         visitor = classify(user_agent)
-        day = utcnow().date()
+        day = self._today()
         stats = self._batch.stats
         if visitor.bot is not None:
             self._batch.bots[link_id] += 1

@@ -11,19 +11,19 @@ from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, Response
 
 from meatlizard.api.deps import ServicesDep, check_csrf
+from meatlizard.api.middleware import LOG_LEVEL_KEY
 from meatlizard.core.cache import RateLimiter
 from meatlizard.core.config import Rate
 from meatlizard.core.security import verify_password
 from meatlizard.core.services import Services
 from meatlizard.links.models import Link
-from meatlizard.links.redirects import CachedLink
+from meatlizard.links.redirects import REDIRECT_LOG_LEVEL, CachedLink
 from meatlizard.links.routes import public_base
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
 PASSWORD_HEADER = "X-Link-Password"
 PASSWORD_RATE = Rate(count=10, window_seconds=60)  # guesses per address and link
-PERMANENT_MAX_AGE_SECONDS = 3600  # browsers cache 301/308; bounded so edits take effect
 EXHAUSTED = "This link has reached its click limit."
 QR_SCALE = 6
 
@@ -62,9 +62,11 @@ async def _redirect(
     services.links.clicks.record(
         link.id, user_agent=headers.get("user-agent", ""), referer=headers.get("referer")
     )
-    permanent = status_code in (301, 308)
-    cache = f"public, max-age={PERMANENT_MAX_AGE_SECONDS}" if permanent else "private, no-store"
-    return Response(status_code=status_code, headers={"Location": link.url, "Cache-Control": cache})
+    request.scope[LOG_LEVEL_KEY] = REDIRECT_LOG_LEVEL
+    return Response(
+        status_code=status_code,
+        headers={"Location": link.url, "Cache-Control": link.cache_control(status_code)},
+    )
 
 
 async def _password_ok(services: Services, request: Request, link: CachedLink, sent: str) -> bool:

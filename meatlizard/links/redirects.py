@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
@@ -15,6 +16,11 @@ from meatlizard.links.models import Link
 
 MISSING = b"-"
 MISSING_TTL_SECONDS = 30.0  # unknown slugs are remembered briefly so probes skip the database
+# Redirects are counted per link (clicks, statistics, meatlizard_redirects_total); an access
+# log line each would cost more than the redirect itself, so they log only at DEBUG.
+REDIRECT_LOG_LEVEL = logging.DEBUG
+DECODED_MEMO_SIZE = 4096  # cached entries whose JSON this process has already decoded
+PERMANENT_MAX_AGE_SECONDS = 3600  # browsers cache 301/308; bounded so edits take effect
 
 
 def cache_key(slug: str) -> str:
@@ -35,6 +41,12 @@ class CachedLink:
     max_clicks: int | None
     protected: bool
     taken_down: bool = False
+
+    def cache_control(self, status_code: int) -> str:
+        """Return the Cache-Control of a redirect with this status."""
+        if status_code in (301, 308):
+            return f"public, max-age={PERMANENT_MAX_AGE_SECONDS}"
+        return "private, no-store"
 
     def gone_reason(self, now: float) -> str | None:
         """Say why the link no longer redirects (before counting), or None."""
@@ -76,6 +88,7 @@ class LinkResolver:
         self._sessions = sessions
         self._ttl = ttl_seconds
         self._loading: dict[str, asyncio.Task[CachedLink | None]] = {}
+        self._decoded: dict[bytes, CachedLink] = {}
 
     @staticmethod
     def _key(slug: str) -> str:
@@ -91,7 +104,7 @@ class LinkResolver:
         if raw == MISSING:
             return None
         if raw is not None:
-            return CachedLink(**json.loads(raw))
+            return self._decode(raw)
         # One database load per slug at a time: a burst on a cold link waits for it.
         task = self._loading.get(slug)
         if task is None:
@@ -99,6 +112,15 @@ class LinkResolver:
             self._loading[slug] = task
             task.add_done_callback(lambda _: self._loading.pop(slug, None))
         return await asyncio.shield(task)
+
+    def _decode(self, raw: bytes) -> CachedLink:
+        # Keyed by the cached bytes, so an edited link (new bytes) is decoded afresh.
+        link = self._decoded.get(raw)
+        if link is None:
+            if len(self._decoded) >= DECODED_MEMO_SIZE:
+                self._decoded.clear()
+            link = self._decoded[raw] = CachedLink(**json.loads(raw))
+        return link
 
     async def _load(self, slug: str) -> CachedLink | None:
         async with self._sessions() as db:

@@ -1,0 +1,259 @@
+"""File throughput: a 1 GiB tus upload and `/f/{id}/raw` download through `meatlizard serve`.
+
+Anchors measured in the same run: a plain disk copy of the same file (shutil.copyfile, the
+ceiling for writing an upload to the storage folder) and nginx (Debian package, one worker,
+sendfile on, access log off) serving the same file statically. Measured: `meatlizard serve`
+as a real subprocess on its embedded default (SQLite, local storage folder under a temporary
+DATA_DIR), once with INFERENCE=fallback (no model: the web stack alone) and once with the
+default in-process model, so the model's share of the memory is visible. The timed upload is
+one tus PATCH of the whole file sent by curl (tus-js-client does that unless given a
+chunkSize; our upload page sends 32 MiB PATCHes); a second upload with a Python client
+(httpx, PATCHes of --chunk-mib) is shown for reference. Downloads are fetched by curl into
+/dev/null from both servers. The server's peak resident memory is VmHWM from /proc/<pid>/status.
+
+    .venv/bin/python bench/files.py [--size-mib 1024] [--chunk-mib 256] [--modes fallback,local]
+
+Needs `nginx` and `curl` on PATH (`make bench-files` installs them as root).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from links import cpu_seconds, free_port, load_average, wait_for
+
+MIB = 1024**2
+BLOCK_BYTES = MIB
+READ_BYTES = MIB
+NGINX_CONF = """daemon off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 64; }}
+http {{
+  access_log off; sendfile on;
+  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
+  fastcgi_temp_path {tmp}/fcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+  server {{ listen 127.0.0.1:{port}; root {root}; }}
+}}
+"""
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def generate(path: Path, size: int) -> str:
+    """Write `size` pseudo-random bytes; return their SHA-1."""
+    block = random.Random(7).randbytes(BLOCK_BYTES)
+    digest = hashlib.sha1()
+    with path.open("wb") as out:
+        for position in range(0, size, BLOCK_BYTES):
+            chunk = block[: min(BLOCK_BYTES, size - position)]
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
+
+
+def rss(pid: int) -> dict[str, int]:
+    """Return VmRSS and VmHWM of a process in bytes."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            found[key] = int(value.split()[0]) * 1024
+    return found
+
+
+def mb_per_s(size: int, seconds: float) -> float:
+    return size / MIB / seconds
+
+
+def curl_download(url: str, headers: dict[str, str] | None = None) -> tuple[float, int]:
+    """Fetch a URL into /dev/null with curl; return (seconds, bytes)."""
+    command = ["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download} %{http_code}", url]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    started = time.perf_counter()
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    seconds = time.perf_counter() - started
+    size, code = out.split()
+    if code != "200":
+        sys.exit(f"{url} answered {code}")
+    return seconds, int(size)
+
+
+def file_chunks(path: Path, start: int, end: int) -> Iterator[bytes]:
+    with path.open("rb") as source:
+        source.seek(start)
+        remaining = end - start
+        while remaining > 0:
+            chunk = source.read(min(READ_BYTES, remaining))
+            remaining -= len(chunk)
+            yield chunk
+
+
+def token_for(http: httpx.Client) -> str:
+    account = {"username": f"bench{random.randrange(10**9)}", "password": "bench-password-1"}
+    http.post("/api/v1/auth/register", json=account).raise_for_status()
+    answer = http.post("/api/v1/auth/login", json=account)
+    answer.raise_for_status()
+    token: str = answer.json()["access_token"]
+    return token
+
+
+def curl_upload(http: httpx.Client, token: str, source: Path) -> tuple[float, str]:
+    """Upload a file with tus in one PATCH sent by curl; return (seconds, file id)."""
+    size = source.stat().st_size
+    auth = {"Authorization": f"Bearer {token}"}
+    started = time.perf_counter()
+    created = http.post("/api/v1/files/tus", headers={**TUS, **auth, "Upload-Length": str(size)})
+    created.raise_for_status()
+    location = created.headers["Location"]
+    headers = {**TUS, **auth, "Upload-Offset": "0", "Expect": ""}
+    headers["Content-Type"] = "application/offset+octet-stream"
+    command = ["curl", "-sS", "-X", "PATCH", "-T", str(source), "-w", "%{http_code}", location]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    code = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    if code != "204":
+        sys.exit(f"curl PATCH answered {code}")
+    return time.perf_counter() - started, location.rsplit("/", 1)[-1]
+
+
+def tus_upload(http: httpx.Client, token: str, source: Path, chunk: int) -> tuple[float, str]:
+    """Upload a file with tus; return (seconds, file id)."""
+    size = source.stat().st_size
+    auth = {"Authorization": f"Bearer {token}"}
+    started = time.perf_counter()
+    created = http.post("/api/v1/files/tus", headers={**TUS, **auth, "Upload-Length": str(size)})
+    created.raise_for_status()
+    location = created.headers["Location"]
+    for offset in range(0, size, chunk):
+        end = min(size, offset + chunk)
+        headers = {**TUS, **auth, "Upload-Offset": str(offset), "Content-Length": str(end - offset)}
+        headers["Content-Type"] = "application/offset+octet-stream"
+        answer = http.patch(location, content=file_chunks(source, offset, end), headers=headers)
+        if answer.status_code != 204:
+            sys.exit(f"PATCH at {offset} answered {answer.status_code}: {answer.text}")
+    return time.perf_counter() - started, location.rsplit("/", 1)[-1]
+
+
+def measure_server(
+    mode: str, source: Path, tmp: Path, args: argparse.Namespace
+) -> dict[str, float]:
+    """Upload and download through `meatlizard serve` with this INFERENCE mode."""
+    size = source.stat().st_size
+    data = tmp / f"data-{mode}"
+    port = free_port()
+    env = {**os.environ, "DATA_DIR": str(data), "LOG_LEVEL": "WARNING", "INFERENCE": mode}
+    env["FILES_MAX_UPLOAD_BYTES"] = str(2 * size)
+    meatlizard = Path(sys.executable).with_name("meatlizard")
+    server = subprocess.Popen([str(meatlizard), "serve", "--port", str(port)], env=env, cwd=tmp)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/healthz", server, timeout_s=180)
+        idle = rss(server.pid)["VmRSS"]
+        with httpx.Client(base_url=base, timeout=600) as http:
+            token = token_for(http)
+            after_login = rss(server.pid)["VmHWM"]
+            chunked_seconds, _ = tus_upload(http, token, source, args.chunk_mib * MIB)
+            cpu = cpu_seconds(server.pid)
+            up_seconds, file_id = curl_upload(http, token, source)
+            up_cpu = cpu_seconds(server.pid) - cpu
+        after_upload = rss(server.pid)["VmHWM"]
+        cpu = cpu_seconds(server.pid)
+        down_seconds, got = curl_download(f"{base}/f/{file_id}/raw")
+        down_cpu = cpu_seconds(server.pid) - cpu
+        if got != size:
+            sys.exit(f"downloaded {got} of {size} bytes")
+        peak = rss(server.pid)["VmHWM"]
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(60)
+        shutil.rmtree(data, ignore_errors=True)
+    return {
+        "upload": mb_per_s(size, up_seconds),
+        "chunked": mb_per_s(size, chunked_seconds),
+        "upload_cpu": up_cpu / (size / 1024**3),
+        "download_cpu": down_cpu / (size / 1024**3),
+        "login_hwm": after_login / MIB,
+        "download": mb_per_s(size, down_seconds),
+        "idle_rss": idle / MIB,
+        "upload_hwm": after_upload / MIB,
+        "peak": peak / MIB,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--chunk-mib", type=int, default=256)
+    parser.add_argument("--modes", default="fallback,local")
+    args = parser.parse_args()
+    missing = [tool for tool in ("nginx", "curl") if shutil.which(tool) is None]
+    if missing:
+        sys.exit(f"missing {', '.join(missing)}: apt-get install nginx curl (or make bench-files)")
+    size = args.size_mib * MIB
+    load_before = load_average()
+    with tempfile.TemporaryDirectory(prefix="ml-bench-files-", dir=os.environ.get("TMPDIR")) as t:
+        tmp = Path(t)
+        tmp.chmod(0o755)  # nginx's worker may run as another user (www-data) when we are root
+        root = tmp / "static"
+        root.mkdir()
+        source = root / "big.bin"
+        generate(source, size)
+        started = time.perf_counter()
+        shutil.copyfile(source, tmp / "copy.bin")
+        os.sync()  # the upload path fsyncs its file, so the copy pays for the disk too
+        copy = mb_per_s(size, time.perf_counter() - started)
+        (tmp / "copy.bin").unlink()
+        port = free_port()
+        conf = tmp / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, root=root))
+        nginx = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp)])
+        try:
+            wait_for(f"http://127.0.0.1:{port}/big.bin", nginx)
+            seconds, got = curl_download(f"http://127.0.0.1:{port}/big.bin")
+            assert got == size
+            static = mb_per_s(size, seconds)
+        finally:
+            nginx.send_signal(signal.SIGQUIT)
+            nginx.wait(30)
+        served = {mode: measure_server(mode, source, tmp, args) for mode in args.modes.split(",")}
+    print(f"{args.size_mib} MiB file, tus PATCH {args.chunk_mib} MiB each, curl downloads")
+    print(f"load average before: {load_before}   after: {load_average()}")
+    print(f"disk copy (shutil.copyfile + sync)  {copy:8.0f} MB/s")
+    print(f"nginx static download               {static:8.0f} MB/s")
+    for mode, result in served.items():
+        print(f"-- meatlizard serve, INFERENCE={mode}")
+        up, down, chunked = result["upload"], result["download"], result["chunked"]
+        print(
+            f"upload   {up:8.0f} MB/s   ratio to disk copy {up / copy:.2f} (target >= 0.50)"
+            f"   server CPU {result['upload_cpu']:.2f} s/GiB"
+        )
+        print(f"  (Python httpx client, {args.chunk_mib} MiB PATCHes: {chunked:.0f} MB/s)")
+        print(
+            f"download {down:8.0f} MB/s   ratio to nginx {down / static:.2f} (target >= 0.70)"
+            f"   server CPU {result['download_cpu']:.2f} s/GiB"
+        )
+        print(
+            f"server RSS idle {result['idle_rss']:.0f} MiB; peak (VmHWM) after start-up and"
+            f" login {result['login_hwm']:.0f} MiB, after uploads {result['upload_hwm']:.0f} MiB,"
+            f" at the end {result['peak']:.0f} MiB"
+        )
+
+
+if __name__ == "__main__":
+    main()
