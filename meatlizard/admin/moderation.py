@@ -199,4 +199,5 @@ async def resolve(
 
 # Domains that plug their content in (imported last: they import this module's registry).
 import meatlizard.files.reports  # noqa: E402
-import meatlizard.links.reports  # noqa: E402, F401
+import meatlizard.links.reports  # noqa: E402
+import meatlizard.videos.reports  # noqa: E402, F401

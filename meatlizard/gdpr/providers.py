@@ -41,6 +41,8 @@ class PersonalData:
     objects: Callable[[AsyncSession, User], Awaitable[list[PersonalObject]]] | None = None
     # Cache keys holding copies of the rows, dropped once anonymise or delete commits.
     cached: Callable[[AsyncSession, User], Awaitable[list[str]]] | None = None
+    # Storage folders of derived objects (e.g. video renditions): deleted, not exported.
+    folders: Callable[[AsyncSession, User], Awaitable[list[str]]] | None = None
 
 
 PROVIDERS: list[PersonalData] = []
@@ -133,4 +135,5 @@ register(PersonalData("content_reports", _export_reports, _anonymize_reports, _c
 
 # Domains that plug their data in (imported last: they import this module's registry).
 import meatlizard.files.privacy  # noqa: E402
-import meatlizard.links.privacy  # noqa: E402, F401
+import meatlizard.links.privacy  # noqa: E402
+import meatlizard.videos.privacy  # noqa: E402, F401

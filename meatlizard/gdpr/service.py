@@ -185,9 +185,12 @@ async def delete_account(
     counts["messages"] = len(list(message_count))
     names = [user.username, user.discord_id or ""]
     objects: list[PersonalObject] = []
+    folders: list[str] = []
     for provider in PROVIDERS:
         if provider.objects is not None:
             objects += await provider.objects(db, user)
+        if provider.folders is not None:
+            folders += await provider.folders(db, user)
         if removed := await provider.count(db, user):
             counts[provider.name] = removed
         # What outlives the account (e.g. reports kept for admins) keeps no name.
@@ -207,6 +210,9 @@ async def delete_account(
             await storage.abort_upload(item.key, item.upload_token)
         else:
             await storage.delete(item.key)
+    for folder in folders:
+        for info in await storage.list(folder):
+            await storage.delete(info.key)
     return counts
 
 

@@ -16,6 +16,7 @@ QUEUED = "queued"
 PROCESSING = "processing"
 READY = "ready"
 FAILED = "failed"
+TAKEN_DOWN = "taken_down"  # removed by the moderators; never served, then deleted
 
 
 def new_video_id() -> str:

@@ -15,7 +15,7 @@ from meatlizard.core.storage import ObjectStorage
 from meatlizard.files import models as file_models
 from meatlizard.files import service as files
 from meatlizard.videos.captions import check_lang, validate_vtt
-from meatlizard.videos.models import FAILED, QUEUED, Video, VideoCaption
+from meatlizard.videos.models import FAILED, QUEUED, TAKEN_DOWN, Video, VideoCaption
 from meatlizard.videos.schemas import VideoCreate, VideoUpdate
 
 GONE = "no such video (it may be private or deleted)"
@@ -68,7 +68,9 @@ def may_manage(video: Video, viewer: User | None) -> bool:
 async def readable(db: AsyncSession, *, video_id: str, viewer: User | None) -> Video:
     """Return a video the viewer may watch; private ones exist only for their owner."""
     video = await db.get(Video, video_id)
-    if video is None or (video.visibility == "private" and not may_manage(video, viewer)):
+    if video is None or video.status == TAKEN_DOWN:
+        raise NotFound(GONE)
+    if video.visibility == "private" and not may_manage(video, viewer):
         raise NotFound(GONE)
     return video
 
@@ -85,7 +87,7 @@ async def list_videos(
     db: AsyncSession, *, viewer: User | None, query: str = "", mine: bool = False
 ) -> list[Video]:
     """List public videos (or the viewer's own), newest first, optionally matching a title."""
-    statement = select(Video)
+    statement = select(Video).where(Video.status != TAKEN_DOWN)
     if mine:
         if viewer is None:
             return []

@@ -128,3 +128,30 @@ async def test_report_form_on_file_link_and_paste_pages(
         assert forged.status_code == 403
     listed = (await client.get("/api/v1/admin/reports?status=open", headers=bearer(admin))).json()
     assert sorted(r["reason"] for r in listed) == ["bad file", "bad link", "bad paste"]
+
+
+async def test_video_takedown_hides_it_then_removes_renditions(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    from meatlizard.videos.models import READY, Video
+    from meatlizard.videos.service import prefix_of
+
+    admin = await user_token(client)
+    owner = await user_token(client)
+    me = (await client.get("/api/v1/auth/me", headers=bearer(owner))).json()
+    async with services.sessions() as db:
+        video = Video(owner_id=me["id"], title="clip", status=READY)
+        db.add(video)
+        await db.commit()
+        video_id = video.id
+    await services.storage.put_bytes(f"{prefix_of(video_id)}hls/master.m3u8", b"#EXTM3U\n")
+    assert (await client.get(f"/api/v1/videos/{video_id}")).status_code == 200
+    await _take_down(client, admin, await _report(client, admin, "video", video_id))
+    assert (await client.get(f"/api/v1/videos/{video_id}")).status_code == 404
+    assert (await client.get(f"/v/{video_id}/hls/master.m3u8")).status_code == 404
+    assert (await client.get("/api/v1/videos?mine=true", headers=bearer(owner))).json() == []
+    assert await services.storage.list(prefix_of(video_id)) == []
+    async with services.sessions() as db:
+        assert await db.get(Video, video_id) is None
+    notes = (await client.get("/api/v1/notifications", headers=bearer(owner))).json()
+    assert any("removed by the moderators" in n["message"] for n in notes)

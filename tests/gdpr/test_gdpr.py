@@ -89,6 +89,24 @@ async def _links_and_files(
         headers=bearer(token),
     )
     assert folder.status_code == 200, folder.text
+    await _transcoded_video(services, name)
+
+
+async def _transcoded_video(services: Services, name: str) -> None:
+    """A finished video of the user's: its row and renditions, as a transcode leaves them."""
+    from meatlizard.auth import service as auth_service
+    from meatlizard.videos.models import READY, Video
+    from meatlizard.videos.service import prefix_of
+
+    async with services.sessions() as db:
+        user = await auth_service.get_by_username(db, username=name)
+        assert user is not None
+        video = Video(owner_id=user.id, title=f"{name} on holiday", status=READY)
+        db.add(video)
+        await db.commit()
+        prefix = prefix_of(video.id)
+    for key in ("hls/master.m3u8", "hls/360p/init.mp4", "poster.jpg"):
+        await services.storage.put_bytes(f"{prefix}{key}", b"rendition bytes")
 
 
 async def test_anonymize_leaves_no_trace_of_the_name(
@@ -112,7 +130,13 @@ async def test_anonymize_leaves_no_trace_of_the_name(
     assert report["transcripts_rewritten"] == 1
     assert report["tokens_revoked"] >= 1
     # links: the link and its referrer statistics row; files: a name and a folder
-    assert report["rewritten"] == {"pastes": 1, "content_reports": 1, "links": 2, "files": 2}
+    assert report["rewritten"] == {
+        "pastes": 1,
+        "content_reports": 1,
+        "links": 2,
+        "files": 2,
+        "videos": 1,
+    }
     assert name not in await _dump_everything(services)
     assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
 
@@ -168,10 +192,11 @@ async def test_delete_account_removes_rows_and_objects(
         "pastes": 1,
         "links": 1,
         "files": 2,
+        "videos": 1,
     }
     assert name not in await _dump_everything(services)
     assert await services.storage.list("transcripts/") == []
-    assert await stored_keys(services) == []  # file bytes and the unfinished upload too
+    assert await stored_keys(services) == []  # file bytes, the unfinished upload, renditions
     assert (await client.get(f"/s/{name}-home", headers=HUMAN)).status_code == 404
 
 
