@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -144,10 +145,8 @@ class DiscordWebRelay(StreamWorker):
     ) -> tuple[Reply, bytes] | None:
         """Return the next reply, None when the stop button was pressed meanwhile."""
         getter = asyncio.ensure_future(queue.get())
-        waiters: set[asyncio.Future[object]] = {getter}  # type: ignore[arg-type]
         stopper = None if cancelled else asyncio.ensure_future(cancel.wait())
-        if stopper is not None:
-            waiters.add(stopper)  # type: ignore[arg-type]
+        waiters: set[asyncio.Future[Any]] = {getter} if stopper is None else {getter, stopper}
         timeout = self.pickup_timeout if first else self.stall_timeout
         try:
             done, _ = await asyncio.wait(

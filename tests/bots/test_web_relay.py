@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 import websockets
 
+from meatlizard.auth.models import User as UserRow
 from meatlizard.bots.client import ClientBot
 from meatlizard.bots.frames import FILE_MARKER, MARKER
 from meatlizard.bots.run import build_server_bot
@@ -249,3 +250,27 @@ async def test_request_in_flight_survives_a_server_bot_gateway_drop(
     assert frames[-1]["status"] != "stopped"
     assert dropped_at is not None and len(frames) > dropped_at + 1  # tokens came after the drop
     assert world.emulator.core.gateway.resumes > resumes
+
+
+async def test_linked_web_user_gets_their_own_channel(relay_world: RelayWorld) -> None:
+    world = relay_world
+    async with httpx.AsyncClient(base_url=world.web) as http:
+        token = await user_token(http)
+        me = (await http.get("/api/v1/auth/me", headers=bearer(token))).json()
+        session = await create_session(http, token, temperature=0.0)
+    async with world.server.services.sessions() as db:
+        user = await db.get(UserRow, me["id"])
+        assert user is not None
+        user.discord_id = str(world.alice.id)
+        await db.commit()
+    async with websockets.connect(
+        socket_url(world.web, session["id"]), additional_headers=bearer(token)
+    ) as ws:
+        await ws.send(json.dumps({"prompt": "Say hello."}))
+        frames = await collect_answer(ws)
+    assert frames[0]["fallback"] is False and frames[-1]["type"] == "done"
+    channel = session_channel(world, session["id"])
+    state = world.emulator.core.state
+    assert state.can_view(world.alice.id, channel)  # the web user's own channel
+    assert state.can_view(world.admin.id, channel)
+    assert all(m.content.startswith(MARKER) for m in world.emulator.history(channel))
