@@ -7,6 +7,7 @@ import logging
 from meatlizard.bots.client import ClientBot
 from meatlizard.bots.relay import DiscordRelayInference
 from meatlizard.bots.server.bot import ServerBot
+from meatlizard.bots.web_relay import DiscordWebRelay
 from meatlizard.core.cache import cache_from_settings
 from meatlizard.core.config import Settings
 from meatlizard.core.services import Services
@@ -23,7 +24,15 @@ def build_server_bot(settings: Settings) -> ServerBot:
     )
     services = Services.build(settings, inference=relay)
     sealer = PayloadSealer.from_settings(settings, services.cache)
-    return ServerBot(services=services, relay=relay, sealer=sealer)
+    web_relay = None
+    if settings.redis_url:  # web processes queue their chats there (INFERENCE=remote)
+        web_relay = DiscordWebRelay(
+            redis_url=settings.redis_url,
+            sealer=sealer,
+            worker_id=settings.worker_id or f"discord-relay-{settings.client_bot_user_id}",
+            relay=relay,
+        )
+    return ServerBot(services=services, relay=relay, sealer=sealer, web_relay=web_relay)
 
 
 async def run_server_bot(settings: Settings) -> int:
