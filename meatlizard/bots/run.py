@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+
 from meatlizard.bots.client import ClientBot
 from meatlizard.bots.relay import DiscordRelayInference
 from meatlizard.bots.server.bot import ServerBot
@@ -15,6 +19,13 @@ from meatlizard.workers.run import load_engines
 from meatlizard.workers.wire import PayloadSealer
 
 log = logging.getLogger(__name__)
+
+
+def use_discord_endpoints(settings: Settings) -> None:
+    """Point discord.py at DISCORD_API_BASE and DISCORD_GATEWAY_URL (e.g. a local emulator)."""
+    discord.http.Route.BASE = settings.discord_rest_url
+    if settings.discord_gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
 def build_server_bot(settings: Settings) -> ServerBot:
@@ -38,6 +49,7 @@ def build_server_bot(settings: Settings) -> ServerBot:
 async def run_server_bot(settings: Settings) -> int:
     """Serve slash commands and relay requests until the process is stopped."""
     assert settings.server_bot_token is not None
+    use_discord_endpoints(settings)
     bot = build_server_bot(settings)
     await bot.services.prepare()
     try:
@@ -51,6 +63,7 @@ async def run_server_bot(settings: Settings) -> int:
 async def run_client_bot(settings: Settings) -> int:
     """Load the models and answer relayed requests until the process is stopped."""
     assert settings.client_bot_token and settings.server_bot_user_id and settings.discord_guild_id
+    use_discord_endpoints(settings)
     engines = await load_engines(settings)
     if not engines:
         log.error("no model could be loaded; the client-bot stops")
