@@ -20,6 +20,7 @@ from meatlizard.admin import routes as admin_routes
 from meatlizard.api import health
 from meatlizard.api.errors import status_for
 from meatlizard.api.middleware import RequestLogMiddleware
+from meatlizard.auth import discord_pages
 from meatlizard.auth import pages as auth_pages
 from meatlizard.auth import routes as auth_routes
 from meatlizard.chat import pages as chat_pages
@@ -148,6 +149,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     app.include_router(health.router)
     app.include_router(openai_routes.router)
     app.include_router(auth_pages.router)
+    app.include_router(discord_pages.router)
     app.include_router(chat_pages.router)
     app.include_router(admin_pages.router)
     app.include_router(report_pages.router)

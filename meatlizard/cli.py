@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+from collections.abc import Coroutine
 from typing import Annotated, Any
 
 import typer
@@ -106,7 +107,7 @@ def client_bot(
     if transport == "discord":
         from meatlizard.bots.run import run_client_bot
 
-        raise typer.Exit(asyncio.run(run_client_bot(settings)))
+        raise typer.Exit(_run_bot(run_client_bot(settings), "CLIENT_BOT_TOKEN"))
     raise typer.Exit(asyncio.run(run_worker(settings)))
 
 
@@ -123,7 +124,20 @@ def server_bot() -> None:
     if problem:
         typer.echo(f"meatlizard: {problem}", err=True)
         raise typer.Exit(2)
-    raise typer.Exit(asyncio.run(run_server_bot(settings)))
+    raise typer.Exit(_run_bot(run_server_bot(settings), "SERVER_BOT_TOKEN"))
+
+
+def _run_bot(main: Coroutine[Any, Any, int], token_setting: str) -> int:
+    """Run a Discord bot; a token Discord refuses stops it with one line naming the setting."""
+    import discord
+
+    try:
+        return asyncio.run(main)
+    except discord.LoginFailure:
+        typer.echo(f"meatlizard: setting {token_setting}: Discord refused this bot token", err=True)
+        return 2
+    except KeyboardInterrupt:
+        return 0
 
 
 @app.command()

@@ -137,4 +137,11 @@ async def account_page(
         return RedirectResponse("/login?next=/account", status_code=303)
     tokens = await service.list_api_tokens(db, user=user)
     usage = await quotas.usage(db, user.id, file_policy(services.settings))
-    return render(request, "account.html", user=user, tokens=tokens, usage=usage)
+    return render(
+        request,
+        "account.html",
+        user=user,
+        tokens=tokens,
+        usage=usage,
+        has_password=service.has_password(user),
+    )

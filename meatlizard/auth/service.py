@@ -34,6 +34,8 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 TOKEN_NAME_MAX = 64
 MAX_API_TOKENS = 50
+# An account created from Discord has no password until its owner sets one.
+NO_PASSWORD = ""
 # Touch last_used_at at most this often, so every request is not a database write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
@@ -169,6 +171,21 @@ async def delete_api_token(db: AsyncSession, *, user: User, token_id: int) -> No
         raise NotFound("no such API token")
     await db.delete(token)
     audit.record(db, action="token.delete", actor_id=user.id, target=token.name)
+    await db.commit()
+
+
+def has_password(user: User) -> bool:
+    """Return whether the account can log in with a password."""
+    return user.password_hash != NO_PASSWORD
+
+
+async def set_password(db: AsyncSession, *, user: User, current: str, new: str) -> None:
+    """Set the account's password; an existing one must be given to change it."""
+    if has_password(user) and not await verify_password(user.password_hash, current):
+        raise Unauthenticated("the current password is wrong")
+    check_credentials_shape(user.username, new)
+    user.password_hash = await hash_password(new)
+    audit.record(db, action="user.password", actor_id=user.id, target=user.username)
     await db.commit()
 
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
-
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.auth.models import User
+from meatlizard.auth.service import NO_PASSWORD
 from meatlizard.bots.models import DiscordSessionChannel
 from meatlizard.core import audit
 from meatlizard.core.errors import Forbidden
-from meatlizard.core.security import hash_password
 
 USERNAME_PREFIX = "discord-"
 
@@ -23,11 +21,11 @@ async def account_for_discord(db: AsyncSession, *, discord_id: int) -> User:
     user = await db.scalar(select(User).where(User.discord_id == key))
     if user is None:
         username = f"{USERNAME_PREFIX}{key}"
-        # Nobody knows this password: the account is used from Discord until the user sets one.
+        # No password: the account is used from Discord until its owner sets one on /account.
         user = User(
             username=username,
             username_key=username,
-            password_hash=await hash_password(secrets.token_urlsafe(32)),
+            password_hash=NO_PASSWORD,
             discord_id=key,
         )
         db.add(user)

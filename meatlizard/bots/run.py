@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import logging
 
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+
 from meatlizard.bots.client import ClientBot
 from meatlizard.bots.relay import DiscordRelayInference
 from meatlizard.bots.server.bot import ServerBot
+from meatlizard.bots.web_relay import DiscordWebRelay
 from meatlizard.core.cache import cache_from_settings
 from meatlizard.core.config import Settings
 from meatlizard.core.services import Services
@@ -16,6 +21,13 @@ from meatlizard.workers.wire import PayloadSealer
 log = logging.getLogger(__name__)
 
 
+def use_discord_endpoints(settings: Settings) -> None:
+    """Point discord.py at DISCORD_API_BASE and DISCORD_GATEWAY_URL (e.g. a local emulator)."""
+    discord.http.Route.BASE = settings.discord_rest_url
+    if settings.discord_gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
 def build_server_bot(settings: Settings) -> ServerBot:
     """Wire the services with the Discord relay as their inference gateway."""
     relay = DiscordRelayInference(
@@ -23,12 +35,21 @@ def build_server_bot(settings: Settings) -> ServerBot:
     )
     services = Services.build(settings, inference=relay)
     sealer = PayloadSealer.from_settings(settings, services.cache)
-    return ServerBot(services=services, relay=relay, sealer=sealer)
+    web_relay = None
+    if settings.redis_url:  # web processes queue their chats there (INFERENCE=remote)
+        web_relay = DiscordWebRelay(
+            redis_url=settings.redis_url,
+            sealer=sealer,
+            worker_id=settings.worker_id or f"discord-relay-{settings.client_bot_user_id}",
+            relay=relay,
+        )
+    return ServerBot(services=services, relay=relay, sealer=sealer, web_relay=web_relay)
 
 
 async def run_server_bot(settings: Settings) -> int:
     """Serve slash commands and relay requests until the process is stopped."""
     assert settings.server_bot_token is not None
+    use_discord_endpoints(settings)
     bot = build_server_bot(settings)
     await bot.services.prepare()
     try:
@@ -42,6 +63,7 @@ async def run_server_bot(settings: Settings) -> int:
 async def run_client_bot(settings: Settings) -> int:
     """Load the models and answer relayed requests until the process is stopped."""
     assert settings.client_bot_token and settings.server_bot_user_id and settings.discord_guild_id
+    use_discord_endpoints(settings)
     engines = await load_engines(settings)
     if not engines:
         log.error("no model could be loaded; the client-bot stops")

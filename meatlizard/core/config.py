@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     client_bot_user_id: int | None = Field(default=None, ge=1)
     # The Discord client-bot posts metrics this often; it counts as offline after 3 missed posts.
     discord_heartbeat_seconds: float = Field(default=15.0, ge=0.1, le=3600.0)
+    # Where the bots and "Log in with Discord" reach Discord (an emulator in tests and trials).
+    discord_api_base: str = "https://discord.com/api"
+    discord_gateway_url: str | None = None  # None: the URL Discord's API hands out
+    # "Log in with Discord" (OAuth2): all three, or none.
+    discord_client_id: int | None = Field(default=None, ge=1)
+    discord_client_secret: SecretStr | None = None
+    discord_oauth_redirect_url: str | None = None
 
     # Inference: model alias -> GGUF path. Empty means "the bundled SmolLM2".
     models: dict[str, Path] = Field(default_factory=dict)
@@ -239,6 +246,20 @@ class Settings(BaseSettings):
             raise ValueError("must be a scheme and host such as https://meat.example")
         return value.rstrip("/") if value else value
 
+    @field_validator("discord_api_base", "discord_oauth_redirect_url")
+    @classmethod
+    def _check_http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/") if value else value
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _check_gateway_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^wss?://[^/\s]+(/\S*)?$", value):
+            raise ValueError("must be a ws:// or wss:// URL")
+        return value
+
     @field_validator("link_blocked_domains")
     @classmethod
     def _check_blocked_domains(cls, value: list[str]) -> list[str]:
@@ -296,6 +317,17 @@ class Settings(BaseSettings):
                 "PAYLOAD_PREVIOUS_KEYS needs PAYLOAD_PREVIOUS_KEYS_UNTIL "
                 "(UTC time after which the old keys are refused)"
             )
+        oauth = {
+            "DISCORD_CLIENT_ID": self.discord_client_id,
+            "DISCORD_CLIENT_SECRET": self.discord_client_secret,
+            "DISCORD_OAUTH_REDIRECT_URL": self.discord_oauth_redirect_url,
+        }
+        missing = [name for name, value in oauth.items() if value is None]
+        if 0 < len(missing) < len(oauth):
+            raise ValueError(
+                f'setting {missing[0]}: "Log in with Discord" needs DISCORD_CLIENT_ID, '
+                "DISCORD_CLIENT_SECRET and DISCORD_OAUTH_REDIRECT_URL (set all three or none)"
+            )
         if self.models and self.default_model not in self.models:
             raise ValueError(
                 f"DEFAULT_MODEL {self.default_model!r} is not one of MODELS "
@@ -317,6 +349,17 @@ class Settings(BaseSettings):
             return dict(self.models)
         bundled = bundled_model_path()
         return {self.default_model: bundled} if bundled else {}
+
+    @property
+    def discord_oauth_enabled(self) -> bool:
+        """Return whether "Log in with Discord" is configured."""
+        return self.discord_client_id is not None
+
+    @property
+    def discord_rest_url(self) -> str:
+        """Return the versioned REST base, e.g. https://discord.com/api/v10."""
+        base = self.discord_api_base
+        return base if re.search(r"/v\d+$", base) else f"{base}/v10"
 
     @property
     def payload_previous_key_list(self) -> list[str]:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.auth.models import User
+from meatlizard.bots.models import DiscordSessionChannel
 from meatlizard.chat import service as chat_service
 from meatlizard.chat.models import ArchiveStatus, ChatSession
 from meatlizard.core.storage import ObjectStorage
@@ -48,7 +49,10 @@ async def _write_once(
         user = await db.get(User, chat.user_id)
         assert user is not None
         messages = await chat_service.history(db, session_id=session_id)
-        data = documents.transcript_data(chat, user, messages, discord_channel_id=None)
+        channel = await db.get(DiscordSessionChannel, session_id)
+        data = documents.transcript_data(
+            chat, user, messages, discord_channel_id=channel.channel_id if channel else None
+        )
         json_key, csv_key = keys_for(session_id)
         try:
             await storage.put_bytes(

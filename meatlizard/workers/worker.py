@@ -1,4 +1,4 @@
-"""Client-bot worker: sealed requests from Redis Streams in, sealed streamed replies out."""
+"""Members of the `workers` group on the request stream: claims, acks, redelivery, presence."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,11 @@ from meatlizard.workers.wire import (
 log = logging.getLogger(__name__)
 
 READ_BLOCK_MS = 1000
+# How often a worker that cannot answer right now checks whether it can again.
+UNAVAILABLE_POLL_SECONDS = 0.2
+
+# Writes one sealed envelope to the reply stream of the request being answered.
+Emit = Callable[[bytes], Awaitable[None]]
 
 
 @dataclass
@@ -41,26 +47,36 @@ class WorkerState:
     cancels: dict[str, asyncio.Event] = field(default_factory=dict)
 
 
-class InferenceWorker:
-    """One client-bot process: one generation at a time, sealed end to end."""
+class StreamWorker:
+    """One consumer of the request stream, one request at a time; subclasses answer them."""
 
-    def __init__(
-        self,
-        *,
-        redis_url: str,
-        sealer: PayloadSealer,
-        engines: dict[str, InferenceEngine],
-        default_alias: str,
-        worker_id: str,
-    ) -> None:
+    def __init__(self, *, redis_url: str, sealer: PayloadSealer, worker_id: str) -> None:
         self.redis = connect(redis_url)
         self.sealer = sealer
-        self.engines = engines
-        self.default_alias = default_alias
         self.worker_id = worker_id
         self.state = WorkerState()
-        self._scheduler = FairScheduler()
         self._stopping = asyncio.Event()
+
+    # -- what a kind of worker provides ---------------------------------------------------
+
+    @property
+    def aliases(self) -> list[str]:
+        """Return the model aliases this worker answers."""
+        raise NotImplementedError
+
+    def available(self) -> bool:
+        """Return whether the worker can take requests now (it is advertised only then)."""
+        return True
+
+    async def metrics(self) -> ClientMetricsPayload:
+        """Return the metrics published with the worker's presence."""
+        raise NotImplementedError
+
+    async def answer(self, request: RequestPayload, *, cancel: asyncio.Event, emit: Emit) -> None:
+        """Write numbered chunks, then a response or an error, for one request."""
+        raise NotImplementedError
+
+    # -- the group protocol ---------------------------------------------------------------
 
     async def run(self) -> None:
         """Serve requests until stop() is called."""
@@ -70,9 +86,12 @@ class InferenceWorker:
             asyncio.create_task(self._heartbeat_loop()),
             asyncio.create_task(self._cancel_listener()),
         ]
-        log.info("worker %s serving %s", self.worker_id, ", ".join(self.engines))
+        log.info("worker %s serving %s", self.worker_id, ", ".join(self.aliases))
         try:
             while not self._stopping.is_set():
+                if not self.available():
+                    await asyncio.sleep(UNAVAILABLE_POLL_SECONDS)
+                    continue
                 entry = await self._next_entry()
                 if entry is not None:
                     await self._handle(*entry)
@@ -80,7 +99,8 @@ class InferenceWorker:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await self.redis.delete(keys.worker_key(self.worker_id))
+            with contextlib.suppress(redis.RedisError):
+                await self.redis.delete(keys.worker_key(self.worker_id))
             await self.redis.aclose()
 
     def stop(self) -> None:
@@ -156,26 +176,14 @@ class InferenceWorker:
         self.state.cancels[request.request_id] = cancel
         self.state.busy = True
 
-        async def send(payload: BaseModel) -> None:
-            await self._send(reply, payload)
+        async def emit(envelope: bytes) -> None:
+            await self._xadd(reply, {"env": envelope})
 
         try:
-            stats = await answer_request(
-                request,
-                engines=self.engines,
-                default_alias=self.default_alias,
-                scheduler=self._scheduler,
-                cancel=cancel,
-                send=send,
-            )
+            await self.answer(request, cancel=cancel, emit=emit)
         finally:
             self.state.cancels.pop(request.request_id, None)
             self.state.busy = False
-        if stats is not None:
-            self.state.last_tokens_per_second = stats.tokens_per_second
-
-    async def _send(self, stream: str, payload: Any) -> None:
-        await self._xadd(stream, {"env": self.sealer.seal(payload)})
 
     async def _xadd(self, stream: str, fields: dict[Any, Any]) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -197,20 +205,19 @@ class InferenceWorker:
             )
 
     async def _heartbeat_once(self) -> None:
-        metrics = ClientMetricsPayload(
-            timestamp=time.time(),
-            gpu_stats=await read_gpu_stats(),
-            tokens_per_second=self.state.last_tokens_per_second,
-            is_online=True,
-        )
+        """Advertise the worker while it can answer (or is answering); withdraw it otherwise."""
         key = keys.worker_key(self.worker_id)
+        if not (self.available() or self.state.busy):
+            await self.redis.delete(key)
+            return
+        sealed = self.sealer.seal(await self.metrics())
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(
                 key,
                 mapping={
-                    "aliases": json.dumps(sorted(self.engines)),
+                    "aliases": json.dumps(sorted(self.aliases)),
                     "busy": "1" if self.state.busy else "0",
-                    "metrics": self.sealer.seal(metrics),
+                    "metrics": sealed,
                 },
             )
             pipe.pexpire(key, int(keys.WORKER_TTL_SECONDS * 1000))
@@ -245,3 +252,48 @@ class InferenceWorker:
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
+
+
+class InferenceWorker(StreamWorker):
+    """One client-bot process answering with its local engines, sealed end to end."""
+
+    def __init__(
+        self,
+        *,
+        redis_url: str,
+        sealer: PayloadSealer,
+        engines: dict[str, InferenceEngine],
+        default_alias: str,
+        worker_id: str,
+    ) -> None:
+        super().__init__(redis_url=redis_url, sealer=sealer, worker_id=worker_id)
+        self.engines = engines
+        self.default_alias = default_alias
+        self._scheduler = FairScheduler()
+
+    @property
+    def aliases(self) -> list[str]:
+        return list(self.engines)
+
+    async def metrics(self) -> ClientMetricsPayload:
+        return ClientMetricsPayload(
+            timestamp=time.time(),
+            gpu_stats=await read_gpu_stats(),
+            tokens_per_second=self.state.last_tokens_per_second,
+            is_online=True,
+        )
+
+    async def answer(self, request: RequestPayload, *, cancel: asyncio.Event, emit: Emit) -> None:
+        async def send(payload: BaseModel) -> None:
+            await emit(self.sealer.seal(payload))
+
+        stats = await answer_request(
+            request,
+            engines=self.engines,
+            default_alias=self.default_alias,
+            scheduler=self._scheduler,
+            cancel=cancel,
+            send=send,
+        )
+        if stats is not None:
+            self.state.last_tokens_per_second = stats.tokens_per_second

@@ -71,6 +71,16 @@ def test_embedded_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
             "setting MODERATION_PATTERNS: '(unclosed' is not a valid",
         ),
         (
+            {"DISCORD_CLIENT_ID": "123", "DISCORD_OAUTH_REDIRECT_URL": "http://m.example/cb"},
+            'setting DISCORD_CLIENT_SECRET: "Log in with Discord" needs DISCORD_CLIENT_ID',
+        ),
+        (
+            {"DISCORD_OAUTH_REDIRECT_URL": "ftp://m.example/cb"},
+            "setting DISCORD_OAUTH_REDIRECT_URL: must be an http:// or https:// URL",
+        ),
+        ({"DISCORD_API_BASE": "discord.com"}, "setting DISCORD_API_BASE: must be an http://"),
+        ({"DISCORD_GATEWAY_URL": "http://x"}, "setting DISCORD_GATEWAY_URL: must be a ws://"),
+        (
             {"S3_BUCKET_NAME": "b"},
             "S3_BUCKET_NAME is set but S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY are missing",
         ),
@@ -84,6 +94,12 @@ def test_bad_settings_are_named(
     with pytest.raises(SettingsError) as error:
         load_settings()
     assert expected in str(error.value)
+
+
+def test_discord_api_base_gets_a_version() -> None:
+    assert Settings().discord_rest_url == "https://discord.com/api/v10"
+    emulator = Settings(discord_api_base="http://127.0.0.1:9/api/v10/")
+    assert emulator.discord_rest_url == "http://127.0.0.1:9/api/v10"
 
 
 def test_yaml_file_is_read_and_env_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -125,6 +141,19 @@ def test_cli_bad_setting_stops_with_one_line(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("meatlizard: setting DATABASE_URL:")
+
+
+def test_cli_half_configured_discord_login_stops_with_one_line(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "DISCORD_CLIENT_ID": "42", "DISCORD_CLIENT_SECRET": "s"}
+    result = _cli("migrate", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        'meatlizard: setting DISCORD_OAUTH_REDIRECT_URL: "Log in with Discord" needs '
+        "DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET and DISCORD_OAUTH_REDIRECT_URL "
+        "(set all three or none)"
+    ]
 
 
 def test_cli_keygen_prints_a_usable_key(tmp_path: Path) -> None:

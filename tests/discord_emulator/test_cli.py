@@ -42,6 +42,8 @@ async def test_serve_prints_the_settings_and_stops_when_cancelled():
         "DISCORD_GATEWAY_URL",
         "SERVER_BOT_TOKEN",
         "CLIENT_BOT_TOKEN",
+        "SERVER_BOT_USER_ID",
+        "CLIENT_BOT_USER_ID",
         "DISCORD_GUILD_ID",
         "ADMIN_ROLE_ID",
     }

@@ -16,7 +16,7 @@ from meatlizard.bots.server.end_view import EndSessionView
 from meatlizard.chat import service as chat_service
 from meatlizard.chat.presets import PRESETS
 from meatlizard.chat.schemas import SessionCreate, SessionUpdate
-from meatlizard.core.errors import Refused, ServiceError
+from meatlizard.core.errors import InvalidInput, Refused, ServiceError
 from meatlizard.gdpr import service as gdpr_service
 
 if TYPE_CHECKING:
@@ -26,6 +26,17 @@ log = logging.getLogger(__name__)
 
 PRESET_CHOICES = [app_commands.Choice(name=p.label, value=p.key) for p in PRESETS.values()]
 NOT_A_SESSION = "Use this command in the private channel of your chat session."
+TEMPERATURE_MIN, TEMPERATURE_MAX = 0.0, 2.0
+
+
+def checked_temperature(value: float | None) -> float | None:
+    """Refuse a temperature outside 0-2 (Discord enforces the range; an emulator may not)."""
+    if value is not None and not TEMPERATURE_MIN <= value <= TEMPERATURE_MAX:
+        raise InvalidInput(
+            f"temperature must be between {TEMPERATURE_MIN:g} and {TEMPERATURE_MAX:g} "
+            f"(got {value:g})"
+        )
+    return value
 
 
 class AiCog(commands.GroupCog, group_name="ai", group_description="Chat with the AI"):
@@ -70,7 +81,9 @@ class AiCog(commands.GroupCog, group_name="ai", group_description="Chat with the
                 db,
                 user=user,
                 data=SessionCreate(
-                    preset=preset, system_prompt=system_prompt, temperature=temperature
+                    preset=preset,
+                    system_prompt=system_prompt,
+                    temperature=checked_temperature(temperature),
                 ),
                 aliases=services.inference.aliases,
                 default_alias=services.inference.default_alias,
@@ -112,7 +125,7 @@ class AiCog(commands.GroupCog, group_name="ai", group_description="Chat with the
     ) -> None:
         await self._update(
             interaction,
-            SessionUpdate(temperature=temperature),
+            SessionUpdate(temperature=checked_temperature(temperature)),
             f"Temperature set to {temperature}.",
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
 import discord
@@ -12,6 +14,8 @@ from meatlizard.bots import links
 from meatlizard.bots.frames import RelayOutbox
 from meatlizard.bots.relay import DiscordRelayInference
 from meatlizard.bots.server import channels
+from meatlizard.bots.server.web_channels import WebSessionChannels
+from meatlizard.bots.web_relay import DiscordWebRelay
 from meatlizard.core.services import Services
 from meatlizard.workers.wire import PayloadSealer
 
@@ -27,6 +31,7 @@ class ServerBot(commands.Bot):
         services: Services,
         relay: DiscordRelayInference,
         sealer: PayloadSealer,
+        web_relay: DiscordWebRelay | None = None,
         guild_ready_timeout: float = 2.0,
     ) -> None:
         intents = discord.Intents.default()
@@ -49,6 +54,10 @@ class ServerBot(commands.Bot):
         self.metrics_channel_id = settings.metrics_channel_id
         self.transcript_channel_id = settings.transcript_channel_id
         self.relay_channel_id: int | None = None
+        # Web chats (INFERENCE=remote) answered through the client-bot; None without Redis.
+        self.web_relay = web_relay
+        self.web_channels = WebSessionChannels(self)
+        self._web_task: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         """Load one cog per command group and sync the commands to the guild."""
@@ -64,6 +73,9 @@ class ServerBot(commands.Bot):
         await self.add_cog(RelayCog(self))
         await self.tree.sync(guild=guild)
         self.relay.attach(self.send_payload)
+        if self.web_relay is not None:
+            self.web_relay.attach(self.send_web_payload)
+            self._web_task = asyncio.create_task(self.web_relay.run())
 
     async def on_ready(self) -> None:
         """Create #ai-metrics, #ai-transcripts and #ai-relay when they are missing."""
@@ -103,7 +115,17 @@ class ServerBot(commands.Bot):
             raise LookupError(f"no relay channel for session {session_id}")
         self.outbox.put(channel, self.sealer.seal(payload))
 
+    async def send_web_payload(self, session_id: str, payload: BaseModel) -> None:
+        """Seal a payload and queue it in the web session's channel (created when missing)."""
+        channel = await self.web_channels.channel_for(session_id)
+        self.outbox.put(channel, self.sealer.seal(payload))
+
     async def close(self) -> None:
-        """Send what is queued, then disconnect."""
+        """Leave the request stream, send what is queued, then disconnect."""
+        if self.web_relay is not None and self._web_task is not None:
+            self.web_relay.stop()
+            self._web_task.cancel()  # a request in flight is taken over by the group
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._web_task
         await self.outbox.close()
         await super().close()

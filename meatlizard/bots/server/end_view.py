@@ -11,6 +11,7 @@ from meatlizard.bots import links
 from meatlizard.bots.server import channels
 from meatlizard.chat import service as chat_service
 from meatlizard.transcripts import service as transcripts
+from meatlizard.transcripts.delivery import TranscriptReady
 
 if TYPE_CHECKING:
     from meatlizard.bots.server.bot import ServerBot
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VIEW_TIMEOUT_SECONDS = 300.0
-LINK_SECONDS = 24 * 3600
 
 
 class EndSessionView(discord.ui.View):
@@ -66,7 +66,7 @@ class EndSessionView(discord.ui.View):
                 services.sessions, services.storage, self.session_id
             )
         if record is not None:
-            await self._announce(record.json_key, record.csv_key)
+            await self._announce(record)
         if save and isinstance(channel, discord.TextChannel):
             owner = interaction.user  # the owner pressed the button (interaction_check)
             if isinstance(owner, discord.Member):
@@ -80,18 +80,28 @@ class EndSessionView(discord.ui.View):
                 await links.forget_channel(db, session_id=self.session_id)
             await channel.delete(reason="chat session ended without a transcript")
 
-    async def _announce(self, json_key: str, csv_key: str) -> None:
-        """Post the permanent path to #ai-transcripts and DM the owner a 24 h link."""
+    async def _announce(self, record: TranscriptReady) -> None:
+        """Post the permanent path to #ai-transcripts and DM the owner where to download it."""
         target = self.bot.get_channel(self.bot.transcript_channel_id or 0)
         if isinstance(target, discord.TextChannel):
             await target.send(
-                f"Transcript of session `{self.session_id}`: `{json_key}`, `{csv_key}`"
+                f"Transcript of session `{self.session_id}` by <@{self.owner_id}> "
+                f"(`{record.username}`): `{record.permanent_path}` "
+                f"(`{record.json_key}`, `{record.csv_key}`)",
+                allowed_mentions=discord.AllowedMentions.none(),
             )
-        url = await self.bot.services.storage.presigned_url(json_key, LINK_SECONDS)
-        if url is None:
-            return  # local storage has no links; the web page serves the transcript
+        settings = self.bot.settings
+        url = await self.bot.services.storage.presigned_url(
+            record.json_key, settings.transcript_link_hours * 3600
+        )
+        if url is not None:
+            text = f"Your transcript (link valid {settings.transcript_link_hours} h): {url}"
+        else:  # local storage has no signed links: the web site serves it to its owner
+            base = settings.link_public_base_url or ""
+            path = f"/api/v1/chat/sessions/{self.session_id}/transcript?format=json"
+            text = f"Your transcript is saved; download it (logged in) from {base}{path}"
         try:
             user = await self.bot.fetch_user(self.owner_id)
-            await user.send(f"Your transcript (link valid 24 h): {url}")
+            await user.send(text)
         except discord.HTTPException as exc:
-            log.info("could not DM the transcript link: %s", exc)
+            log.info("could not DM the transcript: %s", exc)

@@ -54,7 +54,10 @@ class RelayCog(commands.Cog):
             if isinstance(payload, ClientMetricsPayload):
                 await self._metrics(payload)
             elif isinstance(payload, ChunkPayload | ResponsePayload | ErrorPayload):
-                if not self.bot.relay.deliver(payload):
+                web = self.bot.web_relay
+                if not self.bot.relay.deliver(payload) and not (
+                    web is not None and web.deliver(payload, envelope)
+                ):
                     log.debug("reply for request %s that nobody waits for", payload.request_id)
             else:
                 log.warning("ignoring a %s payload from the client-bot", type(payload).__name__)

@@ -23,6 +23,8 @@ def seed(emulator: DiscordEmulator) -> dict[str, str]:
         "DISCORD_GATEWAY_URL": emulator.gateway_url,
         "SERVER_BOT_TOKEN": server_bot.token,
         "CLIENT_BOT_TOKEN": client_bot.token,
+        "SERVER_BOT_USER_ID": str(server_bot.id),
+        "CLIENT_BOT_USER_ID": str(client_bot.id),
         "DISCORD_GUILD_ID": str(guild.id),
         "ADMIN_ROLE_ID": str(admin.id),
     }

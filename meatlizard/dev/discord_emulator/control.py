@@ -280,6 +280,11 @@ class Control:
     def authorize_as(self, user: User | None) -> None:
         """Set who approves OAuth2 authorize requests (None: nobody is signed in)."""
         self.core.authorizing_user = user
+        self.core.deny_consent = False
+
+    def deny_authorization(self) -> None:
+        """Make the signed-in user cancel the consent page (redirect with access_denied)."""
+        self.core.deny_consent = True
 
 
 def _filled(component: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ class OAuthGrant:
     user: User
     scopes: list[str]
     redirect_uri: str = ""
+    code_challenge: str | None = None  # PKCE (S256) challenge sent with the authorize request
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Core:
     access_tokens: dict[str, OAuthGrant] = field(default_factory=dict)
     refresh_tokens: dict[str, OAuthGrant] = field(default_factory=dict)
     authorizing_user: User | None = None
+    deny_consent: bool = False  # the signed-in user clicks "Cancel" on the consent page
 
     def __post_init__(self) -> None:
         self.gateway = Gateway(self.state)

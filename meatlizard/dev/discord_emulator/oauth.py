@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -14,6 +15,7 @@ from meatlizard.dev.discord_emulator.core import Core, OAuthGrant, core, json
 from meatlizard.dev.discord_emulator.models import Application
 
 routes = web.RouteTableDef()
+DENIED = "The resource owner or authorization server denied the request"
 TOKEN_LIFETIME_S = 604_800
 KNOWN_SCOPES = {
     "identify",
@@ -49,12 +51,29 @@ async def authorize(request: web.Request) -> web.Response:
         return _oauth_error(400, "invalid_scope", "Invalid scope")
     if ctx.authorizing_user is None:
         return _oauth_error(400, "access_denied", "No user is signed in to the emulator")
-    code = secrets.token_urlsafe(24)
-    ctx.codes[code] = OAuthGrant(app, ctx.authorizing_user, scopes, redirect_uri)
-    params = {"code": code}
+    params: dict[str, str] = {}
+    challenge = query.get("code_challenge")
+    if challenge is not None and query.get("code_challenge_method") != "S256":
+        return _oauth_error(400, "invalid_request", "Only code_challenge_method=S256")
+    if ctx.deny_consent:
+        params["error"] = "access_denied"
+        params["error_description"] = (
+            "The resource owner or authorization server denied the request"
+        )
+    else:
+        code = secrets.token_urlsafe(24)
+        grant = OAuthGrant(app, ctx.authorizing_user, scopes, redirect_uri, challenge)
+        ctx.codes[code] = grant
+        params["code"] = code
     if "state" in query:
         params["state"] = query["state"]
     raise web.HTTPFound(f"{redirect_uri}?{urlencode(params)}")
+
+
+def _pkce_ok(challenge: str, form: dict[str, str]) -> bool:
+    digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+    expected = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return secrets.compare_digest(expected, challenge)
 
 
 def _app(ctx: Core, client_id: str) -> Application | None:
@@ -90,6 +109,8 @@ async def token(request: web.Request) -> web.Response:
             return _oauth_error(400, "invalid_grant", 'Invalid "code" in request.')
         if form.get("redirect_uri") != grant.redirect_uri:
             return _oauth_error(400, "invalid_grant", 'Invalid "redirect_uri" in request.')
+        if grant.code_challenge is not None and not _pkce_ok(grant.code_challenge, form):
+            return _oauth_error(400, "invalid_grant", 'Invalid "code_verifier" in request.')
     elif grant_type == "refresh_token":
         grant = ctx.refresh_tokens.pop(form.get("refresh_token", ""), None)
         if grant is None or grant.app is not app:

@@ -1,0 +1,276 @@
+"""A web chat routed through the server-bot and the client-bot over Discord, end to end.
+
+Real `meatlizard serve` (INFERENCE=remote) on PostgreSQL and Redis; both bots as discord.py
+clients against the emulator; the client-bot answers with the real SmolLM2.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+import websockets
+
+from meatlizard.auth.models import User as UserRow
+from meatlizard.bots.client import ClientBot
+from meatlizard.bots.frames import FILE_MARKER, MARKER
+from meatlizard.bots.run import build_server_bot
+from meatlizard.bots.server.bot import ServerBot
+from meatlizard.bots.server.web_channels import WEB_CHANNEL_PREFIX
+from meatlizard.core.cache import MemoryCache
+from meatlizard.core.config import Settings
+from meatlizard.dev.discord_emulator import DiscordEmulator
+from meatlizard.dev.discord_emulator.guild import Guild
+from meatlizard.dev.discord_emulator.models import Application, Channel, Message, User
+from meatlizard.dev.discord_emulator.permissions import Permission
+from meatlizard.inference.service import LocalInference
+from meatlizard.workers.wire import (
+    CancelPayload,
+    ChunkPayload,
+    PayloadSealer,
+    RequestPayload,
+    ResponsePayload,
+)
+from tests.fixtures.discord import running
+from tests.helpers import bearer, collect_answer, create_session, socket_url, user_token
+from tests.workers.conftest import KEY, Cluster, cluster, cluster_env  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.model
+
+HEARTBEAT_SECONDS = 1.0
+
+
+@dataclass
+class RelayWorld:
+    """A web process, a guild with both bots, and a way to read the relay channels."""
+
+    web: str
+    cluster: Cluster
+    emulator: DiscordEmulator
+    guild: Guild
+    admin: User
+    alice: User
+    server_app: Application
+    client_app: Application
+    server: ServerBot
+    client: ClientBot
+
+    def web_channels(self) -> list[Channel]:
+        return [c for c in self.guild.channels.values() if c.name.startswith(WEB_CHANNEL_PREFIX)]
+
+
+@pytest_asyncio.fixture
+async def relay_world(
+    discord_emulator: DiscordEmulator,
+    cluster: Cluster,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+    model_inference: LocalInference,
+) -> AsyncIterator[RelayWorld]:
+    """Start the web process and both bots; yield once the web sees the relay as a worker."""
+    emu = discord_emulator
+    owner = emu.create_user("owner")
+    guild = emu.create_guild("MeatLizard", owner)
+    admin_role = emu.create_role(guild, "admins")
+    bots_role = emu.create_role(guild, "bots", int(Permission.ADMINISTRATOR))
+    admin, alice = emu.create_user("ada"), emu.create_user("alice")
+    emu.add_member(guild, admin, [admin_role])
+    emu.add_member(guild, alice)
+    server_app, client_app = emu.create_bot("server-bot"), emu.create_bot("client-bot")
+    emu.add_member(guild, server_app, [bots_role])
+    emu.add_member(guild, client_app)
+    web = await cluster.web()
+    settings = Settings(
+        database_url=cluster.env["DATABASE_URL"],
+        redis_url=cluster.env["REDIS_URL"],
+        payload_encryption_key=KEY,
+        data_dir=tmp_path / "bot-data",
+        inference="fallback",
+        discord_guild_id=guild.id,
+        admin_role_id=admin_role.id,
+        client_bot_user_id=client_app.id,
+        server_bot_user_id=server_app.id,
+        discord_heartbeat_seconds=HEARTBEAT_SECONDS,
+        metrics_interval_seconds=1.0,
+    )  # type: ignore[call-arg]
+    server = build_server_bot(settings)
+    await server.services.prepare()
+    client = ClientBot(
+        sealer=PayloadSealer.from_settings(settings, MemoryCache()),
+        engines={"smollm2": model_inference.engine_for("smollm2")},
+        default_alias="smollm2",
+        server_bot_id=server_app.id,
+        guild_id=guild.id,
+        heartbeat_seconds=HEARTBEAT_SECONDS,
+    )
+    try:
+        async with running(server, server_app.token), running(client, client_app.token):
+            await cluster.wait_for_workers(web, 1)
+            yield RelayWorld(
+                web, cluster, emu, guild, admin, alice, server_app, client_app, server, client
+            )
+    finally:
+        await server.services.cache.close()
+        await server.services.storage.close()
+        await server.services.engine.dispose()
+
+
+async def ask(world: RelayWorld, prompt: str, **kw: Any) -> tuple[str, list[dict[str, Any]]]:
+    """Ask in a fresh web session over the WebSocket; return the session id and the frames."""
+    async with httpx.AsyncClient(base_url=world.web) as http:
+        token = await user_token(http)
+        session = await create_session(http, token, temperature=0.0)
+    async with websockets.connect(
+        socket_url(world.web, session["id"]), additional_headers=bearer(token)
+    ) as ws:
+        await ws.send(json.dumps({"prompt": prompt}))
+        return session["id"], await collect_answer(ws, **kw)
+
+
+def opened(world: RelayWorld, messages: list[Message]) -> list[tuple[Message, Any]]:
+    """Decrypt every envelope in relay messages (as an auditor holding the key would)."""
+    reader = PayloadSealer.from_settings(world.server.settings, MemoryCache())
+    found = []
+    for message in messages:
+        if message.content == FILE_MARKER:
+            text = message.attachments[0].data.decode()
+        else:
+            text = message.content.removeprefix(MARKER + "\n")
+        for line in text.split():
+            found.append((message, reader.open_snapshot(base64.b64decode(line))))
+    return found
+
+
+def session_channel(world: RelayWorld, session_id: str) -> Channel:
+    return next(c for c in world.web_channels() if c.topic and session_id in c.topic)
+
+
+async def test_web_chat_travels_over_discord_as_ciphertext(relay_world: RelayWorld) -> None:
+    world = relay_world
+    session_id, frames = await ask(world, "Name three colours.")
+    assert frames[0]["type"] == "start" and frames[0]["fallback"] is False
+    assert frames[-1]["type"] == "done", frames[-1]
+    answer = "".join(f["text"] for f in frames if f["type"] == "token")
+    assert answer.strip()
+
+    channel = session_channel(world, session_id)
+    state = world.emulator.core.state
+    # The web user has no Discord account: bots and admins only.
+    assert state.can_view(world.admin.id, channel)
+    assert state.can_view(world.client_app.id, channel)
+    assert not state.can_view(world.alice.id, channel)
+
+    def complete() -> list[tuple[Message, Any]] | None:
+        payloads = opened(world, world.emulator.history(channel))
+        return payloads if any(isinstance(p, ResponsePayload) for _, p in payloads) else None
+
+    payloads = await world.emulator.wait_until(complete)
+    messages = world.emulator.history(channel)
+    assert {m.author.id for m in messages} == {world.server_app.id, world.client_app.id}
+    assert all(m.content.startswith(MARKER) for m in messages)
+    assert all(answer.strip() not in m.content for m in messages)
+    requests = [p for m, p in payloads if m.author.id == world.server_app.id]
+    assert [type(p) for p in requests] == [RequestPayload]
+    assert requests[0].session_id == session_id and requests[0].prompt == "Name three colours."
+    chunks = [p for m, p in payloads if isinstance(p, ChunkPayload)]
+    assert [c.sequence for c in chunks] == list(range(len(chunks)))
+    # What the browser showed is exactly what the client-bot sealed in the channel.
+    assert "".join(c.text for c in chunks) == answer
+    assert all(m.author.id == world.client_app.id for m, p in payloads if p in chunks)
+
+    # A second prompt of the same session reuses its channel.
+    async with httpx.AsyncClient(base_url=world.web) as http:
+        status = (await http.get("/api/v1/chat/models")).json()
+    assert list(status["workers"]) == [f"discord-relay-{world.client_app.id}"]
+    assert len(world.web_channels()) == 1
+
+
+async def test_stop_button_cancels_on_the_client_bot(relay_world: RelayWorld) -> None:
+    world = relay_world
+    session_id, frames = await ask(
+        world, "Write a long essay about the history of Rome.", stop_after_tokens=2
+    )
+    assert frames[-1]["type"] == "done"
+    assert frames[-1]["status"] == "stopped"
+    channel = session_channel(world, session_id)
+
+    def closed() -> ResponsePayload | None:
+        payloads = opened(world, world.emulator.history(channel))
+        return next((p for _, p in payloads if isinstance(p, ResponsePayload)), None)
+
+    response = await world.emulator.wait_until(closed)
+    payloads = opened(world, world.emulator.history(channel))
+    cancels = [p for m, p in payloads if isinstance(p, CancelPayload)]
+    assert cancels and all(m.author.id == world.server_app.id for m, p in payloads if p in cancels)
+    assert cancels[0].request_id == response.request_id
+    # The client-bot stopped generating: its answer is closed as stopped, well short of the cap.
+    assert response.metrics["stopped"] is True
+    assert response.metrics["tokens"] < 200
+
+
+async def test_client_bot_offline_gives_a_labelled_fallback(relay_world: RelayWorld) -> None:
+    world = relay_world
+    await world.client.close()  # posts is_online=false on the way out
+    await world.cluster.wait_for_workers(world.web, 0)  # the server-bot withdrew itself
+    _, frames = await ask(world, "Hello?")
+    assert frames[0]["type"] == "start" and frames[0]["fallback"] is True
+    assert frames[-1]["type"] == "done"
+    assert world.web_channels() == []  # nothing went to Discord
+
+
+async def test_request_in_flight_survives_a_server_bot_gateway_drop(
+    relay_world: RelayWorld,
+) -> None:
+    world = relay_world
+    resumes = world.emulator.core.gateway.resumes
+    async with httpx.AsyncClient(base_url=world.web) as http:
+        token = await user_token(http)
+        session = await create_session(http, token, temperature=0.0)
+    async with websockets.connect(
+        socket_url(world.web, session["id"]), additional_headers=bearer(token)
+    ) as ws:
+        await ws.send(json.dumps({"prompt": "Tell me about lizards in five sentences."}))
+        frames = []
+        dropped_at = None
+        while True:
+            frame = json.loads(await ws.recv())
+            frames.append(frame)
+            if frame["type"] == "token" and dropped_at is None:
+                assert await world.emulator.drop_gateway(world.server_app) == 1
+                dropped_at = len(frames)
+            if frame["type"] in ("done", "error"):
+                break
+    assert frames[-1]["type"] == "done", frames[-1]
+    assert frames[-1]["status"] != "stopped"
+    assert dropped_at is not None and len(frames) > dropped_at + 1  # tokens came after the drop
+    assert world.emulator.core.gateway.resumes > resumes
+
+
+async def test_linked_web_user_gets_their_own_channel(relay_world: RelayWorld) -> None:
+    world = relay_world
+    async with httpx.AsyncClient(base_url=world.web) as http:
+        token = await user_token(http)
+        me = (await http.get("/api/v1/auth/me", headers=bearer(token))).json()
+        session = await create_session(http, token, temperature=0.0)
+    async with world.server.services.sessions() as db:
+        user = await db.get(UserRow, me["id"])
+        assert user is not None
+        user.discord_id = str(world.alice.id)
+        await db.commit()
+    async with websockets.connect(
+        socket_url(world.web, session["id"]), additional_headers=bearer(token)
+    ) as ws:
+        await ws.send(json.dumps({"prompt": "Say hello."}))
+        frames = await collect_answer(ws)
+    assert frames[0]["fallback"] is False and frames[-1]["type"] == "done"
+    channel = session_channel(world, session["id"])
+    state = world.emulator.core.state
+    assert state.can_view(world.alice.id, channel)  # the web user's own channel
+    assert state.can_view(world.admin.id, channel)
+    assert all(m.content.startswith(MARKER) for m in world.emulator.history(channel))
