@@ -24,6 +24,9 @@ POSTER_MAX_HEIGHT = 720
 STDERR_TAIL_LINES = 25
 STDERR_TAIL_CHARS = 2000
 
+# Playlists, init segments, the poster and the thumbnail sprite, on top of the media.
+EXTRA_OUTPUT_BYTES = 4 * 1024 * 1024
+
 Progress = Callable[[float], Awaitable[None]]
 
 
@@ -116,6 +119,13 @@ def ladder(width: int, height: int) -> list[Rung]:
         small = _even(height)
         rungs = [Rung(f"{small}p", _even(width * small / height), small, LADDER[0][1])]
     return rungs
+
+
+def estimate_bytes(probe: Probe, rungs: list[Rung]) -> int:
+    """Return an upper estimate of the renditions' size: every rung at its maxrate, and audio."""
+    kbps = sum(rung.video_kbps * 3 // 2 for rung in rungs)
+    kbps += AUDIO_KBPS if probe.has_audio else 0
+    return math.ceil(probe.duration * kbps * 1000 / 8) + EXTRA_OUTPUT_BYTES
 
 
 def thumb_plan(probe: Probe) -> ThumbPlan:
@@ -242,10 +252,22 @@ class Transcoded:
     thumbs: ThumbPlan
 
 
-async def transcode(source: Path, out: Path, *, preset: str, on_progress: Progress) -> Transcoded:
-    """Probe `source`, then write hls/, poster.jpg, sprite.jpg and thumbs.vtt under `out`."""
+async def transcode(
+    source: Path,
+    out: Path,
+    *,
+    preset: str,
+    on_progress: Progress,
+    before_encoding: Callable[[Probe, list[Rung]], Awaitable[None]] | None = None,
+) -> Transcoded:
+    """Probe `source`, then write hls/, poster.jpg, sprite.jpg and thumbs.vtt under `out`.
+
+    `before_encoding` sees the probe and the ladder first and may refuse by raising.
+    """
     info = await probe(source)
     rungs = ladder(info.width, info.height)
+    if before_encoding is not None:
+        await before_encoding(info, rungs)
     plan = thumb_plan(info)
     command = hls_command(source, out, info, rungs, plan, preset)
     await run_ffmpeg(command, info.duration, on_progress, source.parent)
