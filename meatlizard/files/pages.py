@@ -119,7 +119,13 @@ async def sharex_config(
     user: CurrentUser,
     db: DbDep,
 ) -> Response:
-    """Create an API token named ShareX and return a ShareX custom uploader using it."""
+    """Create an API token named ShareX and return a ShareX custom uploader using it.
+
+    A fresh token rather than a placeholder: ShareX cannot ask for one, and a config that
+    works once imported is the point. It is safe because only a logged-in POST with the
+    CSRF token makes one (no link or other site can), the file is never cached, and the
+    token is an ordinary API token named "ShareX" that the account page lists and revokes.
+    """
     raw, _ = await auth_service.issue_token(db, user=user, kind=TokenKind.API, name="ShareX")
     base = str(request.base_url).rstrip("/")
     config = {
@@ -138,5 +144,8 @@ async def sharex_config(
     return Response(
         json.dumps(config, indent=2),
         media_type="application/json",
-        headers={"Content-Disposition": 'attachment; filename="meatlizard.sxcu"'},
+        headers={
+            "Content-Disposition": 'attachment; filename="meatlizard.sxcu"',
+            "Cache-Control": "no-store",  # it carries a live token
+        },
     )
