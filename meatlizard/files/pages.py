@@ -39,7 +39,11 @@ async def files_page(
     if user is not None:
         files = await service.list_files(db, owner=user)
         usage = await quotas.usage(db, user.id, file_policy(services.settings))
-    return render(request, "files.html", user=user, section="files", files=files, usage=usage)
+    chunk = services.settings.files_upload_chunk_bytes
+    return render(
+        request, "files.html", user=user, section="files", files=files, usage=usage,
+        chunk_bytes=chunk,
+    )  # fmt: skip
 
 
 @router.get("/f/{file_id}", response_class=HTMLResponse)

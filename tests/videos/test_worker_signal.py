@@ -26,8 +26,8 @@ GIVE_UP_SECONDS = 600.0
 
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory: pytest.TempPathFactory, sample_720p: bytes) -> bytes:
-    """A 20 s 720p clip: at x264's veryslow preset its transcode runs long enough to interrupt."""
-    return make_sample(tmp_path_factory.mktemp("long") / "long.mp4", "1280x720", 20)
+    """A 30 s 720p clip: at the slow preset its transcode runs long enough to interrupt."""
+    return make_sample(tmp_path_factory.mktemp("long") / "long.mp4", "1280x720", 30)
 
 
 def _worker_env(backend: Backend, services: Services, tmp: Path) -> dict[str, str]:
@@ -37,7 +37,7 @@ def _worker_env(backend: Backend, services: Services, tmp: Path) -> dict[str, st
     env.update(
         DATA_DIR=str(services.settings.data_dir),
         INFERENCE="fallback",
-        VIDEO_X264_PRESET="veryslow",  # slow on purpose: the signal must land mid-encode
+        VIDEO_X264_PRESET="slow",  # x264's slowest allowed: the signal must land mid-encode
         TMPDIR=str(tmp),
         LOG_LEVEL="INFO",
     )
