@@ -176,3 +176,39 @@ async def test_upload_resumes_after_a_page_reload(
     assert raw.content == data
     leftovers = await page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('tus::'))")
     assert leftovers == []  # removeFingerprintOnSuccess
+
+
+async def test_previews_load_in_the_browser(
+    browser_context: Any, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    from meatlizard.videos.transcode import tools_missing
+    from tests.files.helpers import upload
+    from tests.files.test_sharing import PDF, png_2x2, wav_one_second
+    from tests.videos.conftest import make_sample
+
+    if tools_missing():
+        pytest.skip(f"the video preview needs ffmpeg: {tools_missing()}")
+    clip = make_sample(tmp_path / "clip.mp4", "320x240", 1)
+    page, token = await _logged_in_page(browser_context, client)
+    image = await upload(client, token, png_2x2(), "red.png")
+    await page.goto(f"/f/{image}")
+    await page.wait_for_function("document.querySelector('.preview img').complete")
+    assert await page.eval_on_selector(".preview img", "i => i.naturalWidth") == 2
+
+    for name, data, element, ready in (
+        ("quiet.wav", wav_one_second(), "audio", "m => Math.round(m.duration)"),
+        ("clip.mp4", clip, "video", "m => m.videoWidth"),
+    ):
+        file_id = await upload(client, token, data, name)
+        await page.goto(f"/f/{file_id}")
+        selector = f".preview {element}"
+        await page.wait_for_function(f"document.querySelector('{selector}').readyState >= 1")
+        assert await page.eval_on_selector(selector, ready) == (1 if element == "audio" else 320)
+
+    pdf = await upload(client, token, PDF, "doc.pdf")
+    async with page.expect_response(f"**/f/{pdf}/raw") as framed:
+        await page.goto(f"/f/{pdf}")
+    answer = await framed.value
+    assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"].startswith("inline;")
+    assert await page.locator(".preview iframe.pdf").count() == 1
