@@ -181,6 +181,7 @@ class VideoJobs:
             "height": done.probe.height,
             "has_audio": done.probe.has_audio,
             "thumbnails": True,
+            "share_mp4": True,
         }
         async with self._sessions() as db:
             kept = await queue.finish(

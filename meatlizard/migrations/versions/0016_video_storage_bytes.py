@@ -1,4 +1,4 @@
-"""video storage: the bytes a video's renditions reserve or hold against the owner's quota
+"""video storage: bytes counted against the owner's quota; a progressive MP4 for previews
 
 Revision ID: 0016
 Revises: 0010
@@ -21,8 +21,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("storage_bytes", sa.BigInteger(), nullable=False, server_default="0")
         )
+        batch_op.add_column(
+            sa.Column("share_mp4", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("videos", schema=None) as batch_op:
+        batch_op.drop_column("share_mp4")
         batch_op.drop_column("storage_bytes")
