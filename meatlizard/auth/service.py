@@ -24,6 +24,7 @@ from meatlizard.core.security import (
     API_TOKEN_PREFIX,
     SESSION_TOKEN_PREFIX,
     hash_password,
+    needs_rehash,
     new_token,
     token_digest,
     verify_password,
@@ -84,6 +85,9 @@ async def authenticate(db: AsyncSession, *, username: str, password: str) -> Use
     ok = await verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
         return None
+    if needs_rehash(user.password_hash):  # made with older argon2 parameters
+        user.password_hash = await hash_password(password)
+        await db.commit()
     return user
 
 

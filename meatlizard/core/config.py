@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     files_upload_expiry_hours: float = Field(default=24.0, gt=0, le=24 * 365)
     files_s3_redirect: bool = False  # downloads from S3 redirect to a short-lived signed URL
     files_redirect_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    # The upload page's PATCH size: keep it under a proxy's body limit (nginx: 1 MiB by default).
+    files_upload_chunk_bytes: int = Field(default=32 * 1024**2, ge=64 * 1024)
     # Transcripts: how long the pre-signed download link sent to the user stays valid.
     transcript_link_hours: int = Field(default=24, ge=1, le=168)
 

@@ -39,7 +39,11 @@ async def files_page(
     if user is not None:
         files = await service.list_files(db, owner=user)
         usage = await quotas.usage(db, user.id, file_policy(services.settings))
-    return render(request, "files.html", user=user, section="files", files=files, usage=usage)
+    chunk = services.settings.files_upload_chunk_bytes
+    return render(
+        request, "files.html", user=user, section="files", files=files, usage=usage,
+        chunk_bytes=chunk,
+    )  # fmt: skip
 
 
 @router.get("/f/{file_id}", response_class=HTMLResponse)
@@ -119,7 +123,13 @@ async def sharex_config(
     user: CurrentUser,
     db: DbDep,
 ) -> Response:
-    """Create an API token named ShareX and return a ShareX custom uploader using it."""
+    """Create an API token named ShareX and return a ShareX custom uploader using it.
+
+    A fresh token rather than a placeholder: ShareX cannot ask for one, and a config that
+    works once imported is the point. It is safe because only a logged-in POST with the
+    CSRF token makes one (no link or other site can), the file is never cached, and the
+    token is an ordinary API token named "ShareX" that the account page lists and revokes.
+    """
     raw, _ = await auth_service.issue_token(db, user=user, kind=TokenKind.API, name="ShareX")
     base = str(request.base_url).rstrip("/")
     config = {
@@ -138,5 +148,8 @@ async def sharex_config(
     return Response(
         json.dumps(config, indent=2),
         media_type="application/json",
-        headers={"Content-Disposition": 'attachment; filename="meatlizard.sxcu"'},
+        headers={
+            "Content-Disposition": 'attachment; filename="meatlizard.sxcu"',
+            "Cache-Control": "no-store",  # it carries a live token
+        },
     )

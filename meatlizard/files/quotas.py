@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.auth.models import User
 from meatlizard.core import audit
+from meatlizard.core.config import Settings
 from meatlizard.core.errors import NotFound, TooLarge
 from meatlizard.files.models import FileQuota, StoredFile
+from meatlizard.videos.models import Video
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,15 @@ class FilePolicy:
     max_upload_bytes: int
     default_quota_bytes: int
     upload_expiry: timedelta
+
+
+def file_policy(settings: Settings) -> FilePolicy:
+    """Return the operator's upload limits."""
+    return FilePolicy(
+        max_upload_bytes=settings.files_max_upload_bytes,
+        default_quota_bytes=settings.files_default_quota_bytes,
+        upload_expiry=timedelta(hours=settings.files_upload_expiry_hours),
+    )
 
 
 @dataclass(frozen=True)
@@ -51,9 +62,10 @@ async def quota_of(db: AsyncSession, user_id: int, policy: FilePolicy) -> int:
 
 
 async def used_by(db: AsyncSession, user_id: int) -> int:
-    """Return the bytes the user's files hold or have reserved (unfinished uploads)."""
-    total = await db.scalar(select(func.sum(StoredFile.size)).where(StoredFile.owner_id == user_id))
-    return int(total or 0)
+    """Return the bytes the user's files and video renditions hold or have reserved."""
+    files = select(func.sum(StoredFile.size)).where(StoredFile.owner_id == user_id)
+    videos = select(func.sum(Video.storage_bytes)).where(Video.owner_id == user_id)
+    return int(await db.scalar(files) or 0) + int(await db.scalar(videos) or 0)
 
 
 async def usage(db: AsyncSession, user_id: int, policy: FilePolicy) -> Usage:
@@ -66,13 +78,20 @@ async def usage(db: AsyncSession, user_id: int, policy: FilePolicy) -> Usage:
 async def usage_of_all(
     db: AsyncSession, user_ids: list[int], policy: FilePolicy
 ) -> dict[int, Usage]:
-    """Return the usage of many users in two queries (the admin users table)."""
+    """Return the usage of many users in three queries (the admin users table)."""
     sums = await db.execute(
         select(StoredFile.owner_id, func.sum(StoredFile.size))
         .where(StoredFile.owner_id.in_(user_ids))
         .group_by(StoredFile.owner_id)
     )
     used = {owner: int(total or 0) for owner, total in sums.all()}
+    renditions = await db.execute(
+        select(Video.owner_id, func.sum(Video.storage_bytes))
+        .where(Video.owner_id.in_(user_ids))
+        .group_by(Video.owner_id)
+    )
+    for owner, total in renditions.all():
+        used[owner] = used.get(owner, 0) + int(total or 0)
     custom = await db.execute(
         select(FileQuota.user_id, FileQuota.quota_bytes).where(FileQuota.user_id.in_(user_ids))
     )

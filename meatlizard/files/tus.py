@@ -8,7 +8,6 @@ import binascii
 import hashlib
 import tempfile
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
 from email.utils import format_datetime
 from typing import IO, Any
 
@@ -39,13 +38,7 @@ LOCKED = 423
 LOCK_SECONDS = 3600.0
 
 
-def file_policy(settings: Settings) -> quotas.FilePolicy:
-    """Return the operator's upload limits."""
-    return quotas.FilePolicy(
-        max_upload_bytes=settings.files_max_upload_bytes,
-        default_quota_bytes=settings.files_default_quota_bytes,
-        upload_expiry=timedelta(hours=settings.files_upload_expiry_hours),
-    )
+file_policy = quotas.file_policy  # the operator's upload limits
 
 
 def _headers(item: StoredFile | None = None, **extra: str) -> dict[str, str]:

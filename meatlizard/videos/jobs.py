@@ -15,12 +15,22 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.core.config import Settings
-from meatlizard.core.storage import ObjectStorage
+from meatlizard.core.errors import TooLarge
+from meatlizard.core.storage import ObjectNotFound, ObjectStorage
 from meatlizard.files.models import StoredFile
+from meatlizard.files.quotas import file_policy
 from meatlizard.videos import queue
+from meatlizard.videos.models import Video
 from meatlizard.videos.playlists import master_playlist, renditions
 from meatlizard.videos.service import prefix_of, purge_renditions
-from meatlizard.videos.transcode import TranscodeError, tools_missing, transcode
+from meatlizard.videos.transcode import (
+    Probe,
+    Rung,
+    TranscodeError,
+    estimate_bytes,
+    tools_missing,
+    transcode,
+)
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 15.0  # how often an idle process looks for queued or abandoned videos
@@ -35,6 +45,11 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".vtt": "text/vtt",
 }
+SOURCE_GONE = "the uploaded file this video was made from was deleted; upload it again"
+
+
+class ClaimLost(Exception):
+    """The video was deleted (or taken over) while this process was transcoding it."""
 
 
 def content_type_of(name: str) -> str:
@@ -97,9 +112,15 @@ class VideoJobs:
         beating = asyncio.create_task(self._heartbeat(video_id))
         try:
             if source_key is None:
-                raise TranscodeError("the uploaded file this video was made from was deleted")
+                raise TranscodeError(SOURCE_GONE)
             with tempfile.TemporaryDirectory(prefix="ml-video-") as tmp:
                 await self._transcode_and_store(video_id, source_key, Path(tmp))
+        except ClaimLost:
+            async with self._sessions() as db:
+                deleted = await db.get(Video, video_id) is None
+            if deleted:  # a claim taken over by another process keeps its objects
+                await purge_renditions(self._storage, video_id)
+            log.info("video %s: stopped, it was deleted or claimed elsewhere", video_id)
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):
                 await purge_renditions(self._storage, video_id)
@@ -122,9 +143,12 @@ class VideoJobs:
         source, out = tmp / "source", tmp / "out"
         (out / "hls").mkdir(parents=True)
         await purge_renditions(self._storage, video_id)  # leftovers of a crashed attempt
-        with source.open("wb") as handle:
-            async for chunk in await self._storage.open_stream(source_key):
-                await asyncio.to_thread(handle.write, chunk)
+        try:
+            with source.open("wb") as handle:
+                async for chunk in await self._storage.open_stream(source_key):
+                    await asyncio.to_thread(handle.write, chunk)
+        except ObjectNotFound:
+            raise TranscodeError(SOURCE_GONE) from None
         last_write = 0.0
 
         async def on_progress(fraction: float) -> None:
@@ -133,21 +157,31 @@ class VideoJobs:
                 return
             last_write = time.monotonic()
             async with self._sessions() as db:
-                await queue.beat(db, video_id=video_id, worker_id=self.worker_id, progress=fraction)
+                mine = await queue.beat(
+                    db, video_id=video_id, worker_id=self.worker_id, progress=fraction
+                )
+            if not mine:  # stops ffmpeg: nobody wants this output any more
+                raise ClaimLost
 
         done = await transcode(
-            source, out, preset=self._settings.video_x264_preset, on_progress=on_progress
+            source,
+            out,
+            preset=self._settings.video_x264_preset,
+            on_progress=on_progress,
+            before_encoding=lambda info, rungs: self._reserve(video_id, info, rungs),
         )
         found = renditions(out / "hls", done.rungs, done.probe.has_audio)
         (out / "hls" / "master.m3u8").write_text(master_playlist(found))
-        await self._upload(video_id, out)
+        stored = await self._upload(video_id, out)
         values = {
+            "storage_bytes": stored,
             "renditions": found,
             "duration_seconds": round(done.probe.duration, 3),
             "width": done.probe.width,
             "height": done.probe.height,
             "has_audio": done.probe.has_audio,
             "thumbnails": True,
+            "share_mp4": True,
         }
         async with self._sessions() as db:
             kept = await queue.finish(
@@ -157,13 +191,33 @@ class VideoJobs:
             await purge_renditions(self._storage, video_id)
         log.info("video %s ready (%s)", video_id, ", ".join(r["name"] for r in found))
 
-    async def _upload(self, video_id: str, out: Path) -> None:
+    async def _reserve(self, video_id: str, info: Probe, rungs: list[Rung]) -> None:
+        """Reserve the renditions' estimated size in the owner's quota before encoding."""
+        policy = file_policy(self._settings)
+        async with self._sessions() as db:
+            try:
+                mine = await queue.reserve(
+                    db,
+                    video_id=video_id,
+                    worker_id=self.worker_id,
+                    size=estimate_bytes(info, rungs),
+                    policy=policy,
+                )
+            except TooLarge as exc:
+                raise TranscodeError(str(exc)) from None
+        if not mine:
+            raise ClaimLost
+
+    async def _upload(self, video_id: str, out: Path) -> int:
+        """Store every output file; return their total size (what the quota then counts)."""
         paths = await asyncio.to_thread(lambda: sorted(p for p in out.rglob("*") if p.is_file()))
+        total = 0
         for path in paths:
             key = prefix_of(video_id) + path.relative_to(out).as_posix()
-            await self._storage.put_stream(
+            total += await self._storage.put_stream(
                 key, _read_file(path), content_type=content_type_of(path.name)
             )
+        return total
 
     async def _heartbeat(self, video_id: str) -> None:
         while True:
@@ -173,14 +227,31 @@ class VideoJobs:
                     await queue.beat(db, video_id=video_id, worker_id=self.worker_id, progress=None)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Drain the queue, then look again every POLL_SECONDS, until `stop` is set."""
-        while not stop.is_set():
-            try:
-                await self.drain()
-            except Exception:  # a broken round must not end the loop; the next one retries
-                log.exception("video queue round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), POLL_SECONDS)
+        """Drain the queue, then look again every POLL_SECONDS, until `stop` is set.
+
+        Setting `stop` interrupts a transcode at once (ffmpeg is killed) and puts its video
+        back in the queue, so SIGTERM never waits for a long encode to end.
+        """
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                round_ = asyncio.create_task(self.drain())
+                try:
+                    await asyncio.wait({round_, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                finally:  # stop set, or this loop itself cancelled: end the round too
+                    if not round_.done():
+                        round_.cancel()
+                try:
+                    await round_
+                except asyncio.CancelledError:
+                    if not stop.is_set():
+                        raise  # cancelled from outside, not by `stop`
+                except Exception:  # a broken round must not end the loop; the next retries
+                    log.exception("video queue round failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(stopping), POLL_SECONDS)
+        finally:
+            stopping.cancel()
 
     def start(self) -> None:
         """Poll the queue in the background of this (web) process."""

@@ -6,7 +6,18 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meatlizard.core.db import Base, UTCDateTime, utcnow
@@ -49,6 +60,10 @@ class Video(Base):
     has_audio: Mapped[bool] = mapped_column(Boolean, default=False)
     renditions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     thumbnails: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Counted against the owner's storage quota: an estimate reserved before transcoding,
+    # then the stored size of the renditions (0 while queued or after a failure).
+    storage_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    share_mp4: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     view_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

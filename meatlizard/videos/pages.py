@@ -15,6 +15,7 @@ from meatlizard.videos.captions import check_lang
 from meatlizard.videos.models import READY, Video
 from meatlizard.videos.routes import video_read
 from meatlizard.videos.serving import check_path, object_response
+from meatlizard.videos.transcode import SHARE_NAME
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -109,8 +110,8 @@ async def hls_file(
 async def image_or_track(
     video_id: str, name: str, request: Request, user: OptionalUser, db: DbDep, s: ServicesDep
 ) -> Response:
-    """Serve the poster, the thumbnail sprite and its WebVTT track."""
-    if name not in ("poster.jpg", "sprite.jpg", "thumbs.vtt"):
+    """Serve the poster, the thumbnail sprite, its WebVTT track and the preview MP4."""
+    if name not in ("poster.jpg", "sprite.jpg", "thumbs.vtt", SHARE_NAME):
         raise NotFound("there is nothing at this address")
     video = await _ready(db, video_id, user)
     return await object_response(request, s.storage, f"{service.prefix_of(video.id)}{name}")

@@ -9,6 +9,8 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.core.db import utcnow
+from meatlizard.core.errors import TooLarge
+from meatlizard.files.quotas import FilePolicy, lock_owner, mib, quota_of, used_by
 from meatlizard.videos.models import FAILED, PROCESSING, QUEUED, READY, Video
 
 STALE_SECONDS = 120.0  # a claim whose heartbeat is older belongs to a dead process
@@ -101,7 +103,7 @@ async def fail(db: AsyncSession, *, video_id: str, worker_id: str, reason: str) 
     await db.execute(
         update(Video)
         .where(_mine(video_id, worker_id))
-        .values(status=FAILED, claimed_by=None, error=reason, finished_at=utcnow())
+        .values(status=FAILED, claimed_by=None, error=reason, finished_at=utcnow(), storage_bytes=0)
     )
     await db.commit()
 
@@ -111,6 +113,38 @@ async def release(db: AsyncSession, *, video_id: str, worker_id: str) -> None:
     await db.execute(
         update(Video)
         .where(_mine(video_id, worker_id))
-        .values(status=QUEUED, claimed_by=None, progress=0.0, attempts=Video.attempts - 1)
+        .values(
+            status=QUEUED,
+            claimed_by=None,
+            progress=0.0,
+            attempts=Video.attempts - 1,
+            storage_bytes=0,
+        )
     )
     await db.commit()
+
+
+async def reserve(
+    db: AsyncSession, *, video_id: str, worker_id: str, size: int, policy: FilePolicy
+) -> bool:
+    """Reserve `size` bytes of the owner's quota for the renditions; False if the claim is lost.
+
+    Raises TooLarge when they would not fit. Decided under the owner's lock, as uploads are.
+    """
+    video = await db.get(Video, video_id, populate_existing=True)
+    if video is None or video.claimed_by != worker_id or video.status != PROCESSING:
+        await db.rollback()
+        return False
+    await lock_owner(db, video.owner_id)
+    used = await used_by(db, video.owner_id) - video.storage_bytes  # not this video's own
+    quota = await quota_of(db, video.owner_id, policy)
+    if used + size > quota:
+        await db.rollback()
+        raise TooLarge(
+            f"storage quota exceeded: the renditions of this video need about {mib(size)} "
+            f"(estimated from its length and bitrates) but only {mib(max(0, quota - used))} "
+            f"of your quota of {mib(quota)} is free; delete some files or videos and retry"
+        )
+    video.storage_bytes = size
+    await db.commit()
+    return True

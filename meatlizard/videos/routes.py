@@ -46,6 +46,7 @@ async def video_read(
         read.master_url = f"{page}/hls/master.m3u8"
         read.poster_url = f"{page}/poster.jpg"
         read.thumbnails_url = f"{page}/thumbs.vtt" if video.thumbnails else None
+        read.share_url = f"{page}/share.mp4" if video.share_mp4 else None
     read.captions = [
         CaptionRead(lang=c.lang, label=c.label, size=c.size, url=f"{page}/captions/{c.lang}.vtt")
         for c in await service.list_captions(db, video.id)

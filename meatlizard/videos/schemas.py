@@ -71,5 +71,6 @@ class VideoRead(BaseModel):
     master_url: str | None = None
     poster_url: str | None = None
     thumbnails_url: str | None = None
+    share_url: str | None = None  # one progressive MP4 (lowest rung) for link previews
     embed_url: str = ""
     captions: list[CaptionRead] = []

@@ -24,6 +24,11 @@ POSTER_MAX_HEIGHT = 720
 STDERR_TAIL_LINES = 25
 STDERR_TAIL_CHARS = 2000
 
+# Playlists, init segments, the poster and the thumbnail sprite, on top of the media.
+EXTRA_OUTPUT_BYTES = 4 * 1024 * 1024
+SHARE_NAME = "share.mp4"  # the lowest rung as one progressive MP4, for link previews
+COPY_CHUNK = 1024 * 1024
+
 Progress = Callable[[float], Awaitable[None]]
 
 
@@ -116,6 +121,14 @@ def ladder(width: int, height: int) -> list[Rung]:
         small = _even(height)
         rungs = [Rung(f"{small}p", _even(width * small / height), small, LADDER[0][1])]
     return rungs
+
+
+def estimate_bytes(probe: Probe, rungs: list[Rung]) -> int:
+    """Return an upper estimate of the renditions' size: every rung at its maxrate, and audio."""
+    audio = AUDIO_KBPS if probe.has_audio else 0
+    kbps = sum(rung.video_kbps * 3 // 2 for rung in rungs) + audio
+    kbps += rungs[0].video_kbps * 3 // 2 + audio  # share.mp4 holds the lowest rung again
+    return math.ceil(probe.duration * kbps * 1000 / 8) + EXTRA_OUTPUT_BYTES
 
 
 def thumb_plan(probe: Probe) -> ThumbPlan:
@@ -214,6 +227,43 @@ async def make_poster(source: Path, out: Path, probe: Probe) -> None:
         )
 
 
+def _join_fragments(folder: Path, target: Path) -> Path:
+    """Write the init section and segments of `folder`'s playlist, in order, as one fMP4."""
+    names = []
+    for line in (folder / "index.m3u8").read_text().splitlines():
+        if line.startswith("#EXT-X-MAP:URI="):
+            names.append(line.split('"')[1])
+        elif line and not line.startswith("#"):
+            names.append(line)
+    with target.open("wb") as joined:
+        for name in names:
+            with (folder / name).open("rb") as part:
+                shutil.copyfileobj(part, joined, COPY_CHUNK)
+    return target
+
+
+async def make_share_mp4(out: Path, rung: Rung, has_audio: bool, scratch: Path) -> None:
+    """Write share.mp4: the lowest rung and the audio remuxed (not re-encoded), moov first.
+
+    Link previews (Discord's og:video) play a direct video file, not an HLS playlist.
+    """
+    hls = out / "hls"
+    inputs = [await asyncio.to_thread(_join_fragments, hls / rung.name, scratch / "v.mp4")]
+    if has_audio:
+        inputs.append(await asyncio.to_thread(_join_fragments, hls / "audio", scratch / "a.mp4"))
+    args = ["ffmpeg", "-nostdin", "-y", "-v", "error"]
+    for path in inputs:
+        args += ["-i", str(path)]
+    args += ["-map", "0:v:0"] + (["-map", "1:a:0"] if has_audio else [])
+    args += ["-c", "copy", "-movflags", "+faststart", str(out / SHARE_NAME)]
+    process = await asyncio.create_subprocess_exec(*args, stderr=asyncio.subprocess.PIPE)
+    _, err = await process.communicate()
+    for path in inputs:
+        path.unlink()
+    if process.returncode != 0:
+        raise TranscodeError(f"ffmpeg (share.mp4): {_tail(err.decode(errors='replace'), scratch)}")
+
+
 def _stamp(seconds: float) -> str:
     millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
@@ -242,14 +292,27 @@ class Transcoded:
     thumbs: ThumbPlan
 
 
-async def transcode(source: Path, out: Path, *, preset: str, on_progress: Progress) -> Transcoded:
-    """Probe `source`, then write hls/, poster.jpg, sprite.jpg and thumbs.vtt under `out`."""
+async def transcode(
+    source: Path,
+    out: Path,
+    *,
+    preset: str,
+    on_progress: Progress,
+    before_encoding: Callable[[Probe, list[Rung]], Awaitable[None]] | None = None,
+) -> Transcoded:
+    """Probe `source`, then write hls/, poster.jpg, sprite.jpg, thumbs.vtt, share.mp4 in `out`.
+
+    `before_encoding` sees the probe and the ladder first and may refuse by raising.
+    """
     info = await probe(source)
     rungs = ladder(info.width, info.height)
+    if before_encoding is not None:
+        await before_encoding(info, rungs)
     plan = thumb_plan(info)
     command = hls_command(source, out, info, rungs, plan, preset)
     await run_ffmpeg(command, info.duration, on_progress, source.parent)
     await make_poster(source, out, info)
+    await make_share_mp4(out, rungs[0], info.has_audio, source.parent)
     (out / "thumbs.vtt").write_text(thumbnails_vtt(plan, info.duration, "sprite.jpg"))
     await on_progress(1.0)
     return Transcoded(info, rungs, plan)

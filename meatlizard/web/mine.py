@@ -1,4 +1,4 @@
-"""My stuff: the caller's pastes, links and files in one place (admins see everyone's)."""
+"""My stuff: the caller's pastes, links, files and videos in one place (admins see everyone's)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from meatlizard.files.tus import file_policy
 from meatlizard.links import service as links_service
 from meatlizard.links.routes import link_read, public_base
 from meatlizard.pastes.models import Paste
+from meatlizard.videos.models import Video
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -32,8 +33,12 @@ async def mine(request: Request, user: OptionalUser, db: DbDep, services: Servic
     if not user.is_admin:
         files_query = files_query.where(StoredFile.owner_id == user.id)
     files = list(await db.scalars(files_query))
+    videos_query = select(Video).order_by(Video.created_at.desc())
+    if not user.is_admin:
+        videos_query = videos_query.where(Video.owner_id == user.id)
+    videos = list(await db.scalars(videos_query))
     ids = {p.owner_id for p in pastes} | {link.owner_id for link in links}
-    ids |= {f.owner_id for f in files}
+    ids |= {f.owner_id for f in files} | {v.owner_id for v in videos}
     owners = {u.id: u.username for u in await db.scalars(select(User).where(User.id.in_(ids)))}
     base = public_base(services, request)
     return render(
@@ -44,6 +49,7 @@ async def mine(request: Request, user: OptionalUser, db: DbDep, services: Servic
         pastes=pastes,
         links=[link_read(base, link, owner=owners.get(link.owner_id or 0)) for link in links],
         files=files,
+        videos=videos,
         usage=await quotas.usage(db, user.id, file_policy(services.settings)),
         owners=owners,
     )

@@ -126,3 +126,19 @@ async def test_views_count_once_per_viewer_session(client: httpx.AsyncClient) ->
     await client.get(f"/v/{video_id}")
     third = await client.post(f"/v/{video_id}/view")
     assert third.json() == {"counted": True, "view_count": 2}
+
+
+async def test_my_stuff_lists_my_videos(client: httpx.AsyncClient) -> None:
+    admin = await user_token(client)  # the first account is an admin
+    owner, other = await user_token(client), await user_token(client)
+    mine = await queued_video(client, owner, title="My raid clip", visibility="private")
+    theirs = await queued_video(client, other, title="Someone else's clip")
+    page = (await client.get("/mine", headers=bearer(owner))).text
+    assert 'id="mine-videos"' in page
+    assert f'<a href="/v/{mine}">My raid clip</a>' in page
+    assert "private" in page and "queued" in page
+    assert theirs not in page and "Someone else" not in page
+    everyone = (await client.get("/mine", headers=bearer(admin))).text
+    assert f"/v/{mine}" in everyone and f"/v/{theirs}" in everyone
+    empty = (await client.get("/mine", headers=bearer(await user_token(client)))).text
+    assert "No videos yet" in empty and 'id="mine-videos"' not in empty

@@ -42,7 +42,11 @@ async def test_upload_play_switch_quality(page: Any, sample_720p: bytes, tmp_pat
     await expect(page.locator("#video-title")).to_have_text("Test pattern")
     await expect(page.locator("#quality option")).to_have_text(["Auto", "360p", "720p"])
     assert await page.get_attribute('meta[property="og:image"]', "content")
-    assert "/embed" in (await page.get_attribute('meta[name="twitter:player"]', "content"))
+    share = await page.get_attribute('meta[property="og:video"]', "content")
+    assert share is not None and share.endswith("/share.mp4")  # a direct file, for Discord
+    assert await page.get_attribute('meta[property="og:video:type"]', "content") == "video/mp4"
+    assert await page.get_attribute('meta[property="og:video:width"]', "content") == "640"
+    assert await page.locator('meta[name="twitter:card"]').count() == 0
 
     await page.evaluate("document.getElementById('video').muted = true")
     await page.click("#play")
@@ -73,3 +77,7 @@ async def test_upload_play_switch_quality(page: Any, sample_720p: bytes, tmp_pat
     assert "/embed" in embed and "<iframe" in embed
     await page.goto(embed.split('src="')[1].split('"')[0])
     await expect(page.locator("#player video")).to_have_count(1)
+
+    await page.goto(share)  # what a link preview plays: the file itself, in a plain <video>
+    await page.wait_for_function("document.querySelector('video').readyState >= 1")
+    assert await page.evaluate("document.querySelector('video').videoWidth") == 640

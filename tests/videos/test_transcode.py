@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -13,13 +17,24 @@ from tests.videos.helpers import keys_under, make_video, video_info
 HLS = "application/vnd.apple.mpegurl"
 
 
+def probe_streams(data: bytes, tmp_path: Path) -> list[dict[str, Any]]:
+    """Return ffprobe's streams of an MP4 given as bytes."""
+    path = tmp_path / "probe.mp4"
+    path.write_bytes(data)
+    args = ["ffprobe", "-v", "error", "-print_format", "json", "-show_streams", str(path)]
+    found: list[dict[str, Any]] = json.loads(subprocess.run(args, capture_output=True).stdout)[
+        "streams"
+    ]
+    return found
+
+
 def uris(playlist: str) -> list[str]:
     """Return the URI lines of a playlist."""
     return [line for line in playlist.splitlines() if line and not line.startswith("#")]
 
 
 async def test_upload_transcode_serve_and_delete(
-    client: httpx.AsyncClient, services: Services, sample_720p: bytes
+    client: httpx.AsyncClient, services: Services, sample_720p: bytes, tmp_path: Path
 ) -> None:
     token = await user_token(client)
     accepted = await make_video(client, token, sample_720p, title="Test pattern")
@@ -75,6 +90,22 @@ async def test_upload_transcode_serve_and_delete(
     assert track.text.startswith("WEBVTT")
     cues = re.findall(r"sprite\.jpg#xywh=(\d+),(\d+),160,90", track.text)
     assert [(int(x), int(y)) for x, y in cues] == [(0, 0), (160, 0), (320, 0), (480, 0)]
+
+    assert info["share_url"] == f"{client.base_url}/v/{video_id}/share.mp4"
+    share = await client.get(f"/v/{video_id}/share.mp4")
+    assert share.status_code == 200 and share.headers["content-type"] == "video/mp4"
+    body = share.content
+    assert 0 < body.index(b"moov") < body.index(b"mdat")  # progressive: plays while loading
+    streams = probe_streams(body, tmp_path)
+    assert [(s["codec_type"], s["codec_name"]) for s in streams] == [
+        ("video", "h264"),
+        ("audio", "aac"),
+    ]
+    assert (streams[0]["width"], streams[0]["height"]) == (640, 360)
+    assert abs(float(streams[0]["duration"]) - 4) < 0.2
+    page = (await client.get(f"/v/{video_id}")).text
+    assert f'<meta property="og:video" content="{info["share_url"]}">' in page
+    assert '<meta property="og:video:type" content="video/mp4">' in page
 
     outside = await client.get(f"/v/{video_id}/hls/../../files/x")
     assert outside.status_code == 404

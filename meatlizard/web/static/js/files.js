@@ -67,7 +67,7 @@
     const upload = new tus.Upload(file, {
       endpoint: "/api/v1/files/tus",
       retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
-      chunkSize: 32 * 1024 * 1024,
+      chunkSize: Number(input.dataset.chunkSize) || 32 * 1024 * 1024,
       removeFingerprintOnSuccess: true,
       headers: { "X-CSRF-Token": csrf() },
       metadata: { filename: file.name, filetype: file.type || "" },
