@@ -14,9 +14,8 @@ from pydantic import BaseModel
 
 from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats
-from meatlizard.inference.markov import MarkovEngine
-from meatlizard.inference.scheduler import FairScheduler
-from meatlizard.inference.service import Answerer, InferenceGateway, stream_with_engine
+from meatlizard.inference.remote import RemoteGateway
+from meatlizard.inference.service import Answerer
 from meatlizard.workers.answering import request_of
 from meatlizard.workers.gateway import WorkerFailed
 from meatlizard.workers.wire import (
@@ -44,7 +43,7 @@ _promised_remote: ContextVar[bool | None] = ContextVar("promised_remote", defaul
 Sender = Callable[[str, BaseModel], Awaitable[None]]
 
 
-class DiscordRelayInference(InferenceGateway):
+class DiscordRelayInference(RemoteGateway):
     """Routes conversations to the client-bot through Discord; Markov when it is offline."""
 
     def __init__(
@@ -55,12 +54,10 @@ class DiscordRelayInference(InferenceGateway):
         pickup_timeout_seconds: float = PICKUP_TIMEOUT_SECONDS,
         stall_timeout_seconds: float = STALL_TIMEOUT_SECONDS,
     ) -> None:
-        self.default_alias = default_alias
+        super().__init__(default_alias)
         self.heartbeat_seconds = heartbeat_seconds
         self.pickup_timeout = pickup_timeout_seconds
         self.stall_timeout = stall_timeout_seconds
-        self.fallback = MarkovEngine()
-        self._fallback_scheduler = FairScheduler()
         self._pending: dict[str, asyncio.Queue[Reply]] = {}
         self._last_heartbeat: float | None = None
         self._client_online = False
@@ -101,11 +98,17 @@ class DiscordRelayInference(InferenceGateway):
     def aliases(self) -> list[str]:
         return [self.default_alias]
 
+    def _answers_remotely(self, alias: str | None) -> bool:
+        return self.online
+
     def answerer(self, alias: str | None) -> Answerer:
         _promised_remote.set(self.online)
-        if self.online:
-            return Answerer(alias or self.default_alias, False)
-        return Answerer(self.fallback.alias, True)
+        return super().answerer(alias)
+
+    def _generates_remotely(self, alias: str | None) -> bool:
+        remote = _promised_remote.get()
+        _promised_remote.set(None)
+        return self.online if remote is None else remote
 
     def status(self) -> dict[str, object]:
         age = None if self._last_heartbeat is None else time.monotonic() - self._last_heartbeat
@@ -117,28 +120,6 @@ class DiscordRelayInference(InferenceGateway):
             "default_model": self.default_alias,
             "queue_depth": len(self._pending),
         }
-
-    def generate(
-        self,
-        conversation: Conversation,
-        *,
-        alias: str | None,
-        owner: str,
-        cancel: asyncio.Event,
-        stats: GenerationStats,
-    ) -> AsyncIterator[str]:
-        remote = _promised_remote.get()
-        _promised_remote.set(None)
-        if not (self.online if remote is None else remote):
-            return stream_with_engine(
-                self.fallback,
-                self._fallback_scheduler,
-                conversation,
-                owner=owner,
-                cancel=cancel,
-                stats=stats,
-            )
-        return self._remote(conversation, alias or self.default_alias, cancel, stats)
 
     async def _remote(
         self, conversation: Conversation, alias: str, cancel: asyncio.Event, stats: GenerationStats

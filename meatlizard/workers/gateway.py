@@ -19,9 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from meatlizard.core.redis_client import connect
 from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats, InferenceError
-from meatlizard.inference.markov import MarkovEngine
-from meatlizard.inference.scheduler import FairScheduler
-from meatlizard.inference.service import Answerer, InferenceGateway, stream_with_engine
+from meatlizard.inference.remote import RemoteGateway
 from meatlizard.workers import keys
 from meatlizard.workers.answering import request_of
 from meatlizard.workers.metrics_store import store_worker_metric
@@ -57,7 +55,7 @@ class WorkerInfo:
     busy: bool
 
 
-class RemoteInference(InferenceGateway):
+class RemoteInference(RemoteGateway):
     """Routes conversations to client-bot workers over Redis Streams; Markov when none is up."""
 
     def __init__(
@@ -73,10 +71,8 @@ class RemoteInference(InferenceGateway):
         self._sessions = sessions
         self._metrics_interval = metrics_interval_seconds
         self._metrics_saved: dict[str, float] = {}
+        super().__init__(default_alias)
         self.sealer = sealer
-        self.default_alias = default_alias
-        self.fallback = MarkovEngine()
-        self._fallback_scheduler = FairScheduler()
         self._workers: dict[str, WorkerInfo] = {}
         self._watch: asyncio.Task[None] | None = None
 
@@ -149,14 +145,9 @@ class RemoteInference(InferenceGateway):
         served = {a for w in self._workers.values() for a in w.aliases}
         return sorted(served | {self.default_alias})
 
-    def _serving(self, alias: str | None) -> bool:
+    def _answers_remotely(self, alias: str | None) -> bool:
         wanted = alias or self.default_alias
         return any(wanted in w.aliases for w in self._workers.values())
-
-    def answerer(self, alias: str | None) -> Answerer:
-        if self._serving(alias):
-            return Answerer(alias or self.default_alias, False)
-        return Answerer(self.fallback.alias, True)
 
     def status(self) -> dict[str, object]:
         return {
@@ -170,26 +161,6 @@ class RemoteInference(InferenceGateway):
         }
 
     # -- requests -------------------------------------------------------------------------
-
-    def generate(
-        self,
-        conversation: Conversation,
-        *,
-        alias: str | None,
-        owner: str,
-        cancel: asyncio.Event,
-        stats: GenerationStats,
-    ) -> AsyncIterator[str]:
-        if not self._serving(alias):
-            return stream_with_engine(
-                self.fallback,
-                self._fallback_scheduler,
-                conversation,
-                owner=owner,
-                cancel=cancel,
-                stats=stats,
-            )
-        return self._remote(conversation, alias or self.default_alias, cancel, stats)
 
     async def _remote(
         self, conversation: Conversation, alias: str, cancel: asyncio.Event, stats: GenerationStats
