@@ -49,8 +49,11 @@ async def test_upload_play_switch_quality(page: Any, sample_720p: bytes, tmp_pat
     assert await page.locator('meta[name="twitter:card"]').count() == 0
 
     await page.evaluate("document.getElementById('video').muted = true")
+    # Controls draw SVG icons (fonts often lack media glyphs) and follow the video's state.
+    await expect(page.locator("#mute use")).to_have_attribute("href", "#i-muted")
     await page.click("#play")
     await page.wait_for_function("document.getElementById('video').currentTime > 0.5")
+    await expect(page.locator("#play use")).to_have_attribute("href", "#i-pause")
     await expect(page.locator("#views")).to_have_text("1")
 
     await page.select_option("#quality", "1")

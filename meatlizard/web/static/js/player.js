@@ -90,9 +90,11 @@
       }
     });
     video.addEventListener("ended", () => localStorage.removeItem(posKey));
-    video.addEventListener("play", () => (play.textContent = "❚❚"));
-    video.addEventListener("pause", () => (play.textContent = "▶"));
-    video.addEventListener("volumechange", () => (mute.textContent = video.muted ? "🔇" : "🔊"));
+    // Icons are SVG symbols from the player template: system fonts often lack media glyphs.
+    const setIcon = (button, name) => button.querySelector("use").setAttribute("href", `#i-${name}`);
+    video.addEventListener("play", () => setIcon(play, "pause"));
+    video.addEventListener("pause", () => setIcon(play, "play"));
+    video.addEventListener("volumechange", () => setIcon(mute, video.muted ? "muted" : "volume"));
     video.addEventListener("playing", () => {
       ML.api("POST", `/v/${id}/view`).then((r) => {
         const views = document.getElementById("views");
