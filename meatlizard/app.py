@@ -18,6 +18,7 @@ from meatlizard.admin import moderation_routes, report_pages
 from meatlizard.admin import pages as admin_pages
 from meatlizard.admin import routes as admin_routes
 from meatlizard.api import health
+from meatlizard.api.deps import session_user
 from meatlizard.api.errors import status_for
 from meatlizard.api.middleware import RequestLogMiddleware
 from meatlizard.auth import discord_pages
@@ -88,7 +89,7 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
         return render(
             request,
             "not_found.html",
-            user=None,
+            user=await session_user(request),
             status_code=404,
             message="There is nothing at this address.",
         )

@@ -87,6 +87,16 @@ async def optional_user(
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
+async def session_user(request: Request) -> User | None:
+    """Return the browser's logged-in user outside a route (error pages), or None."""
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    services: Services = request.app.state.services
+    async with services.sessions() as db:
+        return await auth_service.user_for_token(db, raw=raw)
+
+
 async def form_user(
     request: Request,
     db: DbDep,

@@ -104,3 +104,14 @@ async def test_unknown_page_is_a_themed_404(client: httpx.AsyncClient) -> None:
     api = await client.get("/api/v1/nothing")
     assert api.status_code == 404
     assert api.json() == {"detail": "Not Found"}
+
+
+async def test_themed_404_keeps_the_logged_in_header(client: httpx.AsyncClient) -> None:
+    page = await client.get("/register")
+    name = unique_name()
+    form = {"username": name, "password": PASSWORD, "password_again": PASSWORD}
+    await client.post("/register", data={**form, "csrf_token": _csrf(page.text)})
+    response = await client.get("/no/such/page", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert f'class="who">{name}<' in response.text
+    assert 'href="/register"' not in response.text
