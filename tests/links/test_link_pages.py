@@ -25,6 +25,8 @@ async def test_links_page_empty_states(client: httpx.AsyncClient) -> None:
 async def test_stats_page(client: httpx.AsyncClient, services: Services) -> None:
     owner = await user_token(client)
     link = await create_link(client, owner, max_clicks=9)
+    fresh = await client.get(f"/links/{link['slug']}/stats")
+    assert "No clicks in these 30 days yet" in fresh.text and "<rect" not in fresh.text
     for _ in range(3):
         await follow(client, link["slug"], Referer="https://forum.example/t/1")
     await services.links.clicks.flush()
@@ -32,6 +34,7 @@ async def test_stats_page(client: httpx.AsyncClient, services: Services) -> None
     assert page.status_code == 200
     assert "3 clicks" in page.text and "forum.example" in page.text
     assert page.text.count("<rect") == 30 and "3 clicks, 0 bots" in page.text
+    assert "No clicks in these" not in page.text
     assert "limit 9" in page.text and "no GeoIP database" in page.text
     client.cookies.clear()
     await user_token(client)  # someone else
