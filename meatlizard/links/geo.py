@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
+from bisect import bisect_right
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +23,37 @@ log = logging.getLogger(__name__)
 UNKNOWN = "unknown"
 MEMO_SIZE = 4096  # client addresses remembered in memory (never written anywhere)
 ISO_CODE_LENGTH = 2
+IPV4_MAPPED_PREFIX = bytes(10) + b"\xff\xff"
+# Not globally reachable (IANA special-purpose registries, as ipaddress's is_global has them,
+# bar a few single anycast addresses): private, shared (CGNAT), loopback, link-local,
+# documentation, benchmarking and reserved ranges. Checked by bisecting integer ranges,
+# because is_global costs more than the database lookup itself.
+NOT_GLOBAL_NETWORKS = [
+    *("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16"),
+    *("172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15"),
+    *("198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4"),
+    *("::/127", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "fc00::/7"),
+    "fe80::/10",
+]
+
+
+def _ranges(version: int) -> tuple[list[int], list[int]]:
+    """Return the sorted first and last addresses of the non-global networks of a version."""
+    networks = sorted(
+        n for n in map(ipaddress.ip_network, NOT_GLOBAL_NETWORKS) if n.version == version
+    )
+    return [int(n.network_address) for n in networks], [int(n.broadcast_address) for n in networks]
+
+
+NOT_GLOBAL = {4: _ranges(4), 16: _ranges(6)}  # keyed by packed address length
+
+
+def is_global(packed: bytes) -> bool:
+    """Say whether a packed IPv4 or IPv6 address is globally reachable (a country may have it)."""
+    starts, ends = NOT_GLOBAL[len(packed)]
+    value = int.from_bytes(packed)
+    index = bisect_right(starts, value) - 1
+    return index < 0 or value > ends[index]
 
 
 class GeoDatabaseError(ValueError):
@@ -79,15 +112,18 @@ class CountryLookup:
         if not address:
             return UNKNOWN
         try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:  # a Unix socket path, or a proxy's non-address placeholder
+            packed = socket.inet_pton(
+                socket.AF_INET6 if ":" in address else socket.AF_INET, address
+            )
+        except OSError:  # a Unix socket path, or a proxy's non-address placeholder
             return UNKNOWN
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped  # dual-stack sockets report IPv4 clients as ::ffff:a.b.c.d
-        if not ip.is_global:  # loopback, private, link-local, documentation ranges
+        if packed[:12] == IPV4_MAPPED_PREFIX:  # dual-stack sockets: ::ffff:a.b.c.d
+            packed = packed[12:]
+            address = socket.inet_ntop(socket.AF_INET, packed)
+        if not is_global(packed):
             return UNKNOWN
         try:
-            return _iso_code(self._reader.get(ip))
+            return _iso_code(self._reader.get(address))
         except (ValueError, maxminddb.InvalidDatabaseError):
             # An IPv6 address in an IPv4-only database, or a damaged file: count it unknown.
             return UNKNOWN

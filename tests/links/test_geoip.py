@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ from sqlalchemy import select
 
 from meatlizard.core.config import SettingsError, load_settings
 from meatlizard.core.services import Services
-from meatlizard.links.geo import UNKNOWN, CountryLookup
+from meatlizard.links.geo import UNKNOWN, CountryLookup, is_global
 from meatlizard.links.models import LinkStat
 from tests.helpers import bearer, user_token
 from tests.links.geoip_db import country_database, write_database
@@ -66,6 +68,21 @@ def test_lookup(geoip_path: Path, address: str | None, country: str) -> None:
     assert lookup.country(address) == country
     lookup.close()
     assert lookup.country("81.2.69.99") == UNKNOWN  # a closed file never breaks a redirect
+
+
+def test_global_check_agrees_with_ipaddress() -> None:
+    rng = random.Random(5)
+    v4 = [ipaddress.IPv4Address(rng.getrandbits(32)) for _ in range(20000)]
+    v6_prefixes = ["fe80::", "fc00::", "fd12:3456::", "ff02::", "2001:db8::", "2a01:4f8::", "::"]
+    v6 = [
+        ipaddress.IPv6Address(int(ipaddress.IPv6Address(prefix)) | rng.getrandbits(64))
+        for prefix in v6_prefixes
+        for _ in range(200)
+    ]
+    special = ["100.64.1.1", "198.18.0.1", "192.0.0.170", "255.255.255.255", "0.0.0.0", "::1"]
+    addresses = [*v4, *v6, *map(ipaddress.ip_address, special)]
+    assert sum(not a.is_global for a in addresses) > 2000  # both kinds are well represented
+    assert [is_global(a.packed) for a in addresses] == [a.is_global for a in addresses]
 
 
 def test_ipv4_only_database_counts_ipv6_as_unknown(tmp_path: Path) -> None:
