@@ -91,7 +91,7 @@ def _ms(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(url: str, args: argparse.Namespace, server: int) -> Result:
+def run_wrk(url: str, args: argparse.Namespace, server: int, script: str | None = None) -> Result:
     cpu = cpu_seconds(server)
     out = subprocess.run(
         [
@@ -100,6 +100,7 @@ def run_wrk(url: str, args: argparse.Namespace, server: int) -> Result:
             f"-c{args.connections}",
             f"-d{args.duration}s",
             "--latency",
+            *(["-s", script] if script else []),
             url,
         ],
         check=True,

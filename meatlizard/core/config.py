@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     link_rate_limit: str = "30/minute"
     link_click_flush_seconds: float = Field(default=5.0, gt=0, le=3600)
     link_cache_seconds: float = Field(default=300.0, ge=1, le=86400)
+    # A MaxMind-format country or city database (.mmdb); clicks then count countries.
+    geoip_database: Path | None = None
     # Files.
     files_default_quota_bytes: int = Field(default=10 * 1024**3, ge=0)
     files_max_upload_bytes: int = Field(default=5 * 1024**3, ge=1)
@@ -269,6 +271,16 @@ class Settings(BaseSettings):
             if not re.match(r"^[A-Za-z0-9.-]+$", domain) or domain.strip(".") != domain:
                 raise ValueError(f"{domain!r} is not a domain name such as bad.example")
         return [d.lower() for d in value]
+
+    @field_validator("geoip_database")
+    @classmethod
+    def _check_geoip_database(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        from meatlizard.links.geo import check_database
+
+        check_database(value)  # raises a ValueError that says what is wrong with the file
+        return value
 
     @field_validator("backup_schedule")
     @classmethod

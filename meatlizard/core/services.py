@@ -17,6 +17,7 @@ from meatlizard.core.sweeper import Sweeper
 from meatlizard.files.jobs import FileSweeper
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
 from meatlizard.links.clicks import ClickRecorder
+from meatlizard.links.geo import open_countries
 from meatlizard.links.jobs import LinkSweeper
 from meatlizard.links.redirects import LinkResolver
 from meatlizard.pastes.jobs import PasteSweeper
@@ -118,7 +119,11 @@ class Services:
             links=LinkResolver(
                 cache,
                 sessions,
-                ClickRecorder(sessions, settings.link_click_flush_seconds),
+                ClickRecorder(
+                    sessions,
+                    settings.link_click_flush_seconds,
+                    open_countries(settings.geoip_database),
+                ),
                 settings.link_cache_seconds,
             ),
             transcript_deliveries=[WebNotifications(sessions)],

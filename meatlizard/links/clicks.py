@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.core.metrics import REDIRECTS
 from meatlizard.links.agents import VALUE_MAX_LENGTH, classify, referrer_host
+from meatlizard.links.geo import CountryLookup
 from meatlizard.links.models import Link, LinkStat
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,20 @@ class Batch:
 
 
 class ClickRecorder:
-    """Buffers clicks in this process and flushes them every `interval_seconds` and at close."""
+    """Buffers clicks in this process and flushes them every `interval_seconds` and at close.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], interval_seconds: float) -> None:
+    With a GeoIP database (`countries`), a person's click also counts its country; the
+    client address is looked up and dropped, never stored.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        interval_seconds: float,
+        countries: CountryLookup | None = None,
+    ) -> None:
         self.sessions = sessions
+        self.countries = countries
         self._interval = interval_seconds
         self._batch = Batch()
         self._lock = asyncio.Lock()
@@ -63,8 +74,13 @@ class ClickRecorder:
             self._day_number, self._day = number, datetime.now(UTC).date()
         return self._day
 
-    def record(self, link_id: int, *, user_agent: str, referer: str | None) -> None:
-        """Count one click (synchronous: the redirect never waits for storage)."""
+    def record(
+        self, link_id: int, *, user_agent: str, referer: str | None, client: str | None = None
+    ) -> None:
+        """Count one click (synchronous: the redirect never waits for storage).
+
+        `client` is the address uvicorn reports (a trusted proxy's X-Forwarded-For applied).
+        """
         REDIRECTS.inc()  # every redirect passes here; an in-memory add
         visitor = classify(user_agent)
         day = self._today()
@@ -78,6 +94,8 @@ class ClickRecorder:
         stats[(link_id, day, "referrer", referrer_host(referer))] += 1
         stats[(link_id, day, "browser", visitor.browser)] += 1
         stats[(link_id, day, "os", visitor.os)] += 1
+        if self.countries is not None:
+            stats[(link_id, day, "country", self.countries.country(client))] += 1
 
     def pending(self, link_id: int) -> tuple[int, int]:
         """Return the (people, bots) clicks of a link not yet written by this process."""
@@ -145,6 +163,8 @@ class ClickRecorder:
         except Exception:
             lost = sum(self._batch.people.values()) + sum(self._batch.bots.values())
             log.exception("could not write %d link clicks at shutdown", lost)
+        if self.countries is not None:
+            self.countries.close()
 
 
 def _upsert(db: AsyncSession, rows: list[dict[str, object]]) -> Any:

@@ -60,7 +60,10 @@ class LinkFastPath:
                 user_agent = value.decode("latin-1")
             elif name == b"referer":
                 referer = value.decode("latin-1")
-        services.links.clicks.record(link.id, user_agent=user_agent, referer=referer)
+        client = scope.get("client")  # uvicorn applied a trusted proxy's X-Forwarded-For
+        services.links.clicks.record(
+            link.id, user_agent=user_agent, referer=referer, client=client[0] if client else None
+        )
         scope[LOG_LEVEL_KEY] = REDIRECT_LOG_LEVEL
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})

@@ -60,7 +60,10 @@ async def _redirect(
         return _gone(request, EXHAUSTED)
     headers = request.headers
     services.links.clicks.record(
-        link.id, user_agent=headers.get("user-agent", ""), referer=headers.get("referer")
+        link.id,
+        user_agent=headers.get("user-agent", ""),
+        referer=headers.get("referer"),
+        client=request.client.host if request.client else None,
     )
     request.scope[LOG_LEVEL_KEY] = REDIRECT_LOG_LEVEL
     return Response(

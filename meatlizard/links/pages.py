@@ -84,7 +84,11 @@ async def stats_page(
     except NotFound as exc:
         return render(request, "not_found.html", user=user, status_code=404, message=str(exc))
     stats = await link_stats(
-        db, link, days=CHART_DAYS, pending=services.links.clicks.pending(link.id)
+        db,
+        link,
+        days=CHART_DAYS,
+        pending=services.links.clicks.pending(link.id),
+        countries=services.links.clicks.countries is not None,
     )
     return render(
         request,

@@ -201,8 +201,14 @@ async def delete_link(
 async def get_stats(
     slug: str, user: CurrentUser, db: DbDep, services: ServicesDep, days: int = 30
 ) -> LinkStats:
-    """Clicks per day, referrers, browsers, OS and bots of one of your links."""
+    """Clicks per day, referrers, browsers, OS, bots and countries of one of your links."""
     if not 1 <= days <= MAX_STATS_DAYS:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "days must be 1-366")
     link = await service.owned_link(db, slug=slug, user=user)
-    return await link_stats(db, link, days=days, pending=services.links.clicks.pending(link.id))
+    return await link_stats(
+        db,
+        link,
+        days=days,
+        pending=services.links.clicks.pending(link.id),
+        countries=services.links.clicks.countries is not None,
+    )

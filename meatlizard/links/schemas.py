@@ -89,6 +89,13 @@ class Count(BaseModel):
     count: int
 
 
+class CountryCount(Count):
+    """Clicks from one country: its ISO 3166 code (or "unknown"), name and flag."""
+
+    name: str
+    flag: str
+
+
 class DayCount(BaseModel):
     """Clicks of one UTC day."""
 
@@ -108,4 +115,5 @@ class LinkStats(BaseModel):
     browsers: list[Count]
     os: list[Count]
     bots: list[Count]
-    countries: list[Count] | None = None  # needs a GeoIP database; none is configured
+    # Clicks by country (people only), or null when no GEOIP_DATABASE is configured.
+    countries: list[CountryCount] | None = None
