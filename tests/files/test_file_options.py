@@ -120,3 +120,34 @@ async def test_rename_refuses_a_name_that_cleans_to_nothing(
     assert problem["msg"] == "needs at least one character other than spaces, dots and slashes"
     read = (await client.get(f"/api/v1/files/{file_id}", headers=bearer(token))).json()
     assert (read["name"], read["folder"]) == ("keep.txt", "")  # nothing was half-applied
+
+
+async def test_folder_filter_on_the_files_page(client: httpx.AsyncClient) -> None:
+    token = await user_token(client)
+    loose = await upload(client, token, b"a", "loose.txt")
+    nested = await upload(client, token, b"b", "deep.txt")
+    await client.patch(f"/api/v1/files/{nested}", json={"folder": "a b/c&d"}, headers=bearer(token))
+    async with httpx.AsyncClient(base_url=str(client.base_url), headers=bearer(token)) as owner:
+        everything = (await owner.get("/files")).text
+        assert f'data-id="{loose}"' in everything and f'data-id="{nested}"' in everything
+        assert 'href="/files?folder=a%20b/c%26d"' in everything
+        filtered = (await owner.get("/files", params={"folder": "a b/c&d"})).text
+        assert f'data-id="{nested}"' in filtered and f'data-id="{loose}"' not in filtered
+        assert 'value="a b/c&amp;d"' in filtered  # the next uploads go into this folder
+        empty = (await owner.get("/files", params={"folder": "nothing here"})).text
+        assert 'id="files-empty"' in empty and "nothing here/" in empty
+
+
+async def test_only_the_owner_gets_the_settings_panel(client: httpx.AsyncClient) -> None:
+    admin = await user_token(client)  # the first account is the admin
+    owner = await user_token(client)
+    other = await user_token(client)
+    file_id = await upload(client, owner, b"mine", "mine.txt")
+    base = str(client.base_url)
+    for token, sees in ((owner, True), (other, False), (admin, False), (None, False)):
+        headers = bearer(token) if token else {}
+        async with httpx.AsyncClient(base_url=base, headers=headers) as viewer:
+            page = await viewer.get(f"/f/{file_id}")
+        assert page.status_code == 200
+        assert ('id="file-settings"' in page.text) is sees
+        assert ("file-settings.js" in page.text) is sees
