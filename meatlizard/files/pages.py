@@ -14,6 +14,7 @@ from meatlizard.auth.models import TokenKind, User
 from meatlizard.core.errors import NotFound
 from meatlizard.files import quotas, service
 from meatlizard.files.download import counts_as_download, file_response
+from meatlizard.files.options import EXPIRY_LABELS
 from meatlizard.files.sniff import is_dangerous
 from meatlizard.files.tus import file_policy
 from meatlizard.web.render import render
@@ -33,16 +34,23 @@ def preview_kind(content_type: str, name: str) -> str:
 
 @router.get("/files", response_class=HTMLResponse)
 async def files_page(
-    request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+    request: Request,
+    user: OptionalUser,
+    db: DbDep,
+    services: ServicesDep,
+    folder: str | None = None,
 ) -> Response:
-    files, usage = [], None
+    files, folders, usage = [], [], None
+    folder = service.clean_folder(folder) if folder else None  # empty: all files
     if user is not None:
-        files = await service.list_files(db, owner=user)
+        files = await service.list_files(db, owner=user, folder=folder)
+        folders = await service.list_folders(db, owner=user)
         usage = await quotas.usage(db, user.id, file_policy(services.settings))
     chunk = services.settings.files_upload_chunk_bytes
     return render(
         request, "files.html", user=user, section="files", files=files, usage=usage,
-        chunk_bytes=chunk,
+        chunk_bytes=chunk, folders=folders, folder=folder,
+        expiry_labels=EXPIRY_LABELS,
     )  # fmt: skip
 
 
@@ -81,6 +89,8 @@ async def _view(
             status_code=403 if wrong else 200,
         )
     key = f"?key={service.access_key(item)}" if item.password_hash else ""
+    is_owner = user is not None and user.id == item.owner_id
+    folders = await service.list_folders(db, owner=user) if user and is_owner else []
     return render(
         request,
         "file_view.html",
@@ -89,7 +99,9 @@ async def _view(
         item=item,
         raw=f"/f/{item.id}/raw{key}",
         preview=preview_kind(item.content_type, item.name),
-        is_owner=user is not None and user.id == item.owner_id,
+        is_owner=is_owner,
+        folders=folders,
+        expiry_labels=EXPIRY_LABELS,
     )
 
 

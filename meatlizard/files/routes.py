@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, HTTPException, Request, UploadFile, statu
 from fastapi.responses import PlainTextResponse, Response
 
 from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, ServicesDep
-from meatlizard.files import quotas, service
+from meatlizard.files import options, quotas, service
 from meatlizard.files.models import StoredFile
 from meatlizard.files.schemas import FileRead, FileUpdate, QuotaRead, QuotaSet
 from meatlizard.files.tus import file_policy, received
@@ -129,7 +129,7 @@ async def update_file(
 ) -> FileRead:
     """Rename, move to a folder, or change expiry, download limit, password or visibility."""
     item = await service.get_owned(db, file_id=file_id, owner=user)
-    return file_read(request, await service.update_file(db, item=item, data=body))
+    return file_read(request, await options.update_file(db, item=item, data=body))
 
 
 @router.delete("/{file_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 Expiry = Literal["10m", "1h", "1d", "1w", "1M", "never"]
 Visibility = Literal["public", "unlisted", "private"]
@@ -20,6 +21,16 @@ class FileUpdate(BaseModel):
     password: str | None = Field(default=None, max_length=200)  # "" removes the password
     expires_in: Expiry | None = None
     max_downloads: int | None = Field(default=None, ge=1, le=1_000_000)
+
+    @field_validator("name")
+    @classmethod
+    def _name_shows_something(cls, name: str | None) -> str | None:
+        """Refuse a name that would clean to nothing (folders are dropped from names)."""
+        if name is not None and not name.replace("\\", "/").rsplit("/", 1)[-1].strip(" ."):
+            raise PydanticCustomError(
+                "blank_name", "needs at least one character other than spaces, dots and slashes"
+            )
+        return name
 
 
 class FileRead(BaseModel):

@@ -13,7 +13,7 @@ from meatlizard.auth.models import User
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound, TooLarge
 from meatlizard.core.metrics import UPLOADED_BYTES, UPLOADS
-from meatlizard.core.security import hash_password, same_secret, verify_password
+from meatlizard.core.security import same_secret, verify_password
 from meatlizard.core.storage import ObjectStorage
 from meatlizard.files.models import READY, UPLOADING, StoredFile, new_file_id
 from meatlizard.files.quotas import (
@@ -25,17 +25,8 @@ from meatlizard.files.quotas import (
     quota_of,
     used_by,
 )
-from meatlizard.files.schemas import FileUpdate
 from meatlizard.files.sniff import SNIFF_BYTES, clean_name, sniff
 
-EXPIRY = {
-    "10m": timedelta(minutes=10),
-    "1h": timedelta(hours=1),
-    "1d": timedelta(days=1),
-    "1w": timedelta(weeks=1),
-    "1M": timedelta(days=30),
-    "never": None,
-}
 GONE = "no such file (it may have expired or been deleted)"
 
 
@@ -59,12 +50,18 @@ async def create_upload(
     declared_type: str,
     policy: FilePolicy,
     folder: str = "",
+    visibility: str = "unlisted",
+    lifetime: timedelta | None = None,
 ) -> StoredFile:
-    """Reserve room and start a resumable upload of `size` bytes."""
+    """Reserve room and start a resumable upload of `size` bytes.
+
+    `lifetime` is how long the finished file stays; it counts from the upload's completion.
+    """
     if size < 0:
         raise InvalidInput("Upload-Length must be a non-negative integer")
     check_size(size, policy)
     file_id = new_file_id()
+    now = utcnow()
     item = StoredFile(
         id=file_id,
         owner_id=owner.id,
@@ -73,7 +70,11 @@ async def create_upload(
         size=size,
         declared_type=declared_type[:127],
         storage_key=f"files/{owner.id}/{file_id}",
-        upload_expires_at=utcnow() + policy.upload_expiry,
+        visibility=visibility,
+        created_at=now,
+        # Until the upload finishes this only carries the lifetime; `_finish` restarts it.
+        expires_at=now + lifetime if lifetime else None,
+        upload_expires_at=now + policy.upload_expiry,
     )
     item.upload_token = await storage.begin_upload(item.storage_key)
     try:
@@ -134,6 +135,8 @@ async def _finish(db: AsyncSession, storage: ObjectStorage, item: StoredFile) ->
     item.content_type = await _sniff_stored(storage, item.storage_key, item.size)
     item.status, item.upload_token, item.upload_expires_at = READY, None, None
     item.completed_at = utcnow()
+    if item.expires_at is not None:  # the chosen lifetime starts now, however long it took
+        item.expires_at = item.completed_at + (item.expires_at - item.created_at)
     await db.commit()
     _count_upload(item.size)
 
@@ -251,26 +254,6 @@ async def count_download(db: AsyncSession, item: StoredFile, viewer: User | None
         raise Gone("this file reached its download limit")
 
 
-async def update_file(db: AsyncSession, *, item: StoredFile, data: FileUpdate) -> StoredFile:
-    """Rename, move or change the sharing options of a file."""
-    sent = data.model_fields_set
-    if data.name is not None:
-        item.name = clean_name(data.name)
-    if data.folder is not None:
-        item.folder = clean_folder(data.folder)
-    if data.visibility is not None:
-        item.visibility = data.visibility
-    if "password" in sent:
-        item.password_hash = await hash_password(data.password) if data.password else None
-    if data.expires_in is not None:
-        lifetime = EXPIRY[data.expires_in]
-        item.expires_at = utcnow() + lifetime if lifetime else None
-    if "max_downloads" in sent:
-        item.max_downloads = data.max_downloads
-    await db.commit()
-    return item
-
-
 async def delete_file(db: AsyncSession, storage: ObjectStorage, *, item: StoredFile) -> None:
     """Delete the object (or the unfinished upload) first, then the row."""
     if item.upload_token is not None:
@@ -291,6 +274,17 @@ async def list_files(
     return list(await db.scalars(query.order_by(StoredFile.created_at.desc())))
 
 
+async def list_folders(db: AsyncSession, *, owner: User) -> list[str]:
+    """Return the owner's folders that hold at least one file, sorted."""
+    query = (
+        select(StoredFile.folder)
+        .where(StoredFile.owner_id == owner.id, StoredFile.folder != "")
+        .distinct()
+        .order_by(StoredFile.folder)
+    )
+    return list(await db.scalars(query))
+
+
 async def sweep(db: AsyncSession, storage: ObjectStorage, now: datetime | None = None) -> int:
     """Delete expired files and abandoned uploads, objects first; return how many went."""
     now = now or utcnow()
@@ -298,7 +292,7 @@ async def sweep(db: AsyncSession, storage: ObjectStorage, now: datetime | None =
         select(StoredFile).where(
             or_(
                 (StoredFile.status == UPLOADING) & (StoredFile.upload_expires_at <= now),
-                StoredFile.expires_at <= now,
+                (StoredFile.status == READY) & (StoredFile.expires_at <= now),
             )
         )
     )

@@ -1,5 +1,6 @@
-// Files: resumable uploads with tus-js-client (progress, pause/resume, resume after reload),
-// copy-link and delete buttons, the ShareX config download and text previews.
+// Files: resumable uploads with tus-js-client (progress, pause/resume, resume after reload)
+// with folder, visibility and expiry options, copy-link and delete buttons, the ShareX
+// config download and text previews.
 "use strict";
 
 (() => {
@@ -46,6 +47,32 @@
   const list = document.getElementById("uploads");
   if (!input || !window.tus) return;
 
+  const folder = document.getElementById("upload-folder");
+  const visibility = document.getElementById("upload-visibility");
+  const expires = document.getElementById("upload-expires");
+  const optionsState = document.getElementById("upload-options-state");
+
+  // What the next uploads get, as tus Upload-Metadata; the server checks every value.
+  const uploadOptions = () => ({
+    folder: folder.value.trim(), visibility: visibility.value, expires_in: expires.value,
+  });
+
+  function describeOptions() {
+    const chosen = uploadOptions();
+    const expiry = expires.selectedOptions[0].textContent;
+    const parts = [
+      chosen.folder ? `into ${chosen.folder}/` : "no folder",
+      chosen.visibility,
+      chosen.expires_in === "never" ? "no expiry" : `expire ${expiry}`,
+    ];
+    optionsState.textContent = "· " + parts.join(" · ");
+  }
+  for (const field of [folder, visibility, expires]) {
+    field.addEventListener("input", describeOptions);
+    field.addEventListener("change", describeOptions);
+  }
+  describeOptions();
+
   function row(file) {
     const item = document.createElement("li");
     item.className = "upload";
@@ -70,7 +97,7 @@
       chunkSize: Number(input.dataset.chunkSize) || 32 * 1024 * 1024,
       removeFingerprintOnSuccess: true,
       headers: { "X-CSRF-Token": csrf() },
-      metadata: { filename: file.name, filetype: file.type || "" },
+      metadata: { filename: file.name, filetype: file.type || "", ...uploadOptions() },
       onProgress(sent, total) {
         bar.value = total ? (sent / total) * 100 : 100;
         state.textContent = `${mib(sent)} of ${mib(total)}`;
