@@ -37,6 +37,9 @@ async def test_upload_with_progress(browser_context: Any, client: httpx.AsyncCli
     await expect(page.locator(".upload progress").first).to_be_visible()
     await expect(page.locator(".upload.done")).to_have_count(2)
     assert await page.locator(".upload progress").first.evaluate("bar => bar.value") == 100
+    # The list below redraws itself: both files show up without a reload.
+    await expect(page.locator("#file-list tbody tr")).to_have_count(2)
+    await expect(page.locator("#files-empty")).to_have_count(0)
     link = page.locator(".upload.done", has_text="hello.txt").locator(".state a")
     href = await link.get_attribute("href")
     assert href is not None and "/f/" in href

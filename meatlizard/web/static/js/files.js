@@ -73,6 +73,19 @@
   }
   describeOptions();
 
+  // Redraw "Your files" from the server once an upload finishes (folder filter and all).
+  async function refreshListing() {
+    const current = document.getElementById("file-listing");
+    if (!current) return;
+    try {
+      const response = await fetch(location.href, { headers: { Accept: "text/html" } });
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.getElementById("file-listing");
+      if (fresh) current.replaceChildren(...fresh.childNodes);
+    } catch { /* the list stays as it was; a reload shows the file */ }
+  }
+
   function row(file) {
     const item = document.createElement("li");
     item.className = "upload";
@@ -125,6 +138,7 @@
         copy.hidden = false;
         copy.dataset.copyLink = `/f/${id}`;
         item.classList.add("done");
+        refreshListing();
       },
     });
     pause.addEventListener("click", () => {
