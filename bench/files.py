@@ -17,9 +17,10 @@ by curl into /dev/null from both servers. The server's peak resident memory is V
     .venv/bin/python bench/files.py [--size-mib 1024] [--chunk-mib 256]
         [--modes fallback,local[,remote --redis-url redis://127.0.0.1:6379/4]]
 
-The disk copy is timed before and after the servers: on this shared virtual machine a write
-into fresh page-cache memory costs several times more system time than one into recycled
-pages, so one copy alone is a poor anchor.
+The disk copy is timed before and after the servers and again just before each server's
+timed upload, which is compared with that adjacent copy: on this shared virtual machine a
+write into fresh page-cache memory costs several times more system time than one into
+recycled pages, so a copy made minutes earlier is a poor anchor.
 
 Needs `nginx` and `curl` on PATH (`make bench-files` installs them as root).
 """
@@ -190,6 +191,7 @@ def measure_server(
             token = token_for(http)
             after_login = rss(server.pid)["VmHWM"]
             chunked_seconds, _ = tus_upload(http, token, source, args.chunk_mib * MIB)
+            copy = disk_copy(source, tmp / "copy.bin")  # the anchor, in the same conditions
             cpu = cpu_seconds(server.pid)
             up_seconds, file_id = curl_upload(http, token, source)
             up_cpu = cpu_seconds(server.pid) - cpu
@@ -206,6 +208,7 @@ def measure_server(
         shutil.rmtree(data, ignore_errors=True)
     return {
         "upload": mb_per_s(size, up_seconds),
+        "copy": copy,
         "chunked": mb_per_s(size, chunked_seconds),
         "upload_cpu": up_cpu / (size / 1024**3),
         "download_cpu": down_cpu / (size / 1024**3),
@@ -256,13 +259,13 @@ def main() -> None:
     print(f"{args.size_mib} MiB file, tus PATCH {args.chunk_mib} MiB each, curl downloads")
     print(f"load average before: {load_before}   after: {load_average()}")
     print(f"disk copy (shutil.copyfile + sync)  {copy:8.0f} MB/s before, {copy_after:.0f} after")
-    copy = max(copy, copy_after)  # the ratio is against the faster copy; both are printed
     print(f"nginx static download               {static:8.0f} MB/s")
     for mode, result in served.items():
         print(f"-- meatlizard serve, INFERENCE={mode}")
         up, down, chunked = result["upload"], result["download"], result["chunked"]
         print(
-            f"upload   {up:8.0f} MB/s   ratio to disk copy {up / copy:.2f} (target >= 0.50)"
+            f"upload   {up:8.0f} MB/s   ratio to disk copy {up / result['copy']:.2f}"
+            f" (target >= 0.50; copy just before: {result['copy']:.0f} MB/s)"
             f"   server CPU {result['upload_cpu']:.2f} s/GiB"
         )
         print(f"  (Python httpx client, {args.chunk_mib} MiB PATCHes: {chunked:.0f} MB/s)")
