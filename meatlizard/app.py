@@ -29,7 +29,6 @@ from meatlizard.chat import routes as chat_routes
 from meatlizard.chat import socket as chat_socket
 from meatlizard.core import errors
 from meatlizard.core.config import Settings
-from meatlizard.core.migrate import upgrade
 from meatlizard.core.services import Services
 from meatlizard.files import pages as file_pages
 from meatlizard.files import routes as file_routes
@@ -112,8 +111,14 @@ class MeatLizardApp(FastAPI):
         await self._front(scope, receive, send)
 
 
-def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
-    """Build the web application for these settings."""
+def create_app(
+    settings: Settings, *, services: Services | None = None, migrate: bool = True
+) -> FastAPI:
+    """Build the web application for these settings.
+
+    With `migrate=False` the caller has brought the database up to date already (`serve`
+    does, in a child process, so Alembic never loads into the server).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -121,7 +126,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         app.state.services = services or Services.build(settings)
         if owned:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-            await upgrade(app.state.services.engine)
+            if migrate:
+                from meatlizard.core.migrate import upgrade
+
+                await upgrade(app.state.services.engine)
             await app.state.services.prepare()
             app.state.services.start()
         try:
@@ -166,10 +174,15 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
 
 
 def app_from_environment() -> FastAPI:
-    """Build the app from the environment (each `serve --workers` process calls this)."""
+    """Build the app from the environment (each `serve --workers` process calls this).
+
+    `serve` migrated the database before starting the workers.
+    """
     from meatlizard.core.config import load_settings
     from meatlizard.core.logging import configure
+    from meatlizard.core.memory import release_large_blocks
 
+    release_large_blocks()  # a worker is a fresh interpreter: the CLI's setting is not inherited
     settings = load_settings()
     configure(settings.log_level, settings.log_format)
-    return create_app(settings)
+    return create_app(settings, migrate=False)

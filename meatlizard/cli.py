@@ -11,12 +11,20 @@ from typing import Annotated, Any
 import typer
 
 from meatlizard.core.config import Settings, SettingsError, load_settings
+from meatlizard.core.memory import release_large_blocks
 
 WS_MAX_BYTES = 2_000_000  # largest chat socket message accepted
 
 app = typer.Typer(
     help="MeatLizard: AI chat and tools for Discord communities.", no_args_is_help=True
 )
+
+
+@app.callback()
+def _process_setup() -> None:
+    """MeatLizard: AI chat and tools for Discord communities."""
+    # Before anything allocates: big freed blocks must go back to the system (see the module).
+    release_large_blocks()
 
 
 dev = typer.Typer(help="Developer tools for tests and local trials.", no_args_is_help=True)
@@ -44,11 +52,23 @@ def serve(
     """Run the web site, API and (embedded default) the in-process model."""
     import uvicorn
 
-    from meatlizard.app import create_app
     from meatlizard.core.logging import configure
+    from meatlizard.core.migrate import MigrationFailed, upgrade_in_child
 
     settings = settings_or_exit()
     configure(settings.log_level, settings.log_format)
+    if workers > 1 and not settings.redis_url:
+        typer.echo(
+            "meatlizard: setting REDIS_URL: --workers above 1 needs Redis, so that the"
+            " processes share the cache, rate limits, link click caps and the chat bus",
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        upgrade_in_child()  # once, before any worker starts; Alembic stays out of the server
+    except MigrationFailed as exc:
+        typer.echo(f"meatlizard: {exc}", err=True)
+        raise typer.Exit(1) from None
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -57,19 +77,10 @@ def serve(
         "timeout_graceful_shutdown": 5,
     }
     if workers == 1:
-        uvicorn.run(create_app(settings), **options)
-        return
-    if not settings.redis_url:
-        typer.echo(
-            "meatlizard: setting REDIS_URL: --workers above 1 needs Redis, so that the"
-            " processes share the cache, rate limits, link click caps and the chat bus",
-            err=True,
-        )
-        raise typer.Exit(2)
-    from meatlizard.core.migrate import upgrade_sync
+        from meatlizard.app import create_app
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade_sync(settings.effective_database_url)  # once, before the workers race to it
+        uvicorn.run(create_app(settings, migrate=False), **options)
+        return
     uvicorn.run("meatlizard.app:app_from_environment", factory=True, workers=workers, **options)
 
 

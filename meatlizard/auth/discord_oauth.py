@@ -9,8 +9,6 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import aiohttp
-
 from meatlizard.core.config import Settings
 from meatlizard.core.errors import Unavailable
 
@@ -56,6 +54,10 @@ def authorize_url(settings: Settings, *, state: str, verifier: str) -> str:
 
 async def identify(settings: Settings, *, code: str, verifier: str) -> DiscordIdentity:
     """Exchange the code for a token, read users/@me, then revoke the token."""
+    # Imported on the first Discord login, not at start-up: aiohttp is ~9 MiB of modules that
+    # the web process needs for nothing else (the bots, which use it, run elsewhere).
+    import aiohttp
+
     assert settings.discord_client_id and settings.discord_client_secret
     client = {
         "Authorization": aiohttp.encode_basic_auth(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import time
 from typing import Annotated
 
-import segno
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -19,6 +17,7 @@ from meatlizard.core.services import Services
 from meatlizard.links.models import Link
 from meatlizard.links.redirects import REDIRECT_LOG_LEVEL, CachedLink
 from meatlizard.links.routes import public_base
+from meatlizard.web.qr import qr_svg
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -101,11 +100,9 @@ async def qr_code(slug: str, request: Request, services: ServicesDep) -> Respons
     link = await services.links.lookup(slug)
     if link is None:
         return _missing(request)
-    buffer = io.BytesIO()
-    segno.make(f"{public_base(services, request)}/s/{slug}", error="m").save(
-        buffer, kind="svg", scale=QR_SCALE, border=2, dark="#000", light="#fff", xmldecl=False
-    )
-    return Response(buffer.getvalue(), media_type="image/svg+xml")
+    url = f"{public_base(services, request)}/s/{slug}"
+    svg = qr_svg(url, scale=QR_SCALE, border=2, dark="#000", light="#fff", xmldecl=False)
+    return Response(svg, media_type="image/svg+xml")
 
 
 @router.get("/s/{slug}")

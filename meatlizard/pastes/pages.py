@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
-import segno
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +17,7 @@ from meatlizard.pastes.content import download_name
 from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.models import Paste
 from meatlizard.pastes.rendering import stored_lines
+from meatlizard.web.qr import qr_svg
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -149,11 +148,5 @@ async def paste_qr(paste_id: str, request: Request, user: OptionalUser, db: DbDe
     """Serve a QR code of the paste's address (it never reads, so never burns, the paste)."""
     paste = await service.find_paste(db, paste_id=paste_id, viewer=user)
     url = f"{str(request.base_url).rstrip('/')}/p/{paste.id}"
-    return Response(qr_svg(url), media_type="image/svg+xml", headers=QR_CACHE)
-
-
-def qr_svg(url: str) -> bytes:
-    """Return an SVG QR code of a URL."""
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=QR_SCALE, border=QR_BORDER)
-    return buffer.getvalue()
+    svg = qr_svg(url, scale=QR_SCALE, border=QR_BORDER)
+    return Response(svg, media_type="image/svg+xml", headers=QR_CACHE)

@@ -20,11 +20,11 @@ from meatlizard.core.storage import (
     LocalStorage,
     ObjectNotFound,
     ObjectStorage,
-    S3Storage,
     StorageError,
     storage_from_settings,
 )
 from meatlizard.core.storage.base import PART_SIZE
+from meatlizard.core.storage.s3 import S3Storage
 from tests.fixtures.seaweedfs import S3Endpoint
 
 LARGE_CHUNK = 1_000_003  # odd on purpose: S3 parts then split chunks mid-way
