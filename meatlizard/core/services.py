@@ -19,6 +19,7 @@ from meatlizard.inference.service import InferenceGateway, LocalInference, Model
 from meatlizard.links.clicks import ClickRecorder
 from meatlizard.links.jobs import LinkSweeper
 from meatlizard.links.redirects import LinkResolver
+from meatlizard.pastes.hot import PasteCache
 from meatlizard.pastes.jobs import PasteSweeper
 from meatlizard.transcripts.delivery import TranscriptDelivery, WebNotifications
 from meatlizard.videos.jobs import VideoJobs
@@ -55,6 +56,7 @@ class Services:
     login_limiter: RateLimiter
     jobs: JobRunner
     links: LinkResolver
+    pastes: PasteCache
     videos: VideoJobs
     sweepers: list[Sweeper] = field(default_factory=list)  # started by start()
     # Who is told about transcripts; the server-bot appends its Discord delivery.
@@ -121,6 +123,7 @@ class Services:
                 ClickRecorder(sessions, settings.link_click_flush_seconds),
                 settings.link_cache_seconds,
             ),
+            pastes=PasteCache(cache, settings.paste_cache_seconds),
             transcript_deliveries=[WebNotifications(sessions)],
         )
 

@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from meatlizard.core.services import Services
 from meatlizard.pastes import rendering
+from meatlizard.pastes.hot import cache_key
 from meatlizard.pastes.models import Paste
 from tests.helpers import bearer, user_token
 
@@ -143,6 +144,7 @@ async def test_pygments_runs_off_the_event_loop(
     async with services.sessions() as db:  # a stale rendering is drawn again, also off the loop
         await db.execute(update(Paste).where(Paste.id == paste["id"]).values(rendered_version=None))
         await db.commit()
+    await services.cache.delete(cache_key(paste["id"]))  # as after a restart
     assert "echo" in (await client.get(f"/p/{paste['id']}")).text
     assert set(seen) == {"render"}
     assert loop_thread not in seen.values()
