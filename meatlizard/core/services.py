@@ -21,6 +21,7 @@ from meatlizard.links.jobs import LinkSweeper
 from meatlizard.links.redirects import LinkResolver
 from meatlizard.pastes.hot import PasteCache
 from meatlizard.pastes.jobs import PasteSweeper
+from meatlizard.pastes.pool import close_pools
 from meatlizard.transcripts.delivery import TranscriptDelivery, WebNotifications
 from meatlizard.videos.jobs import VideoJobs
 
@@ -163,6 +164,7 @@ class Services:
         await self.links.clicks.close()  # before the cache and database go away
         await self.videos.stop()
         await self.jobs.drain()
+        close_pools()  # after the jobs: no paste is being created any more
         await self.inference.close()
         await self.cache.close()
         await self.storage.close()

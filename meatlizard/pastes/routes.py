@@ -28,6 +28,7 @@ def policy(settings: Settings) -> service.PastePolicy:
         max_bytes=settings.paste_max_bytes,
         default_expiry=settings.paste_default_expiry,
         allow_anonymous=settings.paste_allow_anonymous,
+        highlighters=settings.paste_highlight_processes,
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import undefer
 
 from meatlizard.core.db import utcnow
 from meatlizard.core.services import Services
-from meatlizard.pastes import rendering
+from meatlizard.pastes import highlight, rendering
 from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.hot import cache_key
 from meatlizard.pastes.models import Paste
@@ -23,16 +23,23 @@ SOURCE = "def greet(name):\n    return 'hi ' + name\n"
 
 
 @pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """Highlight in a thread of the server, where the spy below sees every drawing."""
+    return {"paste_highlight_processes": 0}
+
+
+@pytest.fixture
 def draws(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record the text of every highlighting the server draws."""
+    """Record the text of every highlighting the server draws (at creation or on a view)."""
     drawn: list[str] = []
-    draw = rendering.render_lines
+    draw = highlight.render_lines
 
     def spy(content: str, language: str) -> object:
         drawn.append(content)
         return draw(content, language)
 
-    monkeypatch.setattr(rendering, "render_lines", spy)
+    for module in (highlight, rendering):
+        monkeypatch.setattr(module, "render_lines", spy)
     return drawn
 
 
