@@ -2,9 +2,10 @@
 
 Anchor: pinnwand 1.5.0 (PyPI, pinned in bench/requirements-pinnwand.txt, its own venv)
 on SQLite, rate limits lifted. Measured: `meatlizard serve` on its embedded default
-(SQLite, in-process cache, local storage; model loaded before timing), paste rate limit
-lifted. Both get the same pastes: about 3 KB of Python each, every one different (no
-content-keyed cache can help), stored with an explicit language.
+(SQLite, in-process cache, local storage, one highlighting helper process; model loaded
+before timing), paste rate limit lifted; other settings (PASTE_HIGHLIGHT_PROCESSES=0 ...)
+pass through from the environment. Both get the same pastes: about 3 KB of Python each,
+every one different (no content-keyed cache can help), stored with an explicit language.
 
 Creates: one httpx client in this process, `--concurrency` at a time. Reads: wrk (Debian
 package) with a Lua script cycling over every created paste's raw text, then its page,
