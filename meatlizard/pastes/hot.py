@@ -3,11 +3,13 @@
 Only pastes anyone with the link may read are kept: public or unlisted, no password, not
 burn-after-read, at most `MAX_ENTRY_BYTES` with their highlighting. Each entry carries its
 expiry, checked on every read, and lives no longer than the paste. Deleting, taking down,
-anonymising or deleting the owner's account replaces the entry by a short-lived tombstone:
-a reader that loaded the row just before the change can then not put it back (entries are
-stored only where there is neither an entry nor a tombstone, and only by a load that took
-less than `LOAD_WINDOW_SECONDS`, well inside the tombstone's life). Every process sees the
-same entries and tombstones when the cache is Redis.
+anonymising or deleting the owner's account (and any future edit: call `forget` once it
+commits) replaces the entry by a short-lived tombstone: a reader that loaded the row just
+before the change can then not put it back (entries are stored only where there is neither
+an entry nor a tombstone, and only by a load that took less than `LOAD_WINDOW_SECONDS`,
+well inside the tombstone's life). Every process sees the same entries and tombstones when
+the cache is Redis. Changes made in the database behind the app's back show once the entry
+lapses (PASTE_CACHE_SECONDS).
 """
 
 from __future__ import annotations
