@@ -2,12 +2,20 @@
 
 Anchor: pinnwand 1.5.0 (PyPI, pinned in bench/requirements-pinnwand.txt, its own venv)
 on SQLite, rate limits lifted. Measured: `meatlizard serve` on its embedded default
-(SQLite, in-process cache, local storage; model loaded before timing), paste rate limit
-lifted. Both get the same Python source to store with an explicit language, the same
-number of requests and the same concurrency, from one httpx client in this process.
-Rounds alternate the two servers; the best round of each is reported.
+(SQLite, in-process cache, local storage, one highlighting helper process; model loaded
+before timing), paste rate limit lifted; other settings (PASTE_HIGHLIGHT_PROCESSES=0 ...)
+pass through from the environment. Both get the same pastes: about 3 KB of Python each,
+every one different (no content-keyed cache can help), stored with an explicit language.
 
-    .venv/bin/python bench/pastes.py [--pastes 400] [--concurrency 16] [--rounds 2]
+Creates: one httpx client in this process, `--concurrency` at a time. Reads: wrk (Debian
+package) with a Lua script cycling over every created paste's raw text, then its page,
+for `--duration` seconds each; no cookies, so every page view is a first visit. Rounds
+alternate the two servers on fresh databases; the best round of each is reported, with the
+server's CPU time per request (user + system of the process and its children), which load
+from elsewhere on the 2 cores disturbs much less than requests/s.
+
+    .venv/bin/python bench/pastes.py [--pastes 400] [--concurrency 16] [--duration 10]
+        [--connections 16] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -15,6 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,10 +38,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 PINNWAND = ROOT / ".venv-bench" / "bin" / "python"
-SOURCE = "".join(
-    f"def step_{n}(value: int) -> int:\n    '''Step {n}.'''\n    return value * {n} + 1\n\n"
-    for n in range(40)
-)  # about 2.7 KB of Python
+KINDS = ("create", "raw read", "page view")
 PINNWAND_CONFIG = """database_uri = "sqlite:///{db}"
 paste_size = 1048576
 [ratelimit.read]
@@ -47,6 +54,27 @@ capacity = 100000000
 consume = 1
 refill = 100000000
 """
+# Cycles over the paths in the file named after `--`, one request each.
+WRK_SCRIPT = """
+local paths, i = {}, 0
+function init(args)
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+end
+function request()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+"""
+
+
+def source(seed: int) -> str:
+    """Return about 3 KB of Python that no other paste of the run shares."""
+    return "".join(
+        f"def step_{seed}_{n}(value: int) -> int:\n"
+        f"    '''Step {n} of pipeline {seed}.'''\n"
+        f"    return value * {n * 7919 + seed} + {seed % 97}\n\n"
+        for n in range(30)
+    )
 
 
 def free_port() -> int:
@@ -55,26 +83,44 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system) of a process and all its descendants so far."""
+    total = 0.0
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+    return total
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 @dataclass
 class Server:
     """A pastebin under test: how to create a paste and where to read it."""
 
     name: str
     base: str
-    create: Callable[[httpx.AsyncClient], Awaitable[str]]  # returns the paste's key
+    pid: int
+    create: Callable[[httpx.AsyncClient, str], Awaitable[str]]  # returns the paste's key
     raw_path: Callable[[str], str]
     view_path: Callable[[str], str]
 
 
-async def _meatlizard_create(http: httpx.AsyncClient) -> str:
-    body = {"content": SOURCE, "language": "python", "expires_in": "1d"}
+async def _meatlizard_create(http: httpx.AsyncClient, content: str) -> str:
+    body = {"content": content, "language": "python", "expires_in": "1d"}
     response = await http.post("/api/v1/pastes", json=body)
     response.raise_for_status()
     return str(response.json()["id"])
 
 
-async def _pinnwand_create(http: httpx.AsyncClient) -> str:
-    body = {"expiry": "1day", "files": [{"lexer": "python", "content": SOURCE}]}
+async def _pinnwand_create(http: httpx.AsyncClient, content: str) -> str:
+    body = {"expiry": "1day", "files": [{"lexer": "python", "content": content}]}
     response = await http.post("/api/v1/paste", json=body)
     response.raise_for_status()
     return str(response.json()["link"]).rstrip("/").rsplit("/", 1)[1]
@@ -114,14 +160,8 @@ async def start_meatlizard(tmp: Path) -> tuple[subprocess.Popen[bytes], Server]:
     proc = launch_meatlizard(tmp, port)
     base = f"http://127.0.0.1:{port}"
     await wait_up(base, "/readyz", _model_ready)
-    server = Server(
-        "meatlizard", base, _meatlizard_create, lambda k: f"/p/{k}/raw", lambda k: f"/p/{k}"
-    )
-    return proc, server
-
-
-def serve_args(port: int) -> list[str]:
-    return ["http", "--port", str(port)]
+    raw, view = (lambda k: f"/p/{k}/raw"), (lambda k: f"/p/{k}")
+    return proc, Server("meatlizard", base, proc.pid, _meatlizard_create, raw, view)
 
 
 def launch_pinnwand(tmp: Path, port: int) -> subprocess.Popen[bytes]:
@@ -130,10 +170,9 @@ def launch_pinnwand(tmp: Path, port: int) -> subprocess.Popen[bytes]:
         raise SystemExit("pinnwand is missing: run `make bench-pastes` once")
     config = tmp / "pinnwand.toml"
     config.write_text(PINNWAND_CONFIG.format(db=tmp / "pinnwand.db"))
+    command = [str(PINNWAND), "-m", "pinnwand", "--configuration-path", str(config), "http"]
     return subprocess.Popen(
-        [str(PINNWAND), "-m", "pinnwand", "--configuration-path", str(config), *serve_args(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
 
 
@@ -142,71 +181,111 @@ async def start_pinnwand(tmp: Path) -> tuple[subprocess.Popen[bytes], Server]:
     proc = launch_pinnwand(tmp, port)
     base = f"http://127.0.0.1:{port}"
     await wait_up(base, "/api/v1/expiry", lambda r: r.status_code == 200)
-    server = Server("pinnwand", base, _pinnwand_create, lambda k: f"/raw/{k}", lambda k: f"/{k}")
-    return proc, server
+    raw, view = (lambda k: f"/raw/{k}"), (lambda k: f"/{k}")
+    return proc, Server("pinnwand", base, proc.pid, _pinnwand_create, raw, view)
 
 
-async def _run(count: int, concurrency: int, one: Callable[[int], Awaitable[object]]) -> float:
-    """Run `count` calls, `concurrency` at a time; return calls per second."""
-    queue = iter(range(count))
+@dataclass
+class Rate:
+    """Requests per second and the server's CPU time per request."""
 
-    async def worker() -> None:
-        for n in queue:
-            await one(n)
-
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return count / (time.perf_counter() - start)
+    rps: float
+    cpu_us: float
 
 
-async def _read(http: httpx.AsyncClient, path: str) -> None:
-    response = await http.get(path)
-    response.raise_for_status()
-
-
-async def measure(server: Server, pastes: int, concurrency: int) -> dict[str, float]:
-    """Return create, raw-read and page-view throughput (requests/s)."""
+async def create_all(server: Server, contents: list[str], concurrency: int) -> list[str]:
+    """Create every paste, `concurrency` at a time; return their keys in order."""
+    keys = [""] * len(contents)
+    queue = iter(range(len(contents)))
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=60) as http:
-        keys: list[str] = []
 
-        async def create(_: int) -> None:
-            keys.append(await server.create(http))
+        async def worker() -> None:
+            for n in queue:
+                keys[n] = await server.create(http, contents[n])
 
-        made = await _run(pastes, concurrency, create)
-        raw = await _run(pastes, concurrency, lambda n: _read(http, server.raw_path(keys[n])))
-        view = await _run(pastes, concurrency, lambda n: _read(http, server.view_path(keys[n])))
-    return {"create": made, "raw read": raw, "page view": view}
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return keys
+
+
+def run_wrk(server: Server, paths: list[str], args: argparse.Namespace, tmp: Path) -> Rate:
+    """Read every path in turn with wrk for `args.duration` seconds."""
+    script, listing = tmp / "cycle.lua", tmp / "paths.txt"
+    script.write_text(WRK_SCRIPT)
+    listing.write_text("\n".join(paths) + "\n")
+    command = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s"]
+    cpu = cpu_seconds(server.pid)
+    out = subprocess.run(
+        [*command, "-s", str(script), server.base, "--", str(listing)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    used = cpu_seconds(server.pid) - cpu
+    if "Non-2xx or 3xx" in out or "Socket errors" in out:
+        raise SystemExit(f"wrk saw errors on {server.name}:\n{out}")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return Rate(rps, used / requests * 1e6)
+
+
+async def measure(
+    server: Server, contents: list[str], args: argparse.Namespace, tmp: Path
+) -> dict[str, Rate]:
+    """Return create, raw-read and page-view throughput."""
+    cpu, start = cpu_seconds(server.pid), time.perf_counter()
+    keys = await create_all(server, contents, args.concurrency)
+    elapsed, used = time.perf_counter() - start, cpu_seconds(server.pid) - cpu
+    async with httpx.AsyncClient(base_url=server.base) as http:  # the text came back intact
+        for n in (0, len(keys) - 1):
+            assert (await http.get(server.raw_path(keys[n]))).text == contents[n]
+    made = Rate(len(keys) / elapsed, used / len(keys) * 1e6)
+    raw = await asyncio.to_thread(run_wrk, server, [server.raw_path(k) for k in keys], args, tmp)
+    view = await asyncio.to_thread(run_wrk, server, [server.view_path(k) for k in keys], args, tmp)
+    return dict(zip(KINDS, (made, raw, view), strict=True))
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pastes", type=int, default=400)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=16, help="of the creating client")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per read kind")
+    parser.add_argument("--connections", type=int, default=16, help="of wrk")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    best: dict[str, dict[str, float]] = {"meatlizard": {}, "pinnwand": {}}
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk (or make bench-pastes as root)")
+    before = load_average()
+    best: dict[str, dict[str, Rate]] = {"meatlizard": {}, "pinnwand": {}}
     with tempfile.TemporaryDirectory() as scratch:
         for round_no in range(args.rounds):
+            first = round_no * args.pastes
+            contents = [source(seed) for seed in range(first, first + args.pastes)]
             for start in (start_pinnwand, start_meatlizard):
                 tmp = Path(scratch) / f"{start.__name__}-{round_no}"
                 tmp.mkdir()
                 proc, server = await start(tmp)
                 try:
-                    result = await measure(server, args.pastes, args.concurrency)
+                    result = await measure(server, contents, args, tmp)
                 finally:
                     proc.terminate()
                     proc.wait()
                 for kind, rate in result.items():
-                    best[server.name][kind] = max(best[server.name].get(kind, 0.0), rate)
+                    if rate.rps > best[server.name].get(kind, Rate(0.0, 0.0)).rps:
+                        best[server.name][kind] = rate
+    size = len(source(0))
     print(
-        f"{args.pastes} pastes of {len(SOURCE)} bytes (python), concurrency "
-        f"{args.concurrency}, best of {args.rounds} rounds, requests/s"
+        f"{args.pastes} distinct pastes of ~{size} bytes (python); creates: httpx, concurrency"
+        f" {args.concurrency}; reads: wrk -t1 -c{args.connections} -d{args.duration}s cycling"
+        f" over them; best of {args.rounds} rounds"
     )
-    print(f"{'':12}{'meatlizard':>12}{'pinnwand':>12}{'ratio':>8}")
-    for kind in ("create", "raw read", "page view"):
+    print(f"load average before: {before}   after: {load_average()}")
+    print(f"{'':11}{'meatlizard':>22}{'pinnwand':>22}{'ratio':>8}")
+    for kind in KINDS:
         ours, theirs = best["meatlizard"][kind], best["pinnwand"][kind]
-        print(f"{kind:12}{ours:12.1f}{theirs:12.1f}{ours / theirs:8.2f}x")
+        cells = [f"{r.rps:8.1f}/s {r.cpu_us:6.0f} us" for r in (ours, theirs)]
+        print(f"{kind:11}{cells[0]:>22}{cells[1]:>22}{ours.rps / theirs.rps:7.2f}x")
+    print("(requests/s, server CPU per request)")
 
 
 if __name__ == "__main__":

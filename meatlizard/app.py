@@ -42,6 +42,7 @@ from meatlizard.notifications import routes as notification_routes
 from meatlizard.openai_compat import routes as openai_routes
 from meatlizard.pastes import pages as paste_pages
 from meatlizard.pastes import routes as paste_routes
+from meatlizard.pastes.fast import PasteFastPath
 from meatlizard.videos import pages as video_pages
 from meatlizard.videos import routes as video_routes
 from meatlizard.web import mine as web_mine
@@ -98,16 +99,16 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
 
 
 class MeatLizardApp(FastAPI):
-    """FastAPI behind the request log and the short-link fast path (pure ASGI, see below)."""
+    """FastAPI behind the request log and the link and paste fast paths (pure ASGI)."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        # In front of FastAPI's own stack, so a plain redirect skips its error and telemetry
-        # wrappers too; an exception still reaches ServerErrorMiddleware inside, as before.
-        self._front = RequestLogMiddleware(LinkFastPath(super().__call__))
+        # In front of FastAPI's own stack, so a plain redirect or paste read skips its error
+        # and telemetry wrappers too; an exception still reaches ServerErrorMiddleware inside.
+        self._front = RequestLogMiddleware(LinkFastPath(PasteFastPath(super().__call__)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope["app"] = self  # the fast path finds the services here
+        scope["app"] = self  # the fast paths find the services here
         await self._front(scope, receive, send)
 
 

@@ -61,7 +61,11 @@ async def _paste_take_down(db: AsyncSession, storage: ObjectStorage, paste_id: s
         await db.delete(paste)
 
 
-register_content_kind("paste", ContentKind(_paste_exists, _paste_take_down))
+async def _paste_forget(services: Services, paste_id: str) -> None:
+    await services.pastes.forget(paste_id)  # no reader gets a cached copy after the takedown
+
+
+register_content_kind("paste", ContentKind(_paste_exists, _paste_take_down, _paste_forget))
 
 
 async def after_take_down(services: Services, content_type: str, content_id: str) -> None:

@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     paste_default_expiry: Literal["10m", "1h", "1d", "1w", "1M", "never"] = "1w"
     paste_allow_anonymous: bool = True
     paste_rate_limit: str = "30/minute"
+    # How long a shareable paste stays in the cache after a read (never past its expiry).
+    paste_cache_seconds: float = Field(default=300.0, ge=1, le=86400)
+    # Helper processes that highlight new pastes beside the server (0: a thread of it).
+    paste_highlight_processes: int = Field(default=1, ge=0, le=64)
 
     # Links (URL shortener).
     link_redirect_status: Literal[301, 302, 307, 308] = 302

@@ -20,7 +20,9 @@ from meatlizard.links.clicks import ClickRecorder
 from meatlizard.links.geo import open_countries
 from meatlizard.links.jobs import LinkSweeper
 from meatlizard.links.redirects import LinkResolver
+from meatlizard.pastes.hot import PasteCache
 from meatlizard.pastes.jobs import PasteSweeper
+from meatlizard.pastes.pool import close_pools
 from meatlizard.transcripts.delivery import TranscriptDelivery, WebNotifications
 from meatlizard.videos.jobs import VideoJobs
 
@@ -56,6 +58,7 @@ class Services:
     login_limiter: RateLimiter
     jobs: JobRunner
     links: LinkResolver
+    pastes: PasteCache
     videos: VideoJobs
     sweepers: list[Sweeper] = field(default_factory=list)  # started by start()
     # Who is told about transcripts; the server-bot appends its Discord delivery.
@@ -126,6 +129,7 @@ class Services:
                 ),
                 settings.link_cache_seconds,
             ),
+            pastes=PasteCache(cache, settings.paste_cache_seconds),
             transcript_deliveries=[WebNotifications(sessions)],
         )
 
@@ -165,6 +169,7 @@ class Services:
         await self.links.clicks.close()  # before the cache and database go away
         await self.videos.stop()
         await self.jobs.drain()
+        close_pools()  # after the jobs: no paste is being created any more
         await self.inference.close()
         await self.cache.close()
         await self.storage.close()

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.admin.models import ContentReport
 from meatlizard.auth.models import User
+from meatlizard.core.cache import Cache
+from meatlizard.pastes.hot import cache_key, forget_keys
 from meatlizard.pastes.models import Paste
 
 Scrub = Callable[[str], str]
@@ -41,6 +43,8 @@ class PersonalData:
     objects: Callable[[AsyncSession, User], Awaitable[list[PersonalObject]]] | None = None
     # Cache keys holding copies of the rows, dropped once anonymise or delete commits.
     cached: Callable[[AsyncSession, User], Awaitable[list[str]]] | None = None
+    # How to drop them, when a plain delete is not enough (default: delete each key).
+    forget: Callable[[Cache, list[str]], Awaitable[None]] | None = None
     # Storage folders of derived objects (e.g. video renditions): deleted, not exported.
     folders: Callable[[AsyncSession, User], Awaitable[list[str]]] | None = None
 
@@ -121,16 +125,41 @@ async def _count_reports(db: AsyncSession, user: User) -> int:
     return 0  # reports outlive their reporter (reporter_id becomes NULL) for the admins' record
 
 
-async def cached_keys(db: AsyncSession, user: User) -> list[str]:
+async def _cached_pastes(db: AsyncSession, user: User) -> list[str]:
+    ids = await db.scalars(select(Paste.id).where(Paste.owner_id == user.id))
+    return [cache_key(paste_id) for paste_id in ids]
+
+
+CachedKeys = list[tuple[PersonalData, list[str]]]
+
+
+async def cached_keys(db: AsyncSession, user: User) -> CachedKeys:
     """Return every provider's cache keys for the user (read before the rows change)."""
-    keys: list[str] = []
-    for provider in PROVIDERS:
-        if provider.cached is not None:
-            keys += await provider.cached(db, user)
-    return keys
+    return [(p, await p.cached(db, user)) for p in PROVIDERS if p.cached is not None]
 
 
-register(PersonalData("pastes", _export_pastes, _anonymize_pastes, _count_pastes))
+async def forget_cached(cache: Cache | None, stale: CachedKeys) -> None:
+    """Drop the cached copies named by `cached_keys` (after the change commits)."""
+    if cache is None:
+        return
+    for provider, keys in stale:
+        if provider.forget is not None:
+            await provider.forget(cache, keys)
+        else:
+            for key in keys:
+                await cache.delete(key)
+
+
+register(
+    PersonalData(
+        "pastes",
+        _export_pastes,
+        _anonymize_pastes,
+        _count_pastes,
+        cached=_cached_pastes,
+        forget=forget_keys,  # tombstones: a reader that loaded the old row cannot restore it
+    )
+)
 register(PersonalData("content_reports", _export_reports, _anonymize_reports, _count_reports))
 
 # Domains that plug their data in (imported last: they import this module's registry).

@@ -22,7 +22,7 @@ from meatlizard.core import audit
 from meatlizard.core.cache import Cache
 from meatlizard.core.security import hash_password
 from meatlizard.core.storage import ObjectStorage
-from meatlizard.gdpr.providers import PROVIDERS, PersonalObject, cached_keys
+from meatlizard.gdpr.providers import PROVIDERS, PersonalObject, cached_keys, forget_cached
 from meatlizard.transcripts import service as transcripts
 from meatlizard.transcripts.models import Transcript
 
@@ -105,7 +105,7 @@ async def anonymize(
             for t in await db.scalars(select(Transcript).where(Transcript.user_id == user.id))
         ]
         await db.commit()
-    await _forget(cache, stale)
+    await forget_cached(cache, stale)
     for session_id in archived:  # written again, now under the anonymous id
         if await transcripts.archive_session(sessions, storage, session_id) is not None:
             report.transcripts_rewritten += 1
@@ -161,12 +161,6 @@ async def _copy_into(zf: zipfile.ZipFile, storage: ObjectStorage, item: Personal
                 await asyncio.to_thread(dest.write, chunk)
 
 
-async def _forget(cache: Cache | None, keys: list[str]) -> None:
-    if cache is not None:
-        for key in keys:
-            await cache.delete(key)
-
-
 async def delete_account(
     db: AsyncSession, storage: ObjectStorage, *, user: User, cache: Cache | None = None
 ) -> dict[str, int]:
@@ -200,7 +194,7 @@ async def delete_account(
     audit.record(db, action="gdpr.delete", actor_id=None, target="deleted-user")
     await db.delete(user)
     await db.commit()
-    await _forget(cache, stale)
+    await forget_cached(cache, stale)
     # Objects after the rows: a crash in between leaves unreferenced files, never dangling rows.
     for record in records:
         for key in (record.json_key, record.csv_key):

@@ -27,11 +27,22 @@ def cacheable(paste: Paste) -> bool:
     )
 
 
+def raw_tag(content: str) -> str:
+    """Return the strong ETag of a paste's text."""
+    return f'"{content_version(content, "")[:32]}"'
+
+
 def raw_headers(paste: Paste) -> dict[str, str]:
     """Return the caching headers of the paste's text."""
     if not cacheable(paste):
         return {"Cache-Control": NO_STORE}
-    return {"Cache-Control": REVALIDATE, "ETag": f'"{content_version(paste.content, "")[:32]}"'}
+    return {"Cache-Control": REVALIDATE, "ETag": raw_tag(paste.content)}
+
+
+def page_tag(version: str, *parts: str) -> str:
+    """Return the weak ETag of a page drawn from `version` for these viewer `parts`."""
+    tag = hashlib.sha256("\0".join((_PAGE_EPOCH, version, *parts)).encode()).hexdigest()
+    return f'W/"{tag[:32]}"'
 
 
 def page_headers(paste: Paste, version: str, *parts: str | None) -> dict[str, str]:
@@ -40,18 +51,22 @@ def page_headers(paste: Paste, version: str, *parts: str | None) -> dict[str, st
         return {"Cache-Control": NO_STORE}
     if None in parts:  # the page will differ in a way we cannot name (a fresh CSRF token)
         return {"Cache-Control": REVALIDATE_PRIVATE}
-    named = (_PAGE_EPOCH, version, *(part or "" for part in parts))
-    tag = hashlib.sha256("\0".join(named).encode()).hexdigest()
-    return {"Cache-Control": REVALIDATE_PRIVATE, "ETag": f'W/"{tag[:32]}"'}
+    return {
+        "Cache-Control": REVALIDATE_PRIVATE,
+        "ETag": page_tag(version, *(part or "" for part in parts)),
+    }
+
+
+def held(if_none_match: str | None, etag: str | None) -> bool:
+    """Return whether an If-None-Match header names this ETag (weakly compared)."""
+    if etag is None or if_none_match is None:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 def not_modified(request: Request, headers: dict[str, str]) -> Response | None:
     """Answer 304 when the client already holds this version, else None."""
-    etag = headers.get("ETag")
-    sent = request.headers.get("if-none-match")
-    if etag is None or sent is None:
-        return None
-    held = {tag.strip().removeprefix("W/") for tag in sent.split(",")}
-    if "*" in held or etag.removeprefix("W/") in held:
+    if held(request.headers.get("if-none-match"), headers.get("ETag")):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return None

@@ -11,6 +11,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from meatlizard.pastes.content import detect_language
+
 # The number comes from CSS (`data-line`), so selecting and copying the text leaves it out.
 LINE = (
     '<span class="line" id="L{n}"><a class="ln" href="#L{n}" data-line="{n}" '
@@ -56,3 +58,9 @@ def render_lines(content: str, language: str) -> Markup:
         lines = [str(escape(line)) for line in split_lines(content)]
     body = "".join(LINE.format(n=n, code=code) for n, code in enumerate(lines, start=1))
     return Markup(f'<pre class="hl" id="paste-code"><code>{body}</code></pre>')
+
+
+def analyse(content: str, requested: str | None) -> tuple[str, str]:
+    """Return the language and highlighted lines of a plain-text paste (CPU-bound)."""
+    language = detect_language(content, requested)
+    return language, str(render_lines(content, language))

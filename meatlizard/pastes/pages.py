@@ -8,9 +8,10 @@ from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meatlizard.api.deps import CSRF_COOKIE, DbDep, FormUser, OptionalUser
+from meatlizard.api.deps import CSRF_COOKIE, DbDep, FormUser, OptionalUser, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.core.errors import NotFound
+from meatlizard.core.services import Services
 from meatlizard.pastes import service
 from meatlizard.pastes.caching import not_modified, page_headers, raw_headers
 from meatlizard.pastes.content import download_name
@@ -52,8 +53,10 @@ async def paste_editor(request: Request, user: OptionalUser) -> Response:
 
 
 @router.get("/p/{paste_id}", response_class=HTMLResponse)
-async def paste_view(paste_id: str, request: Request, user: OptionalUser, db: DbDep) -> Response:
-    return await _view(request, user, db, paste_id, password=None)
+async def paste_view(
+    paste_id: str, request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+) -> Response:
+    return await _view(request, user, db, services, paste_id, password=None)
 
 
 @router.post("/p/{paste_id}", response_class=HTMLResponse)
@@ -62,14 +65,21 @@ async def paste_unlock(
     request: Request,
     user: FormUser,
     db: DbDep,
+    services: ServicesDep,
     password: Annotated[str, Form()] = "",
 ) -> Response:
-    return await _view(request, user, db, paste_id, password=password)
+    return await _view(request, user, db, services, paste_id, password=password)
 
 
 async def _view(
-    request: Request, user: User | None, db: AsyncSession, paste_id: str, password: str | None
+    request: Request,
+    user: User | None,
+    db: AsyncSession,
+    services: Services,
+    paste_id: str,
+    password: str | None,
 ) -> Response:
+    since = services.pastes.started()
     try:
         paste = await service.read_paste(
             db, paste_id=paste_id, viewer=user, password=password, rendered=True
@@ -91,19 +101,28 @@ async def _view(
     headers = page_headers(paste, version, viewer, request.cookies.get(CSRF_COOKIE))
     if (unchanged := not_modified(request, headers)) is not None:
         return unchanged
+    code = await stored_lines(db, paste, version)
+    await services.pastes.remember(paste, code, since=since)  # for the next reader (fast.py)
     response = render(
         request,
         "paste_view.html",
         user=user,
         section="paste",
         paste=paste,
-        code=await stored_lines(db, paste, version),
+        code=code,
         filename=download_name(paste.id, paste.title, paste.language, encrypted=False),
         file_download=download_name(paste.id, paste.title, paste.language, paste.encrypted),
         can_delete=_can_delete(user, paste),
     )
     response.headers.update(headers)
     return response
+
+
+def _current_lines(paste: Paste) -> str | None:
+    """Return the stored highlighting if it is of the current text (None: none to cache)."""
+    if paste.rendered_version != content_version(paste.content, paste.language):
+        return None
+    return paste.rendered
 
 
 def _can_delete(user: User | None, paste: Paste) -> bool:
@@ -116,9 +135,14 @@ async def paste_raw(
     request: Request,
     user: OptionalUser,
     db: DbDep,
+    services: ServicesDep,
     x_paste_password: Annotated[str | None, Header()] = None,
 ) -> Response:
-    paste = await service.read_paste(db, paste_id=paste_id, viewer=user, password=x_paste_password)
+    since = services.pastes.started()
+    paste = await service.read_paste(
+        db, paste_id=paste_id, viewer=user, password=x_paste_password, rendered=True
+    )
+    await services.pastes.remember(paste, _current_lines(paste), since=since)
     headers = raw_headers(paste)
     if (unchanged := not_modified(request, headers)) is not None:
         return unchanged

@@ -7,15 +7,8 @@ from markupsafe import Markup
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meatlizard.pastes.content import detect_language
 from meatlizard.pastes.highlight import render_lines
 from meatlizard.pastes.models import Paste
-
-
-def analyse(content: str, requested: str | None) -> tuple[str, str]:
-    """Return the language and highlighted lines of a plain-text paste (CPU-bound)."""
-    language = detect_language(content, requested)
-    return language, str(render_lines(content, language))
 
 
 async def stored_lines(db: AsyncSession, paste: Paste, version: str) -> Markup | None:

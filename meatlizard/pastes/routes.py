@@ -28,6 +28,7 @@ def policy(settings: Settings) -> service.PastePolicy:
         max_bytes=settings.paste_max_bytes,
         default_expiry=settings.paste_default_expiry,
         allow_anonymous=settings.paste_allow_anonymous,
+        highlighters=settings.paste_highlight_processes,
     )
 
 
@@ -72,6 +73,7 @@ async def create_paste(
     request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
 ) -> Response:
     """Create a paste from JSON, a form or a raw body; curl without JSON gets the URL as text."""
+    since = services.pastes.started()
     rules = policy(services.settings)
     # Only accepted pastes count against the rate: a refused one cost us no write, and a
     # typo must not lock its author out. Creators already over the limit are refused early.
@@ -83,6 +85,7 @@ async def create_paste(
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from None
     await count_paste(services, request, user)
     await service.save_paste(db, paste)
+    await services.pastes.remember(paste, paste.rendered, since=since)  # its link is read next
     read = paste_read(request, paste)
     read.delete_token = delete_token
     sent_json = request.headers.get("content-type", "").startswith("application/json")
@@ -115,8 +118,10 @@ async def delete_paste(
     paste_id: str,
     user: OptionalUser,
     db: DbDep,
+    services: ServicesDep,
     token: str | None = None,
     x_delete_token: Annotated[str | None, Header()] = None,
 ) -> None:
     """Delete a paste as its owner or with its delete token (header or ?token=)."""
     await service.delete_paste(db, paste_id=paste_id, user=user, token=x_delete_token or token)
+    await services.pastes.forget(paste_id)

@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from anyio import to_thread
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
@@ -19,7 +18,7 @@ from meatlizard.core.security import hash_password, same_secret, verify_password
 from meatlizard.pastes.content import check_ciphertext, known_language
 from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.models import Paste
-from meatlizard.pastes.rendering import analyse
+from meatlizard.pastes.pool import highlight_new
 from meatlizard.pastes.schemas import PasteCreate
 
 EXPIRY = {
@@ -49,6 +48,7 @@ class PastePolicy:
     max_bytes: int
     default_expiry: str
     allow_anonymous: bool
+    highlighters: int = 0  # helper processes that highlight (0: a thread)
 
 
 def _digest(token: str) -> str:
@@ -73,7 +73,7 @@ async def build_paste(
         rendered = version = None
     else:
         # Guessing and highlighting run every lexer over the text: off the event loop, once.
-        language, rendered = await to_thread.run_sync(analyse, data.content, data.language)
+        language, rendered = await highlight_new(data.content, data.language, policy.highlighters)
         version = content_version(data.content, language)
     lifetime = EXPIRY[data.expires_in or policy.default_expiry]
     delete_token = secrets.token_urlsafe(18) if owner is None else None

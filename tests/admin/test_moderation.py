@@ -55,6 +55,7 @@ async def test_report_then_take_down_a_paste(client: httpx.AsyncClient) -> None:
     listed = await client.get("/api/v1/admin/reports?status=open", headers=bearer(admin))
     assert sorted(r["id"] for r in listed.json()) == sorted(reports)
 
+    assert (await client.get(f"/p/{paste_id}/raw")).status_code == 200  # read, so cached
     taken = await client.post(f"/api/v1/admin/reports/{reports[0]}/takedown", headers=bearer(admin))
     assert taken.status_code == 200, taken.text
     assert {r["status"] for r in taken.json()} == {"taken_down"}

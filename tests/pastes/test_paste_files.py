@@ -11,7 +11,8 @@ import segno
 from sqlalchemy import update
 
 from meatlizard.core.services import Services
-from meatlizard.pastes import rendering
+from meatlizard.pastes import highlight, rendering
+from meatlizard.pastes.hot import cache_key
 from meatlizard.pastes.models import Paste
 from tests.helpers import bearer, user_token
 
@@ -118,12 +119,14 @@ async def test_owner_sees_the_delete_button(client: httpx.AsyncClient) -> None:
     assert 'id="paste-delete" hidden' in theirs
 
 
+@pytest.mark.parametrize("settings_overrides", [{"paste_highlight_processes": 0}])
 async def test_pygments_runs_off_the_event_loop(
     client: httpx.AsyncClient, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Without helper processes, in a thread (test_paste_pool.py covers the helpers)."""
     loop_thread = threading.get_ident()
     seen: dict[str, int] = {}
-    render, detect = rendering.render_lines, rendering.detect_language
+    render, detect = highlight.render_lines, highlight.detect_language
 
     def spy_render(content: str, language: str) -> object:
         seen["render"] = threading.get_ident()
@@ -133,8 +136,9 @@ async def test_pygments_runs_off_the_event_loop(
         seen["detect"] = threading.get_ident()
         return detect(content, requested)
 
-    monkeypatch.setattr(rendering, "render_lines", spy_render)
-    monkeypatch.setattr(rendering, "detect_language", spy_detect)
+    for module in (highlight, rendering):  # creation, then a redraw on view
+        monkeypatch.setattr(module, "render_lines", spy_render)
+    monkeypatch.setattr(highlight, "detect_language", spy_detect)
     paste = await _create(client, content="#!/bin/bash\necho hi\n")
     assert paste["language"] == "bash"
     assert set(seen) == {"render", "detect"}  # both at creation
@@ -143,6 +147,7 @@ async def test_pygments_runs_off_the_event_loop(
     async with services.sessions() as db:  # a stale rendering is drawn again, also off the loop
         await db.execute(update(Paste).where(Paste.id == paste["id"]).values(rendered_version=None))
         await db.commit()
+    await services.cache.delete(cache_key(paste["id"]))  # as after a restart
     assert "echo" in (await client.get(f"/p/{paste['id']}")).text
     assert set(seen) == {"render"}
     assert loop_thread not in seen.values()

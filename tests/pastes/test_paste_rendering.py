@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 
 import httpx
@@ -12,8 +13,9 @@ from sqlalchemy.orm import undefer
 
 from meatlizard.core.db import utcnow
 from meatlizard.core.services import Services
-from meatlizard.pastes import rendering
+from meatlizard.pastes import highlight, rendering
 from meatlizard.pastes.highlight import content_version
+from meatlizard.pastes.hot import cache_key
 from meatlizard.pastes.models import Paste
 from tests.pastes.test_paste_encrypted import ciphertext
 
@@ -21,16 +23,23 @@ SOURCE = "def greet(name):\n    return 'hi ' + name\n"
 
 
 @pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """Highlight in a thread of the server, where the spy below sees every drawing."""
+    return {"paste_highlight_processes": 0}
+
+
+@pytest.fixture
 def draws(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record the text of every highlighting the server draws."""
+    """Record the text of every highlighting the server draws (at creation or on a view)."""
     drawn: list[str] = []
-    draw = rendering.render_lines
+    draw = highlight.render_lines
 
     def spy(content: str, language: str) -> object:
         drawn.append(content)
         return draw(content, language)
 
-    monkeypatch.setattr(rendering, "render_lines", spy)
+    for module in (highlight, rendering):
+        monkeypatch.setattr(module, "render_lines", spy)
     return drawn
 
 
@@ -71,6 +80,7 @@ async def test_changed_text_drops_and_redraws_its_highlighting(
         assert row is not None
         row.content = "def scrubbed():\n    pass\n"
         await db.commit()
+    await services.pastes.forget(paste_id)  # as the scrub does once it commits
     row = await _row(services, paste_id)
     assert row.rendered is None and row.rendered_version is None  # no stale copy of old text
     page = (await client.get(f"/p/{paste_id}")).text
@@ -91,6 +101,7 @@ async def test_a_bulk_change_is_caught_by_the_content_version(
         changed = update(Paste).where(Paste.id == paste_id).values(content="def other(): pass\n")
         await db.execute(changed)
         await db.commit()
+    await services.cache.delete(cache_key(paste_id))  # the cached copy lapses
     page = (await client.get(f"/p/{paste_id}")).text
     assert "other" in page and "greet" not in page
     assert draws[-1] == "def other(): pass\n"
@@ -104,6 +115,7 @@ async def test_pastes_without_a_stored_rendering_get_one_on_first_view(
         blank = update(Paste).where(Paste.id == paste_id).values(rendered=None)
         await db.execute(blank)
         await db.commit()
+    await services.cache.delete(cache_key(paste_id))  # nor were they ever cached
     assert "greet" in (await client.get(f"/p/{paste_id}")).text
     assert "greet" in (await client.get(f"/p/{paste_id}")).text
     assert draws == [SOURCE, SOURCE]
@@ -134,7 +146,9 @@ async def test_expiry_is_checked_on_every_view(
 ) -> None:
     paste_id = await _create(client, language="python", expires_in="10m")
     assert (await client.get(f"/p/{paste_id}")).status_code == 200
-    async with services.sessions() as db:
+    later = time.time() + 10 * 60 + 1  # ten minutes pass, for the cached copy ...
+    services.pastes.clock = lambda: later
+    async with services.sessions() as db:  # ... and for the database
         expire = update(Paste).where(Paste.id == paste_id)
         await db.execute(expire.values(expires_at=utcnow() - timedelta(seconds=1)))
         await db.commit()
@@ -155,7 +169,7 @@ async def test_burned_page_view_is_served_once_under_a_race(
         assert await db.get(Paste, paste_id) is None
 
 
-async def test_an_anonymous_read_is_one_query(
+async def test_a_cold_anonymous_read_is_one_query(
     client: httpx.AsyncClient, services: Services, draws: list[str]
 ) -> None:
     paste_id = await _create(client, language="python")
@@ -167,9 +181,13 @@ async def test_an_anonymous_read_is_one_query(
     event.listen(services.engine.sync_engine, "before_cursor_execute", record)
     try:
         for path in (f"/p/{paste_id}/raw", f"/p/{paste_id}"):
+            await services.cache.delete(cache_key(paste_id))  # as after a restart
             statements.clear()
             assert (await client.get(path)).status_code == 200
             assert statements == ["SELECT"], path  # no user lookup, no write-back
+            statements.clear()
+            assert (await client.get(path)).status_code == 200
+            assert statements == [], path  # then hot: from the cache
     finally:
         event.remove(services.engine.sync_engine, "before_cursor_execute", record)
     assert draws == [SOURCE]

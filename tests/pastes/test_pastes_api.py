@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 
 import httpx
@@ -162,7 +163,9 @@ async def test_expired_paste_vanishes_and_is_swept(
     client: httpx.AsyncClient, services: Services
 ) -> None:
     paste = await _create(client, expires_in="10m")
-    async with services.sessions() as db:
+    later = time.time() + 10 * 60 + 1  # ten minutes pass, for the cached copy ...
+    services.pastes.clock = lambda: later
+    async with services.sessions() as db:  # ... and for the database
         row = await db.get(Paste, paste["id"])
         assert row is not None
         row.expires_at = utcnow() - timedelta(seconds=1)
