@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.core.db import utcnow
+from meatlizard.core.lifetimes import EXPIRY
 from meatlizard.core.security import hash_password
 from meatlizard.files.models import StoredFile
 from meatlizard.files.schemas import FileUpdate
 from meatlizard.files.service import clean_folder
 from meatlizard.files.sniff import clean_name
 
-EXPIRY: dict[str, timedelta | None] = {
-    "10m": timedelta(minutes=10),
-    "1h": timedelta(hours=1),
-    "1d": timedelta(days=1),
-    "1w": timedelta(weeks=1),
-    "1M": timedelta(days=30),
-    "never": None,
-}
 EXPIRY_LABELS = {
     "10m": "10 minutes",
     "1h": "1 hour",

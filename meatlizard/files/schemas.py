@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-Expiry = Literal["10m", "1h", "1d", "1w", "1M", "never"]
-Visibility = Literal["public", "unlisted", "private"]
+from meatlizard.core.lifetimes import Expiry, Visibility
 
 
 class FileUpdate(BaseModel):

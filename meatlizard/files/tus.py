@@ -21,10 +21,10 @@ from meatlizard.api.errors import status_for
 from meatlizard.core.config import Settings
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import ServiceError
+from meatlizard.core.lifetimes import EXPIRY
 from meatlizard.core.storage.base import CHUNK_SIZE
 from meatlizard.files import quotas, service
 from meatlizard.files.models import UPLOADING, StoredFile
-from meatlizard.files.options import EXPIRY
 from meatlizard.files.schemas import Visibility
 
 router = APIRouter(prefix="/files/tus", tags=["files"])

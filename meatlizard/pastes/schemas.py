@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-Expiry = Literal["10m", "1h", "1d", "1w", "1M", "never"]
-Visibility = Literal["public", "unlisted", "private"]
+from meatlizard.core.lifetimes import Expiry, Visibility
 
 
 class PasteCreate(BaseModel):

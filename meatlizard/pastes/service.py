@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,7 @@ from sqlalchemy.orm import undefer
 from meatlizard.auth.models import User
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from meatlizard.core.lifetimes import EXPIRY
 from meatlizard.core.security import hash_password, same_secret, verify_password
 from meatlizard.pastes.content import check_ciphertext, known_language
 from meatlizard.pastes.highlight import content_version
@@ -21,14 +22,6 @@ from meatlizard.pastes.models import Paste
 from meatlizard.pastes.pool import highlight_new
 from meatlizard.pastes.schemas import PasteCreate
 
-EXPIRY = {
-    "10m": timedelta(minutes=10),
-    "1h": timedelta(hours=1),
-    "1d": timedelta(days=1),
-    "1w": timedelta(weeks=1),
-    "1M": timedelta(days=30),
-    "never": None,
-}
 GONE = "no such paste (it may have expired or been burned)"
 WITH_RENDERING = (undefer(Paste.rendered),)  # built once: making the option costs per request
 

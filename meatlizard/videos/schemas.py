@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Visibility = Literal["public", "unlisted", "private"]
+from meatlizard.core.lifetimes import Visibility
 
 
 class VideoCreate(BaseModel):
