@@ -9,20 +9,10 @@ import httpx
 import pytest
 
 from tests.files.helpers import upload
+from tests.fixtures.browser import logged_in_page
 from tests.helpers import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.browser
-
-
-async def logged_in_page(browser_context: Any, username: str) -> Any:
-    """Log the browser in as `username`; return its page."""
-    page = await browser_context.new_page()
-    await page.goto("/login")
-    await page.fill('input[name="username"]', username)
-    await page.fill('input[name="password"]', PASSWORD)
-    await page.click('button[type="submit"]')
-    await page.wait_for_load_state()
-    return page
 
 
 async def test_owner_renames_moves_protects_and_deletes(
@@ -34,7 +24,7 @@ async def test_owner_renames_moves_protects_and_deletes(
     token = await login(client, username)
     file_id = await upload(client, token, b"meeting notes\n", "notes.txt")
     other_id = await upload(client, token, b"stays put\n", "other.txt")
-    page = await logged_in_page(browser_context, username)
+    page = await logged_in_page(browser_context, username, PASSWORD)
     await page.goto(f"/f/{file_id}")
     settings = page.locator("#file-settings")
     await expect(settings).to_contain_text("no password")
@@ -109,7 +99,7 @@ async def test_upload_options_apply_to_the_next_uploads(
 
     username = await register(client)
     token = await login(client, username)
-    page = await logged_in_page(browser_context, username)
+    page = await logged_in_page(browser_context, username, PASSWORD)
     await page.goto("/files")
     await page.locator("#upload-options summary").click()
     await page.get_by_label("Folder").fill("inbox")

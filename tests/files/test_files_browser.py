@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fixtures.browser import logged_in_page
 from tests.helpers import PASSWORD, register
 
 pytestmark = pytest.mark.browser
@@ -18,12 +19,7 @@ async def test_upload_with_progress(browser_context: Any, client: httpx.AsyncCli
     from playwright.async_api import expect
 
     username = await register(client)
-    page = await browser_context.new_page()
-    await page.goto("/login")
-    await page.fill('input[name="username"]', username)
-    await page.fill('input[name="password"]', PASSWORD)
-    await page.click('button[type="submit"]')
-    await page.wait_for_load_state()
+    page = await logged_in_page(browser_context, username, PASSWORD)
     await page.goto("/files")
     await expect(page.locator("#files-empty")).to_contain_text("No files yet")
     await page.set_input_files(

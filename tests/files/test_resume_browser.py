@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.files.helpers import TUS
+from tests.fixtures.browser import logged_in_page
 from tests.helpers import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.browser
@@ -82,12 +83,7 @@ async def _server_offset(client: httpx.AsyncClient, token: str, file_id: str) ->
 
 async def _logged_in_page(browser_context: Any, client: httpx.AsyncClient) -> tuple[Any, str]:
     username = await register(client)
-    page = await browser_context.new_page()
-    await page.goto("/login")
-    await page.fill('input[name="username"]', username)
-    await page.fill('input[name="password"]', PASSWORD)
-    await page.click('button[type="submit"]')
-    await page.wait_for_load_state()
+    page = await logged_in_page(browser_context, username, PASSWORD)
     return page, await login(client, username)
 
 
