@@ -110,23 +110,32 @@ async def file_response(
         )
         if url is not None:
             return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+    header = request.headers.get("range") if _range_applies(request, etag, modified) else None
+    return await range_response(request, storage, item.storage_key, item.size, headers, header)
+
+
+async def range_response(
+    request: Request,
+    storage: ObjectStorage,
+    key: str,
+    size: int,
+    headers: dict[str, str],
+    range_header: str | None,
+) -> Response:
+    """Answer with the object, or the one byte range asked for (206), or 416; HEAD: headers."""
     try:
-        wanted_range = (
-            parse_range(request.headers.get("range"), item.size)
-            if _range_applies(request, etag, modified)
-            else None
-        )
+        wanted = parse_range(range_header, size)
     except Unsatisfiable:
-        return Response(status_code=416, headers={"Content-Range": f"bytes */{item.size}"})
-    first, last = wanted_range or (0, item.size - 1)
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{size}"})
+    first, last = wanted or (0, size - 1)
     headers["Content-Length"] = str(max(0, last - first + 1))
     code = 200
-    if wanted_range is not None:
+    if wanted is not None:
         code = 206
-        headers["Content-Range"] = f"bytes {first}-{last}/{item.size}"
-    if request.method == "HEAD" or item.size == 0:
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    if request.method == "HEAD" or size == 0:
         return Response(status_code=code, headers=headers)
-    stream = await storage.open_stream(item.storage_key, start=first, end=last)
+    stream = await storage.open_stream(key, start=first, end=last)
     return StreamingResponse(stream, status_code=code, headers=headers)
 
 

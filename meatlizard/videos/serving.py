@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from fastapi import Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from meatlizard.core.errors import NotFound
 from meatlizard.core.storage import ObjectNotFound, ObjectStorage
-from meatlizard.files.download import Unsatisfiable, parse_range
+from meatlizard.files.download import range_response
 from meatlizard.videos.jobs import content_type_of
 
 SAFE_PATH_RE = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*\.(m3u8|m4s|mp4|ts|jpg|vtt)$")
@@ -41,17 +41,6 @@ async def object_response(
     }
     if request.headers.get("if-none-match", "").strip() == etag:
         return Response(status_code=304, headers={"ETag": etag})
-    try:
-        wanted = parse_range(request.headers.get("range"), info.size)
-    except Unsatisfiable:
-        return Response(status_code=416, headers={"Content-Range": f"bytes */{info.size}"})
-    first, last = wanted or (0, info.size - 1)
-    headers["Content-Length"] = str(max(0, last - first + 1))
-    code = 200
-    if wanted is not None:
-        code = 206
-        headers["Content-Range"] = f"bytes {first}-{last}/{info.size}"
-    if request.method == "HEAD" or info.size == 0:
-        return Response(status_code=code, headers=headers)
-    stream = await storage.open_stream(key, start=first, end=last)
-    return StreamingResponse(stream, status_code=code, headers=headers)
+    return await range_response(
+        request, storage, key, info.size, headers, request.headers.get("range")
+    )
