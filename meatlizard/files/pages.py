@@ -12,14 +12,21 @@ from meatlizard.api.deps import CurrentUser, DbDep, FormUser, OptionalUser, Serv
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import TokenKind, User
 from meatlizard.core.errors import NotFound
+from meatlizard.files import folders as folder_tree
 from meatlizard.files import quotas, service
 from meatlizard.files.download import counts_as_download, file_response
 from meatlizard.files.options import EXPIRY_LABELS
+from meatlizard.files.schemas import MAX_DOWNLOADS_LIMIT, MAX_PASSWORD_CHARS
 from meatlizard.files.sniff import is_dangerous
 from meatlizard.files.tus import file_policy
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
+# The forms' limits, the same numbers the API checks.
+FIELD_LIMITS = {
+    "max_password_chars": MAX_PASSWORD_CHARS,
+    "max_downloads_limit": MAX_DOWNLOADS_LIMIT,
+}
 
 
 def preview_kind(content_type: str, name: str) -> str:
@@ -41,16 +48,16 @@ async def files_page(
     folder: str | None = None,
 ) -> Response:
     files, folders, usage = [], [], None
-    folder = service.clean_folder(folder) if folder else None  # empty: all files
+    folder = folder_tree.clean_folder(folder or "") or None  # empty: all files
     if user is not None:
-        files = await service.list_files(db, owner=user, folder=folder)
-        folders = await service.list_folders(db, owner=user)
+        files = await folder_tree.list_files(db, owner=user, folder=folder)
+        folders = await folder_tree.list_folders(db, owner=user)
         usage = await quotas.usage(db, user.id, file_policy(services.settings))
     chunk = services.settings.files_upload_chunk_bytes
     return render(
         request, "files.html", user=user, section="files", files=files, usage=usage,
         chunk_bytes=chunk, folders=folders, folder=folder,
-        expiry_labels=EXPIRY_LABELS,
+        expiry_labels=EXPIRY_LABELS, **FIELD_LIMITS,
     )  # fmt: skip
 
 
@@ -90,7 +97,7 @@ async def _view(
         )
     key = f"?key={service.access_key(item)}" if item.password_hash else ""
     is_owner = user is not None and user.id == item.owner_id
-    folders = await service.list_folders(db, owner=user) if user and is_owner else []
+    folders = await folder_tree.list_folders(db, owner=user) if user and is_owner else []
     return render(
         request,
         "file_view.html",
@@ -102,6 +109,7 @@ async def _view(
         is_owner=is_owner,
         folders=folders,
         expiry_labels=EXPIRY_LABELS,
+        **FIELD_LIMITS,
     )
 
 

@@ -5,17 +5,25 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import PlainTextResponse, Response
 
 from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, ServicesDep
-from meatlizard.files import options, quotas, service
+from meatlizard.files import folders, options, quotas, service
 from meatlizard.files.models import StoredFile
 from meatlizard.files.schemas import FileRead, FileUpdate, QuotaRead, QuotaSet
 from meatlizard.files.tus import file_policy, received
 
 router = APIRouter(prefix="/files", tags=["files"])
 FORM_CHUNK = 1024 * 1024
+FolderQuery = Annotated[
+    str | None,
+    Query(
+        max_length=255,
+        description="Only this folder and its subfolders (`work` takes `work/2024`, not "
+        "`workshop`); empty: only files outside any folder.",
+    ),
+]
 
 
 def file_read(request: Request, item: StoredFile) -> FileRead:
@@ -37,10 +45,10 @@ def _created(request: Request, item: StoredFile) -> Response:
 
 @router.get("", response_model=list[FileRead])
 async def list_files(
-    request: Request, user: CurrentUser, db: DbDep, folder: str | None = None
+    request: Request, user: CurrentUser, db: DbDep, folder: FolderQuery = None
 ) -> list[FileRead]:
     """List your files (finished and unfinished uploads), newest first."""
-    items = await service.list_files(db, owner=user, folder=folder)
+    items = await folders.list_files(db, owner=user, folder=folder)
     return [file_read(request, item) for item in items]
 
 

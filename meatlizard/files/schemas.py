@@ -9,6 +9,9 @@ from pydantic_core import PydanticCustomError
 
 from meatlizard.core.lifetimes import Expiry, Visibility
 
+MAX_PASSWORD_CHARS = 200
+MAX_DOWNLOADS_LIMIT = 1_000_000  # the highest download limit a file can have
+
 
 class FileUpdate(BaseModel):
     """Changes to a file; only the fields sent are changed."""
@@ -16,9 +19,9 @@ class FileUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     folder: str | None = Field(default=None, max_length=255)
     visibility: Visibility | None = None
-    password: str | None = Field(default=None, max_length=200)  # "" removes the password
+    password: str | None = Field(default=None, max_length=MAX_PASSWORD_CHARS)  # "" removes it
     expires_in: Expiry | None = None
-    max_downloads: int | None = Field(default=None, ge=1, le=1_000_000)
+    max_downloads: int | None = Field(default=None, ge=1, le=MAX_DOWNLOADS_LIMIT)
 
     @field_validator("name")
     @classmethod

@@ -15,7 +15,9 @@ from meatlizard.core.errors import Conflict, Forbidden, Gone, InvalidInput, NotF
 from meatlizard.core.metrics import UPLOADED_BYTES, UPLOADS
 from meatlizard.core.security import same_secret, verify_password
 from meatlizard.core.storage import ObjectStorage
+from meatlizard.files.folders import clean_folder
 from meatlizard.files.models import READY, UPLOADING, StoredFile, new_file_id
+from meatlizard.files.options import password_hash_for
 from meatlizard.files.quotas import (
     FilePolicy,
     check_room,
@@ -34,12 +36,6 @@ class PasswordRequired(Forbidden):
     """The file is password-protected and the password was missing or wrong."""
 
 
-def clean_folder(folder: str) -> str:
-    """Return a folder path of cleaned names separated by '/', without empty or dot parts."""
-    parts = [clean_name(part) for part in folder.replace("\\", "/").split("/") if part.strip(" .")]
-    return "/".join(parts)[:255]
-
-
 async def create_upload(
     db: AsyncSession,
     storage: ObjectStorage,
@@ -52,14 +48,18 @@ async def create_upload(
     folder: str = "",
     visibility: str = "unlisted",
     lifetime: timedelta | None = None,
+    password: str | None = None,
+    max_downloads: int | None = None,
 ) -> StoredFile:
     """Reserve room and start a resumable upload of `size` bytes.
 
     `lifetime` is how long the finished file stays; it counts from the upload's completion.
+    `password` is hashed as the file's settings hash it; None or "" leaves the file open.
     """
     if size < 0:
         raise InvalidInput("Upload-Length must be a non-negative integer")
     check_size(size, policy)
+    password_hash = await password_hash_for(password)
     file_id = new_file_id()
     now = utcnow()
     item = StoredFile(
@@ -71,6 +71,8 @@ async def create_upload(
         declared_type=declared_type[:127],
         storage_key=f"files/{owner.id}/{file_id}",
         visibility=visibility,
+        password_hash=password_hash,
+        max_downloads=max_downloads,
         created_at=now,
         # Until the upload finishes this only carries the lifetime; `_finish` restarts it.
         expires_at=now + lifetime if lifetime else None,
@@ -262,27 +264,6 @@ async def delete_file(db: AsyncSession, storage: ObjectStorage, *, item: StoredF
         await storage.delete(item.storage_key)
     await db.delete(item)
     await db.commit()
-
-
-async def list_files(
-    db: AsyncSession, *, owner: User, folder: str | None = None
-) -> list[StoredFile]:
-    """List the owner's files, newest first, optionally in one folder."""
-    query = select(StoredFile).where(StoredFile.owner_id == owner.id)
-    if folder is not None:
-        query = query.where(StoredFile.folder == clean_folder(folder))
-    return list(await db.scalars(query.order_by(StoredFile.created_at.desc())))
-
-
-async def list_folders(db: AsyncSession, *, owner: User) -> list[str]:
-    """Return the owner's folders that hold at least one file, sorted."""
-    query = (
-        select(StoredFile.folder)
-        .where(StoredFile.owner_id == owner.id, StoredFile.folder != "")
-        .distinct()
-        .order_by(StoredFile.folder)
-    )
-    return list(await db.scalars(query))
 
 
 async def sweep(db: AsyncSession, storage: ObjectStorage, now: datetime | None = None) -> int:

@@ -8,9 +8,8 @@ import binascii
 import hashlib
 import tempfile
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
 from email.utils import format_datetime
-from typing import IO, Any, get_args
+from typing import IO, Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
@@ -20,12 +19,11 @@ from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
 from meatlizard.api.errors import status_for
 from meatlizard.core.config import Settings
 from meatlizard.core.db import utcnow
-from meatlizard.core.errors import ServiceError
-from meatlizard.core.lifetimes import EXPIRY
+from meatlizard.core.errors import InvalidInput, ServiceError
 from meatlizard.core.storage.base import CHUNK_SIZE
 from meatlizard.files import quotas, service
 from meatlizard.files.models import UPLOADING, StoredFile
-from meatlizard.files.schemas import Visibility
+from meatlizard.files.options import upload_options
 
 router = APIRouter(prefix="/files/tus", tags=["files"])
 TUS_VERSION = "1.0.0"
@@ -39,8 +37,6 @@ OFFSET_TYPE = "application/offset+octet-stream"
 CHECKSUM_MISMATCH = 460
 LOCKED = 423
 LOCK_SECONDS = 3600.0
-MAX_FOLDER_CHARS = 255
-VISIBILITIES = get_args(Visibility)
 
 
 file_policy = quotas.file_policy  # the operator's upload limits
@@ -89,25 +85,6 @@ def parse_metadata(raw: str) -> dict[str, str]:
     return found
 
 
-def _choice(meta: dict[str, str], key: str, allowed: tuple[str, ...], default: str) -> str:
-    value = meta.get(key) or default
-    if value not in allowed:
-        raise _refuse(
-            400, f"Upload-Metadata {key} must be one of {', '.join(allowed)}, not {value!r}"
-        )
-    return value
-
-
-def upload_options(meta: dict[str, str]) -> tuple[str, str, timedelta | None]:
-    """Check the optional folder, visibility and expires_in metadata; return them usable."""
-    folder = meta.get("folder", "")
-    if len(folder) > MAX_FOLDER_CHARS:
-        raise _refuse(400, f"Upload-Metadata folder is longer than {MAX_FOLDER_CHARS} characters")
-    visibility = _choice(meta, "visibility", VISIBILITIES, "unlisted")
-    expires_in = _choice(meta, "expires_in", tuple(EXPIRY), "never")
-    return folder, visibility, EXPIRY[expires_in]
-
-
 async def received(request: Request) -> AsyncIterator[bytes]:
     """Yield the request body; a dropped client just ends it, so what came is kept."""
     try:
@@ -135,14 +112,19 @@ async def tus_create(
     """Create an upload from Upload-Length and Upload-Metadata.
 
     Metadata: filename, filetype, and optionally folder, visibility (public, unlisted,
-    private) and expires_in (10m, 1h, 1d, 1w, 1M, never; counted from completion).
+    private), expires_in (10m, 1h, 1d, 1w, 1M, never; counted from completion), password
+    (at most 200 characters) and max_downloads (1 to 1000000). A bad value is a 400 that
+    names the key, and nothing is created.
     """
     _check_version(request)
     if "upload-defer-length" in request.headers:
         raise _refuse(400, "Upload-Defer-Length is not supported; send Upload-Length")
     length = _number(request, "Upload-Length")
     meta = parse_metadata(request.headers.get("upload-metadata", ""))
-    folder, visibility, lifetime = upload_options(meta)
+    try:
+        chosen = upload_options(meta)
+    except InvalidInput as exc:
+        raise _refuse(400, str(exc)) from None
     policy = file_policy(services.settings)
     try:
         item = await service.create_upload(
@@ -152,9 +134,11 @@ async def tus_create(
             name=meta.get("filename") or meta.get("name") or "file",
             size=length,
             declared_type=meta.get("filetype") or meta.get("type") or "",
-            folder=folder,
-            visibility=visibility,
-            lifetime=lifetime,
+            folder=chosen.folder,
+            visibility=chosen.visibility,
+            lifetime=chosen.lifetime,
+            password=chosen.password,
+            max_downloads=chosen.max_downloads,
             policy=policy,
         )
         if request.headers.get("content-type") == OFFSET_TYPE and item.status == UPLOADING:

@@ -1,6 +1,6 @@
 // Files: resumable uploads with tus-js-client (progress, pause/resume, resume after reload)
-// with folder, visibility and expiry options, copy-link and delete buttons, the ShareX
-// config download and text previews.
+// with folder, visibility, expiry, password and download-limit options, the folder filter,
+// copy-link and delete buttons, the ShareX config download and text previews.
 "use strict";
 
 (() => {
@@ -20,6 +20,20 @@
         alert(error.message);
       }
     }
+  });
+
+  // The folder filter is a plain GET form (?folder=..., bookmarkable); with scripts a choice
+  // applies at once. Delegated, because the listing is redrawn after each upload.
+  const showFolder = (select) => {
+    location.href = select.value ? `/files?folder=${encodeURIComponent(select.value)}` : "/files";
+  };
+  const hideShowButton = () => {
+    const button = document.getElementById("folder-show");
+    if (button) button.hidden = true;
+  };
+  hideShowButton();
+  document.addEventListener("change", (event) => {
+    if (event.target.id === "folder-select") showFolder(event.target);
   });
 
   const preview = document.querySelector(".text-preview[data-src]");
@@ -50,12 +64,19 @@
   const folder = document.getElementById("upload-folder");
   const visibility = document.getElementById("upload-visibility");
   const expires = document.getElementById("upload-expires");
+  const password = document.getElementById("upload-password");
+  const maxDownloads = document.getElementById("upload-max-downloads");
   const optionsState = document.getElementById("upload-options-state");
 
   // What the next uploads get, as tus Upload-Metadata; the server checks every value.
-  const uploadOptions = () => ({
-    folder: folder.value.trim(), visibility: visibility.value, expires_in: expires.value,
-  });
+  function uploadOptions() {
+    const chosen = {
+      folder: folder.value.trim(), visibility: visibility.value, expires_in: expires.value,
+    };
+    if (password.value) chosen.password = password.value;
+    if (maxDownloads.value.trim()) chosen.max_downloads = maxDownloads.value.trim();
+    return chosen;
+  }
 
   function describeOptions() {
     const chosen = uploadOptions();
@@ -65,9 +86,11 @@
       chosen.visibility,
       chosen.expires_in === "never" ? "no expiry" : `expire ${expiry}`,
     ];
+    if (chosen.password) parts.push("password");
+    if (chosen.max_downloads) parts.push(`at most ${chosen.max_downloads} downloads`);
     optionsState.textContent = "· " + parts.join(" · ");
   }
-  for (const field of [folder, visibility, expires]) {
+  for (const field of [folder, visibility, expires, password, maxDownloads]) {
     field.addEventListener("input", describeOptions);
     field.addEventListener("change", describeOptions);
   }
@@ -83,8 +106,22 @@
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = page.getElementById("file-listing");
       if (fresh) current.replaceChildren(...fresh.childNodes);
+      hideShowButton();
     } catch { /* the list stays as it was; a reload shows the file */ }
   }
+
+  // tus-js-client keeps each unfinished upload's metadata in localStorage to resume it; the
+  // password must not sit there in clear, and resuming never needs it (it was sent on creation).
+  const plainStorage = tus.defaultOptions.urlStorage;
+  const urlStorage = {
+    findAllUploads: () => plainStorage.findAllUploads(),
+    findUploadsByFingerprint: (fingerprint) => plainStorage.findUploadsByFingerprint(fingerprint),
+    removeUpload: (key) => plainStorage.removeUpload(key),
+    addUpload(fingerprint, upload) {
+      const { password: _, ...metadata } = upload.metadata || {};
+      return plainStorage.addUpload(fingerprint, { ...upload, metadata });
+    },
+  };
 
   function row(file) {
     const item = document.createElement("li");
@@ -109,6 +146,7 @@
       retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
       chunkSize: Number(input.dataset.chunkSize) || 32 * 1024 * 1024,
       removeFingerprintOnSuccess: true,
+      urlStorage,
       headers: { "X-CSRF-Token": csrf() },
       metadata: { filename: file.name, filetype: file.type || "", ...uploadOptions() },
       onProgress(sent, total) {
