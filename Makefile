@@ -30,8 +30,30 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# llama-cpp-python compiles llama.cpp on first install (several minutes); pip caches the wheel.
-$(VENV)/.runtime: $(BIN)/python requirements.txt requirements-model.txt pyproject.toml
+# llama-cpp-python compiles llama.cpp on first install (several minutes). On x86-64 we build it
+# ourselves for x86-64-v3 (AVX2, FMA, F16C) instead of pip's -march=native: a native build on
+# a CPU with AMX crashed (SIGSEGV in ggml_backend_amx_mul_mat) on the first generation, and a
+# wheel built for one machine's CPU must not be reused on another. The wheel is kept per
+# version and flags under ~/.cache/meatlizard, so later installs take seconds.
+LLAMA_VERSION := $(shell sed -n 's/^llama-cpp-python==//p' requirements.txt)
+ifeq ($(shell uname -m),x86_64)
+LLAMA_FLAGS := x86-64-v3
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+else
+LLAMA_FLAGS := native
+LLAMA_CMAKE :=
+endif
+LLAMA_WHEELS := $(HOME)/.cache/meatlizard/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_FLAGS)
+
+$(LLAMA_WHEELS)/.built: | $(BIN)/python
+	mkdir -p $(LLAMA_WHEELS)
+	CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/pip wheel -q --no-deps --no-cache-dir \
+	  --no-binary llama-cpp-python llama-cpp-python==$(LLAMA_VERSION) -w $(LLAMA_WHEELS)
+	touch $@
+
+$(VENV)/.runtime: $(BIN)/python requirements.txt requirements-model.txt pyproject.toml $(LLAMA_WHEELS)/.built
+	$(BIN)/pip install -q --force-reinstall --no-deps --no-index --find-links $(LLAMA_WHEELS) \
+	  llama-cpp-python==$(LLAMA_VERSION)
 	$(BIN)/pip install -q -r requirements.txt
 	$(BIN)/pip install -q --no-deps -r requirements-model.txt
 	$(BIN)/pip install -q --no-deps -e .
