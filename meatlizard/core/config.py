@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     model_threads: int | None = Field(default=None, ge=1, le=256)
     model_n_gpu_layers: int = Field(default=0, ge=-1)
     model_max_tokens: int = Field(default=512, ge=1, le=8192)
+    # Seconds a model's weights stay in memory after its last answer; they load again for
+    # the next one. -1: load them at start and keep them (a dedicated GPU box).
+    model_keep_alive: int = Field(default=300, ge=-1, le=31_536_000)
     # local: the model runs in the web process; remote: client-bot workers over Redis;
     # fallback: Markov chain only.
     inference: Literal["local", "remote", "fallback"] = "local"
@@ -359,6 +362,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'meatlizard.db').resolve()}"
+
+    @property
+    def model_keep_alive_seconds(self) -> float | None:
+        """Return the idle seconds before weights are freed, or None to keep them loaded."""
+        return None if self.model_keep_alive < 0 else float(self.model_keep_alive)
 
     @cached_property
     def model_paths(self) -> dict[str, Path]:

@@ -26,6 +26,11 @@ UPTIME.set_function(lambda: time.time() - STARTED_AT)
 INFERENCE_READY = Gauge(
     "meatlizard_inference_ready", "1 when a model or worker answers, 0 when the fallback does"
 )
+MODEL_LOADED = Gauge(
+    "meatlizard_model_loaded",
+    "1 while a model's weights are in this process's memory (MODEL_KEEP_ALIVE frees them)",
+    ["model"],
+)
 WORKERS_ONLINE = Gauge("meatlizard_workers_online", "Client-bot workers seen online")
 QUEUE_DEPTH = Gauge("meatlizard_inference_queue_depth", "Requests waiting for a model slot")
 ACTIVE_SESSIONS = Gauge(

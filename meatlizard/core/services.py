@@ -81,6 +81,7 @@ class Services:
                     settings.model_n_ctx,
                     settings.model_threads,
                     settings.model_n_gpu_layers,
+                    settings.model_keep_alive_seconds,
                 )
                 for alias, path in settings.model_paths.items()
             ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 
 
@@ -63,7 +64,11 @@ class InferenceEngine(abc.ABC):
 
     @abc.abstractmethod
     def count_tokens(self, text: str) -> int:
-        """Return how many tokens `text` takes in this engine's vocabulary."""
+        """Return how many tokens `text` takes in this engine's vocabulary (inside lease())."""
+
+    def lease(self) -> AbstractAsyncContextManager[None]:
+        """Keep the engine ready (its model loaded) for the duration of the block."""
+        return nullcontext()
 
     async def close(self) -> None:  # noqa: B027 - engines without resources need not override
         """Release the model."""

@@ -39,6 +39,7 @@ class ModelConfig:
     n_ctx: int
     n_threads: int | None
     n_gpu_layers: int
+    keep_alive_seconds: float | None = None  # None: load the weights at once and keep them
 
 
 @dataclass(frozen=True)
@@ -96,21 +97,22 @@ async def stream_with_engine(
     stats: GenerationStats,
 ) -> AsyncIterator[str]:
     """Wait for a fair turn on the engine, fit the conversation to it, stream the answer."""
-    request = fit_context(
-        conversation, count_tokens=engine.count_tokens, context_window=engine.context_window
-    )
-    stats.prompt_tokens = sum(
-        engine.count_tokens(t.content) + TEMPLATE_TOKENS_PER_TURN for t in request.messages
-    )
-    async with scheduler.slot(owner):
-        if cancel.is_set():
-            return
-        stream = engine.stream(request, cancel, stats)
-        try:
-            async for piece in stream:
-                yield piece
-        finally:
-            await stream.aclose()  # type: ignore[attr-defined]
+    async with engine.lease():
+        request = fit_context(
+            conversation, count_tokens=engine.count_tokens, context_window=engine.context_window
+        )
+        stats.prompt_tokens = sum(
+            engine.count_tokens(t.content) + TEMPLATE_TOKENS_PER_TURN for t in request.messages
+        )
+        async with scheduler.slot(owner):
+            if cancel.is_set():
+                return
+            stream = engine.stream(request, cancel, stats)
+            try:
+                async for piece in stream:
+                    yield piece
+            finally:
+                await stream.aclose()  # type: ignore[attr-defined]
 
 
 class LocalInference(InferenceGateway):
@@ -147,6 +149,8 @@ class LocalInference(InferenceGateway):
                 alias: "ready" if alias in self._engines else self._errors.get(alias, "loading")
                 for alias in sorted(self._configs)
             },
+            # Aliases whose weights are in memory now; the others load for their next answer.
+            "in_memory": sorted(a for a, e in self._engines.items() if getattr(e, "loaded", True)),
             "default_model": self.default_alias,
             "queue_depth": sum(s.queue_depth for s in self._schedulers.values()),
         }
@@ -173,6 +177,7 @@ class LocalInference(InferenceGateway):
                     n_ctx=config.n_ctx,
                     n_threads=config.n_threads,
                     n_gpu_layers=config.n_gpu_layers,
+                    keep_alive_seconds=config.keep_alive_seconds,
                 )
             except InferenceError as exc:
                 self._errors[config.alias] = str(exc)

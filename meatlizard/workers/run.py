@@ -36,6 +36,7 @@ async def load_engines(settings: Settings) -> dict[str, InferenceEngine]:
                 n_ctx=settings.model_n_ctx,
                 n_threads=settings.model_threads,
                 n_gpu_layers=settings.model_n_gpu_layers,
+                keep_alive_seconds=settings.model_keep_alive_seconds,
             )
         except InferenceError as exc:
             log.error("%s", exc)

@@ -61,6 +61,10 @@ def test_embedded_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
             {"MODEL_N_CTX": "12"},
             "setting MODEL_N_CTX: Input should be greater than or equal to 256",
         ),
+        (
+            {"MODEL_KEEP_ALIVE": "-2"},
+            "setting MODEL_KEEP_ALIVE: Input should be greater than or equal to -1",
+        ),
         ({"DISCORD_GUILD_ID": "abc"}, "setting DISCORD_GUILD_ID: Input should be a valid integer"),
         (
             {"MODELS": '{"x": "/nope.gguf"}'},
