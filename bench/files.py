@@ -2,17 +2,23 @@
 
 Anchors measured in the same run: a plain disk copy of the same file (shutil.copyfile, the
 ceiling for writing an upload to the storage folder) and nginx (Debian package, one worker,
-sendfile on, access log off) serving the same file statically. Measured: `meatlizard serve`
+sendfile on, access log off) serving the same file statically and, for the upload side,
+storing it from a `curl -T` PUT (its dav module; the limit of an HTTP upload by curl over
+loopback on this machine). Measured: `meatlizard serve`
 as a real subprocess on its embedded default (SQLite, local storage folder under a temporary
 DATA_DIR), once with INFERENCE=fallback (no model: the web stack alone) and once with the
-default in-process model, so the model's share of the memory is visible, and optionally
+default in-process model (INFERENCE=local), and optionally
 (`--modes ...,remote --redis-url URL`) in the production shape of the web process: Redis for
 the cache and bus, inference in a client-bot elsewhere (none runs, so chat would fall back).
 The timed upload is one tus PATCH of the whole file sent by curl (tus-js-client does that
 unless given a chunkSize; our upload page sends 32 MiB PATCHes); a second upload with a
 Python client (httpx, PATCHes of --chunk-mib) is shown for reference. Downloads are fetched
 by curl into /dev/null from both servers. The server's peak resident memory is VmHWM from
-/proc/<pid>/status.
+/proc/<pid>/status. The in-process model loads for its first answer and is freed after
+MODEL_KEEP_ALIVE idle seconds (2 here, 300 by default), so in the local mode the transfers
+run with no model in memory, as on a server nobody is chatting with; after them the bench
+asks one question (POST /v1/chat/completions) to show the model's share, then waits for the
+keep-alive to free it.
 
     .venv/bin/python bench/files.py [--size-mib 1024] [--chunk-mib 256]
         [--modes fallback,local[,remote --redis-url redis://127.0.0.1:6379/4]]
@@ -58,10 +64,14 @@ http {{
   access_log off; sendfile on;
   client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
   fastcgi_temp_path {tmp}/fcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
-  server {{ listen 127.0.0.1:{port}; root {root}; }}
+  server {{
+    listen 127.0.0.1:{port}; root {root};
+    location /put/ {{ root {tmp}; dav_methods PUT; client_max_body_size 0; }}
+  }}
 }}
 """
 TUS = {"Tus-Resumable": "1.0.0"}
+KEEP_ALIVE_SECONDS = 2
 
 
 def generate(path: Path, size: int) -> str:
@@ -83,6 +93,22 @@ def disk_copy(source: Path, target: Path) -> float:
     os.sync()
     seconds = time.perf_counter() - started
     target.unlink()
+    return mb_per_s(source.stat().st_size, seconds)
+
+
+def nginx_put(url: str, source: Path, folder: Path) -> float:
+    """PUT the file to nginx (dav module) with curl, then sync; return MB/s."""
+    started = time.perf_counter()
+    command = ["curl", "-sS", "-T", str(source), "-o", "/dev/null", "-w", "%{http_code}", url]
+    code = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    os.sync()
+    seconds = time.perf_counter() - started
+    if code not in ("201", "204"):
+        sys.exit(f"nginx PUT answered {code}")
+    stored = folder / source.name
+    if stored.stat().st_size != source.stat().st_size:
+        sys.exit("nginx stored a file of the wrong size")
+    stored.unlink()
     return mb_per_s(source.stat().st_size, seconds)
 
 
@@ -179,6 +205,7 @@ def measure_server(
     port = free_port()
     env = {**os.environ, "DATA_DIR": str(data), "LOG_LEVEL": "WARNING", "INFERENCE": mode}
     env["FILES_MAX_UPLOAD_BYTES"] = str(2 * size)
+    env["MODEL_KEEP_ALIVE"] = str(KEEP_ALIVE_SECONDS)
     if mode == "remote":
         env |= {"REDIS_URL": args.redis_url, "PAYLOAD_ENCRYPTION_KEY": secrets.token_hex(32)}
     meatlizard = Path(sys.executable).with_name("meatlizard")
@@ -202,6 +229,7 @@ def measure_server(
         if got != size:
             sys.exit(f"downloaded {got} of {size} bytes")
         peak = rss(server.pid)["VmHWM"]
+        model = model_share(base, token, server.pid) if mode == "local" else {}
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(60)
@@ -217,7 +245,28 @@ def measure_server(
         "idle_rss": idle / MIB,
         "upload_hwm": after_upload / MIB,
         "peak": peak / MIB,
+        **model,
     }
+
+
+def model_share(base: str, token: str, pid: int) -> dict[str, float]:
+    """Ask the in-process model one question; return RSS with it loaded and after keep-alive."""
+    question = {
+        "model": "smollm2",
+        "messages": [{"role": "user", "content": "Hi."}],
+        "max_tokens": 8,
+    }
+    auth = {"Authorization": f"Bearer {token}"}
+    answer = httpx.post(f"{base}/v1/chat/completions", json=question, headers=auth, timeout=120)
+    answer.raise_for_status()
+    loaded = rss(pid)["VmRSS"]
+    deadline = time.monotonic() + KEEP_ALIVE_SECONDS + 30
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        freed = rss(pid)["VmRSS"]
+        if loaded - freed > 32 * MIB:
+            break
+    return {"model_rss": loaded / MIB, "freed_rss": freed / MIB}
 
 
 def main() -> None:
@@ -245,12 +294,16 @@ def main() -> None:
         port = free_port()
         conf = tmp / "nginx.conf"
         conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, root=root))
+        (tmp / "put").mkdir()
+        (tmp / "put").chmod(0o777)  # written by nginx's worker
         nginx = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp)])
         try:
             wait_for(f"http://127.0.0.1:{port}/big.bin", nginx)
             seconds, got = curl_download(f"http://127.0.0.1:{port}/big.bin")
             assert got == size
             static = mb_per_s(size, seconds)
+            put_copy = disk_copy(source, tmp / "copy.bin")
+            put = nginx_put(f"http://127.0.0.1:{port}/put/big.bin", source, tmp / "put")
         finally:
             nginx.send_signal(signal.SIGQUIT)
             nginx.wait(30)
@@ -260,6 +313,10 @@ def main() -> None:
     print(f"load average before: {load_before}   after: {load_average()}")
     print(f"disk copy (shutil.copyfile + sync)  {copy:8.0f} MB/s before, {copy_after:.0f} after")
     print(f"nginx static download               {static:8.0f} MB/s")
+    print(
+        f"nginx PUT upload (curl -T, + sync)   {put:8.0f} MB/s   ratio to disk copy"
+        f" {put / put_copy:.2f} (copy just before: {put_copy:.0f} MB/s)"
+    )
     for mode, result in served.items():
         print(f"-- meatlizard serve, INFERENCE={mode}")
         up, down, chunked = result["upload"], result["download"], result["chunked"]
@@ -268,6 +325,7 @@ def main() -> None:
             f" (target >= 0.50; copy just before: {result['copy']:.0f} MB/s)"
             f"   server CPU {result['upload_cpu']:.2f} s/GiB"
         )
+        print(f"  ratio to nginx PUT {up / put:.2f}")
         print(f"  (Python httpx client, {args.chunk_mib} MiB PATCHes: {chunked:.0f} MB/s)")
         print(
             f"download {down:8.0f} MB/s   ratio to nginx {down / static:.2f} (target >= 0.70)"
@@ -278,6 +336,11 @@ def main() -> None:
             f" login {result['login_hwm']:.0f} MiB, after uploads {result['upload_hwm']:.0f} MiB,"
             f" at the end {result['peak']:.0f} MiB"
         )
+        if "model_rss" in result:
+            print(
+                f"with the model loaded for one answer: RSS {result['model_rss']:.0f} MiB;"
+                f" {KEEP_ALIVE_SECONDS} s after (MODEL_KEEP_ALIVE) {result['freed_rss']:.0f} MiB"
+            )
 
 
 if __name__ == "__main__":
