@@ -45,7 +45,7 @@ RESTARTED = "the inference worker restarted the answer; press regenerate"
 
 
 @dataclass
-class _Progress:
+class Progress:
     """Where one request stands: its request entry, when it was sent, when a reply last came."""
 
     entry_id: Any
@@ -193,7 +193,7 @@ class RemoteInference(RemoteGateway):
         )
         relay = asyncio.create_task(self._relay_cancel(cancel, session_id, request_id))
         finished = False
-        progress = _Progress(entry_id, started)
+        progress = Progress(entry_id, started)
         try:
             async for piece in self._read_replies(session_id, request_id, progress, stats):
                 yield piece
@@ -212,7 +212,7 @@ class RemoteInference(RemoteGateway):
             stats.stopped = cancel.is_set()
 
     async def _read_replies(
-        self, session_id: str, request_id: str, progress: _Progress, stats: GenerationStats
+        self, session_id: str, request_id: str, progress: Progress, stats: GenerationStats
     ) -> AsyncIterator[str]:
         stream = keys.reply_stream(request_id)
         last_id: Any = "0-0"
@@ -267,7 +267,7 @@ class RemoteInference(RemoteGateway):
                 elif isinstance(payload, ErrorPayload):
                     raise WorkerFailed(payload.error_message)
 
-    async def _check_progress(self, progress: _Progress, worker: str | None, sequence: int) -> None:
+    async def _check_progress(self, progress: Progress, worker: str | None, sequence: int) -> None:
         """Raise when the request can no longer be answered (never hang)."""
         online = self._workers if self._workers else await self.refresh_workers()
         if worker is not None and sequence > 0:
