@@ -11,6 +11,7 @@ import discord
 from pydantic import BaseModel
 
 from meatlizard.bots import frames
+from meatlizard.bots.answer_log import Answer, AnswerLog
 from meatlizard.bots.frames import RelayOutbox
 from meatlizard.bots.server.channels import METRICS_CHANNEL
 from meatlizard.inference.engine import InferenceEngine
@@ -26,9 +27,6 @@ from meatlizard.workers.wire import (
 )
 
 log = logging.getLogger(__name__)
-
-# Request ids remembered to ignore a request seen twice (e.g. replayed after a resume).
-SEEN_REQUESTS = 10_000
 
 
 class ClientBot(discord.Client):
@@ -59,7 +57,9 @@ class ClientBot(discord.Client):
         self.ignored = 0
         self._scheduler = FairScheduler()
         self._cancels: dict[str, asyncio.Event] = {}
-        self._seen: dict[str, None] = {}
+        self.answers = AnswerLog()
+        self.duplicates = 0  # requests ignored because that very post was seen already
+        self.resumed = 0  # requests posted again after a take-over, answered by resending
         self._answers: set[asyncio.Task[None]] = set()
         self._tokens_per_second = 0.0
         self._heartbeat: asyncio.Task[None] | None = None
@@ -97,20 +97,31 @@ class ClientBot(discord.Client):
                     event.set()
 
     def _start(self, channel: discord.abc.Messageable, request: RequestPayload) -> None:
-        if request.request_id in self._seen:
-            return
-        self._seen[request.request_id] = None
-        while len(self._seen) > SEEN_REQUESTS:
-            self._seen.pop(next(iter(self._seen)))
-        task = asyncio.create_task(self._answer(channel, request))
-        self._answers.add(task)
-        task.add_done_callback(self._answers.discard)
+        answer = self.answers.get(request.request_id)
+        if answer is None:
+            answer = self.answers.add(request, channel)
+            task = asyncio.create_task(self._answer(answer))
+            self._answers.add(task)
+            task.add_done_callback(self._answers.discard)
+        elif request.attempt in answer.attempts:
+            self.duplicates += 1  # Discord delivered the same post twice
+            log.info("ignoring request %s attempt %d: seen", request.request_id, request.attempt)
+        else:
+            # Posted again by a server-bot that took the request over: resend what was sent
+            # (in one go, so that replies still being generated follow in order) and go on.
+            self.resumed += 1
+            answer.attempts.add(request.attempt)
+            answer.channel = channel
+            for payload in answer.sent():
+                self.outbox.put(channel, self.sealer.seal(payload))
 
-    async def _answer(self, channel: discord.abc.Messageable, request: RequestPayload) -> None:
+    async def _answer(self, answer: Answer) -> None:
+        request = answer.request
         cancel = self._cancels[request.request_id] = asyncio.Event()
 
         async def send(payload: BaseModel) -> None:
-            self.outbox.put(channel, self.sealer.seal(payload))
+            answer.note(payload)
+            self.outbox.put(answer.channel, self.sealer.seal(payload))
 
         try:
             stats = await answer_request(

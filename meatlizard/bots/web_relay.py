@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from meatlizard.bots.ordering import InOrder, RepliesLost
 from meatlizard.bots.relay import (
     PICKUP_TIMEOUT_SECONDS,
     STALL_TIMEOUT_SECONDS,
@@ -99,7 +100,8 @@ class DiscordWebRelay(StreamWorker):
         queue: asyncio.Queue[tuple[Reply, bytes]] = asyncio.Queue()
         self._pending[rid] = queue
         cancelled = False
-        expected = 0
+        # A retry is answered by the client-bot resending what it had (bots/answer_log.py).
+        replies: InOrder[bytes] = InOrder(tolerant=request.attempt > 1)
         try:
             try:
                 await self._send(sid, request)
@@ -107,33 +109,35 @@ class DiscordWebRelay(StreamWorker):
                 log.exception("cannot post web request %s in Discord", rid)
                 await self._fail(request, emit, UNREACHABLE)
                 return
-            while True:
+            while not replies.closed:
                 if cancel.is_set() and not cancelled:
                     cancelled = True  # the client-bot stops and closes the answer
                     await self._send(sid, CancelPayload(session_id=sid, request_id=rid))
-                reply = await self._next(queue, cancel, first=expected == 0, cancelled=cancelled)
+                first = replies.expected == 0
+                reply = await self._next(queue, cancel, first=first, cancelled=cancelled)
                 if reply is None:
                     continue  # the stop button: pass it on, keep forwarding until closed
-                payload, envelope = reply
-                if isinstance(payload, ChunkPayload):
-                    if payload.sequence < expected:
-                        continue  # a repeat (a message replayed after a gateway resume)
-                    if payload.sequence > expected:
-                        await self._fail(request, emit, LOST)
-                        return
-                    expected += 1
-                await emit(envelope)
-                if not isinstance(payload, ChunkPayload):
-                    return
+                for _, envelope in replies.push(*reply):
+                    await emit(envelope)
+        except RepliesLost as exc:
+            log.warning("web request %s: %s", rid, exc)
+            await self._fail(request, emit, LOST)
         except TimeoutError:
             message = (
                 "the inference bot did not answer; please try again"
-                if expected == 0
+                if replies.expected == 0
                 else "the inference bot stopped mid-answer; press regenerate"
             )
             await self._fail(request, emit, message)
         finally:
             self._pending.pop(rid, None)
+
+    async def abandoned(self, request: RequestPayload, *, attempt: int) -> None:
+        """Stop the client-bot if it still generates an answer that nobody waits for."""
+        if attempt > 1 and self._send is not None:
+            sid, rid = request.session_id, request.request_id
+            with contextlib.suppress(Exception):
+                await self._send(sid, CancelPayload(session_id=sid, request_id=rid))
 
     async def _next(
         self,

@@ -66,7 +66,7 @@ async def answer_request(
     send: Send,
 ) -> GenerationStats | None:
     """Stream numbered chunks, then a response (or an error); return the stats when answered."""
-    sid, rid = request.session_id, request.request_id
+    sid, rid, attempt = request.session_id, request.request_id, request.attempt
     alias = request.model_alias or default_alias
     engine = engines.get(alias)
     if engine is None:
@@ -91,7 +91,10 @@ async def answer_request(
     try:
         async for sequence, piece in _numbered(stream):
             pieces.append(piece)
-            await send(ChunkPayload(session_id=sid, request_id=rid, sequence=sequence, text=piece))
+            chunk = ChunkPayload(
+                session_id=sid, request_id=rid, sequence=sequence, text=piece, attempt=attempt
+            )
+            await send(chunk)
     except InferenceError as exc:
         log.warning("request %s failed: %s", request.request_id, exc)
         message = str(exc) if exc.user_facing else "the model failed while answering"
@@ -102,8 +105,11 @@ async def answer_request(
         "tokens": stats.token_count,
         "stopped": stats.stopped,
     }
+    text = "".join(pieces)
     await send(
-        ResponsePayload(session_id=sid, request_id=rid, response="".join(pieces), metrics=metrics)
+        ResponsePayload(
+            session_id=sid, request_id=rid, response=text, metrics=metrics, attempt=attempt
+        )
     )
     return stats
 

@@ -40,6 +40,22 @@ READ_BLOCK_MS = 1000
 PICKUP_TIMEOUT_SECONDS = 120.0
 
 
+STOPPED = "the inference worker stopped mid-answer; press regenerate"
+RESTARTED = "the inference worker restarted the answer; press regenerate"
+
+
+@dataclass
+class Progress:
+    """Where one request stands: its request entry, when it was sent, when a reply last came."""
+
+    entry_id: Any
+    started: float
+    last: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.last = self.started
+
+
 class WorkerFailed(InferenceError):
     """The worker answering went away or reported an error; the message is for the user."""
 
@@ -169,7 +185,7 @@ class RemoteInference(RemoteGateway):
         request = request_of(conversation, alias=alias, request_id=request_id)
         session_id = request.session_id
         started = time.perf_counter()
-        await self.redis.xadd(
+        entry_id = await self.redis.xadd(
             keys.REQUESTS_STREAM,
             {"env": self.sealer.seal(request)},
             maxlen=keys.REQUESTS_MAXLEN,
@@ -177,8 +193,9 @@ class RemoteInference(RemoteGateway):
         )
         relay = asyncio.create_task(self._relay_cancel(cancel, session_id, request_id))
         finished = False
+        progress = Progress(entry_id, started)
         try:
-            async for piece in self._read_replies(session_id, request_id, started, stats):
+            async for piece in self._read_replies(session_id, request_id, progress, stats):
                 yield piece
             finished = True
         finally:
@@ -195,25 +212,25 @@ class RemoteInference(RemoteGateway):
             stats.stopped = cancel.is_set()
 
     async def _read_replies(
-        self, session_id: str, request_id: str, started: float, stats: GenerationStats
+        self, session_id: str, request_id: str, progress: Progress, stats: GenerationStats
     ) -> AsyncIterator[str]:
         stream = keys.reply_stream(request_id)
         last_id: Any = "0-0"
         expected_sequence = 0
         worker: str | None = None
+        attempt: int | None = None  # the attempt whose text the user is shown
         while True:
             entries: Any = await self.redis.xread({stream: last_id}, block=READ_BLOCK_MS, count=100)
             if not entries:
-                await self._check_progress(worker, expected_sequence, started)
+                await self._check_progress(progress, worker, expected_sequence)
                 continue
+            progress.last = time.perf_counter()
             for entry_id, fields in entries[0][1]:
                 last_id = entry_id
                 if b"claim" in fields:
                     claimant = fields[b"claim"].decode()
                     if worker is not None and claimant != worker and expected_sequence > 0:
-                        raise WorkerFailed(
-                            "the inference worker stopped mid-answer; press regenerate"
-                        )
+                        raise WorkerFailed(STOPPED)
                     worker = claimant
                     continue
                 try:
@@ -227,6 +244,14 @@ class RemoteInference(RemoteGateway):
                     # A forged, replayed or stale entry never reaches the user; skip it.
                     log.warning("ignoring reply entry %s of %s: %s", entry_id, request_id, exc)
                     continue
+                if isinstance(payload, ChunkPayload | ResponsePayload):
+                    if attempt is None or (expected_sequence == 0 and payload.attempt > attempt):
+                        attempt = payload.attempt
+                    elif payload.attempt < attempt:
+                        continue  # left over from an attempt that was given up
+                    elif payload.attempt > attempt:
+                        # A new attempt generates afresh: never splice it onto the text shown.
+                        raise WorkerFailed(RESTARTED)
                 if isinstance(payload, ChunkPayload):
                     if payload.sequence < expected_sequence:
                         continue  # a duplicate after redelivery: already shown
@@ -234,7 +259,7 @@ class RemoteInference(RemoteGateway):
                         raise WorkerFailed("part of the answer was lost; press regenerate")
                     expected_sequence += 1
                     if stats.time_to_first_token is None:
-                        stats.time_to_first_token = time.perf_counter() - started
+                        stats.time_to_first_token = time.perf_counter() - progress.started
                     stats.token_count += 1
                     yield payload.text
                 elif isinstance(payload, ResponsePayload):
@@ -242,18 +267,29 @@ class RemoteInference(RemoteGateway):
                 elif isinstance(payload, ErrorPayload):
                     raise WorkerFailed(payload.error_message)
 
-    async def _check_progress(self, worker: str | None, sequence: int, started: float) -> None:
+    async def _check_progress(self, progress: Progress, worker: str | None, sequence: int) -> None:
         """Raise when the request can no longer be answered (never hang)."""
         online = self._workers if self._workers else await self.refresh_workers()
         if worker is not None and sequence > 0:
-            alive = await self.redis.exists(keys.worker_key(worker))
-            if not alive:
-                raise WorkerFailed("the inference worker stopped mid-answer; press regenerate")
+            if await self.redis.exists(keys.worker_key(worker)):
+                return
+            # Vanished mid-answer: while its entry is pending, a worker may still take it over
+            # (the server-bot relay resumes the answer where it was).
+            stalled = time.perf_counter() - progress.last
+            if stalled > keys.TAKEOVER_GRACE_SECONDS or not await self._pending(progress.entry_id):
+                raise WorkerFailed(STOPPED)
             return
         if not online:
             raise WorkerFailed("no inference worker is online any more; please try again")
-        if time.perf_counter() - started > PICKUP_TIMEOUT_SECONDS:
+        if time.perf_counter() - progress.started > PICKUP_TIMEOUT_SECONDS:
             raise WorkerFailed("every inference worker is busy; please try again in a moment")
+
+    async def _pending(self, entry_id: Any) -> bool:
+        """Return whether a request entry was handed out and not acknowledged yet."""
+        found: Any = await self.redis.xpending_range(
+            keys.REQUESTS_STREAM, keys.WORKER_GROUP, min=entry_id, max=entry_id, count=1
+        )
+        return bool(found)
 
     async def _relay_cancel(self, cancel: asyncio.Event, session_id: str, request_id: str) -> None:
         await cancel.wait()

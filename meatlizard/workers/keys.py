@@ -12,6 +12,9 @@ HEARTBEAT_SECONDS = 2.0
 WORKER_TTL_SECONDS = 6.0
 # A request left unacknowledged this long by a worker that vanished is taken over by another.
 CLAIM_IDLE_SECONDS = 10.0
+# How long the web side waits for a take-over once the worker answering it vanished: time
+# for the entry to turn idle, plus time for a restarted worker to advertise itself again.
+TAKEOVER_GRACE_SECONDS = CLAIM_IDLE_SECONDS + 2 * WORKER_TTL_SECONDS
 # Reply streams and "abandoned" marks outlive any request by far, then clean themselves up.
 REPLY_TTL_SECONDS = 600
 REQUESTS_MAXLEN = 10_000

@@ -32,6 +32,8 @@ class RequestPayload(BaseModel):
     model_alias: str | None = None
     max_tokens: int | None = Field(default=None, ge=1)
     messages: list[TurnPayload] | None = None
+    # Which delivery of the request this is: 1, then +1 each time a worker takes it over.
+    attempt: int = Field(default=1, ge=1)
 
 
 class ChunkPayload(BaseModel):
@@ -40,6 +42,8 @@ class ChunkPayload(BaseModel):
     request_id: str
     sequence: int = Field(ge=0)
     text: str
+    # The attempt whose generation produced the text: chunks of two attempts never splice.
+    attempt: int = Field(default=1, ge=1)
 
 
 class ResponsePayload(BaseModel):
@@ -48,6 +52,7 @@ class ResponsePayload(BaseModel):
     request_id: str
     response: str
     metrics: dict[str, Any]
+    attempt: int = Field(default=1, ge=1)
 
 
 class ErrorPayload(BaseModel):

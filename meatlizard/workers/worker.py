@@ -76,6 +76,9 @@ class StreamWorker:
         """Write numbered chunks, then a response or an error, for one request."""
         raise NotImplementedError
 
+    async def abandoned(self, request: RequestPayload, *, attempt: int) -> None:
+        """Note a request dropped because the web side gave up on it (nothing by default)."""
+
     # -- the group protocol ---------------------------------------------------------------
 
     async def run(self) -> None:
@@ -130,7 +133,7 @@ class StreamWorker:
             entry_id, fields = claimed[1][0]
             if fields:
                 log.warning("taking over request entry %s from a vanished worker", entry_id)
-                return entry_id.decode(), fields, 2
+                return entry_id.decode(), fields, await self._deliveries(entry_id)
             await self._ack(entry_id)  # the entry was trimmed away meanwhile
         read: Any = await self.redis.xreadgroup(
             keys.WORKER_GROUP,
@@ -143,6 +146,13 @@ class StreamWorker:
             return None
         entry_id, fields = read[0][1][0]
         return str(entry_id.decode()), fields, 1
+
+    async def _deliveries(self, entry_id: bytes) -> int:
+        """Return how many times the group has handed out an entry (this take-over included)."""
+        pending: Any = await self.redis.xpending_range(
+            keys.REQUESTS_STREAM, keys.WORKER_GROUP, min=entry_id, max=entry_id, count=1
+        )
+        return max(int(pending[0]["times_delivered"]), 2) if pending else 2
 
     async def _ack(self, entry_id: str | bytes) -> None:
         await self.redis.xack(keys.REQUESTS_STREAM, keys.WORKER_GROUP, entry_id)
@@ -161,15 +171,25 @@ class StreamWorker:
             return
         if await self.redis.exists(keys.abandoned_key(request.request_id)):
             await self._ack(entry_id)  # the web side gave up on it already
+            await self.abandoned(request, attempt=attempt)
             return
+        request = request.model_copy(update={"attempt": attempt})
         reply = keys.reply_stream(request.request_id)
         await self._xadd(reply, {"claim": self.worker_id, "attempt": str(attempt)})
         keeper = asyncio.create_task(self._keep_claimed(entry_id))
         try:
             await self._answer(request, reply)
+        except asyncio.CancelledError:
+            # Stopping mid-answer: leave the entry pending so that the group takes it over.
+            log.warning("leaving request entry %s to the group: this worker stops", entry_id)
+            raise
+        except Exception:
+            await self._ack(entry_id)  # a request that breaks the worker is not retried
+            raise
+        else:
+            await self._ack(entry_id)
         finally:
             keeper.cancel()
-            await self._ack(entry_id)
 
     async def _answer(self, request: RequestPayload, reply: str) -> None:
         cancel = asyncio.Event()

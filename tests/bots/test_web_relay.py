@@ -7,6 +7,7 @@ clients against the emulator; the client-bot answers with the real SmolLM2.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -274,3 +275,56 @@ async def test_linked_web_user_gets_their_own_channel(relay_world: RelayWorld) -
     assert state.can_view(world.alice.id, channel)  # the web user's own channel
     assert state.can_view(world.admin.id, channel)
     assert all(m.content.startswith(MARKER) for m in world.emulator.history(channel))
+
+
+async def test_server_bot_restarted_mid_answer_still_answers_in_full(
+    relay_world: RelayWorld,
+) -> None:
+    world = relay_world
+    async with httpx.AsyncClient(base_url=world.web) as http:
+        token = await user_token(http)
+        session = await create_session(http, token, temperature=0.0)
+    async with (
+        contextlib.AsyncExitStack() as stack,
+        websockets.connect(
+            socket_url(world.web, session["id"]), additional_headers=bearer(token)
+        ) as ws,
+    ):
+        await ws.send(json.dumps({"prompt": "Write a long essay about the history of Rome."}))
+        frames: list[dict[str, Any]] = []
+        successor: ServerBot | None = None
+        while True:
+            frame = json.loads(await ws.recv())
+            frames.append(frame)
+            if frame["type"] == "token" and successor is None:
+                # Mid-answer: the server-bot stops and another one starts in its place.
+                await world.server.close()
+                successor = build_server_bot(world.server.settings)
+                stack.push_async_callback(close_services, successor)
+                await successor.services.prepare()
+                await stack.enter_async_context(running(successor, world.server_app.token))
+            if frame["type"] in ("done", "error"):
+                break
+    assert frames[-1]["type"] == "done", frames[-1]
+    assert frames[-1]["status"] != "stopped"
+    answer = "".join(f["text"] for f in frames if f["type"] == "token")
+
+    channel = session_channel(world, session["id"])
+    payloads = opened(world, world.emulator.history(channel))
+    requests = [p for _, p in payloads if isinstance(p, RequestPayload)]
+    assert [r.attempt for r in requests] == [1, 2]  # posted again by the successor
+    assert world.client.resumed == 1  # which the client-bot answered from memory
+    closes = {p.response for _, p in payloads if isinstance(p, ResponsePayload)}
+    # The web user saw the one answer the model generated: whole, once, nothing spliced.
+    assert closes == {answer}
+    async with httpx.AsyncClient(base_url=world.web) as http:
+        detail = (
+            await http.get(f"/api/v1/chat/sessions/{session['id']}", headers=bearer(token))
+        ).json()
+    assert [m["content"] for m in detail["messages"] if m["role"] == "assistant"] == [answer]
+
+
+async def close_services(bot: ServerBot) -> None:
+    await bot.services.cache.close()
+    await bot.services.storage.close()
+    await bot.services.engine.dispose()

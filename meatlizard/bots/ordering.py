@@ -1,0 +1,68 @@
+"""Puts the client-bot's replies to one request in order before they go to the web.
+
+A first attempt must arrive in order: a gap means a lost message. A retried attempt may not:
+the client-bot resends what it had already sent (see bots/answer_log.py) right after
+messages of the old attempt that were still queued, so replies that come early are held
+until the gap before them fills. Either way a closing `response` goes out only once the
+chunks forwarded add up to its text, so the web never closes an answer short.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from meatlizard.workers.wire import ChunkPayload, ErrorPayload, ResponsePayload
+
+Reply = ChunkPayload | ResponsePayload | ErrorPayload
+# What travels with each reply (the relay keeps the client-bot's envelope).
+T = TypeVar("T")
+
+
+class RepliesLost(Exception):
+    """A first attempt skipped a chunk, or closed with text its chunks do not add up to."""
+
+
+@dataclass
+class InOrder(Generic[T]):
+    """Release replies in sequence; `tolerant` holds early ones instead of failing."""
+
+    tolerant: bool
+    expected: int = 0
+    closed: bool = False
+    _text: list[str] = field(default_factory=list)
+    _early: dict[int, tuple[ChunkPayload, T]] = field(default_factory=dict)
+    _final: tuple[ResponsePayload, T] | None = None
+
+    def push(self, payload: Reply, extra: T) -> list[tuple[Reply, T]]:
+        """Return the replies that may go out now, in order (the closing one last)."""
+        if self.closed:
+            return []
+        if isinstance(payload, ErrorPayload):
+            self.closed = True
+            return [(payload, extra)]
+        if isinstance(payload, ResponsePayload):
+            if self._final is None:
+                self._final = (payload, extra)
+            return self._release([])
+        if payload.sequence < self.expected:
+            return []  # a repeat: a message replayed after a resume, or resent on a retry
+        if payload.sequence > self.expected and not self.tolerant:
+            raise RepliesLost(f"chunk {self.expected} never came")
+        self._early.setdefault(payload.sequence, (payload, extra))
+        return self._release([])
+
+    def _release(self, out: list[tuple[Reply, T]]) -> list[tuple[Reply, T]]:
+        while self.expected in self._early:
+            chunk, extra = self._early.pop(self.expected)
+            self._text.append(chunk.text)
+            self.expected += 1
+            out.append((chunk, extra))
+        if self._final is not None and not self._early:
+            response, extra = self._final
+            if response.response == "".join(self._text):
+                self.closed = True
+                out.append((response, extra))
+            elif not self.tolerant:
+                raise RepliesLost("the answer closed before all its chunks came")
+        return out

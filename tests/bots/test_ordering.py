@@ -1,0 +1,63 @@
+"""The relay's ordering of one request's replies before they go to the web."""
+
+from __future__ import annotations
+
+import pytest
+
+from meatlizard.bots.ordering import InOrder, RepliesLost
+from meatlizard.workers.wire import ChunkPayload, ErrorPayload, ResponsePayload
+
+
+def chunk(sequence: int, text: str) -> ChunkPayload:
+    return ChunkPayload(session_id="s", request_id="r", sequence=sequence, text=text)
+
+
+def closing(text: str) -> ResponsePayload:
+    return ResponsePayload(session_id="s", request_id="r", response=text, metrics={})
+
+
+def texts(released: list[tuple[object, str]]) -> list[str]:
+    return [tag for _, tag in released]
+
+
+def test_a_first_attempt_passes_in_order_and_drops_repeats() -> None:
+    order: InOrder[str] = InOrder(tolerant=False)
+    assert texts(order.push(chunk(0, "a"), "c0")) == ["c0"]
+    assert texts(order.push(chunk(0, "a"), "c0-again")) == []
+    assert texts(order.push(chunk(1, "b"), "c1")) == ["c1"]
+    assert texts(order.push(closing("ab"), "end")) == ["end"]
+    assert order.closed
+
+
+def test_a_first_attempt_with_a_gap_is_lost() -> None:
+    order: InOrder[str] = InOrder(tolerant=False)
+    order.push(chunk(0, "a"), "c0")
+    with pytest.raises(RepliesLost):
+        order.push(chunk(2, "c"), "c2")
+
+
+def test_a_first_attempt_closed_short_is_lost() -> None:
+    order: InOrder[str] = InOrder(tolerant=False)
+    order.push(chunk(0, "a"), "c0")
+    with pytest.raises(RepliesLost):
+        order.push(closing("ab"), "end")
+
+
+def test_a_retry_holds_early_replies_until_the_gap_fills() -> None:
+    # Queued leftovers of the first attempt (chunk 2, the close) come before the resent answer.
+    order: InOrder[str] = InOrder(tolerant=True)
+    assert texts(order.push(chunk(2, "c"), "old-c2")) == []
+    assert texts(order.push(closing("abc"), "old-end")) == []
+    assert texts(order.push(chunk(0, "a"), "c0")) == ["c0"]
+    assert texts(order.push(chunk(1, "b"), "c1")) == ["c1", "old-c2", "old-end"]
+    assert order.closed
+    assert texts(order.push(chunk(2, "c"), "c2")) == []
+    assert texts(order.push(closing("abc"), "end")) == []
+
+
+def test_an_error_closes_at_once() -> None:
+    order: InOrder[str] = InOrder(tolerant=True)
+    order.push(chunk(1, "b"), "c1")
+    error = ErrorPayload(session_id="s", request_id="r", error_message="boom")
+    assert texts(order.push(error, "err")) == ["err"]
+    assert order.closed
