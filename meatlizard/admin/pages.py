@@ -11,6 +11,7 @@ from meatlizard.admin import users as admin_users
 from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
+from meatlizard.core.db import utcnow
 from meatlizard.files import quotas
 from meatlizard.files.tus import file_policy
 from meatlizard.web.render import render
@@ -38,8 +39,6 @@ async def admin_page(
     actors = {actor_id: name for actor_id, name in rows}
     users = await admin_users.list_users(db, actor=user)
     policy = file_policy(services.settings)
-    hours = await dashboard.answers_per_hour(db)
-    workers = await dashboard.worker_series(db)
     return render(
         request,
         "admin.html",
@@ -48,7 +47,6 @@ async def admin_page(
         requests_enabled=await service.requests_enabled(db),
         audit=audit,
         actors=actors,
-        inference=services.inference.status(),
         backups=await backup_service.list_backups(services.storage),
         users=users,
         storage_of=await quotas.usage_of_all(db, [u.id for u, _ in users], policy),
@@ -56,32 +54,54 @@ async def admin_page(
         reports=await moderation.list_reports(db, actor=user, status=moderation.OPEN),
         moderation=await moderation.moderation_lists(db),
         storage=await dashboard.storage_usage(services.storage),
-        latest_workers=await dashboard.latest_worker_metrics(db),
-        active_sessions=await dashboard.active_sessions(db),
-        traffic=dashboard.traffic(),
-        charts=[
+        **await _live(db, services),
+    )
+
+
+@router.get("/admin/live", response_class=HTMLResponse)
+async def admin_live(
+    request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+) -> Response:
+    """The dashboard's live part (counters, charts, inference), which the page polls."""
+    if user is None or not user.is_admin:
+        status = 401 if user is None else 403
+        return Response("admins only; log in as an admin", status_code=status)
+    return render(request, "_admin_live.html", user=user, **await _live(db, services))
+
+
+async def _live(db: DbDep, services: ServicesDep) -> dict[str, object]:
+    """What the live part of the dashboard shows."""
+    hours = await dashboard.answers_per_hour(db)
+    workers = await dashboard.worker_series(db)
+    worker_charts = [
+        charts.line_chart(
+            [m.tokens_per_second for m in series], label=f"Worker {worker}: tokens/s", unit=" tok/s"
+        )
+        for worker, series in workers.items()
+    ]
+    gpu_charts = [
+        charts.line_chart(
+            [m.gpu_utilization for m in series],
+            label=f"Worker {worker}: GPU utilisation",
+            unit=" %",
+        )
+        for worker, series in workers.items()
+        if any(m.gpu_utilization is not None for m in series)
+    ]
+    return {
+        "now": utcnow(),
+        "inference": services.inference.status(),
+        "latest_workers": await dashboard.latest_worker_metrics(db),
+        "active_sessions": await dashboard.active_sessions(db),
+        "traffic": dashboard.traffic(),
+        "charts": [
             charts.line_chart([h.answers for h in hours], label="Answers per hour (24 h)"),
             charts.line_chart(
                 [h.tokens_per_second for h in hours],
                 label="Model tokens/s, hourly mean (24 h)",
                 unit=" tok/s",
             ),
-            *[
-                charts.line_chart(
-                    [m.tokens_per_second for m in series],
-                    label=f"Worker {worker}: tokens/s",
-                    unit=" tok/s",
-                )
-                for worker, series in workers.items()
-            ],
-            *[
-                charts.line_chart(
-                    [m.gpu_utilization for m in series],
-                    label=f"Worker {worker}: GPU utilisation",
-                    unit=" %",
-                )
-                for worker, series in workers.items()
-                if any(m.gpu_utilization is not None for m in series)
-            ],
+            *worker_charts,
+            *gpu_charts,
         ],
-    )
+    }

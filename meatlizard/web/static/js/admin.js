@@ -110,3 +110,38 @@ document.getElementById("moderation-form").addEventListener("submit", async (eve
     state.textContent = error.message;
   }
 });
+
+// The metrics part redraws itself every data-interval seconds while the page is visible.
+const live = document.getElementById("admin-live");
+const liveState = document.getElementById("live-state");
+const liveButton = document.getElementById("live-refresh");
+const liveEvery = Number(live.dataset.interval) * 1000;
+let liveTimer = null;
+let liveBusy = false;
+
+async function refreshLive() {
+  clearTimeout(liveTimer);
+  if (liveBusy) return;
+  liveBusy = true; // the button stays enabled so keyboard focus stays on it
+  live.setAttribute("aria-busy", "true");
+  try {
+    const response = await fetch("/admin/live", { credentials: "same-origin" });
+    if (!response.ok) throw new Error((await response.text()) || `HTTP ${response.status}`);
+    live.innerHTML = await response.text();
+    const now = new Date().toISOString().slice(11, 19);
+    liveState.textContent = `Updated ${now} UTC; this part refreshes every ${liveEvery / 1000} s while the page is open.`;
+  } catch (error) {
+    liveState.textContent = `Live updates failed (${error.message}); retrying in ${liveEvery / 1000} s.`;
+  } finally {
+    liveBusy = false;
+    live.removeAttribute("aria-busy");
+    if (document.visibilityState === "visible") liveTimer = setTimeout(refreshLive, liveEvery);
+  }
+}
+
+liveButton.addEventListener("click", refreshLive);
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") refreshLive();
+  else clearTimeout(liveTimer);
+});
+liveTimer = setTimeout(refreshLive, liveEvery);
