@@ -89,6 +89,10 @@ async def test_account_and_my_stuff_fit_a_phone(
         delete = page.locator(f"{table} tbody button.danger").first
         await delete.scroll_into_view_if_needed()
         await expect_in_viewport(delete)
+    # On a desktop too, a long file name wraps rather than pushing its Delete button away.
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    assert await page.evaluate(OFF_SCREEN) == []
+    await expect_in_viewport(page.locator("#mine-files tbody button.danger").first)
 
 
 async def test_chat_fits_a_phone(browser_context: Any, client: httpx.AsyncClient) -> None:
