@@ -94,7 +94,7 @@ async def test_dashboard_shows_charts_workers_storage_and_named_actors(
     assert "<polyline" in page and '<script src="http' not in page  # drawn inline, no CDN
     assert re.search(r"<code>files/</code></td><td>1</td><td>2.0 KiB", page)
     assert '<strong id="active-sessions">1</strong>' in page
-    assert f"<td>requests.enable</td><td>{admin_name}</td>" in page
+    assert f'<td>requests.enable</td><td data-label="by">{admin_name}</td>' in page
     assert "How to restore a backup" in page
 
 

@@ -22,8 +22,10 @@ backupButton.addEventListener("click", async () => {
     const info = await ML.api("POST", "/api/v1/admin/backups");
     state.textContent = `Saved ${info.key}`;
     const row = document.createElement("tr");
-    for (const text of [info.key, `${(info.size / 1024).toFixed(1)} KiB`, Object.values(info.row_counts).reduce((a, b) => a + b, 0)]) {
+    const rows = Object.values(info.row_counts).reduce((a, b) => a + b, 0);
+    for (const [label, text] of [["", info.key], ["Size", `${(info.size / 1024).toFixed(1)} KiB`], ["Rows", rows]]) {
       const cell = document.createElement("td");
+      if (label) cell.dataset.label = label;  // the phone layout labels each cell
       cell.textContent = text;
       row.append(cell);
     }
