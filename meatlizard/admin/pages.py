@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
@@ -69,7 +71,7 @@ async def admin_live(
     return render(request, "_admin_live.html", user=user, **await _live(db, services))
 
 
-async def _live(db: DbDep, services: ServicesDep) -> dict[str, object]:
+async def _live(db: DbDep, services: ServicesDep) -> dict[str, Any]:
     """What the live part of the dashboard shows."""
     hours = await dashboard.answers_per_hour(db)
     workers = await dashboard.worker_series(db)
