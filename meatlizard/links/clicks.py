@@ -149,6 +149,10 @@ class ClickRecorder:
                 await self.flush()
             except Exception:  # the clicks stay buffered; the next flush retries
                 log.exception("writing link clicks failed; will retry")
+            if self.countries is not None:
+                # On the loop, not a thread: lookups must never meet a reader being closed.
+                # It is a stat() a minute, and a memory-mapped open when the file changed.
+                self.countries.reload_if_changed()
 
     async def close(self) -> None:
         """Stop the periodic flush and write what is left."""

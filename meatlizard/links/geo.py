@@ -3,14 +3,17 @@
 GeoLite2-Country, GeoLite2-City and DB-IP's lite databases all store a record per network
 with `country.iso_code` (and `registered_country.iso_code` where the country is not known);
 some other vendors' free .mmdb files use a top-level `country_code`. Nothing is downloaded:
-the operator points GEOIP_DATABASE at a file (README, "Countries").
+the operator points GEOIP_DATABASE at a file (README, "Countries") and may replace it (e.g.
+`geoipupdate` from cron): a changed file is picked up within RECHECK_SECONDS, no restart.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import socket
+import time
 from bisect import bisect_right
 from collections.abc import Callable
 from functools import lru_cache
@@ -22,6 +25,7 @@ import maxminddb
 log = logging.getLogger(__name__)
 UNKNOWN = "unknown"
 MEMO_SIZE = 4096  # client addresses remembered in memory (never written anywhere)
+RECHECK_SECONDS = 60.0  # how often the file is looked at for a replacement
 ISO_CODE_LENGTH = 2
 IPV4_MAPPED_PREFIX = bytes(10) + b"\xff\xff"
 # Not globally reachable (IANA special-purpose registries, as ipaddress's is_global has them,
@@ -103,9 +107,41 @@ class CountryLookup:
     def __init__(self, path: Path, memo_size: int = MEMO_SIZE) -> None:
         check_database(path)
         self.path = path
+        self._identity = _identity(path)
         self._reader = maxminddb.open_database(str(path))
+        self._checked = time.monotonic()
+        self._refused: tuple[int, int, int] | None = None
         # The memo holds addresses in this process's memory only, like the socket did.
         self.country: Callable[[str | None], str] = lru_cache(maxsize=memo_size)(self._country)
+
+    def reload_if_changed(self, *, now: float | None = None) -> bool:
+        """Open the file again if it was replaced (at most every RECHECK_SECONDS).
+
+        A replacement that is not a usable database is logged once and the loaded one kept.
+        Returns whether a new database is in use.
+        """
+        now = time.monotonic() if now is None else now
+        if now - self._checked < RECHECK_SECONDS:
+            return False
+        self._checked = now
+        try:
+            identity = _identity(self.path)
+        except OSError:
+            identity = None
+        if identity is None or identity in (self._identity, self._refused):
+            return False
+        try:
+            kind = check_database(self.path)
+            reader = maxminddb.open_database(str(self.path))
+        except (GeoDatabaseError, OSError) as exc:
+            self._refused = identity
+            log.warning("GEOIP_DATABASE was replaced by an unusable file; keeping the old: %s", exc)
+            return False
+        old, self._reader, self._identity = self._reader, reader, identity
+        self.country.cache_clear()  # type: ignore[attr-defined]
+        old.close()
+        log.info("link statistics use the replaced %s database %s", kind, self.path)
+        return True
 
     def _country(self, address: str | None) -> str:
         """Return the ISO code of an address, or "unknown" (also for private addresses)."""
@@ -131,6 +167,12 @@ class CountryLookup:
     def close(self) -> None:
         """Release the database file."""
         self._reader.close()
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    """Return what changes when the file is rewritten or replaced: inode, size, mtime."""
+    info = os.stat(path)
+    return info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def open_countries(path: Path | None) -> CountryLookup | None:

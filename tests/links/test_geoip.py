@@ -8,6 +8,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,7 @@ from sqlalchemy import select
 
 from meatlizard.core.config import SettingsError, load_settings
 from meatlizard.core.services import Services
-from meatlizard.links.geo import UNKNOWN, CountryLookup, is_global
+from meatlizard.links.geo import RECHECK_SECONDS, UNKNOWN, CountryLookup, is_global
 from meatlizard.links.models import LinkStat
 from tests.helpers import bearer, user_token
 from tests.links.geoip_db import country_database, write_database
@@ -222,3 +223,43 @@ async def test_forwarded_for_is_trusted_only_from_trusted_proxies(
             assert (await http.get(f"/s/{slug}", headers=forged)).status_code == 302
     await services.links.clicks.flush()
     assert await _countries(client, token, slug) == [(UNKNOWN, 2), ("GB", 1)]
+
+
+def test_a_replaced_database_is_picked_up_without_a_restart(tmp_path: Path) -> None:
+    path = write_database(tmp_path / "countries.mmdb", [("81.2.69.0/24", {"country_code": "GB"})])
+    lookup = CountryLookup(path)
+    try:
+        assert lookup.country("81.2.69.7") == "GB"
+        start = time.monotonic()
+        replacement = write_database(
+            tmp_path / "new.mmdb", [("81.2.69.0/24", {"country_code": "IE"})]
+        )
+        os.replace(replacement, path)  # as geoipupdate does: a new file renamed over the old
+        assert not lookup.reload_if_changed(now=start)  # looked at once a minute at most
+        assert lookup.country("81.2.69.7") == "GB"
+        assert lookup.reload_if_changed(now=start + RECHECK_SECONDS + 1)
+        assert lookup.country("81.2.69.7") == "IE"  # the memo was cleared too
+        assert not lookup.reload_if_changed(now=start + 2 * RECHECK_SECONDS + 2)  # unchanged
+    finally:
+        lookup.close()
+
+
+def test_an_unusable_replacement_keeps_the_loaded_database(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write_database(tmp_path / "countries.mmdb", [("81.2.69.0/24", {"country_code": "GB"})])
+    lookup = CountryLookup(path)
+    try:
+        start = time.monotonic()
+        broken = tmp_path / "broken.mmdb"
+        broken.write_bytes(b"half a download")
+        os.replace(broken, path)
+        with caplog.at_level("WARNING", logger="meatlizard.links.geo"):
+            assert not lookup.reload_if_changed(now=start + RECHECK_SECONDS + 1)
+            assert not lookup.reload_if_changed(now=start + 2 * RECHECK_SECONDS + 2)
+        refusals = [r for r in caplog.records if "unusable file" in r.getMessage()]
+        assert len(refusals) == 1  # said once, not every minute
+        assert "is not a MaxMind DB" in refusals[0].getMessage()
+        assert lookup.country("81.2.69.7") == "GB"
+    finally:
+        lookup.close()
