@@ -29,7 +29,7 @@ def fresh_pools(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def _helpers() -> list[int]:
-    return [pid for each in pool._pools.values() for pid in each._processes]
+    return pool.helper_pids()
 
 
 async def _create(client: httpx.AsyncClient, **body: object) -> httpx.Response:
