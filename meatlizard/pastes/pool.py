@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import multiprocessing
 import pickle
@@ -123,15 +124,11 @@ class Helper(asyncio.Protocol):
         `kill` does not wait for the helper to finish what it is drawing (a broken pool).
         """
         self.alive = False
-        try:
+        with contextlib.suppress(OSError):  # already closed with its transport
             self.sock.shutdown(socket.SHUT_RDWR)  # at once, even if the loop is gone
-        except OSError:
-            pass
         if self.transport is not None and not self.transport.is_closing():
-            try:
+            with contextlib.suppress(RuntimeError):  # its loop is closed: shutdown was enough
                 self.transport.abort()
-            except RuntimeError:  # its loop is closed: the shutdown above was enough
-                pass
         self.process.join(0 if kill else STOP_SECONDS)
         if self.process.is_alive():
             self.process.kill()
