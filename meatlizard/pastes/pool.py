@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import multiprocessing
 import pickle
@@ -154,6 +155,10 @@ class HelperPool:
             helper.stop(kill=kill)
 
 
+def _same(helper: Helper) -> Helper:
+    return helper
+
+
 async def _start(processes: int) -> HelperPool:
     loop = asyncio.get_running_loop()
     context = multiprocessing.get_context("spawn")
@@ -167,7 +172,7 @@ async def _start(processes: int) -> HelperPool:
             theirs.close()  # the helper holds its own copy now
             helper = Helper(process, ours)
             helpers.append(helper)
-            await loop.create_connection(lambda helper=helper: helper, sock=ours)
+            await loop.create_connection(functools.partial(_same, helper), sock=ours)
     except BaseException:
         for helper in helpers:
             helper.stop()
