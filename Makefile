@@ -96,7 +96,7 @@ bench-links: install-dev
 	  else echo "wrk and nginx are needed: apt-get install wrk nginx (as root)"; exit 1; fi; }
 	$(BIN)/python bench/links.py
 
-# The pinnwand anchor lives in its own venv so its pins never touch ours; wrk drives the reads.
+# The pinnwand anchor lives in its own venv so its pins never touch ours; wrk drives creates and reads.
 bench-pastes: install-dev
 	@command -v wrk >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \

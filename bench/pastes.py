@@ -7,21 +7,27 @@ before timing), paste rate limit lifted; other settings (PASTE_HIGHLIGHT_PROCESS
 pass through from the environment. Both get the same pastes: about 3 KB of Python each,
 every one different (no content-keyed cache can help), stored with an explicit language.
 
-Creates: one httpx client in this process, `--concurrency` at a time. Reads: wrk (Debian
-package) with a Lua script cycling over every created paste's raw text, then its page,
-for `--duration` seconds each; no cookies, so every page view is a first visit. Rounds
-alternate the two servers on fresh databases; the best round of each is reported, with the
-server's CPU time per request (user + system of the process and its children), which load
-from elsewhere on the 2 cores disturbs much less than requests/s.
+Creates: wrk (Debian package) with a Lua script POSTing, for `--duration` seconds, one JSON
+body per request in each server's own API, every one a different paste: a template of the
+source with the request's number substituted (the Lua script only substitutes; no client
+in this process shares the 2 cores' CPU with the server while it is timed). Only 2xx
+answers count; any other answer, or a socket error, fails the bench. Reads: `--pastes`
+pastes created first with httpx (untimed), then wrk with a Lua script cycling over every
+one's raw text, then its page, for `--duration` seconds each; no cookies, so every page
+view is a first visit. Rounds alternate the two servers on fresh databases; the best round
+of each is reported, with the server's CPU time per request (user + system of the process
+and its children), which load from elsewhere on the 2 cores disturbs much less than
+requests/s.
 
-    .venv/bin/python bench/pastes.py [--pastes 400] [--concurrency 16] [--duration 10]
-        [--connections 16] [--rounds 2]
+    .venv/bin/python bench/pastes.py [--pastes 400] [--duration 10] [--connections 16]
+        [--rounds 2]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -29,8 +35,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,14 +70,48 @@ function request()
   return wrk.format("GET", paths[i])
 end
 """
+# POSTs the body in the file named after `--`, SEED replaced by a number no other request
+# of the run uses; counts 2xx and other answers, printed by done() for the bench to read.
+WRK_CREATE_SCRIPT = """
+local threads, path, template, seed = {}, nil, nil, 0
+ok, bad = 0, 0
+function setup(thread)
+  thread:set("id", #threads)
+  threads[#threads + 1] = thread
+end
+function init(args)
+  path, seed = args[1], tonumber(args[3]) + id * 100000000
+  local file = assert(io.open(args[2], "rb"))
+  template = file:read("*a")
+  file:close()
+end
+function request()
+  seed = seed + 1
+  local body = template:gsub("SEED", tostring(seed))
+  return wrk.format("POST", path, {["Content-Type"] = "application/json"}, body)
+end
+function response(status, headers, body)
+  if status >= 200 and status < 300 then ok = ok + 1 else bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local good, wrong = 0, 0
+  for _, thread in ipairs(threads) do
+    good, wrong = good + thread:get("ok"), wrong + thread:get("bad")
+  end
+  io.write(string.format("created %d refused %d in %d us\\n", good, wrong, summary.duration))
+end
+"""
+SEED = "SEED"
+WRK_SEEDS = 1_000_000_000  # wrk's pastes in round r are numbered from r * this; httpx's below
+READ_SET_CONCURRENCY = 16
 
 
-def source(seed: int) -> str:
+def source(seed: int | str) -> str:
     """Return about 3 KB of Python that no other paste of the run shares."""
     return "".join(
         f"def step_{seed}_{n}(value: int) -> int:\n"
         f"    '''Step {n} of pipeline {seed}.'''\n"
-        f"    return value * {n * 7919 + seed} + {seed % 97}\n\n"
+        f"    return value * {n * 7919} + {n % 97}  # {seed}\n\n"
         for n in range(30)
     )
 
@@ -107,22 +146,28 @@ class Server:
     name: str
     base: str
     pid: int
-    create: Callable[[httpx.AsyncClient, str], Awaitable[str]]  # returns the paste's key
+    create_path: str
+    body: Callable[[str], dict[str, object]]  # the JSON that creates a paste of this text
+    key: Callable[[httpx.Response], str]  # the created paste's key
     raw_path: Callable[[str], str]
     view_path: Callable[[str], str]
 
+    async def create(self, http: httpx.AsyncClient, content: str) -> str:
+        """Create one paste; return its key."""
+        response = await http.post(self.create_path, json=self.body(content))
+        response.raise_for_status()
+        return self.key(response)
 
-async def _meatlizard_create(http: httpx.AsyncClient, content: str) -> str:
-    body = {"content": content, "language": "python", "expires_in": "1d"}
-    response = await http.post("/api/v1/pastes", json=body)
-    response.raise_for_status()
-    return str(response.json()["id"])
+
+def _meatlizard_body(content: str) -> dict[str, object]:
+    return {"content": content, "language": "python", "expires_in": "1d"}
 
 
-async def _pinnwand_create(http: httpx.AsyncClient, content: str) -> str:
-    body = {"expiry": "1day", "files": [{"lexer": "python", "content": content}]}
-    response = await http.post("/api/v1/paste", json=body)
-    response.raise_for_status()
+def _pinnwand_body(content: str) -> dict[str, object]:
+    return {"expiry": "1day", "files": [{"lexer": "python", "content": content}]}
+
+
+def _pinnwand_key(response: httpx.Response) -> str:
     return str(response.json()["link"]).rstrip("/").rsplit("/", 1)[1]
 
 
@@ -161,7 +206,9 @@ async def start_meatlizard(tmp: Path) -> tuple[subprocess.Popen[bytes], Server]:
     base = f"http://127.0.0.1:{port}"
     await wait_up(base, "/readyz", _model_ready)
     raw, view = (lambda k: f"/p/{k}/raw"), (lambda k: f"/p/{k}")
-    return proc, Server("meatlizard", base, proc.pid, _meatlizard_create, raw, view)
+    key = lambda r: str(r.json()["id"])  # noqa: E731
+    api = "/api/v1/pastes"
+    return proc, Server("meatlizard", base, proc.pid, api, _meatlizard_body, key, raw, view)
 
 
 def launch_pinnwand(tmp: Path, port: int) -> subprocess.Popen[bytes]:
@@ -182,7 +229,8 @@ async def start_pinnwand(tmp: Path) -> tuple[subprocess.Popen[bytes], Server]:
     base = f"http://127.0.0.1:{port}"
     await wait_up(base, "/api/v1/expiry", lambda r: r.status_code == 200)
     raw, view = (lambda k: f"/raw/{k}"), (lambda k: f"/{k}")
-    return proc, Server("pinnwand", base, proc.pid, _pinnwand_create, raw, view)
+    api = "/api/v1/paste"
+    return proc, Server("pinnwand", base, proc.pid, api, _pinnwand_body, _pinnwand_key, raw, view)
 
 
 @dataclass
@@ -193,63 +241,79 @@ class Rate:
     cpu_us: float
 
 
-async def create_all(server: Server, contents: list[str], concurrency: int) -> list[str]:
-    """Create every paste, `concurrency` at a time; return their keys in order."""
+async def create_all(server: Server, contents: list[str]) -> list[str]:
+    """Create every paste (untimed, for the reads), 16 at a time; return their keys in order."""
     keys = [""] * len(contents)
     queue = iter(range(len(contents)))
-    limits = httpx.Limits(max_connections=concurrency)
+    limits = httpx.Limits(max_connections=READ_SET_CONCURRENCY)
     async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=60) as http:
 
         async def worker() -> None:
             for n in queue:
                 keys[n] = await server.create(http, contents[n])
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker() for _ in range(READ_SET_CONCURRENCY)))
     return keys
 
 
-def run_wrk(server: Server, paths: list[str], args: argparse.Namespace, tmp: Path) -> Rate:
-    """Read every path in turn with wrk for `args.duration` seconds."""
-    script, listing = tmp / "cycle.lua", tmp / "paths.txt"
-    script.write_text(WRK_SCRIPT)
-    listing.write_text("\n".join(paths) + "\n")
-    command = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s"]
+def wrk(server: Server, args: argparse.Namespace, script: Path, *extra: str) -> tuple[str, float]:
+    """Run wrk with this Lua script for `args.duration` seconds; return its output and the
+    server's CPU seconds meanwhile. Socket errors and non-2xx/3xx answers fail the bench."""
+    command = ["wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s", "-s", str(script)]
     cpu = cpu_seconds(server.pid)
     out = subprocess.run(
-        [*command, "-s", str(script), server.base, "--", str(listing)],
-        check=True,
-        capture_output=True,
-        text=True,
+        [*command, server.base, "--", *extra], check=True, capture_output=True, text=True
     ).stdout
     used = cpu_seconds(server.pid) - cpu
     if "Non-2xx or 3xx" in out or "Socket errors" in out:
         raise SystemExit(f"wrk saw errors on {server.name}:\n{out}")
+    return out, used
+
+
+def read_with_wrk(server: Server, paths: list[str], args: argparse.Namespace, tmp: Path) -> Rate:
+    """Read every path in turn with wrk for `args.duration` seconds."""
+    script, listing = tmp / "cycle.lua", tmp / "paths.txt"
+    script.write_text(WRK_SCRIPT)
+    listing.write_text("\n".join(paths) + "\n")
+    out, used = wrk(server, args, script, str(listing))
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     return Rate(rps, used / requests * 1e6)
 
 
+def create_with_wrk(server: Server, first_seed: int, args: argparse.Namespace, tmp: Path) -> Rate:
+    """POST distinct pastes with wrk for `args.duration` seconds, counting only 2xx answers."""
+    script, template = tmp / "create.lua", tmp / "body.json"
+    script.write_text(WRK_CREATE_SCRIPT)
+    template.write_text(json.dumps(server.body(source(SEED))))
+    out, used = wrk(server, args, script, server.create_path, str(template), str(first_seed))
+    counts = re.search(r"created (\d+) refused (\d+) in (\d+) us", out)
+    if counts is None or int(counts[2]) or not int(counts[1]):
+        raise SystemExit(f"creates failed on {server.name}:\n{out}")
+    created, seconds = int(counts[1]), int(counts[3]) / 1e6
+    return Rate(created / seconds, used / created * 1e6)
+
+
 async def measure(
-    server: Server, contents: list[str], args: argparse.Namespace, tmp: Path
+    server: Server, contents: list[str], first_seed: int, args: argparse.Namespace, tmp: Path
 ) -> dict[str, Rate]:
     """Return create, raw-read and page-view throughput."""
-    cpu, start = cpu_seconds(server.pid), time.perf_counter()
-    keys = await create_all(server, contents, args.concurrency)
-    elapsed, used = time.perf_counter() - start, cpu_seconds(server.pid) - cpu
+    keys = await create_all(server, contents)
     async with httpx.AsyncClient(base_url=server.base) as http:  # the text came back intact
         for n in (0, len(keys) - 1):
             assert (await http.get(server.raw_path(keys[n]))).text == contents[n]
-    made = Rate(len(keys) / elapsed, used / len(keys) * 1e6)
-    raw = await asyncio.to_thread(run_wrk, server, [server.raw_path(k) for k in keys], args, tmp)
-    view = await asyncio.to_thread(run_wrk, server, [server.view_path(k) for k in keys], args, tmp)
+    made = await asyncio.to_thread(create_with_wrk, server, first_seed, args, tmp)
+    paths = [server.raw_path(k) for k in keys]
+    raw = await asyncio.to_thread(read_with_wrk, server, paths, args, tmp)
+    paths = [server.view_path(k) for k in keys]
+    view = await asyncio.to_thread(read_with_wrk, server, paths, args, tmp)
     return dict(zip(KINDS, (made, raw, view), strict=True))
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pastes", type=int, default=400)
-    parser.add_argument("--concurrency", type=int, default=16, help="of the creating client")
-    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per read kind")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per kind")
     parser.add_argument("--connections", type=int, default=16, help="of wrk")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
@@ -266,7 +330,8 @@ async def main() -> None:
                 tmp.mkdir()
                 proc, server = await start(tmp)
                 try:
-                    result = await measure(server, contents, args, tmp)
+                    seed = WRK_SEEDS * (round_no + 1)  # the same pastes for both servers
+                    result = await measure(server, contents, seed, args, tmp)
                 finally:
                     proc.terminate()
                     proc.wait()
@@ -275,9 +340,9 @@ async def main() -> None:
                         best[server.name][kind] = rate
     size = len(source(0))
     print(
-        f"{args.pastes} distinct pastes of ~{size} bytes (python); creates: httpx, concurrency"
-        f" {args.concurrency}; reads: wrk -t1 -c{args.connections} -d{args.duration}s cycling"
-        f" over them; best of {args.rounds} rounds"
+        f"distinct pastes of ~{size} bytes (python); creates: wrk -t1 -c{args.connections}"
+        f" -d{args.duration}s, each a new paste; reads: wrk the same, cycling over"
+        f" {args.pastes} pastes; best of {args.rounds} rounds"
     )
     print(f"load average before: {before}   after: {load_average()}")
     print(f"{'':11}{'meatlizard':>22}{'pinnwand':>22}{'ratio':>8}")

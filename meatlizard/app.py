@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 def api_router() -> APIRouter:
     """Collect every JSON API router under /api/v1."""
     api = APIRouter(prefix="/api/v1")
+    # FastAPI matches a request against every router before the one that takes it (twice);
+    # the busiest public write comes first. No other router's paths start with /pastes.
+    api.include_router(paste_routes.router)
     api.include_router(auth_routes.router)
     api.include_router(chat_routes.router)
     api.include_router(chat_socket.router)
@@ -62,7 +65,6 @@ def api_router() -> APIRouter:
     api.include_router(moderation_routes.router)
     api.include_router(moderation_routes.reports_router)
     api.include_router(gdpr_routes.router)
-    api.include_router(paste_routes.router)
     api.include_router(link_routes.router)
     api.include_router(file_tus.router)
     api.include_router(file_routes.router)

@@ -402,6 +402,10 @@ class Settings(BaseSettings):
     def login_rate(self) -> Rate:
         return Rate.parse(self.login_rate_limit)
 
+    @property
+    def paste_rate(self) -> Rate:
+        return Rate.parse(self.paste_rate_limit)
+
 
 def discord_problem(settings: Settings, bot: Literal["server", "client"]) -> str | None:
     """Return one line naming the first setting a Discord bot is missing, or None."""

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import PoolResetState
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
@@ -56,10 +57,25 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _rollback_if_open(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """Roll back a connection returned to the pool only if SQLite has a transaction open.
+
+    SQLAlchemy's Connection ends what it began (commit, or a rollback on close), so this only
+    catches transactions begun by raw driver use.
+    """
+    if not state.asyncio_safe or state.transaction_was_reset:
+        return
+    if dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
+
+
 def make_engine(url: str) -> AsyncEngine:
     """Create an async engine, tuned for SQLite when the URL says so."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # The pool's reset is ours (below): the default rolls back every connection it gets
+        # back, a thread round trip through aiosqlite even when nothing is left open.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None)
+        event.listen(engine.sync_engine, "reset", _rollback_if_open)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -56,6 +56,7 @@ class Services:
     inference: InferenceGateway
     chat: ChatFlow
     login_limiter: RateLimiter
+    paste_limiter: RateLimiter
     jobs: JobRunner
     links: LinkResolver
     pastes: PasteCache
@@ -118,6 +119,7 @@ class Services:
                 max_reply_tokens=settings.model_max_tokens,
             ),
             login_limiter=RateLimiter(cache, "login", settings.login_rate),
+            paste_limiter=RateLimiter(cache, "paste", settings.paste_rate),
             jobs=JobRunner(),
             videos=VideoJobs(sessions, storage, settings),
             links=LinkResolver(

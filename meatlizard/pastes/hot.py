@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 from meatlizard.core.cache import Cache
@@ -74,8 +74,7 @@ class CachedPaste:
         return self.expires_ts is not None and self.expires_ts <= now
 
     def encode(self) -> bytes:
-        data = asdict(self)
-        del data["burn_after_read"], data["page"]
+        data = {name: getattr(self, name) for name in ENCODED_FIELDS}  # asdict deep-copies
         return json.dumps(data, separators=(",", ":")).encode()
 
     @classmethod
@@ -92,6 +91,11 @@ class CachedPaste:
             version=content_version(paste.content, paste.language),
             raw_tag=raw_tag(paste.content),
         )
+
+
+ENCODED_FIELDS = tuple(
+    each.name for each in fields(CachedPaste) if each.name not in ("burn_after_read", "page")
+)
 
 
 class PasteCache:

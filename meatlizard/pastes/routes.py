@@ -9,8 +9,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, ServicesDep
 from meatlizard.auth.models import User
-from meatlizard.core.cache import RateLimiter
-from meatlizard.core.config import Rate, Settings
+from meatlizard.core.config import Settings
 from meatlizard.core.errors import TooManyRequests
 from meatlizard.core.services import Services
 from meatlizard.pastes import service
@@ -32,10 +31,6 @@ def policy(settings: Settings) -> service.PastePolicy:
     )
 
 
-def _limiter(services: Services) -> RateLimiter:
-    return RateLimiter(services.cache, "paste", Rate.parse(services.settings.paste_rate_limit))
-
-
 def _creator(request: Request, user: User | None) -> str:
     return f"user:{user.id}" if user else f"ip:{request.client.host if request.client else '-'}"
 
@@ -46,14 +41,14 @@ def _refuse(retry_after: float) -> TooManyRequests:
 
 async def check_rate(services: Services, request: Request, user: User | None) -> None:
     """Refuse, before reading the body, creators who already used up their rate."""
-    decision = await _limiter(services).peek(_creator(request, user))
+    decision = await services.paste_limiter.peek(_creator(request, user))
     if not decision.allowed:
         raise _refuse(decision.retry_after_seconds)
 
 
 async def count_paste(services: Services, request: Request, user: User | None) -> None:
     """Count one accepted paste against the creator's rate (refusing if it overflows)."""
-    decision = await _limiter(services).hit(_creator(request, user))
+    decision = await services.paste_limiter.hit(_creator(request, user))
     if not decision.allowed:
         raise _refuse(decision.retry_after_seconds)
 

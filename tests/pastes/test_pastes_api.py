@@ -8,6 +8,8 @@ from datetime import timedelta
 
 import httpx
 
+from meatlizard.app import create_app
+from meatlizard.core.config import Settings
 from meatlizard.core.db import utcnow
 from meatlizard.core.services import Services
 from meatlizard.pastes import service
@@ -174,3 +176,11 @@ async def test_expired_paste_vanishes_and_is_swept(
     async with services.sessions() as db:
         assert await service.sweep_expired(db) >= 1
         assert await db.get(Paste, paste["id"]) is None
+
+
+def test_no_other_api_route_hides_behind_the_pastes_router() -> None:
+    """The pastes router is matched first (app.py): nothing else may live under its prefix."""
+    app = create_app(Settings(inference="fallback"))
+    for path, operations in app.openapi()["paths"].items():
+        tags = {tag for operation in operations.values() for tag in operation.get("tags", [])}
+        assert path.startswith("/api/v1/pastes") == ("pastes" in tags), path
