@@ -261,11 +261,14 @@ def model_share(base: str, token: str, pid: int) -> dict[str, float]:
     answer.raise_for_status()
     loaded = rss(pid)["VmRSS"]
     deadline = time.monotonic() + KEEP_ALIVE_SECONDS + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline:  # until the server says the model is out of memory
         time.sleep(0.5)
-        freed = rss(pid)["VmRSS"]
-        if loaded - freed > 32 * MIB:
+        if 'meatlizard_model_loaded{model="smollm2"} 0.0' in httpx.get(f"{base}/metrics").text:
             break
+    else:
+        sys.exit("the model was not freed after MODEL_KEEP_ALIVE")
+    time.sleep(1)
+    freed = rss(pid)["VmRSS"]
     return {"model_rss": loaded / MIB, "freed_rss": freed / MIB}
 
 
