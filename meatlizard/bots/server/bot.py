@@ -65,12 +65,14 @@ class ServerBot(commands.Bot):
         from meatlizard.bots.server.ai_cog import AiCog
         from meatlizard.bots.server.chat_cog import ChatCog
         from meatlizard.bots.server.relay_cog import RelayCog
+        from meatlizard.bots.server.session_channels import SessionChannelsCog
 
         guild = discord.Object(self.guild_id)
         await self.add_cog(AiCog(self), guild=guild)
         await self.add_cog(AdminCog(self), guild=guild)
         await self.add_cog(ChatCog(self))
         await self.add_cog(RelayCog(self))
+        await self.add_cog(SessionChannelsCog(self))
         await self.tree.sync(guild=guild)
         self.relay.attach(self.send_payload)
         if self.web_relay is not None:
