@@ -123,7 +123,12 @@ class ServerBot(commands.Bot):
         self.outbox.put(channel, self.sealer.seal(payload))
 
     async def close(self) -> None:
-        """Leave the request stream, send what is queued, then disconnect."""
+        """Interrupt Discord answers, leave the request stream, send what is queued, disconnect."""
+        from meatlizard.bots.server.chat_cog import ChatCog
+
+        chat = self.get_cog("ChatCog")
+        if isinstance(chat, ChatCog):
+            await chat.interrupt()  # before the outbox closes: the cancels must go out
         if self.web_relay is not None and self._web_task is not None:
             self.web_relay.stop()
             self._web_task.cancel()  # a request in flight is taken over by the group
