@@ -11,6 +11,7 @@ from meatlizard.admin import users as admin_users
 from meatlizard.api.deps import AdminUser, DbDep, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
+from meatlizard.bots.session_events import SessionChange, changed
 from meatlizard.core import audit
 from meatlizard.core.errors import Unavailable
 from meatlizard.workers.models import WorkerMetric
@@ -120,6 +121,7 @@ async def end(
     session, archive = await admin_users.end_any_session(db, actor=user, session_id=session_id)
     if archive:
         services.archive_transcript(session.id)
+    await services.session_events.publish(await changed(db, [session.id], SessionChange.ENDED))
     return {"id": session.id, "ended": session.ended_at is not None}
 
 

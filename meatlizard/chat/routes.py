@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
+from meatlizard.bots.session_events import SessionChange, changed
 from meatlizard.chat import service
 from meatlizard.chat.models import ArchiveStatus
 from meatlizard.chat.presets import PRESETS
@@ -86,6 +87,7 @@ async def end_session(
     )
     if archive:
         services.archive_transcript(session.id)
+    await services.session_events.publish(await changed(db, [session.id], SessionChange.ENDED))
     return SessionRead.model_validate(session)
 
 
@@ -123,9 +125,13 @@ def _missing_transcript_reason(status: ArchiveStatus | None) -> str:
 
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_session(session_id: str, user: CurrentUser, db: DbDep) -> None:
+async def delete_session(
+    session_id: str, user: CurrentUser, db: DbDep, services: ServicesDep
+) -> None:
     """Delete a session and its history."""
+    events = await changed(db, [session_id], SessionChange.DELETED)  # the link goes with it
     await service.delete_session(db, user=user, session_id=session_id)
+    await services.session_events.publish(events)
 
 
 @router.get("/sessions/{session_id}/export")

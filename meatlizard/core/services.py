@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from meatlizard.bots.session_events import NoSessionEvents, SessionEvents, session_events_for
 from meatlizard.chat.flows import ChatFlow
 from meatlizard.chat.guards import Moderation, PromptGuard
 from meatlizard.core.cache import Cache, RateLimiter, cache_from_settings
@@ -64,6 +65,8 @@ class Services:
     sweepers: list[Sweeper] = field(default_factory=list)  # started by start()
     # Who is told about transcripts; the server-bot appends its Discord delivery.
     transcript_deliveries: list[TranscriptDelivery] = field(default_factory=list)
+    # Ended and deleted sessions, told to the server-bot so their Discord channels follow.
+    session_events: SessionEvents = field(default_factory=NoSessionEvents)
 
     @classmethod
     def build(cls, settings: Settings, *, inference: InferenceGateway | None = None) -> Services:
@@ -134,6 +137,7 @@ class Services:
             ),
             pastes=PasteCache(cache, settings.paste_cache_seconds),
             transcript_deliveries=[WebNotifications(sessions)],
+            session_events=session_events_for(settings.redis_url),
         )
 
     def archive_transcript(self, session_id: str) -> None:
@@ -174,6 +178,7 @@ class Services:
         await self.jobs.drain()
         close_pools()  # after the jobs: no paste is being created any more
         await self.inference.close()
+        await self.session_events.close()
         await self.cache.close()
         await self.storage.close()
         await self.engine.dispose()

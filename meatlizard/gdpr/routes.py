@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 
 from meatlizard.api.deps import SESSION_COOKIE, CurrentUser, DbDep, ServicesDep
 from meatlizard.auth.models import User
+from meatlizard.bots.session_events import SessionChange, changed
+from meatlizard.chat.models import ChatSession
 from meatlizard.core.errors import InvalidInput, Unauthenticated
 from meatlizard.core.security import verify_password
 from meatlizard.gdpr import service
@@ -68,7 +70,10 @@ async def delete_account(
         admins = await db.scalar(select(func.count()).select_from(User).where(User.is_admin))
         if (admins or 0) <= 1:
             raise InvalidInput("you are the only admin; make someone else an admin first")
+    owned = list(await db.scalars(select(ChatSession.id).where(ChatSession.user_id == user.id)))
+    events = await changed(db, owned, SessionChange.DELETED)  # the links go with the account
     counts = await service.delete_account(db, services.storage, user=user, cache=services.cache)
+    await services.session_events.publish(events)
     response = JSONResponse({"deleted": counts})
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -65,12 +65,14 @@ class ServerBot(commands.Bot):
         from meatlizard.bots.server.ai_cog import AiCog
         from meatlizard.bots.server.chat_cog import ChatCog
         from meatlizard.bots.server.relay_cog import RelayCog
+        from meatlizard.bots.server.session_channels import SessionChannelsCog
 
         guild = discord.Object(self.guild_id)
         await self.add_cog(AiCog(self), guild=guild)
         await self.add_cog(AdminCog(self), guild=guild)
         await self.add_cog(ChatCog(self))
         await self.add_cog(RelayCog(self))
+        await self.add_cog(SessionChannelsCog(self))
         await self.tree.sync(guild=guild)
         self.relay.attach(self.send_payload)
         if self.web_relay is not None:
@@ -121,7 +123,12 @@ class ServerBot(commands.Bot):
         self.outbox.put(channel, self.sealer.seal(payload))
 
     async def close(self) -> None:
-        """Leave the request stream, send what is queued, then disconnect."""
+        """Interrupt Discord answers, leave the request stream, send what is queued, disconnect."""
+        from meatlizard.bots.server.chat_cog import ChatCog
+
+        chat = self.get_cog("ChatCog")
+        if isinstance(chat, ChatCog):
+            await chat.interrupt()  # before the outbox closes: the cancels must go out
         if self.web_relay is not None and self._web_task is not None:
             self.web_relay.stop()
             self._web_task.cancel()  # a request in flight is taken over by the group

@@ -59,3 +59,18 @@ async def ensure_channel(
     if existing is not None:
         return existing
     return await guild.create_text_channel(name, overwrites=overwrites, reason="MeatLizard setup")
+
+
+def is_archived(channel: discord.TextChannel) -> bool:
+    """Return whether the channel was archived already."""
+    return channel.name.startswith(ARCHIVED_PREFIX)
+
+
+async def archive(
+    channel: discord.TextChannel, *, owner: discord.Member | None, reason: str
+) -> None:
+    """Keep the channel as a read-only record: its owner may read it but not write."""
+    if owner is not None:
+        await channel.set_permissions(owner, overwrite=READ_ONLY, reason=reason)
+    if not is_archived(channel):
+        await channel.edit(name=f"{ARCHIVED_PREFIX}{channel.name}"[:100], reason=reason)

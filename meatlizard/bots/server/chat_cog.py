@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import discord
@@ -21,6 +23,21 @@ log = logging.getLogger(__name__)
 
 FALLBACK_LABEL = "-# ⚠ fallback answer (Markov chain): the model is offline right now\n"
 NOT_OWNER = "Only the owner of this chat session can talk to the model here."
+INTERRUPTED = (
+    "\n\n-# ✖ interrupted: the server-bot restarted before the answer was complete; "
+    "send your prompt again for a full answer"
+)
+# How long a stopping server-bot lets answers in progress close before it disconnects.
+INTERRUPT_GRACE_SECONDS = 10.0
+
+
+@dataclass
+class Answering:
+    """An answer in progress, which a stopping server-bot interrupts."""
+
+    cancel: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    interrupted: bool = False
 
 
 class ChatCog(commands.Cog):
@@ -29,6 +46,7 @@ class ChatCog(commands.Cog):
     def __init__(self, bot: ServerBot) -> None:
         self.bot = bot
         self._locks: dict[int, asyncio.Lock] = {}
+        self._answering: list[Answering] = []
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -46,14 +64,41 @@ class ChatCog(commands.Cog):
             except ServiceError as exc:
                 await message.reply(str(exc), mention_author=False)
 
+    @property
+    def in_progress(self) -> int:
+        """Return how many answers are being given now."""
+        return len(self._answering)
+
+    async def interrupt(self) -> None:
+        """Stop the answers in progress, telling their channels; the bot is going away."""
+        answering = list(self._answering)
+        for state in answering:
+            state.interrupted = True
+            state.cancel.set()  # the client-bot gets a cancel; the text so far is kept
+        if answering:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(*(state.done.wait() for state in answering)),
+                    INTERRUPT_GRACE_SECONDS,
+                )
+
     async def answer(self, message: discord.Message, session_id: str) -> None:
         """Run the prompt through the chat flow the web uses, streaming into the channel."""
+        state = Answering()
+        self._answering.append(state)
+        try:
+            await self._answer(message, session_id, state)
+        finally:
+            self._answering.remove(state)
+            state.done.set()
+
+    async def _answer(self, message: discord.Message, session_id: str, state: Answering) -> None:
         services = self.bot.services
         async with services.sessions() as db:
             user = await links.account_for_discord(db, discord_id=message.author.id)
         live: LiveReply | None = None
         events = services.chat.answer(
-            user=user, session_id=session_id, prompt=message.content, cancel=asyncio.Event()
+            user=user, session_id=session_id, prompt=message.content, cancel=state.cancel
         )
         async for event in events:
             if isinstance(event, Started):
@@ -62,9 +107,10 @@ class ChatCog(commands.Cog):
             elif isinstance(event, Token) and live is not None:
                 live.append(event.text)
             elif isinstance(event, Finished) and live is not None:
-                await live.finish()
+                await live.finish(INTERRUPTED if state.interrupted else "")
             elif isinstance(event, Failed):
+                text = INTERRUPTED.strip() if state.interrupted else event.message
                 if live is not None:
-                    await live.finish(f"\n\n-# ✖ {event.message}")
+                    await live.finish(INTERRUPTED if state.interrupted else f"\n\n-# ✖ {text}")
                 else:
-                    await message.reply(event.message, mention_author=False)
+                    await message.reply(text, mention_author=False)

@@ -69,9 +69,11 @@ class EndSessionView(discord.ui.View):
             await self._announce(record)
         if save and isinstance(channel, discord.TextChannel):
             owner = interaction.user  # the owner pressed the button (interaction_check)
-            if isinstance(owner, discord.Member):
-                await channel.set_permissions(owner, overwrite=channels.READ_ONLY)
-            await channel.edit(name=f"{channels.ARCHIVED_PREFIX}{channel.name}"[:100])
+            await channels.archive(
+                channel,
+                owner=owner if isinstance(owner, discord.Member) else None,
+                reason="chat session ended with a transcript",
+            )
             await interaction.followup.send(
                 "Session ended; the channel is archived.", ephemeral=True
             )
