@@ -19,7 +19,6 @@ Needs `wrk` on PATH (`apt-get install wrk`) and the dev requirements (mmdb-write
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import shutil
@@ -31,7 +30,16 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from links import TARGET, Result, free_port, load_average, median, run_wrk, wait_for
+from links import (
+    TARGET,
+    Result,
+    free_port,
+    load_average,
+    median,
+    run_wrk,
+    wait_for,
+    wrk_parser,
+)
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
@@ -94,11 +102,7 @@ def stored(folder: Path) -> tuple[int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=50)
-    parser.add_argument("--threads", type=int, default=1)
+    parser = wrk_parser(__doc__)
     parser.add_argument("--networks", type=int, default=20000)
     parser.add_argument("--addresses", type=int, default=20000)
     args = parser.parse_args()

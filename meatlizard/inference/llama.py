@@ -52,7 +52,7 @@ class LlamaEngine(InferenceEngine):
         }
         self._check_header()
         self._llama: Any = None if keep_alive_seconds is not None else self._open()
-        MODEL_LOADED.labels(model=alias).set(self.loaded)
+        MODEL_LOADED.labels(model=alias).set_function(lambda: float(self.loaded))
         self._users = 0
         self._lock: asyncio.Lock | None = None
         self._unload_timer: asyncio.TimerHandle | None = None
@@ -101,7 +101,6 @@ class LlamaEngine(InferenceEngine):
             async with self._lock:  # also waits for an unload under way
                 if self._llama is None:
                     self._llama = await asyncio.to_thread(self._open)
-                    MODEL_LOADED.labels(model=self.alias).set(1)
             yield
         finally:
             self._users -= 1
@@ -120,7 +119,6 @@ class LlamaEngine(InferenceEngine):
                 return
             llama, self._llama = self._llama, None
             await asyncio.to_thread(llama.close)
-            MODEL_LOADED.labels(model=self.alias).set(0)
 
     async def stream(
         self, request: GenerationRequest, cancel: asyncio.Event, stats: GenerationStats
@@ -184,7 +182,6 @@ class LlamaEngine(InferenceEngine):
         llama, self._llama = self._llama, None
         if llama is not None:
             await asyncio.to_thread(llama.close)
-        MODEL_LOADED.labels(model=self.alias).set(0)
 
 
 async def _forward_cancel(cancel: asyncio.Event, stop: threading.Event) -> None:
