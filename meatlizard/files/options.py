@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,7 @@ from meatlizard.core.errors import InvalidInput
 from meatlizard.core.lifetimes import EXPIRY, Visibility
 from meatlizard.core.security import hash_password
 from meatlizard.files.folders import clean_folder
-from meatlizard.files.models import StoredFile
+from meatlizard.files.models import UPLOADING, StoredFile
 from meatlizard.files.schemas import MAX_DOWNLOADS_LIMIT, MAX_PASSWORD_CHARS, FileUpdate
 from meatlizard.files.sniff import clean_name
 
@@ -84,6 +84,17 @@ def _download_limit(value: str | None) -> int | None:
     return int(value)
 
 
+def expiry_for(item: StoredFile, lifetime: timedelta | None) -> datetime | None:
+    """Return `expires_at` for a file given this lifetime, counted from its completion.
+
+    A finished file's counts from now. While it is still uploading, the field only carries
+    the lifetime, from `created_at`; finishing the upload restarts it (service._finish).
+    """
+    if lifetime is None:
+        return None
+    return (item.created_at if item.status == UPLOADING else utcnow()) + lifetime
+
+
 async def password_hash_for(password: str | None) -> str | None:
     """Hash a file's password; no password (None or "") means no hash."""
     return await hash_password(password) if password else None
@@ -101,8 +112,7 @@ async def update_file(db: AsyncSession, *, item: StoredFile, data: FileUpdate) -
     if "password" in sent:
         item.password_hash = await password_hash_for(data.password)
     if data.expires_in is not None:
-        lifetime = EXPIRY[data.expires_in]
-        item.expires_at = utcnow() + lifetime if lifetime else None
+        item.expires_at = expiry_for(item, EXPIRY[data.expires_in])
     if "max_downloads" in sent:
         item.max_downloads = data.max_downloads
     await db.commit()

@@ -17,7 +17,7 @@ from meatlizard.core.security import same_secret, verify_password
 from meatlizard.core.storage import ObjectStorage
 from meatlizard.files.folders import clean_folder
 from meatlizard.files.models import READY, UPLOADING, StoredFile, new_file_id
-from meatlizard.files.options import password_hash_for
+from meatlizard.files.options import expiry_for, password_hash_for
 from meatlizard.files.quotas import (
     FilePolicy,
     check_room,
@@ -74,10 +74,10 @@ async def create_upload(
         password_hash=password_hash,
         max_downloads=max_downloads,
         created_at=now,
-        # Until the upload finishes this only carries the lifetime; `_finish` restarts it.
-        expires_at=now + lifetime if lifetime else None,
+        status=UPLOADING,
         upload_expires_at=now + policy.upload_expiry,
     )
+    item.expires_at = expiry_for(item, lifetime)
     item.upload_token = await storage.begin_upload(item.storage_key)
     try:
         # The row reserves Upload-Length: checked and inserted under the owner's lock, so

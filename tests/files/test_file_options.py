@@ -162,6 +162,27 @@ async def test_short_expiry_does_not_sweep_an_unfinished_upload(
     assert (await client.get(read["raw_url"])).content == b"1234567890"
 
 
+async def test_expiry_changed_during_an_upload_counts_from_completion(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    token = await user_token(client)
+    url = (await create_with(client, token, 10, expires_in="1w")).headers["Location"]
+    file_id = url.rsplit("/", 1)[-1]
+    async with services.sessions() as db:  # the upload began an hour ago
+        item = await db.get(StoredFile, file_id)
+        assert item is not None and item.expires_at is not None
+        item.created_at -= timedelta(hours=1)
+        item.expires_at -= timedelta(hours=1)
+        await db.commit()
+    changed = await client.patch(
+        f"/api/v1/files/{file_id}", json={"expires_in": "10m"}, headers=bearer(token)
+    )
+    assert changed.status_code == 200, changed.text
+    assert (await patch(client, token, url, 0, b"1234567890")).status_code == 204
+    read = (await client.get(f"/api/v1/files/{file_id}", headers=bearer(token))).json()
+    assert when(read["expires_at"]) - when(read["completed_at"]) == timedelta(minutes=10)
+
+
 @pytest.mark.parametrize("name", ["...", " . ", "photos/", "a\\ .."])
 async def test_rename_refuses_a_name_that_cleans_to_nothing(
     client: httpx.AsyncClient, name: str
