@@ -44,15 +44,16 @@ class InOrder(Generic[T]):
         if isinstance(payload, ResponsePayload):
             if self._final is None:
                 self._final = (payload, extra)
-            return self._release([])
+            return self._release()
         if payload.sequence < self.expected:
             return []  # a repeat: a message replayed after a resume, or resent on a retry
         if payload.sequence > self.expected and not self.tolerant:
             raise RepliesLost(f"chunk {self.expected} never came")
         self._early.setdefault(payload.sequence, (payload, extra))
-        return self._release([])
+        return self._release()
 
-    def _release(self, out: list[tuple[Reply, T]]) -> list[tuple[Reply, T]]:
+    def _release(self) -> list[tuple[Reply, T]]:
+        out: list[tuple[Reply, T]] = []
         while self.expected in self._early:
             chunk, extra = self._early.pop(self.expected)
             self._text.append(chunk.text)

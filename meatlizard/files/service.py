@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,7 @@ from meatlizard.core.security import same_secret, verify_password
 from meatlizard.core.storage import ObjectStorage
 from meatlizard.files.folders import clean_folder
 from meatlizard.files.models import READY, UPLOADING, StoredFile, new_file_id
-from meatlizard.files.options import expiry_for, password_hash_for
+from meatlizard.files.options import UploadOptions, expiry_for, password_hash_for
 from meatlizard.files.quotas import (
     FilePolicy,
     check_room,
@@ -45,39 +45,35 @@ async def create_upload(
     size: int,
     declared_type: str,
     policy: FilePolicy,
-    folder: str = "",
-    visibility: str = "unlisted",
-    lifetime: timedelta | None = None,
-    password: str | None = None,
-    max_downloads: int | None = None,
+    options: UploadOptions = UploadOptions(),
 ) -> StoredFile:
     """Reserve room and start a resumable upload of `size` bytes.
 
-    `lifetime` is how long the finished file stays; it counts from the upload's completion.
-    `password` is hashed as the file's settings hash it; None or "" leaves the file open.
+    `options.lifetime` is how long the finished file stays, from the upload's completion;
+    its password is hashed as the file's settings hash it ("" or None leaves it open).
     """
     if size < 0:
         raise InvalidInput("Upload-Length must be a non-negative integer")
     check_size(size, policy)
-    password_hash = await password_hash_for(password)
+    password_hash = await password_hash_for(options.password)
     file_id = new_file_id()
     now = utcnow()
     item = StoredFile(
         id=file_id,
         owner_id=owner.id,
         name=clean_name(name),
-        folder=clean_folder(folder),
+        folder=clean_folder(options.folder),
         size=size,
         declared_type=declared_type[:127],
         storage_key=f"files/{owner.id}/{file_id}",
-        visibility=visibility,
+        visibility=options.visibility,
         password_hash=password_hash,
-        max_downloads=max_downloads,
+        max_downloads=options.max_downloads,
         created_at=now,
         status=UPLOADING,
         upload_expires_at=now + policy.upload_expiry,
     )
-    item.expires_at = expiry_for(item, lifetime)
+    item.expires_at = expiry_for(item, options.lifetime)
     item.upload_token = await storage.begin_upload(item.storage_key)
     try:
         # The row reserves Upload-Length: checked and inserted under the owner's lock, so

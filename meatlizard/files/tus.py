@@ -134,12 +134,8 @@ async def tus_create(
             name=meta.get("filename") or meta.get("name") or "file",
             size=length,
             declared_type=meta.get("filetype") or meta.get("type") or "",
-            folder=chosen.folder,
-            visibility=chosen.visibility,
-            lifetime=chosen.lifetime,
-            password=chosen.password,
-            max_downloads=chosen.max_downloads,
             policy=policy,
+            options=chosen,
         )
         if request.headers.get("content-type") == OFFSET_TYPE and item.status == UPLOADING:
             await _write(request, services, db, item, 0)

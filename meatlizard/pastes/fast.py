@@ -60,8 +60,8 @@ class PasteFastPath:
             return False
         services: Services = scope["app"].state.services
         try:
-            cookies = cookie_parser(cookie) if cookie else {}
-            if not raw and cookies.get(SESSION_COOKIE):
+            cookies = cookie_parser(cookie) if cookie and not raw else {}  # pages only
+            if cookies.get(SESSION_COOKIE):
                 return False
             entry = await services.pastes.lookup(paste_id)
             if entry is None:

@@ -155,6 +155,8 @@ class PasteCache:
             return
         if len(paste.content) + len(lines or "") > MAX_ENTRY_BYTES:
             return  # before encoding: a large paste would cost more to encode than to load
+        if await self.cache.ttl(cache_key(paste.id)) is not None:
+            return  # cached already (entries and tombstones always expire): keep, not redo
         entry = CachedPaste.of(paste, lines)
         ttl = self._ttl
         if entry.expires_ts is not None:

@@ -142,10 +142,6 @@ class HelperPool:
     def __init__(self, helpers: list[Helper]) -> None:
         self.helpers = helpers
 
-    @property
-    def alive(self) -> bool:
-        return all(helper.alive for helper in self.helpers)
-
     def ask(self, content: str, requested: str | None) -> asyncio.Future[Any]:
         helper = min(self.helpers, key=lambda each: len(each.waiting))
         return helper.ask(content, requested)

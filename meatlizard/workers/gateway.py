@@ -16,7 +16,7 @@ import redis.asyncio as redis
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from meatlizard.core.redis_client import connect
+from meatlizard.core.redis_client import connect, pending_entry
 from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats, InferenceError
 from meatlizard.inference.remote import RemoteGateway
@@ -286,10 +286,8 @@ class RemoteInference(RemoteGateway):
 
     async def _pending(self, entry_id: Any) -> bool:
         """Return whether a request entry was handed out and not acknowledged yet."""
-        found: Any = await self.redis.xpending_range(
-            keys.REQUESTS_STREAM, keys.WORKER_GROUP, min=entry_id, max=entry_id, count=1
-        )
-        return bool(found)
+        found = await pending_entry(self.redis, keys.REQUESTS_STREAM, keys.WORKER_GROUP, entry_id)
+        return found is not None
 
     async def _relay_cancel(self, cancel: asyncio.Event, session_id: str, request_id: str) -> None:
         await cancel.wait()

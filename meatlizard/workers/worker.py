@@ -14,7 +14,7 @@ from typing import Any
 import redis.asyncio as redis
 from pydantic import BaseModel
 
-from meatlizard.core.redis_client import connect
+from meatlizard.core.redis_client import connect, ensure_group, pending_entry
 from meatlizard.inference.engine import InferenceEngine
 from meatlizard.inference.scheduler import FairScheduler
 from meatlizard.workers import keys
@@ -83,7 +83,7 @@ class StreamWorker:
 
     async def run(self) -> None:
         """Serve requests until stop() is called."""
-        await self._ensure_group()
+        await ensure_group(self.redis, keys.REQUESTS_STREAM, keys.WORKER_GROUP)
         await self._heartbeat_once()
         tasks = [
             asyncio.create_task(self._heartbeat_loop()),
@@ -109,15 +109,6 @@ class StreamWorker:
     def stop(self) -> None:
         """Finish the current request, then leave."""
         self._stopping.set()
-
-    async def _ensure_group(self) -> None:
-        try:
-            await self.redis.xgroup_create(
-                keys.REQUESTS_STREAM, keys.WORKER_GROUP, id="0", mkstream=True
-            )
-        except redis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
 
     async def _next_entry(self) -> tuple[str, dict[bytes, bytes], int] | None:
         """Take over a request a vanished worker left behind, else wait for a new one."""
@@ -149,10 +140,8 @@ class StreamWorker:
 
     async def _deliveries(self, entry_id: bytes) -> int:
         """Return how many times the group has handed out an entry (this take-over included)."""
-        pending: Any = await self.redis.xpending_range(
-            keys.REQUESTS_STREAM, keys.WORKER_GROUP, min=entry_id, max=entry_id, count=1
-        )
-        return max(int(pending[0]["times_delivered"]), 2) if pending else 2
+        pending = await pending_entry(self.redis, keys.REQUESTS_STREAM, keys.WORKER_GROUP, entry_id)
+        return max(int(pending["times_delivered"]), 2) if pending else 2
 
     async def _ack(self, entry_id: str | bytes) -> None:
         await self.redis.xack(keys.REQUESTS_STREAM, keys.WORKER_GROUP, entry_id)

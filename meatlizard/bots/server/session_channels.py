@@ -117,7 +117,7 @@ class SessionChannelsCog(commands.Cog):
         """Follow the stream for good: first what is left pending, then new entries."""
         import redis.asyncio as redis
 
-        from meatlizard.core.redis_client import connect
+        from meatlizard.core.redis_client import connect, ensure_group
 
         await self.bot.wait_until_ready()
         client = connect(redis_url)
@@ -126,7 +126,7 @@ class SessionChannelsCog(commands.Cog):
             while True:
                 try:
                     if not grouped:
-                        await _ensure_group(client)
+                        await ensure_group(client, STREAM, GROUP)
                         grouped = True
                     backlog = await self._read(client, backlog=backlog)
                 except Exception as exc:  # Redis, Discord or the database: try again later
@@ -183,13 +183,3 @@ async def _member(guild: discord.Guild, discord_id: str | None) -> discord.Membe
         with contextlib.suppress(discord.NotFound):
             member = await guild.fetch_member(int(discord_id))
     return member
-
-
-async def _ensure_group(client: redis.Redis) -> None:
-    import redis.asyncio as redis
-
-    try:
-        await client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
-    except redis.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
