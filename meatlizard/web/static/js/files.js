@@ -96,8 +96,25 @@
   }
   describeOptions();
 
-  // Redraw "Your files" from the server once an upload finishes (folder filter and all).
-  async function refreshListing() {
+  // Redraw "Your files" from the server once an upload finishes (folder filter and all); one
+  // redraw at a time, and one more after it when uploads finished meanwhile.
+  let redrawing = null;
+  let redrawAgain = false;
+  function refreshListing() {
+    if (redrawing) {
+      redrawAgain = true;
+      return;
+    }
+    redrawing = redrawListing().finally(() => {
+      redrawing = null;
+      if (redrawAgain) {
+        redrawAgain = false;
+        refreshListing();
+      }
+    });
+  }
+
+  async function redrawListing() {
     const current = document.getElementById("file-listing");
     if (!current) return;
     try {
