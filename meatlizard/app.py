@@ -29,7 +29,6 @@ from meatlizard.chat import routes as chat_routes
 from meatlizard.chat import socket as chat_socket
 from meatlizard.core import errors
 from meatlizard.core.config import Settings
-from meatlizard.core.services import Services
 from meatlizard.files import pages as file_pages
 from meatlizard.files import routes as file_routes
 from meatlizard.files import tus as file_tus
@@ -43,6 +42,7 @@ from meatlizard.openai_compat import routes as openai_routes
 from meatlizard.pastes import pages as paste_pages
 from meatlizard.pastes import routes as paste_routes
 from meatlizard.pastes.fast import PasteFastPath
+from meatlizard.runtime import Services
 from meatlizard.videos import pages as video_pages
 from meatlizard.videos import routes as video_routes
 from meatlizard.web import mine as web_mine

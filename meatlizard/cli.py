@@ -93,7 +93,7 @@ def client_bot(
     """Run an inference worker: decrypt requests, run llama.cpp, stream encrypted replies."""
     from meatlizard.core.config import discord_problem
     from meatlizard.core.logging import configure
-    from meatlizard.workers.run import run_worker
+    from meatlizard.relay.run import run_worker
 
     settings = settings_or_exit()
     configure(settings.log_level, settings.log_format)
@@ -154,12 +154,12 @@ def _run_bot(main: Coroutine[Any, Any, int], token_setting: str) -> int:
 @app.command()
 def worker() -> None:
     """Run background jobs: video transcodes and scheduled backups (BACKUP_SCHEDULE)."""
+    from meatlizard.background import run_background
     from meatlizard.core.logging import configure
-    from meatlizard.workers.jobs import run_jobs
 
     settings = settings_or_exit()
     configure(settings.log_level, settings.log_format)
-    asyncio.run(run_jobs(settings))
+    asyncio.run(run_background(settings))
 
 
 @app.command()

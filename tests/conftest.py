@@ -26,9 +26,9 @@ from meatlizard.app import create_app
 from meatlizard.core.config import Settings, bundled_model_path
 from meatlizard.core.db import make_engine
 from meatlizard.core.migrate import upgrade
-from meatlizard.core.models import Base
-from meatlizard.core.services import Services
 from meatlizard.inference.service import LocalInference, ModelConfig
+from meatlizard.runtime import Services
+from meatlizard.tables import Base
 
 if TYPE_CHECKING:
     from tests.fixtures.seaweedfs import S3Endpoint

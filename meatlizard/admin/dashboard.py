@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meatlizard.chat.models import ChatMessage, ChatSession, Role
 from meatlizard.core.db import utcnow
 from meatlizard.core.storage import ObjectStorage
-from meatlizard.workers.models import WorkerMetric
+from meatlizard.relay.models import WorkerMetric
 
 ACTIVE_WINDOW = timedelta(minutes=30)
 SERIES_HOURS = 24

@@ -14,18 +14,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meatlizard.admin import audit
 from meatlizard.admin.models import AppSetting, ContentReport
 from meatlizard.admin.service import require_admin
 from meatlizard.auth.models import User
 from meatlizard.chat.guards import Moderation
-from meatlizard.core import audit
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import InvalidInput, NotFound
 from meatlizard.core.storage import ObjectStorage
 from meatlizard.pastes.models import Paste
 
 if TYPE_CHECKING:
-    from meatlizard.core.services import Services
+    from meatlizard.runtime import Services
 
 MODERATION_KEY = "moderation"
 MAX_RULES = 500

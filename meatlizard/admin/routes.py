@@ -6,15 +6,14 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from meatlizard.admin import service
+from meatlizard.admin import audit, service
 from meatlizard.admin import users as admin_users
 from meatlizard.api.deps import AdminUser, DbDep, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
 from meatlizard.bots.session_events import SessionChange, changed
-from meatlizard.core import audit
 from meatlizard.core.errors import Unavailable
-from meatlizard.workers.models import WorkerMetric
+from meatlizard.relay.models import WorkerMetric
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 

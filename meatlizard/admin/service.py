@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meatlizard.admin import audit
 from meatlizard.admin.models import AppSetting, AuditEntry
 from meatlizard.auth.models import User
-from meatlizard.core import audit
 from meatlizard.core.errors import Forbidden
 
 REQUESTS_ENABLED = "requests_enabled"

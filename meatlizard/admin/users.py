@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meatlizard.admin import audit
 from meatlizard.admin.service import require_admin
 from meatlizard.auth.models import AuthToken, User
 from meatlizard.chat.models import ArchiveStatus, ChatMessage, ChatSession
-from meatlizard.core import audit
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import InvalidInput, NotFound
 

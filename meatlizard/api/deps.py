@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import User
 from meatlizard.core.security import same_secret
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 
 SESSION_COOKIE = "ml_session"
 CSRF_COOKIE = "ml_csrf"

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meatlizard.admin import audit
 from meatlizard.auth.discord_oauth import DiscordIdentity, new_verifier
 from meatlizard.auth.models import User
 from meatlizard.auth.service import NO_PASSWORD, get_by_username, has_password
-from meatlizard.core import audit
 from meatlizard.core.cache import Cache
 from meatlizard.core.errors import Conflict, Forbidden, InvalidInput
 

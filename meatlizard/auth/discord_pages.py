@@ -16,7 +16,7 @@ from meatlizard.auth.models import TokenKind, User
 from meatlizard.auth.pages import safe_next
 from meatlizard.auth.routes import set_session_cookie
 from meatlizard.core.errors import ServiceError
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)

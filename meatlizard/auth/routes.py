@@ -21,7 +21,7 @@ from meatlizard.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

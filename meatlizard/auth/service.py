@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meatlizard.admin import audit
 from meatlizard.auth.models import AuthToken, TokenKind, User
-from meatlizard.core import audit
 from meatlizard.core.cache import RateLimiter
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import (

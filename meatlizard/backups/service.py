@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from meatlizard.backups import dumps
 from meatlizard.core.db import make_engine
 from meatlizard.core.migrate import upgrade
-from meatlizard.core.models import Base
 from meatlizard.core.storage import ObjectNotFound, ObjectStorage
+from meatlizard.tables import Base
 
 PREFIX = "backups/"
 CHUNK = 1024 * 1024

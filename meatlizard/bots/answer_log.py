@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import discord
 from pydantic import BaseModel
 
-from meatlizard.workers.wire import ChunkPayload, ErrorPayload, RequestPayload, ResponsePayload
+from meatlizard.relay.wire import ChunkPayload, ErrorPayload, RequestPayload, ResponsePayload
 
 # Requests remembered; a retry or a duplicate comes within minutes, long before eviction.
 REMEMBERED_ANSWERS = 500

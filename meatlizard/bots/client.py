@@ -16,9 +16,9 @@ from meatlizard.bots.frames import RelayOutbox
 from meatlizard.bots.server.channels import METRICS_CHANNEL
 from meatlizard.inference.engine import InferenceEngine
 from meatlizard.inference.scheduler import FairScheduler
-from meatlizard.workers.answering import answer_request
-from meatlizard.workers.gpu import read_gpu_stats
-from meatlizard.workers.wire import (
+from meatlizard.relay.answering import answer_request
+from meatlizard.relay.gpu import read_gpu_stats
+from meatlizard.relay.wire import (
     CancelPayload,
     ClientMetricsPayload,
     EnvelopeError,

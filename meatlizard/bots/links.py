@@ -6,10 +6,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meatlizard.admin import audit
 from meatlizard.auth.models import User
 from meatlizard.auth.service import NO_PASSWORD
 from meatlizard.bots.models import DiscordSessionChannel
-from meatlizard.core import audit
 from meatlizard.core.errors import Forbidden
 
 USERNAME_PREFIX = "discord-"

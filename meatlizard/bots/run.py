@@ -9,14 +9,14 @@ import yarl
 from discord.gateway import DiscordWebSocket
 
 from meatlizard.bots.client import ClientBot
-from meatlizard.bots.relay import DiscordRelayInference
 from meatlizard.bots.server.bot import ServerBot
 from meatlizard.bots.web_relay import DiscordWebRelay
 from meatlizard.core.cache import cache_from_settings
 from meatlizard.core.config import Settings
-from meatlizard.core.services import Services
-from meatlizard.workers.run import load_engines
-from meatlizard.workers.wire import PayloadSealer
+from meatlizard.relay.discord_gateway import DiscordRelayGateway
+from meatlizard.relay.run import load_engines
+from meatlizard.relay.wire import PayloadSealer
+from meatlizard.runtime import Services
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def use_discord_endpoints(settings: Settings) -> None:
 
 def build_server_bot(settings: Settings) -> ServerBot:
     """Wire the services with the Discord relay as their inference gateway."""
-    relay = DiscordRelayInference(
+    relay = DiscordRelayGateway(
         settings.default_model, heartbeat_seconds=settings.discord_heartbeat_seconds
     )
     services = Services.build(settings, inference=relay)

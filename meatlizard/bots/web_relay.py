@@ -17,13 +17,14 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from meatlizard.bots.ordering import InOrder, RepliesLost
-from meatlizard.bots.relay import (
+from meatlizard.relay.discord_gateway import (
     PICKUP_TIMEOUT_SECONDS,
     STALL_TIMEOUT_SECONDS,
-    DiscordRelayInference,
+    DiscordRelayGateway,
 )
-from meatlizard.workers.wire import (
+from meatlizard.relay.ordering import InOrder, RepliesLost
+from meatlizard.relay.redis_worker import Emit, StreamWorker
+from meatlizard.relay.wire import (
     CancelPayload,
     ChunkPayload,
     ClientMetricsPayload,
@@ -33,7 +34,6 @@ from meatlizard.workers.wire import (
     RequestPayload,
     ResponsePayload,
 )
-from meatlizard.workers.worker import Emit, StreamWorker
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class DiscordWebRelay(StreamWorker):
         redis_url: str,
         sealer: PayloadSealer,
         worker_id: str,
-        relay: DiscordRelayInference,
+        relay: DiscordRelayGateway,
         pickup_timeout_seconds: float = PICKUP_TIMEOUT_SECONDS,
         stall_timeout_seconds: float = STALL_TIMEOUT_SECONDS,
     ) -> None:

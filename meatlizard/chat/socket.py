@@ -23,7 +23,7 @@ from meatlizard.core.errors import (
     TooManyRequests,
 )
 from meatlizard.core.metrics import REFUSALS
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/chat")

@@ -284,7 +284,7 @@ class Settings(BaseSettings):
     def _check_geoip_database(cls, value: Path | None) -> Path | None:
         if value is None:
             return None
-        from meatlizard.links.geo import check_database
+        from meatlizard.core.geoip import check_database
 
         check_database(value)  # raises a ValueError that says what is wrong with the file
         return value

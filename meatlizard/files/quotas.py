@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from meatlizard.admin import audit
 from meatlizard.auth.models import User
-from meatlizard.core import audit
 from meatlizard.core.config import Settings
 from meatlizard.core.errors import NotFound, TooLarge
 from meatlizard.files.models import FileQuota, StoredFile

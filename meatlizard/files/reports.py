@@ -13,7 +13,7 @@ from meatlizard.files.models import READY, StoredFile
 from meatlizard.notifications.service import notify
 
 if TYPE_CHECKING:
-    from meatlizard.core.services import Services
+    from meatlizard.runtime import Services
 
 TAKEN_DOWN = "taken_down"  # a status `readable` refuses, so the file is gone at commit
 

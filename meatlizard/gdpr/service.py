@@ -14,11 +14,11 @@ from typing import IO, Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from meatlizard.admin import audit
 from meatlizard.admin.models import AuditEntry
 from meatlizard.auth.models import AuthToken, User
 from meatlizard.chat import service as chat_service
 from meatlizard.chat.models import ChatMessage, ChatSession
-from meatlizard.core import audit
 from meatlizard.core.cache import Cache
 from meatlizard.core.security import hash_password
 from meatlizard.core.storage import ObjectStorage

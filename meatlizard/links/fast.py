@@ -12,8 +12,8 @@ import time
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from meatlizard.api.middleware import LOG_LEVEL_KEY
-from meatlizard.core.services import Services
 from meatlizard.links.redirects import REDIRECT_LOG_LEVEL, CachedLink
+from meatlizard.runtime import Services
 
 PREFIX = "/s/"
 HEADER_MEMO_SIZE = 4096  # precomputed redirect headers, one list per (target, status)

@@ -22,6 +22,8 @@ from typing import Any
 
 import maxminddb
 
+from meatlizard.core.geoip import GeoDatabaseError, check_database
+
 log = logging.getLogger(__name__)
 UNKNOWN = "unknown"
 MEMO_SIZE = 4096  # client addresses remembered in memory (never written anywhere)
@@ -58,31 +60,6 @@ def is_global(packed: bytes) -> bool:
     value = int.from_bytes(packed)
     index = bisect_right(starts, value) - 1
     return index < 0 or value > ends[index]
-
-
-class GeoDatabaseError(ValueError):
-    """The file is missing, is not a MaxMind DB, or holds no countries."""
-
-
-def check_database(path: Path) -> str:
-    """Return the database type of a usable country database, or raise GeoDatabaseError."""
-    if path.is_dir():
-        raise GeoDatabaseError(f"{str(path)!r} is a folder; name the .mmdb file in it")
-    if not path.is_file():
-        raise GeoDatabaseError(f"no such file {str(path)!r}")
-    try:
-        with maxminddb.open_database(str(path)) as reader:
-            kind = str(reader.metadata().database_type)
-    except OSError as exc:
-        raise GeoDatabaseError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    except (maxminddb.InvalidDatabaseError, ValueError):
-        raise GeoDatabaseError(f"{str(path)!r} is not a MaxMind DB (.mmdb) file") from None
-    if "ASN" in kind.upper():
-        raise GeoDatabaseError(
-            f"{str(path)!r} is a {kind} database, which has no countries; "
-            "use a country or city database"
-        )
-    return kind
 
 
 def _iso_code(record: Any) -> str:

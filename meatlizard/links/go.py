@@ -13,10 +13,10 @@ from meatlizard.api.middleware import LOG_LEVEL_KEY
 from meatlizard.core.cache import RateLimiter
 from meatlizard.core.config import Rate
 from meatlizard.core.security import verify_password
-from meatlizard.core.services import Services
 from meatlizard.links.models import Link
 from meatlizard.links.redirects import REDIRECT_LOG_LEVEL, CachedLink
 from meatlizard.links.routes import public_base
+from meatlizard.runtime import Services
 from meatlizard.web.qr import qr_svg
 from meatlizard.web.render import render
 

@@ -13,7 +13,7 @@ from meatlizard.links.models import Link
 from meatlizard.notifications.service import notify
 
 if TYPE_CHECKING:
-    from meatlizard.core.services import Services
+    from meatlizard.runtime import Services
 
 
 async def _find(db: AsyncSession, slug: str) -> Link | None:

@@ -14,12 +14,12 @@ from meatlizard.auth.models import User
 from meatlizard.core.cache import RateLimiter
 from meatlizard.core.config import Rate
 from meatlizard.core.errors import TooManyRequests
-from meatlizard.core.services import Services
 from meatlizard.links import service
 from meatlizard.links.models import Link
 from meatlizard.links.safety import TargetRules
 from meatlizard.links.schemas import LinkCreate, LinkRead, LinkStats, LinkUpdate
 from meatlizard.links.stats import link_stats
+from meatlizard.runtime import Services
 
 router = APIRouter(prefix="/links", tags=["links"])
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from meatlizard.core.db import make_engine
-from meatlizard.core.models import Base
+from meatlizard.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

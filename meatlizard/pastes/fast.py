@@ -19,10 +19,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from meatlizard.api.deps import CSRF_COOKIE, SESSION_COOKIE
 from meatlizard.core.security import new_csrf_token
-from meatlizard.core.services import Services
 from meatlizard.pastes.caching import REVALIDATE, REVALIDATE_PRIVATE, held, page_tag
 from meatlizard.pastes.content import download_name
 from meatlizard.pastes.hot import CachedPaste
+from meatlizard.runtime import Services
 from meatlizard.web.render import NAV, templates
 
 PATH = re.compile(r"/p/([A-Za-z0-9_-]{1,16})(/raw)?")

@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meatlizard.api.deps import CSRF_COOKIE, DbDep, FormUser, OptionalUser, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.core.errors import NotFound
-from meatlizard.core.services import Services
 from meatlizard.pastes import service
 from meatlizard.pastes.caching import not_modified, page_headers, raw_headers
 from meatlizard.pastes.content import download_name
 from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.models import Paste
 from meatlizard.pastes.rendering import stored_lines
+from meatlizard.runtime import Services
 from meatlizard.web.qr import qr_svg
 from meatlizard.web.render import render
 

@@ -11,11 +11,11 @@ from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.core.config import Settings
 from meatlizard.core.errors import TooManyRequests
-from meatlizard.core.services import Services
 from meatlizard.pastes import service
 from meatlizard.pastes.body import parse_create
 from meatlizard.pastes.models import Paste
 from meatlizard.pastes.schemas import PasteRead
+from meatlizard.runtime import Services
 
 router = APIRouter(prefix="/pastes", tags=["pastes"])
 PASSWORD_HEADER = "X-Paste-Password"

@@ -13,7 +13,7 @@ from meatlizard.videos import service
 from meatlizard.videos.models import TAKEN_DOWN, Video
 
 if TYPE_CHECKING:
-    from meatlizard.core.services import Services
+    from meatlizard.runtime import Services
 
 
 async def _exists(db: AsyncSession, video_id: str) -> bool:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, ServicesDep
 from meatlizard.core.errors import TooLarge
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from meatlizard.videos import service
 from meatlizard.videos.captions import MAX_CAPTION_BYTES
 from meatlizard.videos.models import READY, Video

@@ -12,8 +12,8 @@ from meatlizard.auth.models import User
 from meatlizard.chat import service as chat_service
 from meatlizard.chat.models import MessageStatus
 from meatlizard.core.db import utcnow
-from meatlizard.core.services import Services
-from meatlizard.workers.models import WorkerMetric
+from meatlizard.relay.models import WorkerMetric
+from meatlizard.runtime import Services
 from tests.helpers import bearer, create_session, user_token
 
 

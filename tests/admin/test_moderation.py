@@ -8,7 +8,7 @@ import httpx
 
 from meatlizard.auth.models import User
 from meatlizard.core.errors import Refused
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from tests.helpers import bearer, create_session, user_token
 
 

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from tests.files.helpers import upload
 from tests.files.test_tus import stored_keys
 from tests.helpers import PASSWORD, bearer, register, user_token

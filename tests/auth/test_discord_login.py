@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from meatlizard.auth.models import User
-from meatlizard.core.services import Services
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.models import Application
+from meatlizard.runtime import Services
 from tests.auth.discord_helpers import (
     CALLBACK,
     csrf,

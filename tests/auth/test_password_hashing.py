@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from meatlizard.auth.models import User
 from meatlizard.core import security
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from tests.helpers import PASSWORD, login, register
 
 OWASP_PARAMS = "m=19456,t=2,p=1"

@@ -23,8 +23,8 @@ from meatlizard.backups.service import (
 from meatlizard.chat import service as chat_service
 from meatlizard.chat.schemas import SessionCreate
 from meatlizard.core.db import make_engine
-from meatlizard.core.models import Base
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
+from meatlizard.tables import Base
 from tests.helpers import PASSWORD, unique_name
 
 

@@ -10,7 +10,7 @@ import pytest
 from meatlizard.backups import schedule
 from meatlizard.backups.service import BackupInfo, list_backups
 from meatlizard.core.config import SettingsError, load_settings
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 
 
 def _backup(when: datetime) -> BackupInfo:

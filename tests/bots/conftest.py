@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest_asyncio
 
 from meatlizard.bots.client import ClientBot
-from meatlizard.bots.relay import DiscordRelayInference
 from meatlizard.bots.server.bot import ServerBot
 from meatlizard.core.cache import cache_from_settings
-from meatlizard.core.services import Services
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.guild import Guild
 from meatlizard.dev.discord_emulator.models import Application, Role, User
 from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.inference.service import LocalInference
-from meatlizard.workers.wire import PayloadSealer
+from meatlizard.relay.discord_gateway import DiscordRelayGateway
+from meatlizard.relay.wire import PayloadSealer
+from meatlizard.runtime import Services
 from tests.conftest import Backend, make_settings
 from tests.fixtures.discord import GUILD_READY_TIMEOUT_S, running
 
@@ -44,7 +44,7 @@ class BotsWorld:
     server: ServerBot
     client: ClientBot
     services: Services
-    relay: DiscordRelayInference
+    relay: DiscordRelayGateway
 
 
 @pytest_asyncio.fixture
@@ -81,7 +81,7 @@ async def bots_world(
         model_max_tokens=MAX_REPLY_TOKENS,
         metrics_interval_seconds=1.0,
     )
-    relay = DiscordRelayInference(settings.default_model, heartbeat_seconds=HEARTBEAT_SECONDS)
+    relay = DiscordRelayGateway(settings.default_model, heartbeat_seconds=HEARTBEAT_SECONDS)
     services = Services.build(settings, inference=relay)
     await services.prepare()
     server = ServerBot(

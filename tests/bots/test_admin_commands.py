@@ -8,7 +8,7 @@ from meatlizard.admin import service as admin_service
 from meatlizard.bots.server.admin_cog import NOT_ADMIN
 from meatlizard.chat.models import ChatSession
 from meatlizard.dev.discord_emulator.models import EPHEMERAL, Channel
-from meatlizard.workers.models import WorkerMetric
+from meatlizard.relay.models import WorkerMetric
 from tests.bots.conftest import BotsWorld, wait_for
 from tests.bots.test_session_flow import start_session
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from meatlizard.bots.server.chat_cog import FALLBACK_LABEL
 from meatlizard.chat.models import ChatMessage, Role
 from meatlizard.dev.discord_emulator.models import Channel
-from meatlizard.workers.wire import RequestPayload
+from meatlizard.relay.wire import RequestPayload
 from tests.bots.conftest import BotsWorld, wait_for
 from tests.bots.test_admin_commands import general
 from tests.bots.test_session_flow import start_session

@@ -9,7 +9,7 @@ from typing import Any
 from meatlizard.bots.frames import FILE_MARKER, MARKER
 from meatlizard.core.cache import MemoryCache
 from meatlizard.dev.discord_emulator.models import Channel, Message
-from meatlizard.workers.wire import ChunkPayload, PayloadSealer, RequestPayload, ResponsePayload
+from meatlizard.relay.wire import ChunkPayload, PayloadSealer, RequestPayload, ResponsePayload
 from tests.bots.conftest import BotsWorld
 
 

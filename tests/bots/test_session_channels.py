@@ -29,7 +29,7 @@ from meatlizard.bots.session_events import (
 )
 from meatlizard.dev.discord_emulator.models import Channel
 from meatlizard.dev.discord_emulator.permissions import Permission
-from meatlizard.workers.wire import PayloadSealer
+from meatlizard.relay.wire import PayloadSealer
 from tests.bots.conftest import BotsWorld, wait_for
 from tests.bots.test_admin_commands import general
 from tests.bots.test_session_commands import the_session
@@ -42,7 +42,7 @@ from tests.bots.test_web_relay import (
 )
 from tests.fixtures.discord import running
 from tests.helpers import PASSWORD, bearer, collect_answer, create_session, socket_url, user_token
-from tests.workers.conftest import cluster, cluster_env  # noqa: F401 - fixtures
+from tests.relay.conftest import cluster, cluster_env  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.model
 

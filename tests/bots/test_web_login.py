@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from meatlizard.app import create_app
 from meatlizard.auth.models import User
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from tests.auth.discord_helpers import discord_login, free_port, login_app, oauth_settings, serving
 from tests.bots.conftest import BotsWorld
 from tests.bots.test_session_commands import answered, the_session

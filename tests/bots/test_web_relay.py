@@ -32,7 +32,7 @@ from meatlizard.dev.discord_emulator.guild import Guild
 from meatlizard.dev.discord_emulator.models import Application, Channel, Message, User
 from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.inference.service import LocalInference
-from meatlizard.workers.wire import (
+from meatlizard.relay.wire import (
     CancelPayload,
     ChunkPayload,
     PayloadSealer,
@@ -41,7 +41,7 @@ from meatlizard.workers.wire import (
 )
 from tests.fixtures.discord import running
 from tests.helpers import bearer, collect_answer, create_session, socket_url, user_token
-from tests.workers.conftest import KEY, Cluster, cluster, cluster_env  # noqa: F401 - fixtures
+from tests.relay.conftest import KEY, Cluster, cluster, cluster_env  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.model
 

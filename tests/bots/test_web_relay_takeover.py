@@ -10,20 +10,20 @@ import pytest
 import redis.asyncio as redis
 from pydantic import BaseModel
 
-from meatlizard.bots.relay import DiscordRelayInference
 from meatlizard.bots.web_relay import DiscordWebRelay
 from meatlizard.core.cache import RedisCache
-from meatlizard.workers import keys
-from meatlizard.workers.envelope import Keyring
-from meatlizard.workers.replay import ReplayGuard
-from meatlizard.workers.wire import (
+from meatlizard.relay import redis_keys as keys
+from meatlizard.relay.discord_gateway import DiscordRelayGateway
+from meatlizard.relay.envelope import Keyring
+from meatlizard.relay.replay import ReplayGuard
+from meatlizard.relay.wire import (
     CancelPayload,
     ClientMetricsPayload,
     GpuStats,
     PayloadSealer,
     RequestPayload,
 )
-from tests.workers.conftest import KEY
+from tests.relay.conftest import KEY
 
 
 async def test_a_taken_over_request_the_web_gave_up_on_stops_the_client_bot(
@@ -35,7 +35,7 @@ async def test_a_taken_over_request_the_web_gave_up_on_stops_the_client_bot(
     sealer = PayloadSealer(Keyring.from_hex(KEY), ReplayGuard(cache, window_seconds=300))
     request = RequestPayload(session_id="s", request_id=uuid4().hex, prompt="hi")
     posted: list[BaseModel] = []
-    gateway = DiscordRelayInference("smollm2", heartbeat_seconds=60.0)
+    gateway = DiscordRelayGateway("smollm2", heartbeat_seconds=60.0)
     relay = DiscordWebRelay(redis_url=redis_url, sealer=sealer, worker_id="relay", relay=gateway)
 
     async def send(session_id: str, payload: BaseModel) -> None:

@@ -10,13 +10,13 @@ from meatlizard.chat import service as chat_service
 from meatlizard.chat.flows import Failed, Finished, Started, Token
 from meatlizard.chat.models import Role
 from meatlizard.chat.schemas import SessionCreate
-from meatlizard.core.services import Services
 from meatlizard.inference.engine import (
     GenerationRequest,
     GenerationStats,
     InferenceEngine,
     InferenceError,
 )
+from meatlizard.runtime import Services
 from tests.helpers import PASSWORD, unique_name
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from tests.files.helpers import TUS, create, upload
 from tests.files.test_tus import stored_keys
 from tests.helpers import bearer, user_token

@@ -10,9 +10,9 @@ import pytest
 
 from meatlizard.core.db import utcnow
 from meatlizard.core.security import verify_password
-from meatlizard.core.services import Services
 from meatlizard.files.jobs import FileSweeper
 from meatlizard.files.models import StoredFile
+from meatlizard.runtime import Services
 from tests.files.helpers import TUS, metadata, patch, upload
 from tests.files.test_tus import stored_keys
 from tests.helpers import bearer, user_token

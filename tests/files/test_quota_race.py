@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from tests.files.helpers import create
 from tests.files.test_tus import stored_keys
 from tests.helpers import bearer, user_token

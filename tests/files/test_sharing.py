@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from tests.conftest import Backend
 from tests.files.helpers import upload
 from tests.helpers import PASSWORD, bearer, login, register, user_token

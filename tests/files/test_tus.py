@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from meatlizard.core.db import utcnow
-from meatlizard.core.services import Services
 from meatlizard.core.storage.base import PART_SIZE
 from meatlizard.files.jobs import FileSweeper
 from meatlizard.files.models import StoredFile
+from meatlizard.runtime import Services
 from tests.files.helpers import OFFSET_TYPE, TUS, create, patch, upload
 from tests.helpers import bearer, user_token
 

@@ -9,8 +9,8 @@ import zipfile
 import httpx
 from sqlalchemy import text
 
-from meatlizard.core.models import Base
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
+from meatlizard.tables import Base
 from tests.files.helpers import create, upload
 from tests.files.test_tus import stored_keys
 from tests.helpers import PASSWORD, bearer, create_session, login, register

@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
 from meatlizard.core.metrics import REDIRECTS
-from meatlizard.core.services import Services
 from meatlizard.links.fast import LinkFastPath
+from meatlizard.runtime import Services
 from tests.helpers import user_token
 from tests.links.helpers import BROWSER_UA, TARGET, create_link, follow
 

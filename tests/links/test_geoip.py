@@ -18,9 +18,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from meatlizard.core.config import SettingsError, load_settings
-from meatlizard.core.services import Services
 from meatlizard.links.geo import RECHECK_SECONDS, UNKNOWN, CountryLookup, is_global
 from meatlizard.links.models import LinkStat
+from meatlizard.runtime import Services
 from tests.helpers import bearer, user_token
 from tests.links.geoip_db import country_database, write_database
 from tests.links.helpers import HUMAN, create_link

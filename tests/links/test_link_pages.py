@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from tests.helpers import bearer, user_token
 from tests.links.helpers import create_link, follow
 

@@ -13,8 +13,8 @@ from sqlalchemy.exc import OperationalError
 
 from meatlizard.app import create_app
 from meatlizard.core.db import make_engine, make_session_factory, utcnow
-from meatlizard.core.services import Services
 from meatlizard.links.models import Link, LinkStat
+from meatlizard.runtime import Services
 from tests.helpers import bearer, user_token
 from tests.links.helpers import TARGET, create_link, follow
 

@@ -9,8 +9,8 @@ import httpx
 from sqlalchemy import update
 
 from meatlizard.core.db import utcnow
-from meatlizard.core.services import Services
 from meatlizard.pastes.models import Paste
+from meatlizard.runtime import Services
 from tests.helpers import bearer, user_token
 
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from meatlizard.core.services import Services
 from meatlizard.pastes.models import Paste
+from meatlizard.runtime import Services
 
 
 def ciphertext(text_bytes: int = 40) -> str:

@@ -10,10 +10,10 @@ import pytest
 import segno
 from sqlalchemy import update
 
-from meatlizard.core.services import Services
 from meatlizard.pastes import highlight, rendering
 from meatlizard.pastes.hot import cache_key
 from meatlizard.pastes.models import Paste
+from meatlizard.runtime import Services
 from tests.helpers import bearer, user_token
 
 

@@ -16,9 +16,9 @@ from sqlalchemy.orm import undefer
 
 from meatlizard.app import create_app
 from meatlizard.core.db import utcnow
-from meatlizard.core.services import Services
 from meatlizard.pastes.hot import LOAD_WINDOW_SECONDS, cache_key
 from meatlizard.pastes.models import Paste
+from meatlizard.runtime import Services
 from tests.conftest import Backend
 from tests.helpers import PASSWORD, bearer, register, user_token
 

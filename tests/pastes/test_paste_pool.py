@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from meatlizard.core.errors import InvalidInput
-from meatlizard.core.services import Services
 from meatlizard.pastes import pool
 from meatlizard.pastes.highlight import analyse
+from meatlizard.runtime import Services
 
 
 @pytest.fixture

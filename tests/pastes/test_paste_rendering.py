@@ -12,11 +12,11 @@ from sqlalchemy import event, update
 from sqlalchemy.orm import undefer
 
 from meatlizard.core.db import utcnow
-from meatlizard.core.services import Services
 from meatlizard.pastes import highlight, rendering
 from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.hot import cache_key
 from meatlizard.pastes.models import Paste
+from meatlizard.runtime import Services
 from tests.pastes.test_paste_encrypted import ciphertext
 
 SOURCE = "def greet(name):\n    return 'hi ' + name\n"

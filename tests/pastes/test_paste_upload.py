@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from meatlizard.core.services import Services
 from meatlizard.pastes.models import Paste
+from meatlizard.runtime import Services
 
 MAX_BYTES = 4096
 CHUNK = b"a" * 1024

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from meatlizard.core.services import Services
 from meatlizard.pastes.models import Paste
+from meatlizard.runtime import Services
 
 pytestmark = pytest.mark.browser
 SECRET = "the launch code is 0000\nsecond line <b>bold?</b>\nthird\n"

@@ -11,9 +11,9 @@ import httpx
 from meatlizard.app import create_app
 from meatlizard.core.config import Settings
 from meatlizard.core.db import utcnow
-from meatlizard.core.services import Services
 from meatlizard.pastes import service
 from meatlizard.pastes.models import Paste
+from meatlizard.runtime import Services
 from tests.helpers import bearer, user_token
 
 

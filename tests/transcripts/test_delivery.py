@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from meatlizard.transcripts import service as transcripts
 from meatlizard.transcripts.delivery import TranscriptFailed, TranscriptReady, links
 from tests.helpers import bearer, create_session, user_token

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from meatlizard.transcripts import service as transcripts
 from tests.helpers import bearer, create_session, user_token
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from tests.files.helpers import upload
 from tests.helpers import bearer
 

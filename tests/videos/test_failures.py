@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import update
 
 from meatlizard.core.db import utcnow
-from meatlizard.core.services import Services
 from meatlizard.core.storage import ObjectStorage, StorageError
+from meatlizard.runtime import Services
 from meatlizard.videos.jobs import VideoJobs
 from meatlizard.videos.models import Video
 from meatlizard.videos.queue import STALE_SECONDS

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from meatlizard.core.services import Services
 from meatlizard.core.storage import ObjectStorage
+from meatlizard.runtime import Services
 from meatlizard.videos import service
 from meatlizard.videos.models import Video
 from meatlizard.videos.transcode import Probe, estimate_bytes, ladder

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from tests.helpers import bearer, user_token
 from tests.videos.helpers import keys_under, make_video, video_info
 

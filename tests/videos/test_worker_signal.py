@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from meatlizard.videos.models import Video
 from tests.conftest import Backend
 from tests.helpers import user_token

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from meatlizard.core.services import Services
 from meatlizard.links.models import Link
+from meatlizard.runtime import Services
 from tests.conftest import Backend, _free_port
 
 CLICKS = 30

@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy import select
 
+from meatlizard.admin import audit
 from meatlizard.admin import service as admin_service
 from meatlizard.admin import users as admin_users
 from meatlizard.auth.models import User
@@ -18,10 +19,9 @@ from meatlizard.backups import service as backup_service
 from meatlizard.bots import links
 from meatlizard.bots.server import channels
 from meatlizard.chat.models import ChatSession
-from meatlizard.core import audit
 from meatlizard.core.errors import ServiceError
 from meatlizard.core.metrics import STARTED_AT
-from meatlizard.workers.models import WorkerMetric
+from meatlizard.relay.models import WorkerMetric
 
 if TYPE_CHECKING:
     from meatlizard.bots.server.bot import ServerBot

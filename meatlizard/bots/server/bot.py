@@ -12,12 +12,12 @@ from pydantic import BaseModel
 
 from meatlizard.bots import links
 from meatlizard.bots.frames import RelayOutbox
-from meatlizard.bots.relay import DiscordRelayInference
 from meatlizard.bots.server import channels
 from meatlizard.bots.server.web_channels import WebSessionChannels
 from meatlizard.bots.web_relay import DiscordWebRelay
-from meatlizard.core.services import Services
-from meatlizard.workers.wire import PayloadSealer
+from meatlizard.relay.discord_gateway import DiscordRelayGateway
+from meatlizard.relay.wire import PayloadSealer
+from meatlizard.runtime import Services
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class ServerBot(commands.Bot):
         self,
         *,
         services: Services,
-        relay: DiscordRelayInference,
+        relay: DiscordRelayGateway,
         sealer: PayloadSealer,
         web_relay: DiscordWebRelay | None = None,
         guild_ready_timeout: float = 2.0,

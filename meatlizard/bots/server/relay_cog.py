@@ -10,8 +10,8 @@ import discord
 from discord.ext import commands
 
 from meatlizard.bots import frames
-from meatlizard.workers.metrics_store import store_worker_metric
-from meatlizard.workers.wire import (
+from meatlizard.relay.metrics_store import store_worker_metric
+from meatlizard.relay.wire import (
     ChunkPayload,
     ClientMetricsPayload,
     EnvelopeError,

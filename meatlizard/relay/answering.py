@@ -12,7 +12,7 @@ from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats, InferenceEngine, InferenceError, Turn
 from meatlizard.inference.scheduler import FairScheduler
 from meatlizard.inference.service import stream_with_engine
-from meatlizard.workers.wire import (
+from meatlizard.relay.wire import (
     ChunkPayload,
     ErrorPayload,
     RequestPayload,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from meatlizard.workers.gpu import parse_nvidia_smi, read_gpu_stats
+from meatlizard.relay.gpu import parse_nvidia_smi, read_gpu_stats
 
 
 def test_parse_first_gpu_and_unknown_fields() -> None:

@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.core.redis_client import connect, pending_entry
 from meatlizard.inference.context import Conversation
-from meatlizard.inference.engine import GenerationStats, InferenceError
-from meatlizard.inference.remote import RemoteGateway
-from meatlizard.workers import keys
-from meatlizard.workers.answering import request_of
-from meatlizard.workers.metrics_store import store_worker_metric
-from meatlizard.workers.wire import (
+from meatlizard.inference.engine import GenerationStats
+from meatlizard.relay import redis_keys as keys
+from meatlizard.relay.answering import request_of
+from meatlizard.relay.gateway import RelayFailed, RelayGateway
+from meatlizard.relay.metrics_store import store_worker_metric
+from meatlizard.relay.wire import (
     CancelPayload,
     ChunkPayload,
     ClientMetricsPayload,
@@ -56,12 +56,6 @@ class Progress:
         self.last = self.started
 
 
-class WorkerFailed(InferenceError):
-    """The worker answering went away or reported an error; the message is for the user."""
-
-    user_facing = True
-
-
 @dataclass(frozen=True)
 class WorkerInfo:
     """A worker's presence record."""
@@ -71,7 +65,7 @@ class WorkerInfo:
     busy: bool
 
 
-class RemoteInference(RemoteGateway):
+class RedisRelayGateway(RelayGateway):
     """Routes conversations to client-bot workers over Redis Streams; Markov when none is up."""
 
     def __init__(
@@ -230,7 +224,7 @@ class RemoteInference(RemoteGateway):
                 if b"claim" in fields:
                     claimant = fields[b"claim"].decode()
                     if worker is not None and claimant != worker and expected_sequence > 0:
-                        raise WorkerFailed(STOPPED)
+                        raise RelayFailed(STOPPED)
                     worker = claimant
                     continue
                 try:
@@ -251,12 +245,12 @@ class RemoteInference(RemoteGateway):
                         continue  # left over from an attempt that was given up
                     elif payload.attempt > attempt:
                         # A new attempt generates afresh: never splice it onto the text shown.
-                        raise WorkerFailed(RESTARTED)
+                        raise RelayFailed(RESTARTED)
                 if isinstance(payload, ChunkPayload):
                     if payload.sequence < expected_sequence:
                         continue  # a duplicate after redelivery: already shown
                     if payload.sequence > expected_sequence:
-                        raise WorkerFailed("part of the answer was lost; press regenerate")
+                        raise RelayFailed("part of the answer was lost; press regenerate")
                     expected_sequence += 1
                     if stats.time_to_first_token is None:
                         stats.time_to_first_token = time.perf_counter() - progress.started
@@ -265,7 +259,7 @@ class RemoteInference(RemoteGateway):
                 elif isinstance(payload, ResponsePayload):
                     return
                 elif isinstance(payload, ErrorPayload):
-                    raise WorkerFailed(payload.error_message)
+                    raise RelayFailed(payload.error_message)
 
     async def _check_progress(self, progress: Progress, worker: str | None, sequence: int) -> None:
         """Raise when the request can no longer be answered (never hang)."""
@@ -277,12 +271,12 @@ class RemoteInference(RemoteGateway):
             # (the server-bot relay resumes the answer where it was).
             stalled = time.perf_counter() - progress.last
             if stalled > keys.TAKEOVER_GRACE_SECONDS or not await self._pending(progress.entry_id):
-                raise WorkerFailed(STOPPED)
+                raise RelayFailed(STOPPED)
             return
         if not online:
-            raise WorkerFailed("no inference worker is online any more; please try again")
+            raise RelayFailed("no inference worker is online any more; please try again")
         if time.perf_counter() - progress.started > PICKUP_TIMEOUT_SECONDS:
-            raise WorkerFailed("every inference worker is busy; please try again in a moment")
+            raise RelayFailed("every inference worker is busy; please try again in a moment")
 
     async def _pending(self, entry_id: Any) -> bool:
         """Return whether a request entry was handed out and not acknowledged yet."""

@@ -9,12 +9,13 @@ import pytest
 
 from meatlizard.core.cache import RedisCache
 from meatlizard.inference.engine import GenerationStats
-from meatlizard.workers import keys
-from meatlizard.workers.envelope import Keyring
-from meatlizard.workers.gateway import RESTARTED, Progress, RemoteInference, WorkerFailed
-from meatlizard.workers.replay import ReplayGuard
-from meatlizard.workers.wire import ChunkPayload, PayloadSealer, ResponsePayload
-from tests.workers.conftest import KEY
+from meatlizard.relay import redis_keys as keys
+from meatlizard.relay.envelope import Keyring
+from meatlizard.relay.gateway import RelayFailed
+from meatlizard.relay.redis_gateway import RESTARTED, Progress, RedisRelayGateway
+from meatlizard.relay.replay import ReplayGuard
+from meatlizard.relay.wire import ChunkPayload, PayloadSealer, ResponsePayload
+from tests.relay.conftest import KEY
 
 
 async def read_entries(
@@ -23,7 +24,7 @@ async def read_entries(
     """Write reply entries (payloads sealed here) and read them as the web side would."""
     cache = RedisCache(redis_url, prefix=f"test:{uuid4().hex}:")
     sealer = PayloadSealer(Keyring.from_hex(KEY), ReplayGuard(cache, window_seconds=300))
-    gateway = RemoteInference(redis_url, sealer, "smollm2")
+    gateway = RedisRelayGateway(redis_url, sealer, "smollm2")
     stream = keys.reply_stream("r")
     pieces: list[str] = []
     try:
@@ -36,7 +37,7 @@ async def read_entries(
                 "s", "r", Progress("0-0", 0.0), GenerationStats()
             ):
                 pieces.append(piece)
-        except WorkerFailed as exc:
+        except RelayFailed as exc:
             return pieces, exc
         return pieces, None
     finally:
@@ -89,7 +90,7 @@ async def test_a_new_generation_is_never_spliced_onto_shown_text(redis_url: str)
     ]
     pieces, failed = await read_entries(redis_url, entries)  # type: ignore[arg-type]
     assert pieces == ["Hello"]
-    assert isinstance(failed, WorkerFailed) and str(failed) == RESTARTED
+    assert isinstance(failed, RelayFailed) and str(failed) == RESTARTED
 
 
 async def test_a_new_generation_before_any_text_is_shown_in_full(redis_url: str) -> None:
@@ -111,7 +112,7 @@ async def test_forged_replayed_and_misrouted_entries_are_skipped(
 ) -> None:
     cache = RedisCache(redis_url, prefix=f"test:{uuid4().hex}:")
     sealer = PayloadSealer(Keyring.from_hex(KEY), ReplayGuard(cache, window_seconds=300))
-    gateway = RemoteInference(redis_url, sealer, "smollm2")
+    gateway = RedisRelayGateway(redis_url, sealer, "smollm2")
     request_id = uuid4().hex
     stream = keys.reply_stream(request_id)
 

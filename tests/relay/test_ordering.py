@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from meatlizard.bots.ordering import InOrder, RepliesLost
-from meatlizard.workers.wire import ChunkPayload, ErrorPayload, ResponsePayload
+from meatlizard.relay.ordering import InOrder, RepliesLost
+from meatlizard.relay.wire import ChunkPayload, ErrorPayload, ResponsePayload
 
 
 def chunk(sequence: int, text: str) -> ChunkPayload:

@@ -11,8 +11,8 @@ import socket
 from meatlizard.core.cache import cache_from_settings
 from meatlizard.core.config import Settings
 from meatlizard.inference.engine import InferenceEngine, InferenceError
-from meatlizard.workers.wire import PayloadSealer
-from meatlizard.workers.worker import InferenceWorker
+from meatlizard.relay.redis_worker import InferenceWorker
+from meatlizard.relay.wire import PayloadSealer
 
 log = logging.getLogger(__name__)
 

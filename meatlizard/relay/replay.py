@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 from meatlizard.core.cache import Cache
-from meatlizard.workers.envelope import EnvelopeError, Opened
+from meatlizard.relay.envelope import EnvelopeError, Opened
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from meatlizard.workers.envelope import (
+from meatlizard.relay.envelope import (
     EnvelopeError,
     Keyring,
     key_id,

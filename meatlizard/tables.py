@@ -9,9 +9,9 @@ from meatlizard.files.models import FileQuota, StoredFile
 from meatlizard.links.models import Link, LinkStat
 from meatlizard.notifications.models import Notification
 from meatlizard.pastes.models import Paste
+from meatlizard.relay.models import WorkerMetric
 from meatlizard.transcripts.models import Transcript
 from meatlizard.videos.models import Video, VideoCaption
-from meatlizard.workers.models import WorkerMetric
 
 __all__ = [
     "AppSetting",

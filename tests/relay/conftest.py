@@ -18,7 +18,7 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from meatlizard.core.db import make_engine
-from meatlizard.core.models import Base
+from meatlizard.tables import Base
 
 KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 START_TIMEOUT_SECONDS = 120

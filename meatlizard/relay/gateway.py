@@ -1,4 +1,4 @@
-"""The shape shared by gateways whose answers come from another process, with a fallback."""
+"""The web side of both relay transports: answers come from another process, with a fallback."""
 
 from __future__ import annotations
 
@@ -7,13 +7,19 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from meatlizard.inference.context import Conversation
-from meatlizard.inference.engine import GenerationStats
+from meatlizard.inference.engine import GenerationStats, InferenceError
 from meatlizard.inference.markov import MarkovEngine
 from meatlizard.inference.scheduler import FairScheduler
 from meatlizard.inference.service import Answerer, InferenceGateway, stream_with_engine
 
 
-class RemoteGateway(InferenceGateway):
+class RelayFailed(InferenceError):
+    """The process answering went away or reported an error; the message is for the user."""
+
+    user_facing = True
+
+
+class RelayGateway(InferenceGateway):
     """Sends conversations to another process; the Markov chain answers when nobody is up."""
 
     def __init__(self, default_alias: str) -> None:

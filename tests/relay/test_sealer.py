@@ -12,9 +12,9 @@ import pytest_asyncio
 
 from meatlizard.core.cache import Cache, MemoryCache, RedisCache
 from meatlizard.core.config import load_settings
-from meatlizard.workers.envelope import EnvelopeError, Keyring
-from meatlizard.workers.replay import ReplayGuard
-from meatlizard.workers.wire import (
+from meatlizard.relay.envelope import EnvelopeError, Keyring
+from meatlizard.relay.replay import ReplayGuard
+from meatlizard.relay.wire import (
     ChunkPayload,
     ClientMetricsPayload,
     GpuStats,

@@ -1,4 +1,4 @@
-"""`meatlizard worker`: the background-job process (video transcodes, scheduled backups)."""
+"""`meatlizard worker`: the background process (video transcodes, scheduled backups)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from meatlizard.videos.jobs import VideoJobs
 log = logging.getLogger(__name__)
 
 
-async def run_jobs(settings: Settings) -> None:
+async def run_background(settings: Settings) -> None:
     """Run every configured job until SIGTERM/SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

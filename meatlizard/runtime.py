@@ -32,11 +32,11 @@ def remote_inference(
     settings: Settings, cache: Cache, sessions: async_sessionmaker[AsyncSession]
 ) -> InferenceGateway:
     """Build the gateway to client-bot workers (INFERENCE=remote)."""
-    from meatlizard.workers.gateway import RemoteInference
-    from meatlizard.workers.wire import PayloadSealer
+    from meatlizard.relay.redis_gateway import RedisRelayGateway
+    from meatlizard.relay.wire import PayloadSealer
 
     assert settings.redis_url is not None  # guaranteed by the settings' validation
-    return RemoteInference(
+    return RedisRelayGateway(
         settings.redis_url,
         PayloadSealer.from_settings(settings, cache),
         settings.default_model,

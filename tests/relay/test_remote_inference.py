@@ -11,9 +11,9 @@ import pytest
 import redis.asyncio as redis
 import websockets
 
-from meatlizard.workers import keys
+from meatlizard.relay import redis_keys as keys
 from tests.helpers import bearer, collect_answer, create_session, socket_url, user_token
-from tests.workers.conftest import Cluster
+from tests.relay.conftest import Cluster
 
 pytestmark = pytest.mark.model
 

@@ -1,7 +1,7 @@
 """The AES-256-GCM envelope (version 2): pure, stateless sealing and opening.
 
 Byte layout, associated data and key ids are specified in docs/protocol.md; freshness and
-replay checks live in meatlizard.workers.replay.
+replay checks live in meatlizard.relay.replay.
 """
 
 from __future__ import annotations

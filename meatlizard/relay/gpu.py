@@ -6,7 +6,7 @@ import asyncio
 import logging
 import shutil
 
-from meatlizard.workers.wire import GpuStats
+from meatlizard.relay.wire import GpuStats
 
 log = logging.getLogger(__name__)
 QUERY = "utilization.gpu,memory.free,memory.used,temperature.gpu"

@@ -17,10 +17,10 @@ from pydantic import BaseModel
 from meatlizard.core.redis_client import connect, ensure_group, pending_entry
 from meatlizard.inference.engine import InferenceEngine
 from meatlizard.inference.scheduler import FairScheduler
-from meatlizard.workers import keys
-from meatlizard.workers.answering import answer_request
-from meatlizard.workers.gpu import read_gpu_stats
-from meatlizard.workers.wire import (
+from meatlizard.relay import redis_keys as keys
+from meatlizard.relay.answering import answer_request
+from meatlizard.relay.gpu import read_gpu_stats
+from meatlizard.relay.wire import (
     CancelPayload,
     ClientMetricsPayload,
     EnvelopeError,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from meatlizard.workers.models import WorkerMetric
-from meatlizard.workers.wire import ClientMetricsPayload
+from meatlizard.relay.models import WorkerMetric
+from meatlizard.relay.wire import ClientMetricsPayload
 
 
 async def store_worker_metric(

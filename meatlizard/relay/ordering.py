@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from meatlizard.workers.wire import ChunkPayload, ErrorPayload, ResponsePayload
+from meatlizard.relay.wire import ChunkPayload, ErrorPayload, ResponsePayload
 
 Reply = ChunkPayload | ResponsePayload | ErrorPayload
 # What travels with each reply (the relay keeps the client-bot's envelope).

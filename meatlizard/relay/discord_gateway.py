@@ -14,11 +14,10 @@ from pydantic import BaseModel
 
 from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats
-from meatlizard.inference.remote import RemoteGateway
 from meatlizard.inference.service import Answerer
-from meatlizard.workers.answering import request_of
-from meatlizard.workers.gateway import WorkerFailed
-from meatlizard.workers.wire import (
+from meatlizard.relay.answering import request_of
+from meatlizard.relay.gateway import RelayFailed, RelayGateway
+from meatlizard.relay.wire import (
     CancelPayload,
     ChunkPayload,
     ClientMetricsPayload,
@@ -43,7 +42,7 @@ _promised_remote: ContextVar[bool | None] = ContextVar("promised_remote", defaul
 Sender = Callable[[str, BaseModel], Awaitable[None]]
 
 
-class DiscordRelayInference(RemoteGateway):
+class DiscordRelayGateway(RelayGateway):
     """Routes conversations to the client-bot through Discord; Markov when it is offline."""
 
     def __init__(
@@ -141,7 +140,7 @@ class DiscordRelayInference(RemoteGateway):
                     if payload.sequence < expected:
                         continue  # seen already (a replayed message)
                     if payload.sequence > expected:
-                        raise WorkerFailed("part of the answer was lost; please ask again")
+                        raise RelayFailed("part of the answer was lost; please ask again")
                     expected += 1
                     if stats.time_to_first_token is None:
                         stats.time_to_first_token = time.perf_counter() - started
@@ -151,7 +150,7 @@ class DiscordRelayInference(RemoteGateway):
                     finished = True
                     return
                 else:
-                    raise WorkerFailed(payload.error_message)
+                    raise RelayFailed(payload.error_message)
         finally:
             self._pending.pop(request.request_id, None)
             stats.seconds = time.perf_counter() - started
@@ -182,5 +181,5 @@ class DiscordRelayInference(RemoteGateway):
             return None
         if first:
             self._client_online = False  # next prompts get the labelled fallback at once
-            raise WorkerFailed("the inference bot did not answer; please try again")
-        raise WorkerFailed("the inference bot stopped mid-answer; please ask again")
+            raise RelayFailed("the inference bot did not answer; please try again")
+        raise RelayFailed("the inference bot stopped mid-answer; please ask again")

@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from meatlizard.core.cache import Cache
 from meatlizard.core.config import Settings
-from meatlizard.workers import envelope
-from meatlizard.workers.envelope import EnvelopeError, Keyring, Opened
-from meatlizard.workers.replay import ReplayGuard
+from meatlizard.relay import envelope
+from meatlizard.relay.envelope import EnvelopeError, Keyring, Opened
+from meatlizard.relay.replay import ReplayGuard
 
 
 class TurnPayload(BaseModel):

@@ -10,11 +10,11 @@ import pytest
 import redis.asyncio as redis
 
 from meatlizard.core.cache import MemoryCache
-from meatlizard.workers import keys
-from meatlizard.workers.envelope import Keyring
-from meatlizard.workers.replay import ReplayGuard
-from meatlizard.workers.wire import PayloadSealer, RequestPayload
-from tests.workers.conftest import KEY, Cluster
+from meatlizard.relay import redis_keys as keys
+from meatlizard.relay.envelope import Keyring
+from meatlizard.relay.replay import ReplayGuard
+from meatlizard.relay.wire import PayloadSealer, RequestPayload
+from tests.relay.conftest import KEY, Cluster
 
 pytestmark = pytest.mark.model
 HANG_GUARD_POLLS = 1200

@@ -1,1 +1,0 @@
-"""Remote inference: the Redis Streams link between web processes and client-bot workers."""
