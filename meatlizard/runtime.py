@@ -1,4 +1,4 @@
-"""The long-lived resources of a process, built once from the settings."""
+"""The composition root: a process's long-lived resources and every domain's plug-ins."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from meatlizard.admin import privacy as admin_privacy
+from meatlizard.admin.moderation import ContentKind
 from meatlizard.bots.session_events import NoSessionEvents, SessionEvents, session_events_for
 from meatlizard.chat.flows import ChatFlow
 from meatlizard.chat.guards import Moderation, PromptGuard
@@ -15,17 +17,51 @@ from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.jobs import JobRunner
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
 from meatlizard.core.sweeper import Sweeper
+from meatlizard.files import privacy as file_privacy
+from meatlizard.files import reports as file_reports
 from meatlizard.files.jobs import FileSweeper
+from meatlizard.gdpr.providers import PersonalData
+from meatlizard.gdpr.providers import register as register_personal_data
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
+from meatlizard.links import privacy as link_privacy
+from meatlizard.links import reports as link_reports
 from meatlizard.links.clicks import ClickRecorder
 from meatlizard.links.geo import open_countries
 from meatlizard.links.jobs import LinkSweeper
 from meatlizard.links.redirects import LinkResolver
+from meatlizard.pastes import privacy as paste_privacy
+from meatlizard.pastes import reports as paste_reports
 from meatlizard.pastes.hot import PasteCache
 from meatlizard.pastes.jobs import PasteSweeper
 from meatlizard.pastes.pool import close_pools
 from meatlizard.transcripts.delivery import TranscriptDelivery, WebNotifications
+from meatlizard.videos import privacy as video_privacy
+from meatlizard.videos import reports as video_reports
 from meatlizard.videos.jobs import VideoJobs
+
+# Each domain's share of a user's data, in the order exports list them.
+PERSONAL_DATA: list[PersonalData] = [
+    paste_privacy.PERSONAL_DATA,
+    admin_privacy.PERSONAL_DATA,
+    file_privacy.PERSONAL_DATA,
+    link_privacy.PERSONAL_DATA,
+    video_privacy.PERSONAL_DATA,
+]
+
+
+def content_kinds(
+    sessions: async_sessionmaker[AsyncSession],
+    storage: ObjectStorage,
+    links: LinkResolver,
+    pastes: PasteCache,
+) -> dict[str, ContentKind]:
+    """Return every reportable kind of content, each given what its takedown needs."""
+    return {
+        "paste": paste_reports.content_kind(pastes),
+        "link": link_reports.content_kind(links),
+        "file": file_reports.content_kind(sessions, storage),
+        "video": video_reports.content_kind(sessions, storage),
+    }
 
 
 def remote_inference(
@@ -62,6 +98,7 @@ class Services:
     links: LinkResolver
     pastes: PasteCache
     videos: VideoJobs
+    content_kinds: dict[str, ContentKind] = field(default_factory=dict)  # reports, takedowns
     sweepers: list[Sweeper] = field(default_factory=list)  # started by start()
     # Who is told about transcripts; the server-bot appends its Discord delivery.
     transcript_deliveries: list[TranscriptDelivery] = field(default_factory=list)
@@ -74,6 +111,8 @@ class Services:
 
         Tests pass an already-loaded `inference` so the model loads once per run.
         """
+        for provider in PERSONAL_DATA:
+            register_personal_data(provider)
         engine = make_engine(settings.effective_database_url)
         sessions = make_session_factory(engine)
         cache = cache_from_settings(settings)
@@ -108,6 +147,17 @@ class Services:
             limiter=RateLimiter(cache, "chat", settings.chat_rate),
         )
         storage = storage_from_settings(settings)
+        links = LinkResolver(
+            cache,
+            sessions,
+            ClickRecorder(
+                sessions,
+                settings.link_click_flush_seconds,
+                open_countries(settings.geoip_database),
+            ),
+            settings.link_cache_seconds,
+        )
+        pastes = PasteCache(cache, settings.paste_cache_seconds)
         return cls(
             settings=settings,
             engine=engine,
@@ -125,17 +175,9 @@ class Services:
             paste_limiter=RateLimiter(cache, "paste", settings.paste_rate),
             jobs=JobRunner(),
             videos=VideoJobs(sessions, storage, settings),
-            links=LinkResolver(
-                cache,
-                sessions,
-                ClickRecorder(
-                    sessions,
-                    settings.link_click_flush_seconds,
-                    open_countries(settings.geoip_database),
-                ),
-                settings.link_cache_seconds,
-            ),
-            pastes=PasteCache(cache, settings.paste_cache_seconds),
+            links=links,
+            pastes=pastes,
+            content_kinds=content_kinds(sessions, storage, links, pastes),
             transcript_deliveries=[WebNotifications(sessions)],
             session_events=session_events_for(settings.redis_url),
         )

@@ -1,15 +1,14 @@
-"""Moderation: word/pattern lists editable at run time, content reports and takedowns.
+"""Moderation: the run-time word/pattern lists, content reports and takedowns.
 
-Content kinds plug in with `register_content_kind` (pastes here; links, files and videos
-register theirs), so reports and takedowns work the same for every kind.
+Each domain describes its reportable content with a `ContentKind` (in its `reports.py`);
+the composition root hands them in, so reports and takedowns work the same for every kind.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,16 +17,10 @@ from meatlizard.admin import audit
 from meatlizard.admin.models import AppSetting, ContentReport
 from meatlizard.admin.service import require_admin
 from meatlizard.auth.models import User
-from meatlizard.chat.guards import Moderation
+from meatlizard.chat.guards import MODERATION_KEY, ModerationLists
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import InvalidInput, NotFound
-from meatlizard.core.storage import ObjectStorage
-from meatlizard.pastes.models import Paste
 
-if TYPE_CHECKING:
-    from meatlizard.runtime import Services
-
-MODERATION_KEY = "moderation"
 MAX_RULES = 500
 OPEN, TAKEN_DOWN, DISMISSED = "open", "taken_down", "dismissed"
 
@@ -38,56 +31,19 @@ class ContentKind:
 
     exists: Callable[[AsyncSession, str], Awaitable[bool]]
     # Runs inside the takedown's transaction: hide or remove the rows.
-    take_down: Callable[[AsyncSession, ObjectStorage, str], Awaitable[None]]
+    take_down: Callable[[AsyncSession, str], Awaitable[None]]
     # Runs after it commits: drop cached copies, delete stored objects.
-    after_take_down: Callable[[Services, str], Awaitable[None]] | None = None
+    after_take_down: Callable[[str], Awaitable[None]] | None = None
 
 
-CONTENT_KINDS: dict[str, ContentKind] = {}
+ContentKinds = Mapping[str, ContentKind]  # by content type: "paste", "link", ...
 
 
-def register_content_kind(name: str, kind: ContentKind) -> None:
-    """Make a kind of content reportable and removable by admins."""
-    CONTENT_KINDS[name] = kind
-
-
-async def _paste_exists(db: AsyncSession, paste_id: str) -> bool:
-    return await db.get(Paste, paste_id) is not None
-
-
-async def _paste_take_down(db: AsyncSession, storage: ObjectStorage, paste_id: str) -> None:
-    paste = await db.get(Paste, paste_id)
-    if paste is not None:
-        await db.delete(paste)
-
-
-async def _paste_forget(services: Services, paste_id: str) -> None:
-    await services.pastes.forget(paste_id)  # no reader gets a cached copy after the takedown
-
-
-register_content_kind("paste", ContentKind(_paste_exists, _paste_take_down, _paste_forget))
-
-
-async def after_take_down(services: Services, content_type: str, content_id: str) -> None:
+async def after_take_down(kinds: ContentKinds, content_type: str, content_id: str) -> None:
     """Finish a committed takedown outside the database (caches, stored objects)."""
-    kind = CONTENT_KINDS.get(content_type)
+    kind = kinds.get(content_type)
     if kind is not None and kind.after_take_down is not None:
-        await kind.after_take_down(services, content_id)
-
-
-@dataclass(frozen=True)
-class ModerationLists:
-    """Words and regular expressions that refuse a prompt, on top of the settings' lists."""
-
-    words: list[str]
-    patterns: list[str]
-
-
-async def moderation_lists(db: AsyncSession) -> ModerationLists:
-    """Return the lists admins set (empty until they set some)."""
-    setting = await db.get(AppSetting, MODERATION_KEY)
-    value = setting.value if setting is not None else {}
-    return ModerationLists(list(value.get("words", [])), list(value.get("patterns", [])))
+        await kind.after_take_down(content_id)
 
 
 def _clean(words: list[str], patterns: list[str]) -> ModerationLists:
@@ -128,20 +84,19 @@ async def set_moderation_lists(
     return lists
 
 
-async def check_prompt(db: AsyncSession, prompt: str, message: str) -> None:
-    """Refuse a prompt that breaks the admins' run-time lists."""
-    lists = await moderation_lists(db)
-    if lists.words or lists.patterns:
-        Moderation(lists.words, lists.patterns, message).check(prompt)
-
-
 async def report(
-    db: AsyncSession, *, reporter: User | None, content_type: str, content_id: str, reason: str
+    db: AsyncSession,
+    kinds: ContentKinds,
+    *,
+    reporter: User | None,
+    content_type: str,
+    content_id: str,
+    reason: str,
 ) -> ContentReport:
     """File a report about a piece of content that exists."""
-    kind = CONTENT_KINDS.get(content_type)
+    kind = kinds.get(content_type)
     if kind is None:
-        raise InvalidInput(f"content_type must be one of: {', '.join(sorted(CONTENT_KINDS))}")
+        raise InvalidInput(f"content_type must be one of: {', '.join(sorted(kinds))}")
     if not await kind.exists(db, content_id):
         raise NotFound(f"no {content_type} with id {content_id!r}")
     filed = ContentReport(
@@ -165,7 +120,7 @@ async def list_reports(db: AsyncSession, *, actor: User, status: str | None) -> 
 
 
 async def resolve(
-    db: AsyncSession, storage: ObjectStorage, *, actor: User, report_id: int, take_down: bool
+    db: AsyncSession, kinds: ContentKinds, *, actor: User, report_id: int, take_down: bool
 ) -> list[ContentReport]:
     """Take the reported content down (closing every open report on it) or dismiss one report."""
     require_admin(actor)
@@ -176,7 +131,7 @@ async def resolve(
         raise InvalidInput(f"this report is already {filed.status.replace('_', ' ')}")
     closed = [filed]
     if take_down:
-        await CONTENT_KINDS[filed.content_type].take_down(db, storage, filed.content_id)
+        await kinds[filed.content_type].take_down(db, filed.content_id)
         closed = list(
             await db.scalars(
                 select(ContentReport).where(
@@ -199,9 +154,3 @@ async def resolve(
     )
     await db.commit()
     return closed
-
-
-# Domains that plug their content in (imported last: they import this module's registry).
-import meatlizard.files.reports  # noqa: E402
-import meatlizard.links.reports  # noqa: E402
-import meatlizard.videos.reports  # noqa: E402, F401

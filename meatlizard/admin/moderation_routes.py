@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from meatlizard.admin import moderation
 from meatlizard.admin.models import ContentReport
 from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, ServicesDep
+from meatlizard.chat import guards
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 reports_router = APIRouter(prefix="/reports", tags=["reports"])
@@ -50,10 +51,13 @@ class ModerationListsBody(BaseModel):
 
 
 @reports_router.post("", status_code=status.HTTP_201_CREATED, response_model=ReportRead)
-async def report_content(body: ReportCreate, user: CurrentUser, db: DbDep) -> ReportRead:
+async def report_content(
+    body: ReportCreate, user: CurrentUser, db: DbDep, services: ServicesDep
+) -> ReportRead:
     """Report content to the admins."""
     filed = await moderation.report(
         db,
+        services.content_kinds,
         reporter=user,
         content_type=body.content_type,
         content_id=body.content_id,
@@ -74,11 +78,12 @@ async def list_reports(
 async def _resolve(
     report_id: int, user: AdminUser, db: DbDep, services: ServicesDep, take_down: bool
 ) -> list[ContentReport]:
+    kinds = services.content_kinds
     closed = await moderation.resolve(
-        db, services.storage, actor=user, report_id=report_id, take_down=take_down
+        db, kinds, actor=user, report_id=report_id, take_down=take_down
     )
     if take_down:
-        await moderation.after_take_down(services, closed[0].content_type, closed[0].content_id)
+        await moderation.after_take_down(kinds, closed[0].content_type, closed[0].content_id)
     return closed
 
 
@@ -103,7 +108,7 @@ async def dismiss(
 @router.get("/moderation", response_model=ModerationListsBody)
 async def get_moderation(user: AdminUser, db: DbDep) -> ModerationListsBody:
     """Return the run-time moderation lists (added to MODERATION_WORDS/PATTERNS)."""
-    lists = await moderation.moderation_lists(db)
+    lists = await guards.moderation_lists(db)
     return ModerationListsBody(words=lists.words, patterns=lists.patterns)
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from meatlizard.admin import moderation
-from meatlizard.api.deps import DbDep, FormUser
+from meatlizard.api.deps import DbDep, FormUser, ServicesDep
 from meatlizard.api.errors import status_for
 from meatlizard.core.errors import ServiceError
 from meatlizard.web.render import render
@@ -28,6 +28,7 @@ async def report_form(
     request: Request,
     user: FormUser,
     db: DbDep,
+    services: ServicesDep,
     content_type: Annotated[str, Form(max_length=16)] = "",
     content_id: Annotated[str, Form(max_length=64)] = "",
     reason: Annotated[str, Form(max_length=REASON_MAX * 2)] = "",
@@ -53,7 +54,12 @@ async def report_form(
         return answer(422, f"Say what is wrong in {REASON_MIN} to {REASON_MAX} characters.")
     try:
         await moderation.report(
-            db, reporter=user, content_type=content_type, content_id=content_id, reason=reason
+            db,
+            services.content_kinds,
+            reporter=user,
+            content_type=content_type,
+            content_id=content_id,
+            reason=reason,
         )
     except ServiceError as exc:
         return answer(status_for(exc), str(exc))

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from meatlizard.admin import moderation
 from meatlizard.admin import service as admin_service
 from meatlizard.auth.models import User
 from meatlizard.chat import service
-from meatlizard.chat.guards import PromptGuard
+from meatlizard.chat.guards import PromptGuard, check_prompt
 from meatlizard.chat.models import ChatSession, MessageStatus
 from meatlizard.core.errors import InvalidInput, Refused
 from meatlizard.core.metrics import GENERATED_TOKENS, GENERATIONS, TOKENS_PER_SECOND
@@ -100,7 +99,7 @@ class ChatFlow:
                 raise Refused("an admin has paused new AI requests; try again later")
             if prompt is not None:
                 prompt = self.guard.check_text(prompt)
-                await moderation.check_prompt(db, prompt, self.guard.moderation.message)
+                await check_prompt(db, prompt, self.guard.moderation.message)
             await self.guard.check_rate(user.id)
             if prompt is None:
                 prompt_message = await service.drop_last_answer(db, session=session)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from meatlizard.admin.models import AppSetting
 from meatlizard.core.cache import RateLimiter
 from meatlizard.core.errors import InvalidInput, Refused, TooManyRequests
 
@@ -52,3 +56,28 @@ class PromptGuard:
             raise TooManyRequests(
                 f"too many prompts; try again in {wait} s", decision.retry_after_seconds
             )
+
+
+MODERATION_KEY = "moderation"  # the AppSetting holding the lists admins edit at run time
+
+
+@dataclass(frozen=True)
+class ModerationLists:
+    """Words and regular expressions that refuse a prompt, on top of the settings' lists."""
+
+    words: list[str]
+    patterns: list[str]
+
+
+async def moderation_lists(db: AsyncSession) -> ModerationLists:
+    """Return the lists admins set (empty until they set some)."""
+    setting = await db.get(AppSetting, MODERATION_KEY)
+    value = setting.value if setting is not None else {}
+    return ModerationLists(list(value.get("words", [])), list(value.get("patterns", [])))
+
+
+async def check_prompt(db: AsyncSession, prompt: str, message: str) -> None:
+    """Refuse a prompt that breaks the admins' run-time lists."""
+    lists = await moderation_lists(db)
+    if lists.words or lists.patterns:
+        Moderation(lists.words, lists.patterns, message).check(prompt)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meatlizard.auth.models import User
 from meatlizard.files.models import READY, StoredFile
 from meatlizard.files.sniff import clean_name
-from meatlizard.gdpr.providers import PersonalData, PersonalObject, Scrub, register
+from meatlizard.gdpr.providers import PersonalData, PersonalObject, Scrub
 
 
 async def _files(db: AsyncSession, user: User) -> list[StoredFile]:
@@ -71,4 +71,6 @@ async def _objects(db: AsyncSession, user: User) -> list[PersonalObject]:
     ]
 
 
-register(PersonalData("files", _export, _anonymize, _count, _objects))
+PERSONAL_DATA = PersonalData(
+    "files", _export, _anonymize, _count, _objects
+)  # registered by the runtime

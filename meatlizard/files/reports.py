@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from meatlizard.admin.moderation import ContentKind, register_content_kind
+from meatlizard.admin.moderation import ContentKind
 from meatlizard.core.storage import ObjectStorage
 from meatlizard.files import service
 from meatlizard.files.models import READY, StoredFile
 from meatlizard.notifications.service import notify
-
-if TYPE_CHECKING:
-    from meatlizard.runtime import Services
 
 TAKEN_DOWN = "taken_down"  # a status `readable` refuses, so the file is gone at commit
 
@@ -23,7 +18,7 @@ async def _exists(db: AsyncSession, file_id: str) -> bool:
     return item is not None and item.status == READY
 
 
-async def _take_down(db: AsyncSession, storage: ObjectStorage, file_id: str) -> None:
+async def _take_down(db: AsyncSession, file_id: str) -> None:
     item = await db.get(StoredFile, file_id)
     if item is None or item.status == TAKEN_DOWN:
         return
@@ -36,12 +31,14 @@ async def _take_down(db: AsyncSession, storage: ObjectStorage, file_id: str) -> 
     )
 
 
-async def _remove(services: Services, file_id: str) -> None:
-    """Delete the hidden file's object and row; a failure leaves it hidden, never served."""
-    async with services.sessions() as db:
-        item = await db.get(StoredFile, file_id)
-        if item is not None and item.status == TAKEN_DOWN:
-            await service.delete_file(db, services.storage, item=item)
+def content_kind(sessions: async_sessionmaker[AsyncSession], storage: ObjectStorage) -> ContentKind:
+    """Describe files to moderation; the hidden file is removed once the takedown commits."""
 
+    async def remove(file_id: str) -> None:
+        """Delete the hidden file's object and row; a failure leaves it hidden, never served."""
+        async with sessions() as db:
+            item = await db.get(StoredFile, file_id)
+            if item is not None and item.status == TAKEN_DOWN:
+                await service.delete_file(db, storage, item=item)
 
-register_content_kind("file", ContentKind(_exists, _take_down, _remove))
+    return ContentKind(_exists, _take_down, remove)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.auth.models import User
-from meatlizard.gdpr.providers import PersonalData, Scrub, register
+from meatlizard.gdpr.providers import PersonalData, Scrub
 from meatlizard.links.models import SLUG_MAX_LENGTH, Link, LinkStat
 from meatlizard.links.redirects import cache_key
 
@@ -90,4 +90,6 @@ async def _cached(db: AsyncSession, user: User) -> list[str]:
     return [cache_key(link.slug) for link in await _links(db, user)]
 
 
-register(PersonalData("links", _export, _anonymize, _count, cached=_cached))
+PERSONAL_DATA = PersonalData(
+    "links", _export, _anonymize, _count, cached=_cached
+)  # registered by the runtime

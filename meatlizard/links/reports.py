@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meatlizard.admin.moderation import ContentKind, register_content_kind
-from meatlizard.core.storage import ObjectStorage
+from meatlizard.admin.moderation import ContentKind
 from meatlizard.links.models import Link
+from meatlizard.links.redirects import LinkResolver
 from meatlizard.notifications.service import notify
-
-if TYPE_CHECKING:
-    from meatlizard.runtime import Services
 
 
 async def _find(db: AsyncSession, slug: str) -> Link | None:
@@ -25,7 +20,7 @@ async def _exists(db: AsyncSession, slug: str) -> bool:
     return await _find(db, slug) is not None
 
 
-async def _take_down(db: AsyncSession, storage: ObjectStorage, slug: str) -> None:
+async def _take_down(db: AsyncSession, slug: str) -> None:
     link = await _find(db, slug)
     if link is None or link.taken_down:
         return
@@ -39,8 +34,10 @@ async def _take_down(db: AsyncSession, storage: ObjectStorage, slug: str) -> Non
         )
 
 
-async def _forget(services: Services, slug: str) -> None:
-    await services.links.forget(slug)  # the next redirect reads the disabled link
+def content_kind(links: LinkResolver) -> ContentKind:
+    """Describe links to moderation; the cached redirect is dropped once the takedown commits."""
 
+    async def forget(slug: str) -> None:
+        await links.forget(slug)  # the next redirect reads the disabled link
 
-register_content_kind("link", ContentKind(_exists, _take_down, _forget))
+    return ContentKind(_exists, _take_down, forget)

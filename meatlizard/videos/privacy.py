@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.auth.models import User
-from meatlizard.gdpr.providers import PersonalData, Scrub, register
+from meatlizard.gdpr.providers import PersonalData, Scrub
 from meatlizard.videos.models import Video, VideoCaption
 from meatlizard.videos.service import prefix_of
 
@@ -63,4 +63,6 @@ async def _folders(db: AsyncSession, user: User) -> list[str]:
     return [prefix_of(v.id) for v in await _videos(db, user)]
 
 
-register(PersonalData("videos", _export, _anonymize, _count, folders=_folders))
+PERSONAL_DATA = PersonalData(
+    "videos", _export, _anonymize, _count, folders=_folders
+)  # registered by the runtime

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from meatlizard.admin.moderation import ContentKind, register_content_kind
+from meatlizard.admin.moderation import ContentKind
 from meatlizard.core.storage import ObjectStorage
 from meatlizard.notifications.service import notify
 from meatlizard.videos import service
 from meatlizard.videos.models import TAKEN_DOWN, Video
-
-if TYPE_CHECKING:
-    from meatlizard.runtime import Services
 
 
 async def _exists(db: AsyncSession, video_id: str) -> bool:
@@ -21,7 +16,7 @@ async def _exists(db: AsyncSession, video_id: str) -> bool:
     return video is not None and video.status != TAKEN_DOWN
 
 
-async def _take_down(db: AsyncSession, storage: ObjectStorage, video_id: str) -> None:
+async def _take_down(db: AsyncSession, video_id: str) -> None:
     video = await db.get(Video, video_id)
     if video is None or video.status == TAKEN_DOWN:
         return
@@ -34,12 +29,14 @@ async def _take_down(db: AsyncSession, storage: ObjectStorage, video_id: str) ->
     )
 
 
-async def _remove(services: Services, video_id: str) -> None:
-    """Delete the hidden video's renditions and row; a failure leaves it hidden, never served."""
-    async with services.sessions() as db:
-        video = await db.get(Video, video_id)
-        if video is not None and video.status == TAKEN_DOWN:
-            await service.delete_video(db, services.storage, video=video)
+def content_kind(sessions: async_sessionmaker[AsyncSession], storage: ObjectStorage) -> ContentKind:
+    """Describe videos to moderation; the hidden video is removed once the takedown commits."""
 
+    async def remove(video_id: str) -> None:
+        """Delete the renditions and row; a failure leaves the video hidden, never served."""
+        async with sessions() as db:
+            video = await db.get(Video, video_id)
+            if video is not None and video.status == TAKEN_DOWN:
+                await service.delete_video(db, storage, video=video)
 
-register_content_kind("video", ContentKind(_exists, _take_down, _remove))
+    return ContentKind(_exists, _take_down, remove)
