@@ -22,17 +22,15 @@ from meatlizard.relay.discord_gateway import (
     STALL_TIMEOUT_SECONDS,
     DiscordRelayGateway,
 )
-from meatlizard.relay.ordering import InOrder, RepliesLost
+from meatlizard.relay.ordering import InOrder, RepliesLost, Reply
 from meatlizard.relay.redis_worker import Emit, StreamWorker
 from meatlizard.relay.wire import (
     CancelPayload,
-    ChunkPayload,
     ClientMetricsPayload,
     ErrorPayload,
     GpuStats,
     PayloadSealer,
     RequestPayload,
-    ResponsePayload,
 )
 
 log = logging.getLogger(__name__)
@@ -40,7 +38,6 @@ log = logging.getLogger(__name__)
 UNREACHABLE = "the inference bot cannot be reached right now; please try again"
 LOST = "part of the answer was lost; press regenerate"
 
-Reply = ChunkPayload | ResponsePayload | ErrorPayload
 # Posts a sealed payload in the Discord channel of a web session (creating it when needed).
 WebSender = Callable[[str, BaseModel], Awaitable[None]]
 

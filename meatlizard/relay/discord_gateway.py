@@ -17,12 +17,10 @@ from meatlizard.inference.engine import GenerationStats
 from meatlizard.inference.service import Answerer
 from meatlizard.relay.answering import request_of
 from meatlizard.relay.gateway import RelayFailed, RelayGateway
+from meatlizard.relay.ordering import AnswerText, Reply
 from meatlizard.relay.wire import (
     CancelPayload,
-    ChunkPayload,
     ClientMetricsPayload,
-    ErrorPayload,
-    ResponsePayload,
 )
 
 log = logging.getLogger(__name__)
@@ -32,8 +30,9 @@ MISSED_HEARTBEATS = 3
 # How long a request may wait for the client-bot's first reply, and for each next one.
 PICKUP_TIMEOUT_SECONDS = 60.0
 STALL_TIMEOUT_SECONDS = 120.0
+LOST = "part of the answer was lost; please ask again"
+LOST = "part of the answer was lost; please ask again"
 
-Reply = ChunkPayload | ResponsePayload | ErrorPayload
 # What answerer() promised to the chat flow calling generate() next in the same task: the
 # answer must come from the engine the message is labelled with, even if a heartbeat
 # expires in between.
@@ -131,26 +130,16 @@ class DiscordRelayGateway(RelayGateway):
         finished = False
         try:
             await self._send(request.session_id, request)
-            expected = 0
+            answer = AnswerText(stats, started, lost=LOST)
             while True:
-                payload = await self._next(queue, cancel, first=expected == 0)
+                payload = await self._next(queue, cancel, first=answer.shown == 0)
                 if payload is None:
                     return  # stopped by the user
-                if isinstance(payload, ChunkPayload):
-                    if payload.sequence < expected:
-                        continue  # seen already (a replayed message)
-                    if payload.sequence > expected:
-                        raise RelayFailed("part of the answer was lost; please ask again")
-                    expected += 1
-                    if stats.time_to_first_token is None:
-                        stats.time_to_first_token = time.perf_counter() - started
-                    stats.token_count += 1
-                    yield payload.text
-                elif isinstance(payload, ResponsePayload):
-                    finished = True
+                pieces, finished = answer.push(payload)  # finished: no cancel to send
+                for piece in pieces:
+                    yield piece
+                if finished:
                     return
-                else:
-                    raise RelayFailed(payload.error_message)
         finally:
             self._pending.pop(request.request_id, None)
             stats.seconds = time.perf_counter() - started

@@ -1,5 +1,7 @@
-"""Puts the client-bot's replies to one request in order before they go to the web.
+"""Puts the replies to one request in order: written once, used by both transports.
 
+`InOrder` releases chunks by sequence; `AnswerText` turns them into the text a gateway shows.
+The server-bot also forwards the client-bot's replies to the web through `InOrder`.
 A first attempt must arrive in order: a gap means a lost message. A retried attempt may not:
 the client-bot resends what it had already sent (see bots/answer_log.py) right after
 messages of the old attempt that were still queued, so replies that come early are held
@@ -9,9 +11,12 @@ chunks forwarded add up to its text, so the web never closes an answer short.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from meatlizard.inference.engine import GenerationStats
+from meatlizard.relay.gateway import RelayFailed
 from meatlizard.relay.wire import ChunkPayload, ErrorPayload, ResponsePayload
 
 Reply = ChunkPayload | ResponsePayload | ErrorPayload
@@ -67,3 +72,36 @@ class InOrder(Generic[T]):
             elif not self.tolerant:
                 raise RepliesLost("the answer closed before all its chunks came")
         return out
+
+
+class AnswerText:
+    """The text of one answer as a gateway streams it: in order, each chunk once, then done."""
+
+    def __init__(self, stats: GenerationStats, started: float, *, lost: str) -> None:
+        self.order: InOrder[None] = InOrder(tolerant=False)
+        self.stats = stats
+        self.started = started  # perf_counter() when the request went out
+        self.lost = lost  # what the user is told when a chunk never comes
+
+    @property
+    def shown(self) -> int:
+        """Return how many chunks went out so far."""
+        return self.order.expected
+
+    def push(self, payload: Reply) -> tuple[list[str], bool]:
+        """Return the pieces of text that may be shown now, and whether the answer is complete."""
+        try:
+            released = self.order.push(payload, None)
+        except RepliesLost:
+            raise RelayFailed(self.lost) from None
+        pieces: list[str] = []
+        for reply, _ in released:
+            if isinstance(reply, ErrorPayload):
+                raise RelayFailed(reply.error_message)
+            if isinstance(reply, ResponsePayload):
+                return pieces, True
+            if self.stats.time_to_first_token is None:
+                self.stats.time_to_first_token = time.perf_counter() - self.started
+            self.stats.token_count += 1
+            pieces.append(reply.text)
+        return pieces, False

@@ -23,6 +23,7 @@ from meatlizard.relay import redis_keys as keys
 from meatlizard.relay.answering import request_of
 from meatlizard.relay.gateway import RelayFailed, RelayGateway
 from meatlizard.relay.metrics_store import store_worker_metric
+from meatlizard.relay.ordering import AnswerText
 from meatlizard.relay.wire import (
     CancelPayload,
     ChunkPayload,
@@ -42,6 +43,7 @@ PICKUP_TIMEOUT_SECONDS = 120.0
 
 STOPPED = "the inference worker stopped mid-answer; press regenerate"
 RESTARTED = "the inference worker restarted the answer; press regenerate"
+LOST = "part of the answer was lost; press regenerate"
 
 
 @dataclass
@@ -210,20 +212,20 @@ class RedisRelayGateway(RelayGateway):
     ) -> AsyncIterator[str]:
         stream = keys.reply_stream(request_id)
         last_id: Any = "0-0"
-        expected_sequence = 0
+        answer = AnswerText(stats, progress.started, lost=LOST)
         worker: str | None = None
         attempt: int | None = None  # the attempt whose text the user is shown
         while True:
             entries: Any = await self.redis.xread({stream: last_id}, block=READ_BLOCK_MS, count=100)
             if not entries:
-                await self._check_progress(progress, worker, expected_sequence)
+                await self._check_progress(progress, worker, answer.shown)
                 continue
             progress.last = time.perf_counter()
             for entry_id, fields in entries[0][1]:
                 last_id = entry_id
                 if b"claim" in fields:
                     claimant = fields[b"claim"].decode()
-                    if worker is not None and claimant != worker and expected_sequence > 0:
+                    if worker is not None and claimant != worker and answer.shown > 0:
                         raise RelayFailed(STOPPED)
                     worker = claimant
                     continue
@@ -238,28 +240,23 @@ class RedisRelayGateway(RelayGateway):
                     # A forged, replayed or stale entry never reaches the user; skip it.
                     log.warning("ignoring reply entry %s of %s: %s", entry_id, request_id, exc)
                     continue
+                if not isinstance(payload, ChunkPayload | ResponsePayload | ErrorPayload):
+                    continue
                 if isinstance(payload, ChunkPayload | ResponsePayload):
-                    if attempt is None or (expected_sequence == 0 and payload.attempt > attempt):
+                    if attempt is None or (answer.shown == 0 and payload.attempt > attempt):
+                        if attempt is not None:  # a newer attempt before any text: follow it
+                            answer = AnswerText(stats, progress.started, lost=LOST)
                         attempt = payload.attempt
                     elif payload.attempt < attempt:
                         continue  # left over from an attempt that was given up
                     elif payload.attempt > attempt:
                         # A new attempt generates afresh: never splice it onto the text shown.
                         raise RelayFailed(RESTARTED)
-                if isinstance(payload, ChunkPayload):
-                    if payload.sequence < expected_sequence:
-                        continue  # a duplicate after redelivery: already shown
-                    if payload.sequence > expected_sequence:
-                        raise RelayFailed("part of the answer was lost; press regenerate")
-                    expected_sequence += 1
-                    if stats.time_to_first_token is None:
-                        stats.time_to_first_token = time.perf_counter() - progress.started
-                    stats.token_count += 1
-                    yield payload.text
-                elif isinstance(payload, ResponsePayload):
+                pieces, done = answer.push(payload)
+                for piece in pieces:
+                    yield piece
+                if done:
                     return
-                elif isinstance(payload, ErrorPayload):
-                    raise RelayFailed(payload.error_message)
 
     async def _check_progress(self, progress: Progress, worker: str | None, sequence: int) -> None:
         """Raise when the request can no longer be answered (never hang)."""
