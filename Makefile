@@ -15,6 +15,7 @@ test: install-dev assets browser ffmpeg lint typecheck pytest
 lint: install-dev
 	$(BIN)/ruff check meatlizard tests bench
 	$(BIN)/ruff format --check meatlizard tests bench
+	$(BIN)/lint-imports
 
 typecheck: install-dev
 	$(BIN)/mypy

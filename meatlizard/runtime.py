@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from meatlizard.admin import privacy as admin_privacy
 from meatlizard.admin.moderation import ContentKind
-from meatlizard.bots.session_events import NoSessionEvents, SessionEvents, session_events_for
 from meatlizard.chat.flows import ChatFlow
 from meatlizard.chat.guards import Moderation, PromptGuard
+from meatlizard.chat.session_events import NoSessionEvents, SessionEvents, session_events_for
 from meatlizard.core.cache import Cache, RateLimiter, cache_from_settings
 from meatlizard.core.config import Settings
 from meatlizard.core.db import make_engine, make_session_factory

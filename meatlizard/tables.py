@@ -2,7 +2,7 @@
 
 from meatlizard.admin.models import AppSetting, AuditEntry, ContentReport
 from meatlizard.auth.models import AuthToken, User
-from meatlizard.bots.models import DiscordSessionChannel
+from meatlizard.chat.discord_channels import DiscordSessionChannel
 from meatlizard.chat.models import ChatMessage, ChatSession
 from meatlizard.core.db import Base
 from meatlizard.files.models import FileQuota, StoredFile

@@ -11,7 +11,7 @@ from meatlizard.admin import users as admin_users
 from meatlizard.api.deps import AdminUser, DbDep, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
-from meatlizard.bots.session_events import SessionChange, changed
+from meatlizard.chat.session_events import SessionChange, changed
 from meatlizard.core.errors import Unavailable
 from meatlizard.relay.models import WorkerMetric
 

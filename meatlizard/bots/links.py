@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meatlizard.admin import audit
 from meatlizard.auth.models import User
 from meatlizard.auth.service import NO_PASSWORD
-from meatlizard.bots.models import DiscordSessionChannel
+from meatlizard.chat.discord_channels import DiscordSessionChannel
 from meatlizard.core.errors import Forbidden
 
 USERNAME_PREFIX = "discord-"

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Response, status
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
-from meatlizard.bots.session_events import SessionChange, changed
 from meatlizard.chat import service
 from meatlizard.chat.models import ArchiveStatus
 from meatlizard.chat.presets import PRESETS
@@ -20,6 +19,7 @@ from meatlizard.chat.schemas import (
     SessionRead,
     SessionUpdate,
 )
+from meatlizard.chat.session_events import SessionChange, changed
 from meatlizard.core.errors import NotFound
 from meatlizard.transcripts import service as transcripts
 

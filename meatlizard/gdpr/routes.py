@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from meatlizard.api.deps import SESSION_COOKIE, CurrentUser, DbDep, ServicesDep
 from meatlizard.auth.models import User
-from meatlizard.bots.session_events import SessionChange, changed
 from meatlizard.chat.models import ChatSession
+from meatlizard.chat.session_events import SessionChange, changed
 from meatlizard.core.errors import InvalidInput, Unauthenticated
 from meatlizard.core.security import verify_password
 from meatlizard.gdpr import service

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.auth.models import User
-from meatlizard.bots.models import DiscordSessionChannel
 from meatlizard.chat import service as chat_service
+from meatlizard.chat.discord_channels import DiscordSessionChannel
 from meatlizard.chat.models import ArchiveStatus, ChatSession
 from meatlizard.core.storage import ObjectStorage
 from meatlizard.transcripts import documents

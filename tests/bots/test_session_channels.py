@@ -21,7 +21,7 @@ from meatlizard.auth.models import User as UserRow
 from meatlizard.bots.run import build_server_bot
 from meatlizard.bots.server.bot import ServerBot
 from meatlizard.bots.server.session_channels import ENDED_NOTICE, SessionChannelsCog
-from meatlizard.bots.session_events import (
+from meatlizard.chat.session_events import (
     NoSessionEvents,
     SessionChange,
     SessionEvent,

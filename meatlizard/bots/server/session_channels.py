@@ -2,7 +2,7 @@
 
 `/ai end` does this itself. Sessions ended or deleted elsewhere (the web, an admin, an account
 deletion) arrive as entries of the `ml:discord:session-events` stream (see
-`meatlizard/bots/session_events.py`), read in a consumer group so that what happened while
+`meatlizard/chat/session_events.py`), read in a consumer group so that what happened while
 this bot was offline is done when it returns. At every start a sweep archives the channels
 of ended sessions that are not archived yet (the only way without Redis).
 """
@@ -20,11 +20,11 @@ from sqlalchemy import select
 
 from meatlizard.auth.models import User
 from meatlizard.bots import links
-from meatlizard.bots.models import DiscordSessionChannel
 from meatlizard.bots.server import channels
 from meatlizard.bots.server.web_channels import WEB_CHANNEL_PREFIX
-from meatlizard.bots.session_events import GROUP, STREAM, SessionChange, SessionEvent
+from meatlizard.chat.discord_channels import DiscordSessionChannel
 from meatlizard.chat.models import ChatSession
+from meatlizard.chat.session_events import GROUP, STREAM, SessionChange, SessionEvent
 
 if TYPE_CHECKING:
     import redis.asyncio as redis

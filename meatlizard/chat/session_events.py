@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meatlizard.bots.models import DiscordSessionChannel
+from meatlizard.chat.discord_channels import DiscordSessionChannel
 
 if TYPE_CHECKING:
     import redis.asyncio as redis
