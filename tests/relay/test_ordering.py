@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from meatlizard.relay.ordering import InOrder, RepliesLost
+from meatlizard.inference.engine import GenerationStats
+from meatlizard.relay.gateway import RelayFailed
+from meatlizard.relay.ordering import AnswerText, InOrder, RepliesLost
 from meatlizard.relay.wire import ChunkPayload, ErrorPayload, ResponsePayload
 
 
@@ -61,3 +63,31 @@ def test_an_error_closes_at_once() -> None:
     error = ErrorPayload(session_id="s", request_id="r", error_message="boom")
     assert texts(order.push(error, "err")) == ["err"]
     assert order.closed
+
+
+def test_a_gateway_shows_each_chunk_once_in_order_and_counts_them() -> None:
+    stats = GenerationStats()
+    answer = AnswerText(stats, 0.0, lost="lost")
+    assert answer.push(chunk(0, "Hel")) == (["Hel"], False)
+    assert answer.push(chunk(0, "Hel")) == ([], False)  # redelivered: shown already
+    assert answer.push(chunk(1, "lo")) == (["lo"], False)
+    assert answer.push(closing("Hello")) == ([], True)
+    assert (answer.shown, stats.token_count) == (2, 2)
+    assert stats.time_to_first_token is not None
+
+
+def test_a_gateway_answer_with_a_gap_or_an_error_fails_with_the_users_message() -> None:
+    answer = AnswerText(GenerationStats(), 0.0, lost="part of the answer was lost")
+    answer.push(chunk(0, "a"))
+    with pytest.raises(RelayFailed, match="part of the answer was lost"):
+        answer.push(chunk(2, "c"))
+    failing = AnswerText(GenerationStats(), 0.0, lost="lost")
+    with pytest.raises(RelayFailed, match="the model broke"):
+        failing.push(ErrorPayload(session_id="s", request_id="r", error_message="the model broke"))
+
+
+def test_a_gateway_answer_closed_short_is_never_shown_as_complete() -> None:
+    answer = AnswerText(GenerationStats(), 0.0, lost="lost")
+    answer.push(chunk(0, "a"))
+    with pytest.raises(RelayFailed, match="lost"):
+        answer.push(closing("ab"))
