@@ -171,7 +171,9 @@ class Settings(BaseSettings):
     backup_keep_weekly: int = Field(default=4, ge=0, le=520)
 
     # Web.
-    cookie_secure: bool = False
+    # Unset: cookies are Secure when the request came over https (directly or, from a
+    # trusted proxy, by X-Forwarded-Proto); true/false force it either way.
+    cookie_secure: bool | None = None
     session_days: int = Field(default=14, ge=1, le=365)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "text"
