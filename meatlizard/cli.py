@@ -12,6 +12,7 @@ import typer
 
 from meatlizard.core.config import Settings, SettingsError, load_settings
 from meatlizard.core.memory import release_large_blocks
+from meatlizard.models_cli import models
 
 WS_MAX_BYTES = 2_000_000  # largest chat socket message accepted
 
@@ -29,6 +30,7 @@ def _process_setup() -> None:
 
 dev = typer.Typer(help="Developer tools for tests and local trials.", no_args_is_help=True)
 app.add_typer(dev, name="dev")
+app.add_typer(models, name="models")
 
 
 def settings_or_exit() -> Settings:
