@@ -14,7 +14,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,3 +237,13 @@ def _range_start(headers: object) -> int | None:
     value = getattr(headers, "get", lambda _: None)("Content-Range")
     match = re.match(r"bytes (\d+)-", value or "")
     return int(match.group(1)) if match else None
+
+
+async def stage_stream(chunks: AsyncIterator[bytes], target: Path) -> str:
+    """Write an object's chunks to the staging file; return their sha256."""
+    digest = hashlib.sha256()
+    with target.open("wb") as writer:
+        async for chunk in chunks:
+            writer.write(chunk)
+            digest.update(chunk)
+    return digest.hexdigest()
