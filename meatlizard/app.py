@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
-from meatlizard.admin import moderation_routes, report_pages
+from meatlizard.admin import ai_models, moderation_routes, report_pages
 from meatlizard.admin import pages as admin_pages
 from meatlizard.admin import routes as admin_routes
 from meatlizard.api import health
@@ -62,6 +62,7 @@ def api_router() -> APIRouter:
     api.include_router(chat_routes.router)
     api.include_router(chat_socket.router)
     api.include_router(admin_routes.router)
+    api.include_router(ai_models.router)
     api.include_router(moderation_routes.router)
     api.include_router(moderation_routes.reports_router)
     api.include_router(gdpr_routes.router)
@@ -164,6 +165,7 @@ def create_app(
     app.include_router(discord_pages.router)
     app.include_router(chat_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(ai_models.pages)
     app.include_router(report_pages.router)
     app.include_router(paste_pages.router)
     app.include_router(link_go.router)

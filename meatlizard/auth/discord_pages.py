@@ -16,6 +16,7 @@ from meatlizard.auth.models import TokenKind, User
 from meatlizard.auth.pages import safe_next
 from meatlizard.auth.routes import set_session_cookie
 from meatlizard.core.errors import ServiceError
+from meatlizard.core.security import secure_cookie
 from meatlizard.runtime import Services
 from meatlizard.web.render import render
 
@@ -43,7 +44,9 @@ def problem(
     return response
 
 
-async def _to_discord(services: Services, state: discord_login.LoginState) -> Response:
+async def _to_discord(
+    services: Services, state: discord_login.LoginState, request: Request
+) -> Response:
     value = await discord_login.begin(services.cache, state)
     url = discord_oauth.authorize_url(services.settings, state=value, verifier=state.verifier)
     response = RedirectResponse(url, status_code=303)
@@ -55,7 +58,7 @@ async def _to_discord(services: Services, state: discord_login.LoginState) -> Re
         path=CALLBACK_PATH,
         httponly=True,
         samesite="lax",
-        secure=services.settings.cookie_secure,
+        secure=secure_cookie(services.settings.cookie_secure, request.url.scheme),
     )
     return response
 
@@ -68,7 +71,8 @@ async def discord_login_start(
         return problem(request, "Discord login is off", NOT_CONFIGURED, 404)
     if user is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return await _to_discord(services, discord_login.new_state("login", next=safe_next(next)))
+    state = discord_login.new_state("login", next=safe_next(next))
+    return await _to_discord(services, state, request)
 
 
 @router.post("/account/discord/link")
@@ -78,7 +82,7 @@ async def discord_link_start(request: Request, services: ServicesDep, user: Form
     if user is None:
         return RedirectResponse("/login?next=/account", status_code=303)
     state = discord_login.new_state("link", next="/account", user_id=user.id)
-    return await _to_discord(services, state)
+    return await _to_discord(services, state, request)
 
 
 @router.get(CALLBACK_PATH)
@@ -126,7 +130,7 @@ async def discord_callback(
         lifetime=timedelta(days=settings.session_days),
     )
     response = _done(RedirectResponse(safe_next(attempt.next), status_code=303))
-    set_session_cookie(response, services, raw)
+    set_session_cookie(response, services, raw, request)
     return response
 
 

@@ -68,7 +68,7 @@ async def login_form(
             status_code=code,
         )
     response = RedirectResponse(safe_next(next), status_code=303)
-    set_session_cookie(response, services, raw)
+    set_session_cookie(response, services, raw, request)
     return response
 
 
@@ -112,7 +112,7 @@ async def register_form(
             status_code=400,
         )
     response = RedirectResponse("/chat", status_code=303)
-    set_session_cookie(response, services, raw)
+    set_session_cookie(response, services, raw, request)
     return response
 
 

@@ -21,6 +21,7 @@ from meatlizard.auth.schemas import (
     UserRead,
     UserUpdate,
 )
+from meatlizard.core.security import secure_cookie
 from meatlizard.runtime import Services
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -31,7 +32,9 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def set_session_cookie(response: Response, services: Services, token: str) -> None:
+def set_session_cookie(
+    response: Response, services: Services, token: str, request: Request
+) -> None:
     """Store the session token in an HttpOnly cookie."""
     response.set_cookie(
         SESSION_COOKIE,
@@ -39,7 +42,7 @@ def set_session_cookie(response: Response, services: Services, token: str) -> No
         max_age=services.settings.session_days * 86400,
         httponly=True,
         samesite="lax",
-        secure=services.settings.cookie_secure,
+        secure=secure_cookie(services.settings.cookie_secure, request.url.scheme),
     )
 
 
@@ -63,7 +66,7 @@ async def login(
         limiter=services.login_limiter,
         session_days=services.settings.session_days,
     )
-    set_session_cookie(response, services, raw)
+    set_session_cookie(response, services, raw, request)
     user = await service.user_for_token(db, raw=raw)
     return LoginResult(
         access_token=raw, expires_at=token.expires_at, user=UserRead.model_validate(user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 from datetime import UTC, datetime
@@ -29,6 +30,26 @@ CONFIG_FILE_ENV = "MEATLIZARD_CONFIG"
 HEX_KEY_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 RATE_RE = re.compile(r"^(\d+)/(second|minute|hour|day)$")
 RATE_WINDOW_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+# `meatlizard models add` keeps GGUF files and this registry in DATA_DIR (inference/registry.py).
+MODEL_REGISTRY = Path("models") / "models.json"
+BUNDLED_ALIAS = "smollm2"
+
+
+def registered_models(data_dir: Path) -> tuple[dict[str, Path], str | None]:
+    """Return the registered models (alias -> file) and the default chosen among them."""
+    path = data_dir / MODEL_REGISTRY
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}, None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: unreadable model registry ({exc})") from exc
+    entries = data.get("models", {})
+    return {name: path.parent / entry["file"] for name, entry in entries.items()}, data.get(
+        "default"
+    )
 
 
 def bundled_model_path() -> Path | None:
@@ -171,7 +192,9 @@ class Settings(BaseSettings):
     backup_keep_weekly: int = Field(default=4, ge=0, le=520)
 
     # Web.
-    cookie_secure: bool = False
+    # Unset: cookies are Secure when the request came over https (directly or, from a
+    # trusted proxy, by X-Forwarded-Proto); true/false force it either way.
+    cookie_secure: bool | None = None
     session_days: int = Field(default=14, ge=1, le=365)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "text"
@@ -349,10 +372,13 @@ class Settings(BaseSettings):
                 f'setting {missing[0]}: "Log in with Discord" needs DISCORD_CLIENT_ID, '
                 "DISCORD_CLIENT_SECRET and DISCORD_OAUTH_REDIRECT_URL (set all three or none)"
             )
-        if self.models and self.default_model not in self.models:
+        registered, chosen = registered_models(self.data_dir)
+        if chosen in registered and "default_model" not in self.model_fields_set:
+            self.default_model = chosen  # `meatlizard models default`, unless DEFAULT_MODEL says
+        if self.models and self.default_model not in {**registered, **self.models}:
             raise ValueError(
                 f"DEFAULT_MODEL {self.default_model!r} is not one of MODELS "
-                f"({', '.join(sorted(self.models))})"
+                f"({', '.join(sorted(self.models))}) nor a registered model"
             )
         return self
 
@@ -370,11 +396,13 @@ class Settings(BaseSettings):
 
     @cached_property
     def model_paths(self) -> dict[str, Path]:
-        """Return alias -> GGUF path, with the bundled SmolLM2 when MODELS is empty."""
+        """Return alias -> GGUF path: MODELS (or else the bundled SmolLM2) and registered models."""
+        registered, _ = registered_models(self.data_dir)
         if self.models:
-            return dict(self.models)
+            return {**registered, **self.models}
         bundled = bundled_model_path()
-        return {self.default_model: bundled} if bundled else {}
+        alias = BUNDLED_ALIAS if self.default_model in registered else self.default_model
+        return {**registered, alias: bundled} if bundled else registered
 
     @property
     def discord_oauth_enabled(self) -> bool:

@@ -88,3 +88,8 @@ def new_csrf_token() -> str:
 def same_secret(a: str, b: str) -> bool:
     """Compare two secrets in constant time."""
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def secure_cookie(setting: bool | None, scheme: str) -> bool:
+    """Whether a cookie gets the Secure flag: the setting, or else whether the request was https."""
+    return scheme in ("https", "wss") if setting is None else setting

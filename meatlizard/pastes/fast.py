@@ -18,7 +18,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from meatlizard.api.deps import CSRF_COOKIE, SESSION_COOKIE
-from meatlizard.core.security import new_csrf_token
+from meatlizard.core.security import new_csrf_token, secure_cookie
 from meatlizard.pastes.caching import REVALIDATE, REVALIDATE_PRIVATE, held, page_tag
 from meatlizard.pastes.content import download_name
 from meatlizard.pastes.hot import CachedPaste
@@ -69,7 +69,8 @@ class PasteFastPath:
             if raw:
                 status, headers, body = _raw(entry, if_none_match)
             else:
-                csrf, secure = cookies.get(CSRF_COOKIE), services.settings.cookie_secure
+                csrf = cookies.get(CSRF_COOKIE)
+                secure = secure_cookie(services.settings.cookie_secure, scope["scheme"])
                 status, headers, body = _page(entry, csrf, if_none_match, secure)
         except Exception:  # the route meets the same problem and reports it properly
             return False

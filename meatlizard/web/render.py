@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from meatlizard.api.deps import CSRF_COOKIE
 from meatlizard.auth.models import User
-from meatlizard.core.security import new_csrf_token
+from meatlizard.core.security import new_csrf_token, secure_cookie
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -46,6 +46,8 @@ def render(
         status_code=status_code,
     )
     if request.cookies.get(CSRF_COOKIE) != csrf:
-        secure = request.app.state.services.settings.cookie_secure
+        secure = secure_cookie(
+            request.app.state.services.settings.cookie_secure, request.url.scheme
+        )
         response.set_cookie(CSRF_COOKIE, csrf, samesite="strict", secure=secure, httponly=False)
     return response

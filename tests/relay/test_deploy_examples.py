@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import plistlib
 import re
 import shlex
 from pathlib import Path
@@ -65,3 +66,15 @@ def test_systemd_units_run_real_commands(unit: str) -> None:
         _check_command(line.replace("%i", "8001"))
     env_file = re.search(r"^EnvironmentFile=/etc/meatlizard/(.+)$", text, re.MULTILINE)
     assert env_file and (DEPLOY / f"{env_file.group(1)}.example").is_file()
+
+
+def test_launchd_agent_runs_the_client_bot() -> None:
+    agent = DEPLOY / "launchd" / "org.meatlizard.client-bot.plist"
+    spec = plistlib.loads(agent.read_bytes())
+    assert spec["Label"] == agent.stem
+    shell, flag, script = spec["ProgramArguments"]
+    assert (shell, flag) == ("/bin/sh", "-c")
+    env_file = re.search(r"\. (\S+/client-bot\.env);", script)
+    assert env_file, script
+    _check_command(script.split("exec ", 1)[1])
+    assert spec["KeepAlive"] == {"SuccessfulExit": False}  # no restart after a clean stop

@@ -1,0 +1,64 @@
+"""Fixtures of the deployment tests: nginx in front of two web processes (production backends)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+
+from meatlizard.core.db import make_engine
+from meatlizard.tables import Base
+from tests.deploy.proxy import Proxy, WebPair, nginx_binary, start_nginx
+
+
+@pytest_asyncio.fixture(scope="module")
+async def web(
+    postgres_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[WebPair]:
+    """Two web processes on PostgreSQL and Redis, sharing one storage folder."""
+    root = tmp_path_factory.mktemp("web-pair")
+    env = {
+        **os.environ,
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": redis_url,
+        "DATA_DIR": str(root / "data"),
+        "LOG_LEVEL": "DEBUG",  # redirects are logged at DEBUG
+        "LOG_FORMAT": "json",
+        "LOGIN_RATE_LIMIT": "3/minute",
+        "MODEL_MAX_TOKENS": "24",
+        "MODEL_THREADS": "1",
+    }
+    env.pop("COOKIE_SECURE", None)
+    pair = WebPair(env, root)
+    try:
+        pair.start()
+        yield pair
+    finally:
+        pair.stop()
+        engine = make_engine(postgres_url)
+        async with engine.begin() as conn:
+            tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+        import redis.asyncio as redis
+
+        client = redis.Redis.from_url(redis_url)
+        await client.flushdb()
+        await client.aclose()
+
+
+@pytest.fixture(scope="module")
+def proxy(web: WebPair, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+    """The shipped nginx site, with a certificate made for this run, in front of `web`."""
+    binary = nginx_binary()
+    if binary is None:
+        pytest.skip(
+            "nginx is not installed (Debian package nginx; `make test` installs it as root)"
+        )
+    started = start_nginx(binary, Path(tmp_path_factory.mktemp("nginx")), web.ports)
+    yield started
+    started.stop()
