@@ -20,7 +20,7 @@ from meatlizard.core.db import make_engine
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.cli import seed
 from meatlizard.dev.discord_emulator.models import Channel, Message
-from tests.bots.conftest import wait_for
+from tests.bots.helpers import wait_for
 
 START_LIMIT_S = 300.0  # safety net: two Python processes and the model on a shared 2-core box
 

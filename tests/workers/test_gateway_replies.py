@@ -14,7 +14,7 @@ from meatlizard.workers.envelope import Keyring
 from meatlizard.workers.gateway import RESTARTED, Progress, RemoteInference, WorkerFailed
 from meatlizard.workers.replay import ReplayGuard
 from meatlizard.workers.wire import ChunkPayload, PayloadSealer, ResponsePayload
-from tests.workers.conftest import KEY
+from tests.fixtures.cluster import KEY
 
 
 async def read_entries(

@@ -14,7 +14,7 @@ from meatlizard.workers import keys
 from meatlizard.workers.envelope import Keyring
 from meatlizard.workers.replay import ReplayGuard
 from meatlizard.workers.wire import PayloadSealer, RequestPayload
-from tests.workers.conftest import KEY, Cluster
+from tests.fixtures.cluster import KEY, Cluster
 
 pytestmark = pytest.mark.model
 HANG_GUARD_POLLS = 1200
