@@ -7,7 +7,7 @@ storage) and on the production ones (PostgreSQL, Redis, S3 on SeaweedFS).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from meatlizard.app import create_app
-from meatlizard.core.config import bundled_model_path
+from meatlizard.core.config import Settings, bundled_model_path
 from meatlizard.core.services import Services
 from meatlizard.inference.service import LocalInference, ModelConfig
 from tests.helpers import free_port
@@ -64,10 +64,27 @@ def shared_inference(request: pytest.FixtureRequest, use_model: bool) -> LocalIn
     return request.getfixturevalue("model_inference") if use_model else None
 
 
-@pytest_asyncio.fixture
-async def app(services: Services) -> FastAPI:
-    """The web app wired to this test's services."""
-    return create_app(services.settings, services=services)
+@pytest.fixture(scope="session")
+def shared_app() -> FastAPI:
+    """One web app per test process: building its routes costs more than most tests.
+
+    Its lifespan never runs in tests (the servers start with lifespan off), so the settings
+    given here are not used; each test's services come through `app`.
+    """
+    return create_app(Settings(inference="fallback"))
+
+
+@pytest.fixture
+def app(services: Services, shared_app: FastAPI) -> Iterator[FastAPI]:
+    """The web app wired to this test's services; routes a test adds are removed after it."""
+    routes = list(shared_app.router.routes)
+    shared_app.state.services = services
+    try:
+        yield shared_app
+    finally:
+        shared_app.router.routes[:] = routes
+        shared_app.openapi_schema = None
+        del shared_app.state.services
 
 
 @pytest_asyncio.fixture
