@@ -29,6 +29,22 @@ pytest_plugins = [
     "tests.fixtures.cluster",
 ]
 
+MODEL_FIXTURES = {"model_inference", "cluster"}  # the model in this process, or in processes
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under xdist, run the tests that generate with the model one after another, on one worker.
+
+    On a small machine several workers generating at once slow each other's answers past the
+    limits the tests wait under; the rest of the suite runs beside them.
+    """
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = getattr(item, "module", None)
+        overrides_use_model = module is not None and "use_model" in vars(module)
+        if fixtures & MODEL_FIXTURES or item.get_closest_marker("model") or overrides_use_model:
+            item.add_marker(pytest.mark.xdist_group("model"))
+
 
 @pytest_asyncio.fixture(scope="session")
 async def model_inference() -> AsyncIterator[LocalInference]:

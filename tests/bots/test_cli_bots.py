@@ -67,6 +67,7 @@ def channel_named(emu: DiscordEmulator, guild_id: int, name: str) -> Channel | N
     return next((c for c in guild.channels.values() if c.name == name), None)
 
 
+@pytest.mark.model
 async def test_both_bot_processes_answer_a_prompt_with_the_real_model(
     discord_emulator: DiscordEmulator, tmp_path: Path
 ) -> None:
