@@ -32,7 +32,7 @@ async def test_discord_chats_show_on_the_web_after_logging_in_with_discord(
     try:
         async with (
             serving(create_app(settings, services=web), port) as url,
-            httpx.AsyncClient(base_url=url) as browser,
+            httpx.AsyncClient(base_url=url, timeout=30) as browser,
         ):
             page = await discord_login(browser, world.emulator, world.alice)
             assert page.url.path == "/chat"
