@@ -32,6 +32,7 @@ pytest_plugins = [
 MODEL_FIXTURES = {"model_inference", "cluster"}  # the model in this process, or in processes
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under xdist, run the tests that generate with the model one after another, on one worker.
 
