@@ -20,8 +20,14 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
+# The suite runs on PYTEST_WORKERS pytest-xdist processes (measured on a 2-core machine: most
+# tests wait on servers, subprocesses and the browser). Each worker has its own PostgreSQL
+# database, Redis database and data folders (tests/fixtures/backends.py); a plain `pytest`
+# runs in one process.
+PYTEST_WORKERS ?= 3
+
 pytest: install-dev assets
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev

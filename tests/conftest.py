@@ -7,98 +7,44 @@ storage) and on the production ones (PostgreSQL, Redis, S3 on SeaweedFS).
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
-from uuid import uuid4
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import text
 
 from meatlizard.app import create_app
 from meatlizard.core.config import Settings, bundled_model_path
-from meatlizard.core.db import make_engine
-from meatlizard.core.migrate import upgrade
 from meatlizard.inference.service import LocalInference, ModelConfig
 from meatlizard.runtime import Services
-from meatlizard.tables import Base
+from tests.helpers import free_port
 
-if TYPE_CHECKING:
-    from tests.fixtures.seaweedfs import S3Endpoint
+pytest_plugins = [
+    "tests.fixtures.s3",
+    "tests.fixtures.backends",
+    "tests.fixtures.browser",
+    "tests.fixtures.discord",
+    "tests.fixtures.cluster",
+]
 
-pytest_plugins = ["tests.fixtures.seaweedfs", "tests.fixtures.browser", "tests.fixtures.discord"]
-
-POSTGRES_URL = os.environ.get(
-    "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
-REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
-BACKENDS = ["embedded", "production"]
-
-
-async def _reachable_postgres() -> str | None:
-    engine = make_engine(POSTGRES_URL)
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        return f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}"
-    finally:
-        await engine.dispose()
-    return None
+MODEL_FIXTURES = {"model_inference", "cluster"}  # the model in this process, or in processes
 
 
-async def _reachable_redis() -> str | None:
-    import redis.asyncio as redis
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under xdist, run the tests that generate with the model one after another, on one worker.
 
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception as exc:
-        return f"Redis not reachable at {REDIS_URL}: {exc}"
-    finally:
-        await client.aclose()
-    return None
-
-
-@pytest_asyncio.fixture(scope="session")
-async def postgres_url() -> AsyncIterator[str]:
-    """Return a migrated PostgreSQL database (schema rebuilt once per run), or skip."""
-    problem = await _reachable_postgres()
-    if problem:
-        pytest.skip(problem)
-    engine = make_engine(POSTGRES_URL)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await upgrade(engine)
-    await engine.dispose()
-    yield POSTGRES_URL
-
-
-@pytest_asyncio.fixture(scope="session")
-async def redis_url() -> str:
-    """Return the test Redis URL, or skip with the reason."""
-    problem = await _reachable_redis()
-    if problem:
-        pytest.skip(problem)
-    return REDIS_URL
-
-
-@pytest_asyncio.fixture(scope="session")
-async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrate one SQLite file; each test starts from a copy of it."""
-    path = tmp_path_factory.mktemp("sqlite") / "template.db"
-    engine = make_engine(f"sqlite+aiosqlite:///{path}")
-    await upgrade(engine)
-    await engine.dispose()
-    return path
+    On a small machine several workers generating at once slow each other's answers past the
+    limits the tests wait under; the rest of the suite runs beside them.
+    """
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = getattr(item, "module", None)
+        overrides_use_model = module is not None and "use_model" in vars(module)
+        if fixtures & MODEL_FIXTURES or item.get_closest_marker("model") or overrides_use_model:
+            item.add_marker(pytest.mark.xdist_group("model"))
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -115,69 +61,6 @@ async def model_inference() -> AsyncIterator[LocalInference]:
     assert service.status()["state"] == "ready", service.status()
     yield service
     await service.close()
-
-
-@dataclass
-class Backend:
-    """Which implementations a test's app runs on."""
-
-    name: str
-    settings: dict[str, object]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Backend:
-    """Settings for one backend family, with fresh data for this test."""
-    if request.param == "embedded":
-        db_file = tmp_path / "meatlizard.db"
-        db_file.write_bytes(sqlite_template.read_bytes())
-        return Backend("embedded", {"database_url": f"sqlite+aiosqlite:///{db_file}"})
-    s3: S3Endpoint = request.getfixturevalue("seaweedfs_s3")
-    return Backend(
-        "production",
-        {
-            "database_url": request.getfixturevalue("postgres_url"),
-            "redis_url": request.getfixturevalue("redis_url"),
-            "s3_bucket_name": f"ml-{uuid4().hex[:12]}",
-            "s3_endpoint_url": s3.endpoint_url,
-            "s3_access_key_id": s3.access_key_id,
-            "s3_secret_access_key": s3.secret_access_key,
-            "s3_region": s3.region,
-        },
-    )
-
-
-async def _reset_production(services: Services) -> None:
-    """Empty every table and the test Redis database after a production-backend test."""
-    async with services.engine.begin() as conn:
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    import redis.asyncio as redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    await client.flushdb()
-    await client.aclose()
-    settings = services.settings
-    if settings.s3_bucket_name and settings.s3_endpoint_url:
-        from tests.fixtures.seaweedfs import S3Endpoint, drop_bucket
-
-        endpoint = S3Endpoint(
-            settings.s3_endpoint_url,
-            settings.s3_access_key_id or "",
-            settings.s3_secret_access_key.get_secret_value()
-            if settings.s3_secret_access_key
-            else "",
-            settings.s3_region,
-        )
-        await asyncio.to_thread(drop_bucket, endpoint, settings.s3_bucket_name)
-
-
-def make_settings(backend: Backend, tmp_path: Path, **overrides: object) -> Settings:
-    """Settings for a test app: the backend's, a private data folder, and any overrides."""
-    values: dict[str, object] = {"data_dir": tmp_path / "data", "inference": "fallback"}
-    values.update(backend.settings)
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -198,48 +81,33 @@ def shared_inference(request: pytest.FixtureRequest, use_model: bool) -> LocalIn
     return request.getfixturevalue("model_inference") if use_model else None
 
 
-@pytest_asyncio.fixture
-async def services(
-    backend: Backend,
-    tmp_path: Path,
-    settings_overrides: dict[str, object],
-    shared_inference: LocalInference | None,
-) -> AsyncIterator[Services]:
-    """Services for one test on the selected backend (the model is shared, not reloaded)."""
-    settings = make_settings(backend, tmp_path, **settings_overrides)
-    inference = shared_inference
-    built = Services.build(settings, inference=inference)
-    await built.prepare()
+@pytest.fixture(scope="session")
+def shared_app() -> FastAPI:
+    """One web app per test process: building its routes costs more than most tests.
+
+    Its lifespan never runs in tests (the servers start with lifespan off), so the settings
+    given here are not used; each test's services come through `app`.
+    """
+    return create_app(Settings(inference="fallback"))
+
+
+@pytest.fixture
+def app(services: Services, shared_app: FastAPI) -> Iterator[FastAPI]:
+    """The web app wired to this test's services; routes a test adds are removed after it."""
+    routes = list(shared_app.router.routes)
+    shared_app.state.services = services
     try:
-        yield built
+        yield shared_app
     finally:
-        await built.jobs.drain()
-        if backend.name == "production":
-            await _reset_production(built)
-        if inference is None:
-            await built.inference.close()
-        await built.cache.close()
-        await built.storage.close()
-        await built.engine.dispose()
-
-
-@pytest_asyncio.fixture
-async def app(services: Services) -> FastAPI:
-    """The web app wired to this test's services."""
-    return create_app(services.settings, services=services)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+        shared_app.router.routes[:] = routes
+        shared_app.openapi_schema = None
+        del shared_app.state.services
 
 
 @pytest_asyncio.fixture
 async def live_server(app: FastAPI) -> AsyncIterator[str]:
     """Serve the app with uvicorn on a free loopback port; yield its base URL."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

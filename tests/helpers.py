@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
+import socket
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -10,6 +14,7 @@ import httpx
 import websockets
 
 PASSWORD = "correct horse battery"
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def unique_name(prefix: str = "user") -> str:
@@ -75,3 +80,32 @@ async def collect_answer(
                 await ws.send(json.dumps({"type": "stop"}))
         if frame["type"] in ("done", "error"):
             return frames
+
+
+def readme_commands(marker: str) -> list[str]:
+    """Return the shell commands of a README block (continuations joined)."""
+    text = README.read_text()
+    block = re.search(re.escape(marker) + r".*?```sh\n(.*?)```", text, re.S)
+    assert block is not None, f"README lost its {marker} curl block"
+    return [c.strip() for c in block.group(1).replace("\\\n", " ").splitlines() if c.strip()]
+
+
+async def shell(command: str) -> str:
+    """Run a shell command in the repository root; return its output (it must succeed)."""
+    proc = await asyncio.create_subprocess_shell(
+        command,
+        cwd=README.parent,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    return out.decode()
+
+
+def free_port() -> int:
+    """Return a free loopback TCP port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

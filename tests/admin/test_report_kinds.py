@@ -7,8 +7,7 @@ import re
 import httpx
 
 from meatlizard.runtime import Services
-from tests.files.helpers import upload
-from tests.files.test_tus import stored_keys
+from tests.files.helpers import stored_keys, upload
 from tests.helpers import PASSWORD, bearer, register, user_token
 from tests.links.helpers import create_link, follow
 

@@ -66,7 +66,11 @@ async def test_scheduled_run_backs_up_and_prunes(
         if len(await list_backups(services.storage)) >= 1 and runner.done() is False:
             break
         await asyncio.sleep(0.05)
-    await asyncio.sleep(1.2)  # a second tick in another second: same day, so one is pruned
+    first = (await list_backups(services.storage))[0].key
+    for _ in range(400):  # a second tick in another second (same day, so one is pruned)
+        if any(b.key != first for b in await list_backups(services.storage)):
+            break
+        await asyncio.sleep(0.05)
     stop.set()
     await runner
     kept = await list_backups(services.storage)

@@ -2,49 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest_asyncio
 
 from meatlizard.bots.client import ClientBot
+from meatlizard.bots.run import build_server_bot
 from meatlizard.bots.server.bot import ServerBot
-from meatlizard.core.cache import cache_from_settings
+from meatlizard.core.cache import MemoryCache, cache_from_settings
+from meatlizard.core.config import Settings
 from meatlizard.dev.discord_emulator import DiscordEmulator
-from meatlizard.dev.discord_emulator.guild import Guild
-from meatlizard.dev.discord_emulator.models import Application, Role, User
 from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.inference.service import LocalInference
 from meatlizard.relay.discord_gateway import DiscordRelayGateway
 from meatlizard.relay.wire import PayloadSealer
 from meatlizard.runtime import Services
-from tests.conftest import Backend, make_settings
+from tests.bots.helpers import BotsWorld
+from tests.bots.relay_helpers import RelayWorld
+from tests.fixtures.backends import Backend, make_settings, reset_production
+from tests.fixtures.cluster import KEY, Cluster
 from tests.fixtures.discord import GUILD_READY_TIMEOUT_S, running
 
 HEARTBEAT_SECONDS = 1.0
 MAX_REPLY_TOKENS = 96
-
-
-@dataclass
-class BotsWorld:
-    """A guild with both bots running, an admin, and two ordinary members."""
-
-    emulator: DiscordEmulator
-    guild: Guild
-    admin_role: Role
-    admin: User
-    alice: User
-    bob: User
-    server_app: Application
-    client_app: Application
-    server: ServerBot
-    client: ClientBot
-    services: Services
-    relay: DiscordRelayGateway
 
 
 @pytest_asyncio.fixture
@@ -121,9 +104,7 @@ async def bots_world(
     finally:
         await services.jobs.drain()
         if backend.name == "production":
-            from tests.conftest import _reset_production
-
-            await _reset_production(services)
+            await reset_production(services)
         with contextlib.suppress(Exception):
             await client_cache.close()
         with contextlib.suppress(Exception):
@@ -132,12 +113,56 @@ async def bots_world(
         await services.engine.dispose()
 
 
-async def wait_for(predicate, limit: float = 120.0):  # type: ignore[no-untyped-def]
-    """Poll a condition that does not show up as an emulator change (e.g. a database row)."""
-
-    async def _loop():  # type: ignore[no-untyped-def]
-        while not (result := await predicate()):  # noqa: ASYNC110 - a database row has no event
-            await asyncio.sleep(0.05)
-        return result
-
-    return await asyncio.wait_for(_loop(), limit)
+@pytest_asyncio.fixture
+async def relay_world(
+    discord_emulator: DiscordEmulator,
+    cluster: Cluster,
+    tmp_path: Path,
+    model_inference: LocalInference,
+) -> AsyncIterator[RelayWorld]:
+    """Start the web process and both bots; yield once the web sees the relay as a worker."""
+    emu = discord_emulator
+    owner = emu.create_user("owner")
+    guild = emu.create_guild("MeatLizard", owner)
+    admin_role = emu.create_role(guild, "admins")
+    bots_role = emu.create_role(guild, "bots", int(Permission.ADMINISTRATOR))
+    admin, alice = emu.create_user("ada"), emu.create_user("alice")
+    emu.add_member(guild, admin, [admin_role])
+    emu.add_member(guild, alice)
+    server_app, client_app = emu.create_bot("server-bot"), emu.create_bot("client-bot")
+    emu.add_member(guild, server_app, [bots_role])
+    emu.add_member(guild, client_app)
+    web = await cluster.web()
+    settings = Settings(
+        database_url=cluster.env["DATABASE_URL"],
+        redis_url=cluster.env["REDIS_URL"],
+        payload_encryption_key=KEY,
+        data_dir=tmp_path / "bot-data",
+        inference="fallback",
+        discord_guild_id=guild.id,
+        admin_role_id=admin_role.id,
+        client_bot_user_id=client_app.id,
+        server_bot_user_id=server_app.id,
+        discord_heartbeat_seconds=HEARTBEAT_SECONDS,
+        metrics_interval_seconds=1.0,
+    )  # type: ignore[call-arg]
+    server = build_server_bot(settings)
+    await server.services.prepare()
+    client = ClientBot(
+        sealer=PayloadSealer.from_settings(settings, MemoryCache()),
+        engines={"smollm2": model_inference.engine_for("smollm2")},
+        default_alias="smollm2",
+        server_bot_id=server_app.id,
+        guild_id=guild.id,
+        heartbeat_seconds=HEARTBEAT_SECONDS,
+    )
+    try:
+        async with running(server, server_app.token), running(client, client_app.token):
+            await cluster.wait_for_workers(web, 1)
+            yield RelayWorld(
+                web, cluster, emu, guild, admin, alice, server_app, client_app, server, client
+            )
+    finally:
+        await server.services.cache.close()
+        await server.services.storage.close()
+        await server.services.engine.dispose()

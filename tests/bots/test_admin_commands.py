@@ -7,31 +7,8 @@ from sqlalchemy import select
 from meatlizard.admin import service as admin_service
 from meatlizard.bots.server.admin_cog import NOT_ADMIN
 from meatlizard.chat.models import ChatSession
-from meatlizard.dev.discord_emulator.models import EPHEMERAL, Channel
 from meatlizard.relay.models import WorkerMetric
-from tests.bots.conftest import BotsWorld, wait_for
-from tests.bots.test_session_flow import start_session
-
-
-def general(world: BotsWorld) -> Channel:
-    return next(c for c in world.guild.channels.values() if c.name == "general")
-
-
-async def run(world: BotsWorld, invoker, channel: Channel, command: str, **options) -> str:  # type: ignore[no-untyped-def]
-    """Invoke a command and return the text of its (ephemeral) answer."""
-    interaction = world.emulator.invoke_command(
-        world.server_app, invoker, channel, command, **options
-    )
-
-    def answered():  # type: ignore[no-untyped-def]
-        message = interaction.original
-        if message is None or not message.content or message.content == "…":
-            return None
-        return message
-
-    message = await world.emulator.wait_until(answered)
-    assert message.flags & EPHEMERAL, message.content
-    return str(message.content)
+from tests.bots.helpers import BotsWorld, general, run, start_session, wait_for
 
 
 async def test_every_admin_command_refuses_non_admins(bots_world: BotsWorld) -> None:

@@ -20,7 +20,7 @@ from meatlizard.core.db import make_engine
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.cli import seed
 from meatlizard.dev.discord_emulator.models import Channel, Message
-from tests.bots.conftest import wait_for
+from tests.bots.helpers import wait_for
 
 START_LIMIT_S = 300.0  # safety net: two Python processes and the model on a shared 2-core box
 
@@ -67,6 +67,7 @@ def channel_named(emu: DiscordEmulator, guild_id: int, name: str) -> Channel | N
     return next((c for c in guild.channels.values() if c.name == name), None)
 
 
+@pytest.mark.model
 async def test_both_bot_processes_answer_a_prompt_with_the_real_model(
     discord_emulator: DiscordEmulator, tmp_path: Path
 ) -> None:

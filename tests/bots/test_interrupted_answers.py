@@ -9,9 +9,7 @@ from meatlizard.bots.server.chat_cog import INTERRUPTED, ChatCog
 from meatlizard.chat.models import MessageStatus
 from meatlizard.core.cache import MemoryCache
 from meatlizard.relay.wire import CancelPayload, PayloadSealer
-from tests.bots.conftest import BotsWorld
-from tests.bots.test_relay_failures import stored_answer
-from tests.bots.test_session_flow import start_session
+from tests.bots.helpers import BotsWorld, start_session, stored_answer
 
 PROMPT = "Write a long essay about the history of Rome."
 

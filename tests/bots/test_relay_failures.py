@@ -5,23 +5,12 @@ from __future__ import annotations
 import base64
 
 import discord
-from sqlalchemy import select
 
 from meatlizard.bots.server.chat_cog import FALLBACK_LABEL
-from meatlizard.chat.models import ChatMessage, Role
+from meatlizard.chat.models import ChatMessage
 from meatlizard.dev.discord_emulator.models import Channel
 from meatlizard.relay.wire import RequestPayload
-from tests.bots.conftest import BotsWorld, wait_for
-from tests.bots.test_admin_commands import general
-from tests.bots.test_session_flow import start_session
-
-
-async def stored_answer(world: BotsWorld) -> ChatMessage:
-    async def found() -> ChatMessage | None:
-        async with world.services.sessions() as db:
-            return await db.scalar(select(ChatMessage).where(ChatMessage.role == Role.ASSISTANT))
-
-    return await wait_for(found)
+from tests.bots.helpers import BotsWorld, general, start_session, stored_answer
 
 
 async def shown_answer(world: BotsWorld, channel: Channel, answer: ChatMessage) -> None:

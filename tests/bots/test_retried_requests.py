@@ -10,7 +10,7 @@ from meatlizard.bots.frames import FILE_MARKER, MARKER
 from meatlizard.core.cache import MemoryCache
 from meatlizard.dev.discord_emulator.models import Channel, Message
 from meatlizard.relay.wire import ChunkPayload, PayloadSealer, RequestPayload, ResponsePayload
-from tests.bots.conftest import BotsWorld
+from tests.bots.helpers import BotsWorld
 
 
 def relay_room(world: BotsWorld) -> Channel:

@@ -4,8 +4,6 @@ Web chats: a real `meatlizard serve` (INFERENCE=remote, PostgreSQL, Redis) and b
 against the emulator. Discord chats: the start-up sweep, on both backends.
 """
 
-# ruff: noqa: F811 - pytest fixtures imported from other test modules
-
 from __future__ import annotations
 
 import contextlib
@@ -30,19 +28,10 @@ from meatlizard.chat.session_events import (
 from meatlizard.dev.discord_emulator.models import Channel
 from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.relay.wire import PayloadSealer
-from tests.bots.conftest import BotsWorld, wait_for
-from tests.bots.test_admin_commands import general
-from tests.bots.test_session_commands import the_session
-from tests.bots.test_session_flow import start_session
-from tests.bots.test_web_relay import (
-    RelayWorld,
-    close_services,
-    relay_world,  # noqa: F401
-    session_channel,
-)
+from tests.bots.helpers import BotsWorld, general, start_session, the_session, wait_for
+from tests.bots.relay_helpers import RelayWorld, close_services, session_channel
 from tests.fixtures.discord import running
 from tests.helpers import PASSWORD, bearer, collect_answer, create_session, socket_url, user_token
-from tests.relay.conftest import cluster, cluster_env  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.model
 

@@ -10,14 +10,10 @@ from sqlalchemy import select
 
 from meatlizard.auth.models import User
 from meatlizard.bots.server.ai_cog import NOT_A_SESSION
-from meatlizard.chat.models import ChatMessage, ChatSession, Role
-from meatlizard.dev.discord_emulator.models import Channel
 from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.transcripts.models import Transcript
-from tests.bots.conftest import BotsWorld, wait_for
-from tests.bots.test_admin_commands import general, run
-from tests.bots.test_session_flow import start_session
-from tests.gdpr.test_gdpr import _dump_everything
+from tests.bots.helpers import BotsWorld, answered, general, run, start_session, the_session
+from tests.gdpr.helpers import dump_everything
 
 TRANSCRIPT_KEYS = [
     "session_id",
@@ -31,25 +27,6 @@ TRANSCRIPT_KEYS = [
     "message_count",
     "messages",
 ]
-
-
-async def the_session(world: BotsWorld) -> ChatSession:
-    async with world.services.sessions() as db:
-        session = await db.scalar(select(ChatSession))
-        assert session is not None
-        return session
-
-
-async def answered(world: BotsWorld, channel: Channel, prompt: str) -> ChatMessage:
-    """Post a prompt in the session channel and return the model's stored answer."""
-    await world.emulator.wait_until(lambda: world.relay.online)
-    world.emulator.post_message(channel, world.alice, prompt)
-
-    async def stored() -> ChatMessage | None:
-        async with world.services.sessions() as db:
-            return await db.scalar(select(ChatMessage).where(ChatMessage.role == Role.ASSISTANT))
-
-    return await wait_for(stored)
 
 
 async def test_set_system_and_set_temp_change_the_session(bots_world: BotsWorld) -> None:
@@ -145,11 +122,11 @@ async def test_gdpr_anonymize_removes_the_discord_identity(bots_world: BotsWorld
     channel = await start_session(world)
     await answered(world, channel, "Remember me.")
     discord_id = str(world.alice.id)
-    assert discord_id in await _dump_everything(world.services)
+    assert discord_id in await dump_everything(world.services)
 
     text = await run(world, world.alice, channel, "ai gdpr-anonymize")
     assert text.startswith("Done: you are now `anon-") and "Discord link removed" in text
-    assert discord_id not in await _dump_everything(world.services)
+    assert discord_id not in await dump_everything(world.services)
     async with world.services.sessions() as db:
         user = await db.get(User, (await the_session(world)).user_id)
         assert user is not None and user.discord_id is None

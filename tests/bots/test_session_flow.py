@@ -6,27 +6,7 @@ from sqlalchemy import select
 
 from meatlizard.bots import links
 from meatlizard.chat.models import ChatMessage, ChatSession, Role
-from meatlizard.dev.discord_emulator.models import Channel
-from tests.bots.conftest import BotsWorld, wait_for
-
-
-def session_channel(world: BotsWorld) -> Channel:
-    return next(
-        c
-        for c in world.guild.channels.values()
-        if (c.topic or "").startswith("MeatLizard chat session")
-    )
-
-
-async def start_session(world: BotsWorld) -> Channel:
-    general = next(c for c in world.guild.channels.values() if c.name == "general")
-    interaction = world.emulator.invoke_command(
-        world.server_app, world.alice, general, "ai start", preset="coding-assistant"
-    )
-    await world.emulator.wait_until(
-        lambda: interaction.original and "Your chat is ready" in interaction.original.content
-    )
-    return session_channel(world)
+from tests.bots.helpers import BotsWorld, start_session, wait_for
 
 
 async def test_start_chat_and_end_in_a_private_channel(bots_world: BotsWorld) -> None:

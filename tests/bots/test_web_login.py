@@ -11,10 +11,8 @@ from meatlizard.app import create_app
 from meatlizard.auth.models import User
 from meatlizard.runtime import Services
 from tests.auth.discord_helpers import discord_login, free_port, login_app, oauth_settings, serving
-from tests.bots.conftest import BotsWorld
-from tests.bots.test_session_commands import answered, the_session
-from tests.bots.test_session_flow import start_session
-from tests.conftest import Backend, make_settings
+from tests.bots.helpers import BotsWorld, answered, start_session, the_session
+from tests.fixtures.backends import Backend, make_settings
 
 
 async def test_discord_chats_show_on_the_web_after_logging_in_with_discord(
@@ -34,7 +32,7 @@ async def test_discord_chats_show_on_the_web_after_logging_in_with_discord(
     try:
         async with (
             serving(create_app(settings, services=web), port) as url,
-            httpx.AsyncClient(base_url=url) as browser,
+            httpx.AsyncClient(base_url=url, timeout=30) as browser,
         ):
             page = await discord_login(browser, world.emulator, world.alice)
             assert page.url.path == "/chat"

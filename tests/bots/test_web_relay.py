@@ -9,29 +9,18 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 import websockets
 
 from meatlizard.auth.models import User as UserRow
-from meatlizard.bots.client import ClientBot
 from meatlizard.bots.frames import FILE_MARKER, MARKER
 from meatlizard.bots.run import build_server_bot
 from meatlizard.bots.server.bot import ServerBot
-from meatlizard.bots.server.web_channels import WEB_CHANNEL_PREFIX
 from meatlizard.core.cache import MemoryCache
-from meatlizard.core.config import Settings
-from meatlizard.dev.discord_emulator import DiscordEmulator
-from meatlizard.dev.discord_emulator.guild import Guild
-from meatlizard.dev.discord_emulator.models import Application, Channel, Message, User
-from meatlizard.dev.discord_emulator.permissions import Permission
-from meatlizard.inference.service import LocalInference
+from meatlizard.dev.discord_emulator.models import Message
 from meatlizard.relay.wire import (
     CancelPayload,
     ChunkPayload,
@@ -39,87 +28,11 @@ from meatlizard.relay.wire import (
     RequestPayload,
     ResponsePayload,
 )
+from tests.bots.relay_helpers import RelayWorld, close_services, session_channel
 from tests.fixtures.discord import running
 from tests.helpers import bearer, collect_answer, create_session, socket_url, user_token
-from tests.relay.conftest import KEY, Cluster, cluster, cluster_env  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.model
-
-HEARTBEAT_SECONDS = 1.0
-
-
-@dataclass
-class RelayWorld:
-    """A web process, a guild with both bots, and a way to read the relay channels."""
-
-    web: str
-    cluster: Cluster
-    emulator: DiscordEmulator
-    guild: Guild
-    admin: User
-    alice: User
-    server_app: Application
-    client_app: Application
-    server: ServerBot
-    client: ClientBot
-
-    def web_channels(self) -> list[Channel]:
-        return [c for c in self.guild.channels.values() if c.name.startswith(WEB_CHANNEL_PREFIX)]
-
-
-@pytest_asyncio.fixture
-async def relay_world(
-    discord_emulator: DiscordEmulator,
-    cluster: Cluster,  # noqa: F811 - the fixture imported above
-    tmp_path: Path,
-    model_inference: LocalInference,
-) -> AsyncIterator[RelayWorld]:
-    """Start the web process and both bots; yield once the web sees the relay as a worker."""
-    emu = discord_emulator
-    owner = emu.create_user("owner")
-    guild = emu.create_guild("MeatLizard", owner)
-    admin_role = emu.create_role(guild, "admins")
-    bots_role = emu.create_role(guild, "bots", int(Permission.ADMINISTRATOR))
-    admin, alice = emu.create_user("ada"), emu.create_user("alice")
-    emu.add_member(guild, admin, [admin_role])
-    emu.add_member(guild, alice)
-    server_app, client_app = emu.create_bot("server-bot"), emu.create_bot("client-bot")
-    emu.add_member(guild, server_app, [bots_role])
-    emu.add_member(guild, client_app)
-    web = await cluster.web()
-    settings = Settings(
-        database_url=cluster.env["DATABASE_URL"],
-        redis_url=cluster.env["REDIS_URL"],
-        payload_encryption_key=KEY,
-        data_dir=tmp_path / "bot-data",
-        inference="fallback",
-        discord_guild_id=guild.id,
-        admin_role_id=admin_role.id,
-        client_bot_user_id=client_app.id,
-        server_bot_user_id=server_app.id,
-        discord_heartbeat_seconds=HEARTBEAT_SECONDS,
-        metrics_interval_seconds=1.0,
-    )  # type: ignore[call-arg]
-    server = build_server_bot(settings)
-    await server.services.prepare()
-    client = ClientBot(
-        sealer=PayloadSealer.from_settings(settings, MemoryCache()),
-        engines={"smollm2": model_inference.engine_for("smollm2")},
-        default_alias="smollm2",
-        server_bot_id=server_app.id,
-        guild_id=guild.id,
-        heartbeat_seconds=HEARTBEAT_SECONDS,
-    )
-    try:
-        async with running(server, server_app.token), running(client, client_app.token):
-            await cluster.wait_for_workers(web, 1)
-            yield RelayWorld(
-                web, cluster, emu, guild, admin, alice, server_app, client_app, server, client
-            )
-    finally:
-        await server.services.cache.close()
-        await server.services.storage.close()
-        await server.services.engine.dispose()
 
 
 async def ask(world: RelayWorld, prompt: str, **kw: Any) -> tuple[str, list[dict[str, Any]]]:
@@ -146,10 +59,6 @@ def opened(world: RelayWorld, messages: list[Message]) -> list[tuple[Message, An
         for line in text.split():
             found.append((message, reader.open_snapshot(base64.b64decode(line))))
     return found
-
-
-def session_channel(world: RelayWorld, session_id: str) -> Channel:
-    return next(c for c in world.web_channels() if c.topic and session_id in c.topic)
 
 
 async def test_web_chat_travels_over_discord_as_ciphertext(relay_world: RelayWorld) -> None:
@@ -322,9 +231,3 @@ async def test_server_bot_restarted_mid_answer_still_answers_in_full(
             await http.get(f"/api/v1/chat/sessions/{session['id']}", headers=bearer(token))
         ).json()
     assert [m["content"] for m in detail["messages"] if m["role"] == "assistant"] == [answer]
-
-
-async def close_services(bot: ServerBot) -> None:
-    await bot.services.cache.close()
-    await bot.services.storage.close()
-    await bot.services.engine.dispose()

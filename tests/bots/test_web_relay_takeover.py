@@ -23,7 +23,7 @@ from meatlizard.relay.wire import (
     PayloadSealer,
     RequestPayload,
 )
-from tests.relay.conftest import KEY
+from tests.fixtures.cluster import KEY
 
 
 async def test_a_taken_over_request_the_web_gave_up_on_stops_the_client_bot(

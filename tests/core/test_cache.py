@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from meatlizard.core.cache import Cache, MemoryCache, RateLimiter, RedisCache
 from meatlizard.core.config import Rate
-from tests.conftest import REDIS_URL
+from tests.fixtures.backends import REDIS_URL
 
 
 class FakeClock:

@@ -11,7 +11,6 @@ from uuid import uuid4
 
 import httpx
 import pytest
-import pytest_asyncio
 
 from meatlizard.core.config import Settings
 from meatlizard.core.storage import (
@@ -25,41 +24,10 @@ from meatlizard.core.storage import (
 )
 from meatlizard.core.storage.base import PART_SIZE
 from meatlizard.core.storage.s3 import S3Storage
-from tests.fixtures.seaweedfs import S3Endpoint
+from tests.fixtures.seaweedfs import S3Endpoint, s3_storage
 
 LARGE_CHUNK = 1_000_003  # odd on purpose: S3 parts then split chunks mid-way
 LARGE_CHUNKS = 21  # ~20 MiB: three multipart parts of 8 MiB
-
-
-def s3_storage(endpoint: S3Endpoint, bucket: str) -> S3Storage:
-    return S3Storage(
-        bucket,
-        endpoint.endpoint_url,
-        endpoint.access_key_id,
-        endpoint.secret_access_key,
-        endpoint.region,
-    )
-
-
-@pytest_asyncio.fixture(params=["local", "s3"])
-async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ObjectStorage]:
-    """An empty storage: a fresh folder, or a fresh uniquely named bucket."""
-    store: ObjectStorage
-    if request.param == "local":
-        store = LocalStorage(tmp_path / "storage")
-    else:
-        store = s3_storage(request.getfixturevalue("seaweedfs_s3"), f"test-{uuid4().hex[:16]}")
-    await store.prepare()
-    try:
-        yield store
-    finally:
-        if isinstance(store, S3Storage):
-            # Each bucket holds SeaweedFS volumes: drop it so a long run does not pile them up.
-            for info in await store.list(""):
-                await store.delete(info.key)
-            client = await store.client()
-            await client.delete_bucket(Bucket=store.bucket)
-        await store.close()
 
 
 async def generated(count: int, size: int, fail_after: int | None = None) -> AsyncIterator[bytes]:

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 
 from meatlizard.core.storage import LocalStorage, ObjectStorage
 from meatlizard.core.storage.base import PART_SIZE
-from tests.core.test_storage import storage  # noqa: F401 - the two-backend fixture
 
 DATA = random.Random(7).randbytes(2 * PART_SIZE + 12_345)
 
@@ -27,7 +26,7 @@ async def leftovers(store: ObjectStorage) -> list[str]:
     return [item["Key"] for item in listed.get("Contents", [])]
 
 
-async def test_append_in_odd_pieces_then_finish(storage: ObjectStorage) -> None:  # noqa: F811
+async def test_append_in_odd_pieces_then_finish(storage: ObjectStorage) -> None:
     token = await storage.begin_upload("up/a.bin", content_type="application/x-test")
     offset = 0
     # Request sizes unrelated to the part size: small, crossing one part, crossing two.
@@ -45,7 +44,7 @@ async def test_append_in_odd_pieces_then_finish(storage: ObjectStorage) -> None:
     ]
 
 
-async def test_resume_overwrites_unrecorded_bytes(storage: ObjectStorage) -> None:  # noqa: F811
+async def test_resume_overwrites_unrecorded_bytes(storage: ObjectStorage) -> None:
     token = await storage.begin_upload("up/b.bin")
     first = await storage.append_upload("up/b.bin", token, 0, pieces(DATA[:5000], 1000))
     # An append whose offset was never recorded (the server died before saying so)...
@@ -56,7 +55,7 @@ async def test_resume_overwrites_unrecorded_bytes(storage: ObjectStorage) -> Non
     assert await storage.get_bytes("up/b.bin") == DATA
 
 
-async def test_small_and_empty_uploads(storage: ObjectStorage) -> None:  # noqa: F811
+async def test_small_and_empty_uploads(storage: ObjectStorage) -> None:
     token = await storage.begin_upload("up/small.txt")
     size = await storage.append_upload("up/small.txt", token, 0, pieces(b"hello", 2))
     await storage.finish_upload("up/small.txt", token, size)
@@ -66,7 +65,7 @@ async def test_small_and_empty_uploads(storage: ObjectStorage) -> None:  # noqa:
     assert await storage.get_bytes("up/empty") == b""
 
 
-async def test_abort_leaves_nothing(storage: ObjectStorage) -> None:  # noqa: F811
+async def test_abort_leaves_nothing(storage: ObjectStorage) -> None:
     token = await storage.begin_upload("up/c.bin")
     await storage.append_upload("up/c.bin", token, 0, pieces(DATA[: PART_SIZE + 10], 1 << 20))
     await storage.abort_upload("up/c.bin", token)

@@ -6,8 +6,7 @@ import httpx
 import pytest
 
 from meatlizard.runtime import Services
-from tests.files.helpers import TUS, create, upload
-from tests.files.test_tus import stored_keys
+from tests.files.helpers import TUS, create, stored_keys, upload
 from tests.helpers import bearer, user_token
 
 DATA = bytes(range(256)) * 40  # 10 240 bytes

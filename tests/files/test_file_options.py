@@ -13,8 +13,7 @@ from meatlizard.core.security import verify_password
 from meatlizard.files.jobs import FileSweeper
 from meatlizard.files.models import StoredFile
 from meatlizard.runtime import Services
-from tests.files.helpers import TUS, metadata, patch, upload
-from tests.files.test_tus import stored_keys
+from tests.files.helpers import TUS, metadata, patch, stored_keys, upload
 from tests.helpers import bearer, user_token
 
 

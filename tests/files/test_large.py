@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Backend, _free_port
 from tests.files.helpers import OFFSET_TYPE, TUS
-from tests.helpers import bearer, user_token
+from tests.fixtures.backends import Backend
+from tests.helpers import bearer, free_port, user_token
 
 pytestmark = pytest.mark.large
 FILE_BYTES = 1024**3
@@ -40,7 +40,7 @@ def peak_rss(pid: int) -> int:
 @pytest.fixture
 def server(backend: Backend, tmp_path: Path, services: object) -> Iterator[tuple[str, int]]:
     """`meatlizard serve` on this backend (`services` empties the production database after)."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATA_DIR": str(tmp_path / "serve"), "INFERENCE": "fallback"}
     env["LOG_LEVEL"] = "WARNING"
     env.update({k.upper(): str(v) for k, v in backend.settings.items()})

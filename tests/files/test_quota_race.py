@@ -7,8 +7,7 @@ import asyncio
 import httpx
 
 from meatlizard.runtime import Services
-from tests.files.helpers import create
-from tests.files.test_tus import stored_keys
+from tests.files.helpers import create, stored_keys
 from tests.helpers import bearer, user_token
 
 QUOTA = 1000

@@ -178,9 +178,8 @@ async def test_previews_load_in_the_browser(
     browser_context: Any, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     from meatlizard.videos.transcode import tools_missing
-    from tests.files.helpers import upload
-    from tests.files.test_sharing import PDF, png_2x2, wav_one_second
-    from tests.videos.conftest import make_sample
+    from tests.files.helpers import PDF, png_2x2, upload, wav_one_second
+    from tests.videos.helpers import make_sample
 
     if tools_missing():
         pytest.skip(f"the video preview needs ffmpeg: {tools_missing()}")

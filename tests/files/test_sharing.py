@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import struct
-import wave
-import zlib
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,40 +11,11 @@ import httpx
 import pytest
 
 from meatlizard.runtime import Services
-from tests.conftest import Backend
-from tests.files.helpers import upload
+from tests.files.helpers import PDF, png_2x2, upload, wav_one_second
+from tests.fixtures.backends import Backend
 from tests.helpers import PASSWORD, bearer, login, register, user_token
 
 REDIRECT = {"files_s3_redirect": True, "files_redirect_seconds": 120}
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n%%EOF\n"
-
-
-def png_2x2() -> bytes:
-    """Return a valid 2x2 red PNG."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body)
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
-    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
-def wav_one_second() -> bytes:
-    """Return one second of 8 kHz mono silence as a WAV file."""
-    out = io.BytesIO()
-    with wave.open(out, "wb") as sound:
-        sound.setnchannels(1)
-        sound.setsampwidth(2)
-        sound.setframerate(8000)
-        sound.writeframes(b"\x00\x00" * 8000)
-    return out.getvalue()
 
 
 @pytest.mark.parametrize("settings_overrides", [REDIRECT])

@@ -16,20 +16,10 @@ from meatlizard.core.storage.base import PART_SIZE
 from meatlizard.files.jobs import FileSweeper
 from meatlizard.files.models import StoredFile
 from meatlizard.runtime import Services
-from tests.files.helpers import OFFSET_TYPE, TUS, create, patch, upload
+from tests.files.helpers import OFFSET_TYPE, TUS, create, patch, stored_keys, upload
 from tests.helpers import bearer, user_token
 
 DATA = random.Random(3).randbytes(PART_SIZE + 54_321)
-
-
-async def stored_keys(services: Services) -> list[str]:
-    """Every object in storage, tails and staging files included (must be empty at the end)."""
-    storage = services.storage
-    if hasattr(storage, "root"):
-        return [str(p) for p in storage.root.rglob("*") if p.is_file()]
-    client = await storage.client()  # type: ignore[attr-defined]
-    listed = await client.list_objects_v2(Bucket=storage.bucket)  # type: ignore[attr-defined]
-    return [item["Key"] for item in listed.get("Contents", [])]
 
 
 async def test_options_advertise(client: httpx.AsyncClient) -> None:

@@ -7,28 +7,14 @@ import json
 import zipfile
 
 import httpx
-from sqlalchemy import text
 
 from meatlizard.runtime import Services
-from meatlizard.tables import Base
-from tests.files.helpers import create, upload
-from tests.files.test_tus import stored_keys
+from tests.files.helpers import create, stored_keys, upload
+from tests.gdpr.helpers import dump_everything
 from tests.helpers import PASSWORD, bearer, create_session, login, register
 from tests.links.helpers import HUMAN
 
 FILE_BYTES = bytes(range(256)) * 12_000  # 3 MiB, streamed into the export
-
-
-async def _dump_everything(services: Services) -> str:
-    """Every row of every table and every stored object, as one string."""
-    parts: list[str] = []
-    async with services.engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            for row in await conn.execute(text(f"SELECT * FROM {table.name}")):
-                parts.append(repr(tuple(row)))
-    for item in await services.storage.list(""):
-        parts.append((await services.storage.get_bytes(item.key)).decode("utf-8", "replace"))
-    return "\n".join(parts)
 
 
 async def _user_with_history(services: Services, client: httpx.AsyncClient, name: str) -> str:
@@ -114,7 +100,7 @@ async def test_anonymize_leaves_no_trace_of_the_name(
 ) -> None:
     name = "zelda_unique_name"
     token = await _user_with_history(services, client, name)
-    assert name in await _dump_everything(services)
+    assert name in await dump_everything(services)
     wrong = await client.post(
         "/api/v1/auth/me/anonymize", json={"password": "nope"}, headers=bearer(token)
     )
@@ -137,7 +123,7 @@ async def test_anonymize_leaves_no_trace_of_the_name(
         "files": 2,
         "videos": 1,
     }
-    assert name not in await _dump_everything(services)
+    assert name not in await dump_everything(services)
     assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
 
 
@@ -194,7 +180,7 @@ async def test_delete_account_removes_rows_and_objects(
         "files": 2,
         "videos": 1,
     }
-    assert name not in await _dump_everything(services)
+    assert name not in await dump_everything(services)
     assert await services.storage.list("transcripts/") == []
     assert await stored_keys(services) == []  # file bytes, the unfinished upload, renditions
     assert (await client.get(f"/s/{name}-home", headers=HUMAN)).status_code == 404

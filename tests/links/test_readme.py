@@ -6,7 +6,7 @@ import json
 
 import httpx
 
-from tests.pastes.test_readme import README, _sh, readme_commands
+from tests.helpers import README, readme_commands, shell
 
 MARKER = "<!-- links-curl:"
 
@@ -15,7 +15,7 @@ async def test_readme_link_examples(client: httpx.AsyncClient, live_server: str)
     commands = readme_commands(MARKER)
     assert len(commands) == 3
     host = live_server.removeprefix("http://").rstrip("/")
-    outputs = [await _sh(c.replace("localhost:8000", host)) for c in commands]
+    outputs = [await shell(c.replace("localhost:8000", host)) for c in commands]
     plain, custom = outputs[0].strip(), outputs[1].strip()
     assert plain.startswith(f"{live_server}/s/")
     first = await client.get(plain)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
 
 import httpx
 import pytest
@@ -11,11 +10,7 @@ from sqlalchemy import func, select
 
 from meatlizard.pastes.models import Paste
 from meatlizard.runtime import Services
-
-
-def ciphertext(text_bytes: int = 40) -> str:
-    """Return base64 of a 12-byte IV, `text_bytes` of 'ciphertext' and a 16-byte tag."""
-    return base64.b64encode(os.urandom(12 + text_bytes + 16)).decode()
+from tests.pastes.helpers import ciphertext
 
 
 async def test_ciphertext_is_stored_and_served_as_is(

@@ -19,7 +19,7 @@ from meatlizard.core.db import utcnow
 from meatlizard.pastes.hot import LOAD_WINDOW_SECONDS, cache_key
 from meatlizard.pastes.models import Paste
 from meatlizard.runtime import Services
-from tests.conftest import Backend
+from tests.fixtures.backends import Backend
 from tests.helpers import PASSWORD, bearer, register, user_token
 
 SOURCE = "def hello(name: str) -> str:\n    return f'hi {name}'\n"

@@ -17,7 +17,7 @@ from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.hot import cache_key
 from meatlizard.pastes.models import Paste
 from meatlizard.runtime import Services
-from tests.pastes.test_paste_encrypted import ciphertext
+from tests.pastes.helpers import ciphertext
 
 SOURCE = "def greet(name):\n    return 'hi ' + name\n"
 

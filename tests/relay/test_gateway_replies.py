@@ -15,7 +15,7 @@ from meatlizard.relay.gateway import RelayFailed
 from meatlizard.relay.redis_gateway import RESTARTED, Progress, RedisRelayGateway
 from meatlizard.relay.replay import ReplayGuard
 from meatlizard.relay.wire import ChunkPayload, PayloadSealer, ResponsePayload
-from tests.relay.conftest import KEY
+from tests.fixtures.cluster import KEY
 
 
 async def read_entries(

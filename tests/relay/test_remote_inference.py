@@ -12,8 +12,8 @@ import redis.asyncio as redis
 import websockets
 
 from meatlizard.relay import redis_keys as keys
+from tests.fixtures.cluster import Cluster
 from tests.helpers import bearer, collect_answer, create_session, socket_url, user_token
-from tests.relay.conftest import Cluster
 
 pytestmark = pytest.mark.model
 

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-from pathlib import Path
-
 import pytest
 
 from meatlizard.videos.transcode import tools_missing
-
-
-def make_sample(path: Path, size: str, seconds: int, *, audio: bool = True) -> bytes:
-    """Encode testsrc2 (+ a sine tone) to an H.264/AAC MP4 and return its bytes."""
-    args = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
-    args += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate=15:duration={seconds}"]
-    if audio:
-        args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:a", "aac"]
-    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)]
-    subprocess.run(args, check=True)
-    return path.read_bytes()
+from tests.videos.helpers import make_sample
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,3 +37,14 @@ async def video_info(client: httpx.AsyncClient, token: str, video_id: str) -> di
     assert answer.status_code == 200, answer.text
     result: dict[str, Any] = answer.json()
     return result
+
+
+def make_sample(path: Path, size: str, seconds: int, *, audio: bool = True) -> bytes:
+    """Encode testsrc2 (+ a sine tone) to an H.264/AAC MP4 and return its bytes."""
+    args = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
+    args += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate=15:duration={seconds}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:a", "aac"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)]
+    subprocess.run(args, check=True)
+    return path.read_bytes()

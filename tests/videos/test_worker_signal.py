@@ -14,10 +14,9 @@ from sqlalchemy import select
 
 from meatlizard.runtime import Services
 from meatlizard.videos.models import Video
-from tests.conftest import Backend
+from tests.fixtures.backends import Backend
 from tests.helpers import user_token
-from tests.videos.conftest import make_sample
-from tests.videos.helpers import keys_under, make_video, video_info
+from tests.videos.helpers import keys_under, make_sample, make_video, video_info
 
 POLL_SECONDS = 0.2
 # Only a safety net so a broken worker cannot hang the suite; nothing is timed against it.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import Backend
+from tests.fixtures.backends import Backend
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:

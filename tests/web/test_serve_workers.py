@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from meatlizard.links.models import Link
 from meatlizard.runtime import Services
-from tests.conftest import Backend, _free_port
+from tests.fixtures.backends import Backend
+from tests.helpers import free_port
 
 CLICKS = 30
 
@@ -27,7 +28,7 @@ def _serve(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
 def test_workers_without_redis_stop_with_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env["DATA_DIR"] = str(tmp_path / "d")
-    process = _serve("--workers", "2", "--port", str(_free_port()), env=env, cwd=tmp_path)
+    process = _serve("--workers", "2", "--port", str(free_port()), env=env, cwd=tmp_path)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 2
     lines = stderr.strip().splitlines()
@@ -55,7 +56,7 @@ async def test_two_workers_share_links_and_write_every_click(
     env = {**os.environ, "DATA_DIR": str(tmp_path / "d"), "INFERENCE": "fallback"}
     env.update({k.upper(): str(v) for k, v in backend.settings.items()})
     env.update({"REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"})
-    port = _free_port()
+    port = free_port()
     process = _serve("--workers", "2", "--port", str(port), env=env, cwd=tmp_path)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:

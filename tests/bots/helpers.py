@@ -1,0 +1,114 @@
+"""Helpers shared by the bot tests: the running world and what a test does in it."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from meatlizard.bots.client import ClientBot
+from meatlizard.bots.server.bot import ServerBot
+from meatlizard.chat.models import ChatMessage, ChatSession, Role
+from meatlizard.dev.discord_emulator import DiscordEmulator
+from meatlizard.dev.discord_emulator.guild import Guild
+from meatlizard.dev.discord_emulator.models import EPHEMERAL, Application, Channel, User
+from meatlizard.dev.discord_emulator.models import Role as GuildRole
+from meatlizard.relay.discord_gateway import DiscordRelayGateway
+from meatlizard.runtime import Services
+
+
+@dataclass
+class BotsWorld:
+    """A guild with both bots running, an admin, and two ordinary members."""
+
+    emulator: DiscordEmulator
+    guild: Guild
+    admin_role: GuildRole
+    admin: User
+    alice: User
+    bob: User
+    server_app: Application
+    client_app: Application
+    server: ServerBot
+    client: ClientBot
+    services: Services
+    relay: DiscordRelayGateway
+
+
+async def wait_for(predicate, limit: float = 120.0):  # type: ignore[no-untyped-def]
+    """Poll a condition that does not show up as an emulator change (e.g. a database row)."""
+
+    async def _loop():  # type: ignore[no-untyped-def]
+        while not (result := await predicate()):  # noqa: ASYNC110 - a database row has no event
+            await asyncio.sleep(0.05)
+        return result
+
+    return await asyncio.wait_for(_loop(), limit)
+
+
+def general(world: BotsWorld) -> Channel:
+    return next(c for c in world.guild.channels.values() if c.name == "general")
+
+
+async def run(world: BotsWorld, invoker, channel: Channel, command: str, **options) -> str:  # type: ignore[no-untyped-def]
+    """Invoke a command and return the text of its (ephemeral) answer."""
+    interaction = world.emulator.invoke_command(
+        world.server_app, invoker, channel, command, **options
+    )
+
+    def answered():  # type: ignore[no-untyped-def]
+        message = interaction.original
+        if message is None or not message.content or message.content == "…":
+            return None
+        return message
+
+    message = await world.emulator.wait_until(answered)
+    assert message.flags & EPHEMERAL, message.content
+    return str(message.content)
+
+
+def session_channel(world: BotsWorld) -> Channel:
+    return next(
+        c
+        for c in world.guild.channels.values()
+        if (c.topic or "").startswith("MeatLizard chat session")
+    )
+
+
+async def start_session(world: BotsWorld) -> Channel:
+    general = next(c for c in world.guild.channels.values() if c.name == "general")
+    interaction = world.emulator.invoke_command(
+        world.server_app, world.alice, general, "ai start", preset="coding-assistant"
+    )
+    await world.emulator.wait_until(
+        lambda: interaction.original and "Your chat is ready" in interaction.original.content
+    )
+    return session_channel(world)
+
+
+async def the_session(world: BotsWorld) -> ChatSession:
+    async with world.services.sessions() as db:
+        session = await db.scalar(select(ChatSession))
+        assert session is not None
+        return session
+
+
+async def answered(world: BotsWorld, channel: Channel, prompt: str) -> ChatMessage:
+    """Post a prompt in the session channel and return the model's stored answer."""
+    await world.emulator.wait_until(lambda: world.relay.online)
+    world.emulator.post_message(channel, world.alice, prompt)
+
+    async def stored() -> ChatMessage | None:
+        async with world.services.sessions() as db:
+            return await db.scalar(select(ChatMessage).where(ChatMessage.role == Role.ASSISTANT))
+
+    return await wait_for(stored)
+
+
+async def stored_answer(world: BotsWorld) -> ChatMessage:
+    async def found() -> ChatMessage | None:
+        async with world.services.sessions() as db:
+            return await db.scalar(select(ChatMessage).where(ChatMessage.role == Role.ASSISTANT))
+
+    return await wait_for(found)
