@@ -54,8 +54,8 @@ async def test_private_video_is_hidden_from_others(client: httpx.AsyncClient) ->
 
 async def test_list_search_edit_and_pages(client: httpx.AsyncClient) -> None:
     token = await user_token(client)
-    first = await queued_video(client, token, title="Raid night highlights")
-    await queued_video(client, token, title="Cooking stream")
+    first = await queued_video(client, token, title="Raid night highlights", visibility="public")
+    await queued_video(client, token, title="Cooking stream", visibility="public")
     found = (await client.get("/api/v1/videos?q=raid")).json()
     assert [v["id"] for v in found] == [first]
     assert found[0]["title"] == "Raid night highlights" and found[0]["status"] == "queued"
