@@ -138,7 +138,7 @@ async def test_my_stuff_lists_my_videos(client: httpx.AsyncClient) -> None:
     assert f'<a href="/v/{mine}">My raid clip</a>' in page
     assert "private" in page and "queued" in page
     assert theirs not in page and "Someone else" not in page
-    everyone = (await client.get("/mine", headers=bearer(admin))).text
+    everyone = (await client.get("/mine?everyone=true", headers=bearer(admin))).text
     assert f"/v/{mine}" in everyone and f"/v/{theirs}" in everyone
     empty = (await client.get("/mine", headers=bearer(await user_token(client)))).text
     assert "No videos yet" in empty and 'id="mine-videos"' not in empty
