@@ -30,7 +30,7 @@ async def admin_page(
     if not user.is_admin:
         return render(
             request,
-            "not_found.html",
+            "forbidden.html",
             user=user,
             status_code=403,
             message="The admin area is for admins only.",
