@@ -1,0 +1,55 @@
+"""Small things in a real Chromium: a site icon, a visible focus on the drop zone, file dates."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.files.helpers import upload
+from tests.fixtures.browser import logged_in_page
+from tests.helpers import PASSWORD, login, register
+
+pytestmark = pytest.mark.browser
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+async def test_no_page_asks_for_a_missing_icon(
+    browser_context: Any, client: httpx.AsyncClient
+) -> None:
+    page = await browser_context.new_page()
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    await page.goto("/")
+    icon = await page.evaluate(
+        "fetch(document.querySelector('link[rel=icon]').href).then((r) => r.status)"
+    )
+    assert icon == 200
+    assert missing == []
+    answer = await client.get("/favicon.ico")  # where bots and old browsers look
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/svg+xml"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_drop_zone_shows_focus_and_files_show_dates(
+    browser_context: Any, client: httpx.AsyncClient, viewport: dict[str, int]
+) -> None:
+    from playwright.async_api import expect
+
+    username = await register(client)
+    await upload(client, await login(client, username), b"hello", "hello.txt")
+    page = await logged_in_page(browser_context, username, PASSWORD)
+    await page.set_viewport_size(viewport)
+    await page.goto("/files")
+    zone = page.locator("#dropzone")
+    assert await zone.evaluate("(z) => getComputedStyle(z).outlineStyle") == "none"
+    await page.locator("#upload-options summary").focus()
+    await page.keyboard.press("Tab")  # the next stop is the zone's (hidden) file input
+    await expect(page.locator("#file-input")).to_be_focused()
+    assert await zone.evaluate("(z) => getComputedStyle(z).outlineStyle") != "none"
+    date = page.locator("#file-list tbody tr time").first
+    await expect(date).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d$"))
+    await expect(date).to_be_visible()
