@@ -47,6 +47,12 @@ async def test_admin_page_is_safe_and_consistent(
     assert re.fullmatch(r"\d+ Bytes|\d+\.\d (KiB|MiB|GiB)", size), size
     assert not KIB_OVER_A_MIB.search(await page.locator("main").inner_text())
 
+    await page.get_by_role("searchbox", name="Find a user").fill(member)
+    await page.get_by_role("searchbox", name="Find a user").press("Enter")
+    await page.wait_for_url("**/admin?users_q=*")
+    await expect(page.locator("#user-table tbody tr")).to_have_count(1)
+    await expect(page.locator("#users-pager")).to_contain_text("1 in all · page 1 of 1")
+
 
 async def test_members_get_a_403_page(browser_context: Any, client: httpx.AsyncClient) -> None:
     from playwright.async_api import expect
