@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from meatlizard.core.services import Services
 from tests.fixtures.browser import logged_in_page
 from tests.helpers import PASSWORD, bearer, login, register
 
@@ -74,3 +75,26 @@ async def test_videos_are_unlisted_unless_asked(client: httpx.AsyncClient) -> No
     client.cookies.clear()
     assert video_id not in [v["id"] for v in (await client.get("/api/v1/videos")).json()]
     assert (await client.get(f"/v/{video_id}")).status_code == 200  # the link still works
+
+
+async def test_one_view_is_singular(
+    browser_context: Any, client: httpx.AsyncClient, services: Services
+) -> None:
+    from playwright.async_api import expect
+    from sqlalchemy import update
+
+    from meatlizard.videos.models import Video
+    from tests.files.helpers import upload
+
+    token = await login(client, await register(client))
+    file_id = await upload(client, token, CLIP, "clip.mp4")
+    answer = await client.post("/api/v1/videos", json={"file_id": file_id}, headers=bearer(token))
+    video_id = answer.json()["id"]
+    page = await browser_context.new_page()
+    await page.goto(f"/v/{video_id}")
+    await expect(page.locator("#views").locator("..")).to_contain_text("0 views ·")
+    async with services.sessions() as db:  # views count once the video plays
+        await db.execute(update(Video).where(Video.id == video_id).values(view_count=1))
+        await db.commit()
+    await page.reload()
+    await expect(page.locator("#views").locator("..")).to_contain_text("1 view ·")

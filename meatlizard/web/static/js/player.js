@@ -99,6 +99,8 @@
       ML.api("POST", `/v/${id}/view`).then((r) => {
         const views = document.getElementById("views");
         if (views && r) views.textContent = r.view_count;
+        const word = document.getElementById("views-word");
+        if (word && r) word.textContent = r.view_count === 1 ? "view" : "views";
       }).catch(() => {});
     }, { once: true });
 
