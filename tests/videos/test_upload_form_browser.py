@@ -98,3 +98,24 @@ async def test_one_view_is_singular(
         await db.commit()
     await page.reload()
     await expect(page.locator("#views").locator("..")).to_contain_text("1 view ·")
+
+
+async def test_caption_picker_wears_the_theme(
+    browser_context: Any, client: httpx.AsyncClient
+) -> None:
+    from tests.files.helpers import upload
+
+    username = await register(client)
+    token = await login(client, username)
+    file_id = await upload(client, token, CLIP, "clip.mp4")
+    answer = await client.post("/api/v1/videos", json={"file_id": file_id}, headers=bearer(token))
+    page = await logged_in_page(browser_context, username, PASSWORD)
+    await page.goto(f"/v/{answer.json()['id']}")
+    picker = page.locator('#caption-form input[type="file"]')
+    style = await picker.evaluate(
+        """(el) => { const s = getComputedStyle(el, '::file-selector-button');
+                   return [s.borderTopColor, s.fontFamily, s.backgroundColor]; }"""
+    )
+    accent = "rgb(89, 240, 125)"
+    assert style[0] == accent and "Mono" in style[1], style
+    assert style[2] in ("rgba(0, 0, 0, 0)", "transparent"), style

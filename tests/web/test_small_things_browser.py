@@ -53,3 +53,28 @@ async def test_drop_zone_shows_focus_and_files_show_dates(
     date = page.locator("#file-list tbody tr time").first
     await expect(date).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d$"))
     await expect(date).to_be_visible()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_change_password_is_a_proper_form(
+    browser_context: Any, client: httpx.AsyncClient, viewport: dict[str, int]
+) -> None:
+    from playwright.async_api import expect
+
+    username = await register(client)
+    page = await logged_in_page(browser_context, username, PASSWORD)
+    await page.set_viewport_size(viewport)
+    await page.goto("/account")
+    form = page.locator("#password-form")
+    await expect(form.get_by_role("heading", name="Change password")).to_be_visible()
+    box = await form.bounding_box()
+    button = await form.get_by_role("button", name="Change password").bounding_box()
+    main = await page.locator("main").bounding_box()
+    assert box is not None and button is not None and main is not None
+    assert box["width"] <= 28 * 16 + 1  # a form of its own (28rem), not a bar across the page
+    assert button["width"] < box["width"] / 2
+    assert box["x"] + box["width"] <= viewport["width"]
+    await form.get_by_label("Current password").fill(PASSWORD)
+    await form.get_by_label("New password").fill("another good password")
+    await form.get_by_role("button", name="Change password").click()
+    await expect(page.get_by_text("Password saved.")).to_be_visible()
