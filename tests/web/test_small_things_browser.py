@@ -78,3 +78,32 @@ async def test_change_password_is_a_proper_form(
     await form.get_by_label("New password").fill("another good password")
     await form.get_by_role("button", name="Change password").click()
     await expect(page.get_by_text("Password saved.")).to_be_visible()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_link_chart_draws_bots_and_its_scale(
+    browser_context: Any, client: httpx.AsyncClient, services: Any, viewport: dict[str, int]
+) -> None:
+    from playwright.async_api import expect
+
+    from tests.links.helpers import create_link, follow
+
+    username = await register(client)
+    link = await create_link(client, await login(client, username))
+    for _ in range(2):  # only bots came
+        await follow(client, link["slug"], **{"User-Agent": "Googlebot/2.1"})
+    await services.links.clicks.flush()
+    page = await logged_in_page(browser_context, username, PASSWORD)
+    await page.set_viewport_size(viewport)
+    await page.goto(f"/links/{link['slug']}/stats")
+    await expect(page.locator(".badge", has_text="bots")).to_have_text("2 bots")
+    bots = page.locator(".chart rect.bots")
+    await expect(bots).to_have_count(1)
+    box = await bots.bounding_box()
+    assert box is not None and box["height"] > 10  # drawn, not an empty area
+    await expect(page.locator(".chart-y span")).to_have_text(["2", "1", "0"])
+    sizes = await page.locator(".chart-y span").evaluate_all(
+        "(spans) => spans.map((s) => parseFloat(getComputedStyle(s).fontSize))"
+    )
+    assert min(sizes) >= 11
+    await expect(page.locator(".chart-legend")).to_contain_text("bots")
