@@ -106,6 +106,7 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	cp node_modules/dompurify/dist/purify.min.js $(VENDOR)/purify.min.js
 	cp node_modules/tus-js-client/dist/tus.min.js $(VENDOR)/tus.min.js
 	cp node_modules/hls.js/dist/hls.min.js $(VENDOR)/hls.min.js
+	cp node_modules/@highlightjs/cdn-assets/highlight.min.js $(VENDOR)/highlight.min.js
 	touch $@
 
 # Debian's Chromium for the browser tests (Playwright drives it via executablePath).

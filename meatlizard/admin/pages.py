@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from meatlizard.admin import charts, dashboard, moderation, service
-from meatlizard.admin import users as admin_users
+from meatlizard.admin import charts, dashboard, listing, moderation, service
 from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
@@ -24,14 +23,21 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/admin", response_class=HTMLResponse)
 async def admin_page(
-    request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+    request: Request,
+    user: OptionalUser,
+    db: DbDep,
+    services: ServicesDep,
+    users_q: str = "",
+    users_page: Annotated[int, Query(ge=1)] = 1,
+    sessions_q: str = "",
+    sessions_page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     if user is None:
         return RedirectResponse("/login?next=/admin", status_code=303)
     if not user.is_admin:
         return render(
             request,
-            "not_found.html",
+            "forbidden.html",
             user=user,
             status_code=403,
             message="The admin area is for admins only.",
@@ -40,7 +46,8 @@ async def admin_page(
     actor_ids = {e.actor_id for e in audit if e.actor_id is not None}
     rows = await db.execute(select(User.id, User.username).where(User.id.in_(actor_ids)))
     actors = {actor_id: name for actor_id, name in rows}
-    users = await admin_users.list_users(db, actor=user)
+    users = await listing.user_page(db, actor=user, query=users_q, number=users_page)
+    sessions = await listing.session_page(db, actor=user, query=sessions_q, number=sessions_page)
     policy = file_policy(services.settings)
     return render(
         request,
@@ -52,8 +59,8 @@ async def admin_page(
         actors=actors,
         backups=await backup_service.list_backups(services.storage),
         users=users,
-        storage_of=await quotas.usage_of_all(db, [u.id for u, _ in users], policy),
-        sessions=await admin_users.list_all_sessions(db, actor=user),
+        storage_of=await quotas.usage_of_all(db, [u.id for u, _ in users.rows], policy),
+        sessions=sessions,
         reports=await moderation.list_reports(db, actor=user, status=moderation.OPEN),
         moderation=await guards.moderation_lists(db),
         storage=await dashboard.storage_usage(services.storage),

@@ -19,6 +19,7 @@ from meatlizard.files.options import EXPIRY_LABELS
 from meatlizard.files.schemas import MAX_DOWNLOADS_LIMIT, MAX_PASSWORD_CHARS
 from meatlizard.files.sniff import is_dangerous
 from meatlizard.files.tus import file_policy
+from meatlizard.videos import service as videos
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -47,16 +48,17 @@ async def files_page(
     services: ServicesDep,
     folder: str | None = None,
 ) -> Response:
-    files, folders, usage = [], [], None
+    files, folders, usage, video_sources = [], [], None, {}
     folder = folder_tree.clean_folder(folder or "") or None  # empty: all files
     if user is not None:
         files = await folder_tree.list_files(db, owner=user, folder=folder)
         folders = await folder_tree.list_folders(db, owner=user)
         usage = await quotas.usage(db, user.id, file_policy(services.settings))
+        video_sources = await videos.videos_made_from(db, [f.id for f in files])
     chunk = services.settings.files_upload_chunk_bytes
     return render(
         request, "files.html", user=user, section="files", files=files, usage=usage,
-        chunk_bytes=chunk, folders=folders, folder=folder,
+        chunk_bytes=chunk, folders=folders, folder=folder, video_sources=video_sources,
         expiry_labels=EXPIRY_LABELS, **FIELD_LIMITS,
     )  # fmt: skip
 

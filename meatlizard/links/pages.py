@@ -32,11 +32,17 @@ class Bar:
     day: str
     clicks: int
     bots: int
+    bot_height: float  # stacked on top of the people's part, drawn apart
+
+
+def chart_top(days: list[DayCount]) -> int:
+    """Return the busiest day's clicks, people and bots together (the chart's scale)."""
+    return max([d.clicks + d.bots for d in days] + [1])
 
 
 def chart_bars(days: list[DayCount]) -> list[Bar]:
-    """Lay out one bar per day, scaled to the busiest day."""
-    top = max([d.clicks for d in days] + [1])
+    """Lay out one bar per day (people, then bots above), scaled to the busiest day."""
+    top = chart_top(days)
     width = CHART_WIDTH / max(len(days), 1)
     bars = []
     for i, d in enumerate(days):
@@ -50,6 +56,7 @@ def chart_bars(days: list[DayCount]) -> list[Bar]:
                 d.day.isoformat(),
                 d.clicks,
                 d.bots,
+                CHART_HEIGHT * d.bots / top,
             )
         )
     return bars
@@ -98,5 +105,6 @@ async def stats_page(
         link=link_read(public_base(services, request), link),
         stats=stats,
         bars=chart_bars(stats.days),
+        chart_top=chart_top(stats.days),
         chart=(CHART_WIDTH, CHART_HEIGHT),
     )

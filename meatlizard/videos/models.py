@@ -47,7 +47,7 @@ class Video(Base):
     )
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    visibility: Mapped[str] = mapped_column(String(16), default="public", index=True)
+    visibility: Mapped[str] = mapped_column(String(16), default="unlisted", index=True)
     status: Mapped[str] = mapped_column(String(16), default=QUEUED, index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)  # 0..1 of the transcode
     error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -52,12 +52,20 @@ async def create_video(db: AsyncSession, *, owner: User, data: VideoCreate) -> V
         file_id=source.id,
         title=title[:200],
         description=data.description or "",
-        visibility=data.visibility or "public",
+        visibility=data.visibility or "unlisted",
         renditions=[],
     )
     db.add(video)
     await db.commit()
     return video
+
+
+async def videos_made_from(db: AsyncSession, file_ids: list[str]) -> dict[str, str]:
+    """Return, for the files among `file_ids` that are a video's source, that video's id."""
+    if not file_ids:
+        return {}
+    rows = await db.execute(select(Video.file_id, Video.id).where(Video.file_id.in_(file_ids)))
+    return {file_id: video_id for file_id, video_id in rows.all() if file_id is not None}
 
 
 def may_manage(video: Video, viewer: User | None) -> bool:

@@ -1,4 +1,4 @@
-"""My stuff: the caller's pastes, links, files and videos in one place (admins see everyone's)."""
+"""My stuff: your pastes, links, files and videos in one place (admins may see everyone's)."""
 
 from __future__ import annotations
 
@@ -21,20 +21,27 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/mine", response_class=HTMLResponse)
-async def mine(request: Request, user: OptionalUser, db: DbDep, services: ServicesDep) -> Response:
+async def mine(
+    request: Request,
+    user: OptionalUser,
+    db: DbDep,
+    services: ServicesDep,
+    everyone: bool = False,
+) -> Response:
     if user is None:
         return RedirectResponse("/login?next=/mine", status_code=303)
+    everyone = everyone and user.is_admin  # an admin sees their own things unless they ask
     query = select(Paste).order_by(Paste.created_at.desc())
-    if not user.is_admin:
+    if not everyone:
         query = query.where(Paste.owner_id == user.id)
     pastes = list(await db.scalars(query))
-    links = await links_service.list_links(db, owner=user, everyone=user.is_admin)
+    links = await links_service.list_links(db, owner=user, everyone=everyone)
     files_query = select(StoredFile).order_by(StoredFile.created_at.desc())
-    if not user.is_admin:
+    if not everyone:
         files_query = files_query.where(StoredFile.owner_id == user.id)
     files = list(await db.scalars(files_query))
     videos_query = select(Video).order_by(Video.created_at.desc())
-    if not user.is_admin:
+    if not everyone:
         videos_query = videos_query.where(Video.owner_id == user.id)
     videos = list(await db.scalars(videos_query))
     ids = {p.owner_id for p in pastes} | {link.owner_id for link in links}
@@ -52,4 +59,5 @@ async def mine(request: Request, user: OptionalUser, db: DbDep, services: Servic
         videos=videos,
         usage=await quotas.usage(db, user.id, file_policy(services.settings)),
         owners=owners,
+        everyone=everyone,
     )

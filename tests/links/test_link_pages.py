@@ -60,6 +60,8 @@ async def test_mine_lists_pastes_and_links(client: httpx.AsyncClient) -> None:
     assert bob
     client.cookies.clear()
     assert (await client.get("/mine")).status_code == 303
-    admins = await client.get("/mine", headers=bearer(admin))
+    own = await client.get("/mine", headers=bearer(admin))
+    assert "alice link" not in own.text and "My stuff</h1>" in own.text
+    admins = await client.get("/mine?everyone=true", headers=bearer(admin))
     assert "alice link" in admins.text and "alice paste" in admins.text
-    assert "Everyone" in admins.text
+    assert "Everyone's stuff" in admins.text

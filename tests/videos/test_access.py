@@ -54,8 +54,8 @@ async def test_private_video_is_hidden_from_others(client: httpx.AsyncClient) ->
 
 async def test_list_search_edit_and_pages(client: httpx.AsyncClient) -> None:
     token = await user_token(client)
-    first = await queued_video(client, token, title="Raid night highlights")
-    await queued_video(client, token, title="Cooking stream")
+    first = await queued_video(client, token, title="Raid night highlights", visibility="public")
+    await queued_video(client, token, title="Cooking stream", visibility="public")
     found = (await client.get("/api/v1/videos?q=raid")).json()
     assert [v["id"] for v in found] == [first]
     assert found[0]["title"] == "Raid night highlights" and found[0]["status"] == "queued"
@@ -138,7 +138,7 @@ async def test_my_stuff_lists_my_videos(client: httpx.AsyncClient) -> None:
     assert f'<a href="/v/{mine}">My raid clip</a>' in page
     assert "private" in page and "queued" in page
     assert theirs not in page and "Someone else" not in page
-    everyone = (await client.get("/mine", headers=bearer(admin))).text
+    everyone = (await client.get("/mine?everyone=true", headers=bearer(admin))).text
     assert f"/v/{mine}" in everyone and f"/v/{theirs}" in everyone
     empty = (await client.get("/mine", headers=bearer(await user_token(client)))).text
     assert "No videos yet" in empty and 'id="mine-videos"' not in empty

@@ -47,8 +47,11 @@ async def test_my_stuff_lists_files_with_delete(client: httpx.AsyncClient) -> No
     page = (await client.get("/mine", headers=bearer(member))).text
     assert f'data-delete-file="{mine}"' in page and "mine.txt" in page
     assert theirs not in page
-    everyone = (await client.get("/mine", headers=bearer(admin))).text
+    own = (await client.get("/mine", headers=bearer(admin))).text
+    assert mine not in own and theirs not in own  # an admin's own things, until they switch
+    everyone = (await client.get("/mine?everyone=true", headers=bearer(admin))).text
     assert mine in everyone and theirs in everyone
+    assert theirs not in (await client.get("/mine?everyone=true", headers=bearer(member))).text
     assert f'data-delete-file="{mine}"' not in everyone  # admins moderate via reports
     deleted = await client.delete(f"/api/v1/files/{mine}", headers=bearer(member))
     assert deleted.status_code == 204

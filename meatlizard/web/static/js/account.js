@@ -1,5 +1,20 @@
 "use strict";
 
+// A new token joins the table at once (newest first), replacing "No tokens yet".
+function listToken(token) {
+  const rows = document.querySelector("#token-table tbody");
+  rows.querySelector("tr.empty")?.remove();
+  const row = document.createElement("tr");
+  row.dataset.id = token.id;
+  row.innerHTML = '<td></td><td data-label="Starts with"><code></code></td><td data-label="Created"></td>' +
+    '<td data-label="Last used">never</td><td class="actions"><button type="button" class="small danger">Revoke</button></td>';
+  row.cells[0].textContent = token.name;
+  row.querySelector("code").textContent = `${token.prefix}…`;
+  row.cells[2].textContent = token.created_at.slice(0, 10);
+  row.querySelector("button").dataset.revoke = token.id;
+  rows.prepend(row);
+}
+
 document.getElementById("token-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.currentTarget;
@@ -7,6 +22,7 @@ document.getElementById("token-form").addEventListener("submit", async (event) =
     const created = await ML.api("POST", "/api/v1/auth/tokens", { name: form.name.value });
     document.getElementById("token-value").textContent = created.token;
     document.getElementById("token-created").hidden = false;
+    listToken(created);
     form.reset();
   } catch (error) {
     alert(error.message);

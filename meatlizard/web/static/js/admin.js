@@ -13,6 +13,19 @@ toggle.addEventListener("click", async () => {
   }
 });
 
+// Sizes read as everywhere else on the site (Jinja's filesizeformat, binary units).
+function sizeText(bytes) {
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  if (bytes < 1024) return `${bytes} Bytes`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
 const backupButton = document.getElementById("backup-now");
 backupButton.addEventListener("click", async () => {
   const state = document.getElementById("backup-state");
@@ -23,7 +36,7 @@ backupButton.addEventListener("click", async () => {
     state.textContent = `Saved ${info.key}`;
     const row = document.createElement("tr");
     const rows = Object.values(info.row_counts).reduce((a, b) => a + b, 0);
-    for (const [label, text] of [["", info.key], ["Size", `${(info.size / 1024).toFixed(1)} KiB`], ["Rows", rows]]) {
+    for (const [label, text] of [["", info.key], ["Size", sizeText(info.size)], ["Rows", rows]]) {
       const cell = document.createElement("td");
       if (label) cell.dataset.label = label;  // the phone layout labels each cell
       cell.textContent = text;

@@ -3,24 +3,7 @@
 
 (() => {
   const state = JSON.parse(document.getElementById("initial-state").textContent);
-  const md = window.markdownit({ html: false, linkify: true, breaks: true });
-
-  function renderMarkdown(element, text) {
-    // markdown-it escapes raw HTML (html: false); DOMPurify is a second line of defence.
-    element.innerHTML = DOMPurify.sanitize(md.render(text), { USE_PROFILES: { html: true } });
-    for (const link of element.querySelectorAll("a")) {
-      link.target = "_blank";
-      link.rel = "noopener noreferrer nofollow";
-    }
-    for (const pre of element.querySelectorAll("pre")) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "small copy-code";
-      button.textContent = "Copy";
-      button.addEventListener("click", () => ML.copyText(pre.querySelector("code")?.textContent ?? pre.textContent, button));
-      pre.prepend(button);
-    }
-  }
+  const renderMarkdown = ChatMarkdown.render;
 
   // New-session form (present on every chat page).
   const newForm = document.getElementById("new-session");

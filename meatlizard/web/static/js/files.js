@@ -16,6 +16,7 @@
       try {
         await ML.api("DELETE", `/api/v1/files/${del.dataset.delete}`);
         del.closest("tr").remove();
+        refreshListing(); // the storage bar and the empty state follow
       } catch (error) {
         alert(error.message);
       }
@@ -123,6 +124,9 @@
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = page.getElementById("file-listing");
       if (fresh) current.replaceChildren(...fresh.childNodes);
+      // The storage bar counts what was just uploaded too.
+      const usage = page.getElementById("storage-usage");
+      if (usage) document.getElementById("storage-usage")?.replaceWith(usage);
       hideShowButton();
     } catch { /* the list stays as it was; a reload shows the file */ }
   }

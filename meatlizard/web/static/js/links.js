@@ -3,6 +3,25 @@
   const error = document.getElementById("link-error");
   const show = (err) => { if (error) error.textContent = err.message || String(err); };
 
+  // A new link goes to the top of "Your links" at once, as the page would list it after a reload.
+  function listLink(link) {
+    const rows = document.getElementById("links-rows");
+    if (!rows || link.delete_token) return;
+    const row = document.createElement("tr");
+    row.innerHTML = '<td><a></a></td><td class="truncate" data-label="→"></td>' +
+      '<td data-label="Clicks">0</td><td class="actions"><a>Stats &amp; edit</a></td>';
+    const [short, stats] = row.querySelectorAll("a");
+    short.href = link.short_url;
+    short.textContent = "/s/" + link.slug;
+    const target = row.querySelector(".truncate");
+    target.title = link.url;
+    target.textContent = link.title || link.url;
+    stats.href = link.stats_url;
+    rows.prepend(row);
+    for (const id of ["links-list", "links-mine"]) document.getElementById(id).hidden = false;
+    document.getElementById("links-empty").hidden = true;
+  }
+
   const form = document.getElementById("link-form");
   if (form) {
     form.addEventListener("submit", async (e) => {
@@ -26,6 +45,7 @@
         document.getElementById("link-token").textContent = link.delete_token
           ? "Anonymous link: keep this delete token to remove it later: " + link.delete_token : "";
         document.getElementById("link-result").hidden = false;
+        listLink(link);
         form.reset();
         document.getElementById("link-copy").focus();  // Enter now copies
       } catch (err) {

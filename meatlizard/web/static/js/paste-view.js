@@ -78,23 +78,45 @@
     document.getElementById("paste-code").replaceChildren(code);
   }
 
+  // A zero-knowledge paste is either locked (one message, nothing to copy or download: the
+  // page only holds ciphertext) or decrypted (every action works on the plain text).
+  const actions = ["paste-copy", "paste-download", "paste-raw", "paste-clone"].map((name) => document.getElementById(name));
+  let rawUrl = null;
+
+  function setLocked(message) {
+    document.getElementById("paste-crypto-state").textContent = message
+      ? "zero-knowledge: locked"
+      : "zero-knowledge: decrypted in your browser";
+    document.querySelector(".paste-code").hidden = !!message;
+    if (message) document.getElementById("paste-code").replaceChildren();
+    error.textContent = message || "";
+    if (rawUrl) URL.revokeObjectURL(rawUrl);
+    rawUrl = message ? null : URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" }));
+    for (const action of actions) {
+      if (action.tagName === "BUTTON") action.disabled = !!message;
+      else if (message) action.removeAttribute("href");
+      else action.href = action.id === "paste-raw" ? rawUrl : "#";
+      if (action.tagName === "A") action.setAttribute("aria-disabled", message ? "true" : "false");
+    }
+    return !message;
+  }
+
   async function decrypt() {
     const key = fragment().key;
     usedKey = key;
-    if (!key) return fail("This paste is encrypted and the link has no key (#key=…).");
-    if (!PasteCrypto.available()) return fail("Decryption needs a secure (HTTPS) page.");
+    text = sealed;
+    if (!key) return setLocked("This paste is encrypted and the link has no key (#key=…): ask its author for the whole link.");
+    if (!PasteCrypto.available()) return setLocked("Decryption needs a secure (HTTPS) page.");
     try {
       text = await PasteCrypto.decrypt(sealed, key);
     } catch {
       text = sealed;
-      document.getElementById("paste-code").replaceChildren();
-      return fail("Could not decrypt: the key in the link is wrong or the paste was changed.");
+      return setLocked("Could not decrypt: the key in the link is wrong or the paste was changed.");
     }
-    error.textContent = "";
     source.textContent = text; // the copy button reads the source
     source.value = text;
     buildLines(text);
-    return true;
+    return setLocked(null);
   }
 
   function renderMarkdown() {
@@ -117,6 +139,7 @@
 
   document.getElementById("paste-download").addEventListener("click", (event) => {
     event.preventDefault(); // from memory: works for burned and decrypted pastes too
+    if (event.currentTarget.getAttribute("aria-disabled") === "true") return;
     const link = document.createElement("a");
     link.href = URL.createObjectURL(new Blob([text], { type: "text/plain;charset=utf-8" }));
     link.download = view.dataset.filename;

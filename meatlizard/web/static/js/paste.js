@@ -34,14 +34,20 @@
     zk.dispatchEvent(new Event("change"));
   }
 
-  function showCreated(url, token) {
+  function showCreated(url, token, burns) {
     let html = '<p>Created: <a id="paste-link" href="' + escape(url) + '">' + escape(url) +
       '</a> <button type="button" data-copy="#paste-link">Copy link</button></p>';
+    if (burns) {
+      html += '<p class="notice warn" id="paste-burn-warning" role="status"><strong>Burn after reading:</strong> ' +
+        "opening this link shows the paste once and then deletes it, for you too. " +
+        "Copy the link and send it on without opening it.</p>";
+    }
     if (token) {
       html += '<p class="paste-secret">Delete token (shown once; this browser also keeps it): ' +
         '<code id="paste-token">' + escape(token) + '</code> ' +
         '<button type="button" data-copy="#paste-token">Copy token</button></p>';
     }
+    html += '<p><a class="button ghost" id="paste-new" href="/paste">New paste</a></p>';
     form.outerHTML = html;
   }
 
@@ -71,7 +77,7 @@
       const url = paste.url + (key ? "#key=" + key : "");
       error.textContent = "";
       if (paste.burn_after_read || paste.has_password) {
-        showCreated(url, paste.delete_token);
+        showCreated(url, paste.delete_token, paste.burn_after_read);
       } else {
         window.location.href = "/p/" + paste.id + (key ? "#key=" + key : "");
       }

@@ -94,11 +94,31 @@
     const setIcon = (button, name) => button.querySelector("use").setAttribute("href", `#i-${name}`);
     video.addEventListener("play", () => setIcon(play, "pause"));
     video.addEventListener("pause", () => setIcon(play, "play"));
-    video.addEventListener("volumechange", () => setIcon(mute, video.muted ? "muted" : "volume"));
+    const volume = document.getElementById("volume");
+    const bigPlay = document.getElementById("big-play");
+    video.addEventListener("volumechange", () => {
+      setIcon(mute, video.muted ? "muted" : "volume");
+      volume.value = video.muted ? 0 : video.volume;
+    });
+    volume.addEventListener("input", () => {
+      video.volume = Number(volume.value);
+      video.muted = video.volume === 0;
+    });
+    document.getElementById("speed").addEventListener("change", (event) => {
+      video.playbackRate = Number(event.target.value);
+    });
+    video.addEventListener("durationchange", () => {
+      if (video.duration) clock.textContent = `${fmt(video.currentTime)} / ${fmt(video.duration)}`;
+    });
+    video.addEventListener("play", () => (bigPlay.hidden = true));
+    video.addEventListener("pause", () => (bigPlay.hidden = false));
+    bigPlay.addEventListener("click", () => video.play());
     video.addEventListener("playing", () => {
       ML.api("POST", `/v/${id}/view`).then((r) => {
         const views = document.getElementById("views");
         if (views && r) views.textContent = r.view_count;
+        const word = document.getElementById("views-word");
+        if (word && r) word.textContent = r.view_count === 1 ? "view" : "views";
       }).catch(() => {});
     }, { once: true });
 

@@ -8,7 +8,19 @@
   const list = document.getElementById("video-uploads");
   if (!input || !window.tus) return;
 
+  // Title, description and visibility are read when the upload starts, so a second file
+  // dropped after editing them gets the new values.
+  function details() {
+    const body = { visibility: document.getElementById("video-upload-visibility").value };
+    const title = document.getElementById("video-upload-title").value.trim();
+    const description = document.getElementById("video-upload-description").value.trim();
+    if (title) body.title = title;
+    if (description) body.description = description;
+    return body;
+  }
+
   function start(file) {
+    const chosen = details();
     const item = document.createElement("li");
     item.className = "upload";
     item.innerHTML = `<span class="name"></span><span class="state">Starting…</span><progress max="100" value="0"></progress>`;
@@ -34,7 +46,7 @@
       async onSuccess() {
         const fileId = upload.url.split("/").pop();
         try {
-          const video = await ML.api("POST", "/api/v1/videos", { file_id: fileId });
+          const video = await ML.api("POST", "/api/v1/videos", { file_id: fileId, ...chosen });
           state.textContent = "Uploaded; transcoding…";
           location.href = `/v/${video.id}`;
         } catch (error) {

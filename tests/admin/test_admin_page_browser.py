@@ -1,0 +1,65 @@
+"""The admin page in a real Chromium: no self-demotion, sizes in binary units, a real 403."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.files.helpers import upload
+from tests.fixtures.browser import logged_in_page
+from tests.helpers import PASSWORD, login, register
+
+pytestmark = pytest.mark.browser
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+# A size in KiB that should have been MiB (the page once said "5156.8 KiB").
+KIB_OVER_A_MIB = re.compile(r"\b\d{4,}(\.\d+)? KiB")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_admin_page_is_safe_and_consistent(
+    browser_context: Any, client: httpx.AsyncClient, viewport: dict[str, int]
+) -> None:
+    from playwright.async_api import expect
+
+    admin = await register(client)  # the first account is the admin
+    member = await register(client)
+    await upload(client, await login(client, member), b"m" * (5 * 1024 * 1024 + 300_000), "big.bin")
+    page = await logged_in_page(browser_context, admin, PASSWORD)
+    await page.set_viewport_size(viewport)
+    await page.goto("/admin")
+
+    own = page.locator("#user-table tbody tr", has_text=admin)
+    await expect(own.locator(".badge")).to_have_text("you")
+    for name in ["Revoke admin", "Disable"]:
+        await expect(own.get_by_role("button", name=name)).to_have_count(0)
+    other = page.locator("#user-table tbody tr", has_text=member)
+    await expect(other.get_by_role("button", name="Make admin")).to_have_count(1)
+    await expect(other.get_by_role("button", name="Disable")).to_have_count(1)
+
+    await expect(page.locator("#storage-table tbody")).to_contain_text("5.3 MiB")
+    await page.get_by_role("button", name="Back up now").click()
+    await expect(page.locator("#backup-table tbody tr:not(.empty)")).to_have_count(1)
+    size = await page.locator("#backup-table tbody tr td[data-label=Size]").first.inner_text()
+    assert re.fullmatch(r"\d+ Bytes|\d+\.\d (KiB|MiB|GiB)", size), size
+    assert not KIB_OVER_A_MIB.search(await page.locator("main").inner_text())
+
+    await page.get_by_role("searchbox", name="Find a user").fill(member)
+    await page.get_by_role("searchbox", name="Find a user").press("Enter")
+    await page.wait_for_url("**/admin?users_q=*")
+    await expect(page.locator("#user-table tbody tr")).to_have_count(1)
+    await expect(page.locator("#users-pager")).to_contain_text("1 in all · page 1 of 1")
+
+
+async def test_members_get_a_403_page(browser_context: Any, client: httpx.AsyncClient) -> None:
+    from playwright.async_api import expect
+
+    await register(client)  # the admin
+    page = await logged_in_page(browser_context, await register(client), PASSWORD)
+    response = await page.goto("/admin")
+    assert response is not None and response.status == 403
+    await expect(page).to_have_title(re.compile(r"^403 Forbidden"))
+    await expect(page.locator("h1")).to_have_text("403 Forbidden")
