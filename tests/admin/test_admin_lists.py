@@ -9,7 +9,7 @@ from sqlalchemy import insert
 
 from meatlizard.admin import listing
 from meatlizard.auth.models import User
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from tests.helpers import bearer, create_session, login, register
 
 MANY_USERS = 10_000

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from meatlizard.core.services import Services
 from meatlizard.pastes.models import Paste
+from meatlizard.runtime import Services
 from tests.fixtures.browser import logged_in_page
 from tests.helpers import PASSWORD, register
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from meatlizard.core.services import Services
+from meatlizard.runtime import Services
 from tests.fixtures.browser import logged_in_page
 from tests.helpers import PASSWORD, bearer, login, register
 
