@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.bots.client import ClientBot
 from meatlizard.bots.relay import DiscordRelayInference
@@ -27,6 +28,7 @@ from tests.fixtures.discord import GUILD_READY_TIMEOUT_S, running
 
 HEARTBEAT_SECONDS = 1.0
 MAX_REPLY_TOKENS = 96
+ACK_DEADLINE_S = 3.0  # Discord's window for the first answer to an interaction
 
 
 @dataclass
@@ -141,3 +143,38 @@ async def wait_for(predicate, limit: float = 120.0):  # type: ignore[no-untyped-
         return result
 
     return await asyncio.wait_for(_loop(), limit)
+
+
+class _SlowSession:
+    """One database session that opens only after a delay."""
+
+    def __init__(self, session: AsyncSession, delay_s: float) -> None:
+        self.session, self.delay_s = session, delay_s
+
+    async def __aenter__(self) -> AsyncSession:
+        await asyncio.sleep(self.delay_s)  # the injected slowness itself, not a wait for an event
+        return await self.session.__aenter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.__aexit__(*exc)
+
+
+class SlowSessions:
+    """A session factory whose every session opens late, like a database under load."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession], delay_s: float) -> None:
+        self.factory, self.delay_s = factory, delay_s
+
+    def __call__(self) -> _SlowSession:
+        return _SlowSession(self.factory(), self.delay_s)
+
+
+@contextlib.contextmanager
+def slow_database(world: BotsWorld, delay_s: float = ACK_DEADLINE_S + 0.5) -> Iterator[None]:
+    """Make every database session the server-bot opens take longer than Discord's deadline."""
+    saved = world.services.sessions
+    world.services.sessions = SlowSessions(saved, delay_s)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        world.services.sessions = saved

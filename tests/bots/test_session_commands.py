@@ -16,7 +16,7 @@ from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.transcripts.models import Transcript
 from tests.bots.conftest import BotsWorld, wait_for
 from tests.bots.test_admin_commands import general, run
-from tests.bots.test_session_flow import start_session
+from tests.bots.test_session_flow import end_prompt, start_session
 from tests.gdpr.test_gdpr import _dump_everything
 
 TRANSCRIPT_KEYS = [
@@ -78,10 +78,7 @@ async def test_end_with_save_writes_the_transcript_and_archives_the_channel(
     channel = await start_session(world)
     answer = await answered(world, channel, "Say hello.")
 
-    end = emu.invoke_command(world.server_app, world.alice, channel, "ai end")
-    await end.wait_response()
-    assert end.original is not None
-    emu.click_button(world.server_app, world.alice, end.original, "save")
+    emu.click_button(world.server_app, world.alice, await end_prompt(world, channel), "save")
     session = await the_session(world)
     transcripts = next(c for c in world.guild.channels.values() if c.name == "ai-transcripts")
 

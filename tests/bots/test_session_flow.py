@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from meatlizard.bots import links
 from meatlizard.chat.models import ChatMessage, ChatSession, Role
-from meatlizard.dev.discord_emulator.models import Channel
+from meatlizard.dev.discord_emulator.models import Channel, Message, User
 from tests.bots.conftest import BotsWorld, wait_for
 
 
@@ -27,6 +27,14 @@ async def start_session(world: BotsWorld) -> Channel:
         lambda: interaction.original and "Your chat is ready" in interaction.original.content
     )
     return session_channel(world)
+
+
+async def end_prompt(world: BotsWorld, channel: Channel, owner: User | None = None) -> Message:
+    """Invoke /ai end and return its answer once the save/don't-save buttons are on it."""
+    end = world.emulator.invoke_command(world.server_app, owner or world.alice, channel, "ai end")
+    return await world.emulator.wait_until(
+        lambda: end.original if end.original and end.original.components else None
+    )
 
 
 async def test_start_chat_and_end_in_a_private_channel(bots_world: BotsWorld) -> None:
@@ -68,10 +76,8 @@ async def test_start_chat_and_end_in_a_private_channel(bots_world: BotsWorld) ->
     relayed = [m for m in emu.history(channel) if m.author.id == world.client_app.id]
     assert relayed and all(m.content.startswith("ML1") for m in relayed)
 
-    end = emu.invoke_command(world.server_app, world.alice, channel, "ai end")
-    await end.wait_response()
-    prompt = end.original
-    assert prompt is not None and "Save a transcript" in prompt.content
+    prompt = await end_prompt(world, channel)
+    assert "Save a transcript" in prompt.content
     emu.click_button(world.server_app, world.alice, prompt, "discard")
     await emu.wait_until(lambda: channel.id not in world.guild.channels)
     async with world.services.sessions() as db:
