@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from meatlizard.bots.client import ClientBot
 from meatlizard.bots.relay import DiscordRelayInference
 from meatlizard.bots.server.bot import ServerBot
+from meatlizard.bots.server.channels import SERVER_BOT_PERMISSIONS
 from meatlizard.core.cache import cache_from_settings
 from meatlizard.core.services import Services
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.guild import Guild
 from meatlizard.dev.discord_emulator.models import Application, Role, User
-from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.inference.service import LocalInference
 from meatlizard.workers.wire import PayloadSealer
 from tests.conftest import Backend, make_settings
@@ -61,7 +61,7 @@ async def bots_world(
     owner = emu.create_user("owner")
     guild = emu.create_guild("MeatLizard", owner)
     admin_role = emu.create_role(guild, "admins")
-    bots_role = emu.create_role(guild, "bots", int(Permission.ADMINISTRATOR))
+    bots_role = emu.create_role(guild, "bots", SERVER_BOT_PERMISSIONS.value)
     admin, alice, bob = emu.create_user("ada"), emu.create_user("alice"), emu.create_user("bob")
     emu.add_member(guild, admin, [admin_role])
     emu.add_member(guild, alice)

@@ -24,13 +24,13 @@ from meatlizard.bots.client import ClientBot
 from meatlizard.bots.frames import FILE_MARKER, MARKER
 from meatlizard.bots.run import build_server_bot
 from meatlizard.bots.server.bot import ServerBot
+from meatlizard.bots.server.channels import SERVER_BOT_PERMISSIONS
 from meatlizard.bots.server.web_channels import WEB_CHANNEL_PREFIX
 from meatlizard.core.cache import MemoryCache
 from meatlizard.core.config import Settings
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.guild import Guild
 from meatlizard.dev.discord_emulator.models import Application, Channel, Message, User
-from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.inference.service import LocalInference
 from meatlizard.workers.wire import (
     CancelPayload,
@@ -79,7 +79,7 @@ async def relay_world(
     owner = emu.create_user("owner")
     guild = emu.create_guild("MeatLizard", owner)
     admin_role = emu.create_role(guild, "admins")
-    bots_role = emu.create_role(guild, "bots", int(Permission.ADMINISTRATOR))
+    bots_role = emu.create_role(guild, "bots", SERVER_BOT_PERMISSIONS.value)
     admin, alice = emu.create_user("ada"), emu.create_user("alice")
     emu.add_member(guild, admin, [admin_role])
     emu.add_member(guild, alice)

@@ -82,6 +82,13 @@ class ServerBot(commands.Bot):
     async def on_ready(self) -> None:
         """Create #ai-metrics, #ai-transcripts and #ai-relay when they are missing."""
         guild = self.home_guild()
+        missing = channels.missing_permissions(guild.me)
+        if missing:
+            log.error(
+                "the server-bot's role lacks %s in guild %s; see docs/deployment.md",
+                ", ".join(missing),
+                guild.id,
+            )
         staff = channels.staff_overwrites(
             guild, client_bot_id=self.client_bot_id, admin_role_id=self.admin_role_id
         )

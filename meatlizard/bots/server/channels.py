@@ -21,12 +21,28 @@ BOT = discord.PermissionOverwrite(
     read_message_history=True,
     attach_files=True,
     manage_channels=True,
-    manage_messages=True,
+)
+# The server-bot's role, least privilege (docs/deployment.md). Discord lets a bot allow or
+# deny in an overwrite only what it holds itself, so BOT above stays within this set.
+SERVER_BOT_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    read_message_history=True,
+    attach_files=True,
+    embed_links=True,
+    manage_channels=True,
+    manage_roles=True,
 )
 HIDDEN = discord.PermissionOverwrite(view_channel=False)
 READ_ONLY = discord.PermissionOverwrite(
     view_channel=True, send_messages=False, read_message_history=True
 )
+
+
+def missing_permissions(member: discord.Member) -> list[str]:
+    """Return the names of SERVER_BOT_PERMISSIONS the member lacks in its guild."""
+    held = member.guild_permissions
+    return [name for name, value in SERVER_BOT_PERMISSIONS if value and not getattr(held, name)]
 
 
 def staff_overwrites(guild: discord.Guild, *, client_bot_id: int, admin_role_id: int) -> Overwrites:
