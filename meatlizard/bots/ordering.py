@@ -1,10 +1,10 @@
-"""Puts the client-bot's replies to one request in order before they go to the web.
+"""Puts the client-bot's replies to one request in order before they are shown.
 
-A first attempt must arrive in order: a gap means a lost message. A retried attempt may not:
-the client-bot resends what it had already sent (see bots/answer_log.py) right after
-messages of the old attempt that were still queued, so replies that come early are held
-until the gap before them fills. Either way a closing `response` goes out only once the
-chunks forwarded add up to its text, so the web never closes an answer short.
+Relay messages overtake each other: discord.py handles each message in its own task and a
+file waits for its download, a burst replayed after RESUME lands among new messages, and a
+retried attempt resends what was already sent (see bots/answer_log.py). So replies that come
+early are held until the gap before them fills, for at most `gap_seconds`; a closing
+`response` goes out only once the chunks forwarded add up to its text, so no answer ends short.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ from meatlizard.workers.wire import ChunkPayload, ErrorPayload, ResponsePayload
 Reply = ChunkPayload | ResponsePayload | ErrorPayload
 # What travels with each reply (the relay keeps the client-bot's envelope).
 T = TypeVar("T")
+# How long replies that came early wait for the one before them (a file download from
+# Discord's CDN, or a resend after RESUME) before the answer counts as broken.
+GAP_SECONDS = 15.0
 
 
 class RepliesLost(Exception):
@@ -27,12 +30,28 @@ class RepliesLost(Exception):
 class InOrder(Generic[T]):
     """Release replies in sequence; `tolerant` holds early ones instead of failing."""
 
-    tolerant: bool
+    tolerant: bool = True
+    gap_seconds: float = GAP_SECONDS
     expected: int = 0
     closed: bool = False
     _text: list[str] = field(default_factory=list)
     _early: dict[int, tuple[ChunkPayload, T]] = field(default_factory=dict)
     _final: tuple[ResponsePayload, T] | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Return whether replies are held for a gap before them (the caller bounds the wait)."""
+        return not self.closed and (bool(self._early) or self._final is not None)
+
+    def wait_limit(self, idle_seconds: float) -> float:
+        """Return how long to wait for the next reply: `gap_seconds` at most while one is held."""
+        return min(idle_seconds, self.gap_seconds) if self.waiting else idle_seconds
+
+    def gave_up(self) -> RepliesLost:
+        """Return the error for a wait that ended with a gap still open."""
+        if self._early:
+            return RepliesLost(f"chunk {self.expected} never came")
+        return RepliesLost("the answer closed before all its chunks came")
 
     def push(self, payload: Reply, extra: T) -> list[tuple[Reply, T]]:
         """Return the replies that may go out now, in order (the closing one last)."""

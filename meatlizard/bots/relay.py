@@ -12,6 +12,7 @@ from contextvars import ContextVar
 
 from pydantic import BaseModel
 
+from meatlizard.bots.ordering import InOrder, RepliesLost
 from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats
 from meatlizard.inference.remote import RemoteGateway
@@ -33,6 +34,7 @@ MISSED_HEARTBEATS = 3
 # How long a request may wait for the client-bot's first reply, and for each next one.
 PICKUP_TIMEOUT_SECONDS = 60.0
 STALL_TIMEOUT_SECONDS = 120.0
+LOST = "part of the answer was lost; please ask again"
 
 Reply = ChunkPayload | ResponsePayload | ErrorPayload
 # What answerer() promised to the chat flow calling generate() next in the same task: the
@@ -132,26 +134,25 @@ class DiscordRelayInference(RemoteGateway):
         finished = False
         try:
             await self._send(request.session_id, request)
-            expected = 0
+            order: InOrder[None] = InOrder()
             while True:
-                payload = await self._next(queue, cancel, first=expected == 0)
+                payload = await self._next(queue, cancel, order)
                 if payload is None:
                     return  # stopped by the user
-                if isinstance(payload, ChunkPayload):
-                    if payload.sequence < expected:
-                        continue  # seen already (a replayed message)
-                    if payload.sequence > expected:
-                        raise WorkerFailed("part of the answer was lost; please ask again")
-                    expected += 1
-                    if stats.time_to_first_token is None:
-                        stats.time_to_first_token = time.perf_counter() - started
-                    stats.token_count += 1
-                    yield payload.text
-                elif isinstance(payload, ResponsePayload):
-                    finished = True
-                    return
-                else:
-                    raise WorkerFailed(payload.error_message)
+                for reply, _ in order.push(payload, None):
+                    if isinstance(reply, ChunkPayload):
+                        if stats.time_to_first_token is None:
+                            stats.time_to_first_token = time.perf_counter() - started
+                        stats.token_count += 1
+                        yield reply.text
+                    elif isinstance(reply, ResponsePayload):
+                        finished = True
+                        return
+                    else:
+                        raise WorkerFailed(reply.error_message)
+        except RepliesLost as exc:
+            log.warning("request %s: %s", request.request_id, exc)
+            raise WorkerFailed(LOST) from exc
         finally:
             self._pending.pop(request.request_id, None)
             stats.seconds = time.perf_counter() - started
@@ -164,11 +165,12 @@ class DiscordRelayInference(RemoteGateway):
                     await self._send(request.session_id, cancel_payload)
 
     async def _next(
-        self, queue: asyncio.Queue[Reply], cancel: asyncio.Event, *, first: bool
+        self, queue: asyncio.Queue[Reply], cancel: asyncio.Event, order: InOrder[None]
     ) -> Reply | None:
         getter = asyncio.ensure_future(queue.get())
         stopper = asyncio.ensure_future(cancel.wait())
-        timeout = self.pickup_timeout if first else self.stall_timeout
+        first = order.expected == 0 and not order.waiting
+        timeout = order.wait_limit(self.pickup_timeout if first else self.stall_timeout)
         try:
             done, _ = await asyncio.wait(
                 {getter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
@@ -180,6 +182,8 @@ class DiscordRelayInference(RemoteGateway):
             return getter.result()
         if stopper in done:
             return None
+        if order.waiting:
+            raise order.gave_up()
         if first:
             self._client_online = False  # next prompts get the labelled fallback at once
             raise WorkerFailed("the inference bot did not answer; please try again")

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -55,6 +56,7 @@ async def bots_world(
     backend: Backend,
     tmp_path: Path,
     model_inference: LocalInference,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[BotsWorld]:
     """Start the server-bot and the client-bot (real SmolLM2) in a fresh guild."""
     emu = discord_emulator
@@ -71,6 +73,7 @@ async def bots_world(
     emu.add_member(guild, client_app)
 
     key = secrets.token_hex(32)
+    max_tokens = request.node.get_closest_marker("max_reply_tokens")
     settings = make_settings(
         backend,
         tmp_path,
@@ -80,7 +83,7 @@ async def bots_world(
         client_bot_user_id=client_app.id,
         server_bot_user_id=server_app.id,
         discord_heartbeat_seconds=HEARTBEAT_SECONDS,
-        model_max_tokens=MAX_REPLY_TOKENS,
+        model_max_tokens=max_tokens.args[0] if max_tokens else MAX_REPLY_TOKENS,
         metrics_interval_seconds=1.0,
     )
     relay = DiscordRelayInference(settings.default_model, heartbeat_seconds=HEARTBEAT_SECONDS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import discord
+import pytest
 from sqlalchemy import select
 
 from meatlizard.bots.server.chat_cog import FALLBACK_LABEL
@@ -14,6 +15,8 @@ from meatlizard.workers.wire import RequestPayload
 from tests.bots.conftest import BotsWorld, wait_for
 from tests.bots.test_admin_commands import general
 from tests.bots.test_session_flow import start_session
+
+HALFWAY_POSTS = 6  # relay messages of the client-bot before the drop (one per 1.1 s flush)
 
 
 async def stored_answer(world: BotsWorld) -> ChatMessage:
@@ -103,3 +106,30 @@ async def test_offline_client_bot_gets_a_labelled_fallback(bots_world: BotsWorld
     await shown_answer(world, channel, answer)
     replies = [m for m in world.emulator.history(channel) if m.author.id == world.server_app.id]
     assert any(m.content.startswith(FALLBACK_LABEL) for m in replies)
+
+
+@pytest.mark.max_reply_tokens(300)
+async def test_a_long_answer_survives_a_drop_and_slow_downloads_in_full(
+    bots_world: BotsWorld,
+) -> None:
+    world = bots_world
+    assert world.emulator.core.state.cdn_latency_s == (0.0, 1.5)  # files overtake each other
+    channel = await start_session(world)
+    await world.emulator.wait_until(lambda: world.relay.online)
+    world.emulator.post_message(
+        channel, world.alice, "Write a long, detailed story about a lizard who travels the world."
+    )
+    await world.emulator.wait_until(lambda: len(client_posts(world, channel)) >= HALFWAY_POSTS)
+    assert await world.emulator.drop_gateway(world.server_app) == 1
+    assert await world.emulator.drop_gateway(world.client_app) == 1
+    answer = await stored_answer(world)
+    assert not answer.is_fallback and answer.token_count and answer.token_count > HALFWAY_POSTS
+    await shown_answer(world, channel, answer)
+    shown = "".join(
+        m.content
+        for m in world.emulator.history(channel)
+        if m.author.id == world.server_app.id
+        and not m.content.startswith("ML1")
+        and "Your chat" not in m.content
+    )
+    assert answer.content.strip() in shown  # every character, in order
