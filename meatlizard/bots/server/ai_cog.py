@@ -106,9 +106,12 @@ class AiCog(commands.GroupCog, group_name="ai", group_description="Chat with the
                 await links.remember_channel(
                     db, session_id=session_id, channel_id=channel.id, guild_id=guild.id
                 )
-        except Exception:
+        except Exception as exc:
             async with services.sessions() as db:  # no session without its channel
                 await chat_service.delete_session(db, user=user, session_id=session_id)
+            if channels.is_channel_limit(exc):
+                await self.bot.tell_admins(channels.CHANNEL_LIMIT_ADMINS)
+                raise Refused(channels.CHANNEL_LIMIT_USER) from exc
             raise
         await interaction.followup.send(
             f"Your chat is ready in {channel.mention}. Write your prompts there.", ephemeral=True

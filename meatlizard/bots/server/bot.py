@@ -110,6 +110,20 @@ class ServerBot(commands.Bot):
             raise LookupError(f"the bot is not a member of DISCORD_GUILD_ID {self.guild_id}")
         return guild
 
+    async def tell_admins(self, text: str) -> None:
+        """Post a notice for the admin role in #ai-metrics (logged when that fails)."""
+        log.warning("%s", text)
+        channel = self.get_channel(self.metrics_channel_id or 0)
+        if not isinstance(channel, discord.TextChannel):
+            return
+        try:
+            await channel.send(
+                f"<@&{self.admin_role_id}> {text}",
+                allowed_mentions=discord.AllowedMentions(roles=True),
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not tell the admins: %s", exc)
+
     def is_admin(self, member: discord.abc.User) -> bool:
         """Return whether a guild member holds the admin role."""
         roles = getattr(member, "roles", [])
