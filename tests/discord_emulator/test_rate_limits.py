@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.dev.discord_emulator.ratelimit import INVALID_LIMIT, INVALID_WINDOW_S, Limit
 from tests.fixtures.discord import DiscordWorld
 
@@ -47,3 +48,22 @@ async def test_too_many_invalid_requests_get_the_caller_banned(discord_world: Di
         async with http.get(f"{emu.api_url}/users/@me") as r:
             assert r.status == 429 and "Via" not in r.headers
             assert await r.text() == "error code: 1015"
+
+
+async def test_a_third_rename_within_ten_minutes_is_refused(discord_world: DiscordWorld) -> None:
+    emu = discord_world.emulator
+    manager = emu.create_role(discord_world.guild, "manager", Permission.MANAGE_CHANNELS)
+    emu.give_role(discord_world.guild, discord_world.bot, manager)
+    channel = emu.create_channel(discord_world.guild, "chat")
+    auth = {"Authorization": f"Bot {discord_world.bot.token}"}
+    async with aiohttp.ClientSession(headers=auth) as http:
+        url = f"{emu.api_url}/channels/{channel.id}"
+        for name in ("chat-1", "chat-2"):
+            async with http.patch(url, json={"name": name}) as r:
+                assert r.status == 200
+        async with http.patch(url, json={"name": "chat-3", "topic": "t"}) as r:
+            assert r.status == 429 and r.headers["X-RateLimit-Scope"] == "shared"
+            assert (await r.json())["retry_after"] > 500
+        async with http.patch(url, json={"name": "chat-2", "topic": "same name"}) as r:
+            assert r.status == 200  # not a rename: other edits go through
+    assert channel.name == "chat-2" and channel.topic == "same name"

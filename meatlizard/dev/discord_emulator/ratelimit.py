@@ -17,6 +17,9 @@ MESSAGE_EDIT = "PATCH /api/v10/channels/{channel_id}/messages/{message_id}"
 # or 429 (except shared-scope 429s) from one IP in 10 minutes get it banned for a while.
 INVALID_LIMIT, INVALID_WINDOW_S = 10_000, 600.0
 INVALID_STATUSES = (401, 403, 429)
+# A channel's name (and topic) may change twice per 10 minutes: a per-resource limit.
+RENAMES, RENAME_WINDOW_S = 2, 600.0
+CHANNEL_EDIT = "PATCH /api/v10/channels/{channel_id}"
 MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id", "interaction_id")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -62,6 +65,7 @@ class RateLimiter:
     invalid_limit: Limit = field(default_factory=lambda: Limit(INVALID_LIMIT, INVALID_WINDOW_S))
     banned: set[str] = field(default_factory=set)  # callers past the invalid-request limit
     on_hit: Callable[[], None] | None = None  # wakes the test-control API's waiters
+    renames: dict[int, list[float]] = field(default_factory=dict)  # channel id -> times
 
     def set_limit(self, route: str, limit: int, per: float, *, shared: bool = False) -> None:
         """Set a route's limit, e.g. set_limit(MESSAGE_CREATE, 5, 5.0)."""
@@ -123,6 +127,16 @@ class RateLimiter:
         response = await handler(request)
         response.headers.update(headers)
         return response
+
+    def rename(self, channel_id: int) -> web.Response | None:
+        """Count a channel rename; return the 429 for a third one within 10 minutes."""
+        now = time.time()
+        recent = [t for t in self.renames.get(channel_id, []) if now - t < RENAME_WINDOW_S]
+        if len(recent) >= RENAMES:
+            window = Window(recent[0] + RENAME_WINDOW_S, len(recent) + 1)
+            return self._too_many(CHANNEL_EDIT, "shared", window, now)
+        self.renames[channel_id] = [*recent, now]
+        return None
 
     def _count_invalid(self, caller: str, status: int) -> None:
         if status not in INVALID_STATUSES:

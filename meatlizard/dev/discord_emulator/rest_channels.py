@@ -162,11 +162,13 @@ async def edit_channel(request: web.Request) -> web.Response:
         raise errors.ApiError(400, 50003, "Cannot execute action on a DM channel")
     ctx.state.require(bot_id, channel, Permission.MANAGE_CHANNELS)
     body, _ = await read_body(request)
+    name = _name(body["name"], channel.type) if "name" in body else channel.name
+    if name != channel.name and (refused := ctx.limiter.rename(channel.id)) is not None:
+        return refused  # before any change: a refused request changes nothing
     if "permission_overwrites" in body:
         ctx.state.require(bot_id, channel, Permission.MANAGE_ROLES)
         channel.overwrites = _overwrites(guild, body["permission_overwrites"] or [], bot_id)
-    if "name" in body:
-        channel.name = _name(body["name"], channel.type)
+    channel.name = name
     for key in ("topic", "nsfw", "position"):
         if key in body:
             setattr(channel, key, body[key])
