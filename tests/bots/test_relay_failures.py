@@ -13,7 +13,7 @@ from meatlizard.chat.models import ChatMessage, Role
 from meatlizard.dev.discord_emulator.models import Channel
 from meatlizard.workers.wire import RequestPayload
 from tests.bots.conftest import BotsWorld, wait_for
-from tests.bots.test_admin_commands import general
+from tests.bots.test_admin_commands import general, run
 from tests.bots.test_session_flow import start_session
 
 HALFWAY_POSTS = 6  # relay messages of the client-bot before the drop (one per 1.1 s flush)
@@ -133,3 +133,23 @@ async def test_a_long_answer_survives_a_drop_and_slow_downloads_in_full(
         and "Your chat" not in m.content
     )
     assert answer.content.strip() in shown  # every character, in order
+
+
+async def test_op7_and_invalid_session_while_the_bots_run(bots_world: BotsWorld) -> None:
+    world, emu = bots_world, bots_world.emulator
+    channel = await start_session(world)
+    await emu.wait_until(lambda: world.relay.online)
+    identifies = emu.core.gateway.identifies
+    emu.post_message(channel, world.alice, "Tell me about lizards.")
+    await emu.wait_until(lambda: client_posts(world, channel))
+    emu.request_reconnect(world.client_app)  # op 7 mid-answer: resume, nothing missed
+    emu.request_reconnect(world.server_app)
+    answer = await stored_answer(world)
+    assert not answer.is_fallback
+    await shown_answer(world, channel, answer)
+    emu.invalidate_session(world.server_app)  # op 9: a fresh IDENTIFY, then business as usual
+    emu.invalidate_session(world.client_app)
+    await emu.wait_until(lambda: emu.core.gateway.identifies >= identifies + 2)
+    text = await run(world, world.alice, channel, "ai set-temp", temperature=0.5)
+    assert text == "Temperature set to 0.5."
+    await emu.wait_until(lambda: world.relay.online)
