@@ -15,6 +15,8 @@ from meatlizard.core.memory import release_large_blocks
 from meatlizard.models_cli import models
 
 WS_MAX_BYTES = 2_000_000  # largest chat socket message accepted
+# sysexits.h EX_CONFIG: a setting only the operator can fix; the unit files do not restart on it.
+EXIT_CONFIG = 78
 
 app = typer.Typer(
     help="MeatLizard: AI chat and tools for Discord communities.", no_args_is_help=True
@@ -180,6 +182,15 @@ def _run_bot(main: Coroutine[Any, Any, int], token_setting: str) -> int:
     except discord.LoginFailure:
         typer.echo(f"meatlizard: setting {token_setting}: Discord refused this bot token", err=True)
         return 2
+    except discord.PrivilegedIntentsRequired:
+        # Close code 4014: restarting cannot help and burns the daily IDENTIFY budget.
+        typer.echo(
+            "meatlizard: Discord refused the Message Content intent (close code 4014): "
+            "turn on Bot > Privileged Gateway Intents > Message Content Intent for this "
+            "application in the Discord Developer Portal, then start the bot again",
+            err=True,
+        )
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 0
 

@@ -97,8 +97,8 @@ class DiscordWebRelay(StreamWorker):
         queue: asyncio.Queue[tuple[Reply, bytes]] = asyncio.Queue()
         self._pending[rid] = queue
         cancelled = False
-        # A retry is answered by the client-bot resending what it had (bots/answer_log.py).
-        replies: InOrder[bytes] = InOrder(tolerant=request.attempt > 1)
+        # Replies may overtake each other; a retry also resends what it had (answer_log.py).
+        replies: InOrder[bytes] = InOrder()
         try:
             try:
                 await self._send(sid, request)
@@ -110,8 +110,14 @@ class DiscordWebRelay(StreamWorker):
                 if cancel.is_set() and not cancelled:
                     cancelled = True  # the client-bot stops and closes the answer
                     await self._send(sid, CancelPayload(session_id=sid, request_id=rid))
-                first = replies.expected == 0
-                reply = await self._next(queue, cancel, first=first, cancelled=cancelled)
+                first = replies.expected == 0 and not replies.waiting
+                limit = replies.wait_limit(self.pickup_timeout if first else self.stall_timeout)
+                try:
+                    reply = await self._next(queue, cancel, limit=limit, cancelled=cancelled)
+                except TimeoutError:
+                    if replies.waiting:
+                        raise replies.gave_up() from None
+                    raise
                 if reply is None:
                     continue  # the stop button: pass it on, keep forwarding until closed
                 for _, envelope in replies.push(*reply):
@@ -141,17 +147,16 @@ class DiscordWebRelay(StreamWorker):
         queue: asyncio.Queue[tuple[Reply, bytes]],
         cancel: asyncio.Event,
         *,
-        first: bool,
+        limit: float,
         cancelled: bool,
     ) -> tuple[Reply, bytes] | None:
         """Return the next reply, None when the stop button was pressed meanwhile."""
         getter = asyncio.ensure_future(queue.get())
         stopper = None if cancelled else asyncio.ensure_future(cancel.wait())
         waiters: set[asyncio.Future[Any]] = {getter} if stopper is None else {getter, stopper}
-        timeout = self.pickup_timeout if first else self.stall_timeout
         try:
             done, _ = await asyncio.wait(
-                waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                waiters, timeout=limit, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             for task in waiters:

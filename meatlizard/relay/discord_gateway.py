@@ -17,7 +17,7 @@ from meatlizard.inference.engine import GenerationStats
 from meatlizard.inference.service import Answerer
 from meatlizard.relay.answering import request_of
 from meatlizard.relay.gateway import RelayFailed, RelayGateway
-from meatlizard.relay.ordering import AnswerText, Reply
+from meatlizard.relay.ordering import AnswerText, InOrder, Reply
 from meatlizard.relay.wire import (
     CancelPayload,
     ClientMetricsPayload,
@@ -30,7 +30,6 @@ MISSED_HEARTBEATS = 3
 # How long a request may wait for the client-bot's first reply, and for each next one.
 PICKUP_TIMEOUT_SECONDS = 60.0
 STALL_TIMEOUT_SECONDS = 120.0
-LOST = "part of the answer was lost; please ask again"
 LOST = "part of the answer was lost; please ask again"
 
 # What answerer() promised to the chat flow calling generate() next in the same task: the
@@ -130,9 +129,9 @@ class DiscordRelayGateway(RelayGateway):
         finished = False
         try:
             await self._send(request.session_id, request)
-            answer = AnswerText(stats, started, lost=LOST)
+            answer = AnswerText(stats, started, lost=LOST, tolerant=True)
             while True:
-                payload = await self._next(queue, cancel, first=answer.shown == 0)
+                payload = await self._next(queue, cancel, answer.order)
                 if payload is None:
                     return  # stopped by the user
                 pieces, finished = answer.push(payload)  # finished: no cancel to send
@@ -152,11 +151,12 @@ class DiscordRelayGateway(RelayGateway):
                     await self._send(request.session_id, cancel_payload)
 
     async def _next(
-        self, queue: asyncio.Queue[Reply], cancel: asyncio.Event, *, first: bool
+        self, queue: asyncio.Queue[Reply], cancel: asyncio.Event, order: InOrder[None]
     ) -> Reply | None:
         getter = asyncio.ensure_future(queue.get())
         stopper = asyncio.ensure_future(cancel.wait())
-        timeout = self.pickup_timeout if first else self.stall_timeout
+        first = order.expected == 0 and not order.waiting
+        timeout = order.wait_limit(self.pickup_timeout if first else self.stall_timeout)
         try:
             done, _ = await asyncio.wait(
                 {getter, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
@@ -168,6 +168,9 @@ class DiscordRelayGateway(RelayGateway):
             return getter.result()
         if stopper in done:
             return None
+        if order.waiting:
+            log.warning("relay: %s", order.gave_up())
+            raise RelayFailed(LOST)
         if first:
             self._client_online = False  # next prompts get the labelled fallback at once
             raise RelayFailed("the inference bot did not answer; please try again")

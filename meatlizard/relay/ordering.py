@@ -22,6 +22,14 @@ from meatlizard.relay.wire import ChunkPayload, ErrorPayload, ResponsePayload
 Reply = ChunkPayload | ResponsePayload | ErrorPayload
 # What travels with each reply (the relay keeps the client-bot's envelope).
 T = TypeVar("T")
+# How long replies that came early wait for the one before them (a file download from
+# Discord's CDN, or a resend after RESUME) before the answer counts as broken.
+GAP_SECONDS = 15.0
+
+
+# How long replies that came early wait for the one before them (a file download from
+# Discord's CDN, or a resend after RESUME) before the answer counts as broken.
+GAP_SECONDS = 15.0
 
 
 class RepliesLost(Exception):
@@ -32,12 +40,28 @@ class RepliesLost(Exception):
 class InOrder(Generic[T]):
     """Release replies in sequence; `tolerant` holds early ones instead of failing."""
 
-    tolerant: bool
+    tolerant: bool = True
+    gap_seconds: float = GAP_SECONDS
     expected: int = 0
     closed: bool = False
     _text: list[str] = field(default_factory=list)
     _early: dict[int, tuple[ChunkPayload, T]] = field(default_factory=dict)
     _final: tuple[ResponsePayload, T] | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Return whether replies are held for a gap before them (the caller bounds the wait)."""
+        return not self.closed and (bool(self._early) or self._final is not None)
+
+    def wait_limit(self, idle_seconds: float) -> float:
+        """Return how long to wait for the next reply: `gap_seconds` at most while one is held."""
+        return min(idle_seconds, self.gap_seconds) if self.waiting else idle_seconds
+
+    def gave_up(self) -> RepliesLost:
+        """Return the error for a wait that ended with a gap still open."""
+        if self._early:
+            return RepliesLost(f"chunk {self.expected} never came")
+        return RepliesLost("the answer closed before all its chunks came")
 
     def push(self, payload: Reply, extra: T) -> list[tuple[Reply, T]]:
         """Return the replies that may go out now, in order (the closing one last)."""
@@ -77,8 +101,11 @@ class InOrder(Generic[T]):
 class AnswerText:
     """The text of one answer as a gateway streams it: in order, each chunk once, then done."""
 
-    def __init__(self, stats: GenerationStats, started: float, *, lost: str) -> None:
-        self.order: InOrder[None] = InOrder(tolerant=False)
+    def __init__(
+        self, stats: GenerationStats, started: float, *, lost: str, tolerant: bool = False
+    ) -> None:
+        # Tolerant (the Discord transport): replies that overtook others wait for the gap.
+        self.order: InOrder[None] = InOrder(tolerant=tolerant)
         self.stats = stats
         self.started = started  # perf_counter() when the request went out
         self.lost = lost  # what the user is told when a chunk never comes

@@ -7,15 +7,16 @@ import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 
 from meatlizard.bots.client import ClientBot
 from meatlizard.bots.run import build_server_bot
 from meatlizard.bots.server.bot import ServerBot
+from meatlizard.bots.server.channels import SERVER_BOT_PERMISSIONS
 from meatlizard.core.cache import MemoryCache, cache_from_settings
 from meatlizard.core.config import Settings
 from meatlizard.dev.discord_emulator import DiscordEmulator
-from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.inference.service import LocalInference
 from meatlizard.relay.discord_gateway import DiscordRelayGateway
 from meatlizard.relay.wire import PayloadSealer
@@ -36,13 +37,14 @@ async def bots_world(
     backend: Backend,
     tmp_path: Path,
     model_inference: LocalInference,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[BotsWorld]:
     """Start the server-bot and the client-bot (real SmolLM2) in a fresh guild."""
     emu = discord_emulator
     owner = emu.create_user("owner")
     guild = emu.create_guild("MeatLizard", owner)
     admin_role = emu.create_role(guild, "admins")
-    bots_role = emu.create_role(guild, "bots", int(Permission.ADMINISTRATOR))
+    bots_role = emu.create_role(guild, "bots", SERVER_BOT_PERMISSIONS.value)
     admin, alice, bob = emu.create_user("ada"), emu.create_user("alice"), emu.create_user("bob")
     emu.add_member(guild, admin, [admin_role])
     emu.add_member(guild, alice)
@@ -52,6 +54,7 @@ async def bots_world(
     emu.add_member(guild, client_app)
 
     key = secrets.token_hex(32)
+    max_tokens = request.node.get_closest_marker("max_reply_tokens")
     settings = make_settings(
         backend,
         tmp_path,
@@ -61,7 +64,7 @@ async def bots_world(
         client_bot_user_id=client_app.id,
         server_bot_user_id=server_app.id,
         discord_heartbeat_seconds=HEARTBEAT_SECONDS,
-        model_max_tokens=MAX_REPLY_TOKENS,
+        model_max_tokens=max_tokens.args[0] if max_tokens else MAX_REPLY_TOKENS,
         metrics_interval_seconds=1.0,
     )
     relay = DiscordRelayGateway(settings.default_model, heartbeat_seconds=HEARTBEAT_SECONDS)
@@ -125,7 +128,7 @@ async def relay_world(
     owner = emu.create_user("owner")
     guild = emu.create_guild("MeatLizard", owner)
     admin_role = emu.create_role(guild, "admins")
-    bots_role = emu.create_role(guild, "bots", int(Permission.ADMINISTRATOR))
+    bots_role = emu.create_role(guild, "bots", SERVER_BOT_PERMISSIONS.value)
     admin, alice = emu.create_user("ada"), emu.create_user("alice")
     emu.add_member(guild, admin, [admin_role])
     emu.add_member(guild, alice)

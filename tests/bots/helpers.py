@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.bots.client import ClientBot
 from meatlizard.bots.server.bot import ServerBot
 from meatlizard.chat.models import ChatMessage, ChatSession, Role
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.guild import Guild
-from meatlizard.dev.discord_emulator.models import EPHEMERAL, Application, Channel, User
+from meatlizard.dev.discord_emulator.models import EPHEMERAL, Application, Channel, Message, User
 from meatlizard.dev.discord_emulator.models import Role as GuildRole
 from meatlizard.relay.discord_gateway import DiscordRelayGateway
 from meatlizard.runtime import Services
@@ -112,3 +115,49 @@ async def stored_answer(world: BotsWorld) -> ChatMessage:
             return await db.scalar(select(ChatMessage).where(ChatMessage.role == Role.ASSISTANT))
 
     return await wait_for(found)
+
+
+ACK_DEADLINE_S = 3.0  # Discord's window for the first answer to an interaction
+
+
+class _SlowSession:
+    """One database session that opens only after a delay."""
+
+    def __init__(self, session: AsyncSession, delay_s: float) -> None:
+        self.session, self.delay_s = session, delay_s
+
+    async def __aenter__(self) -> AsyncSession:
+        await asyncio.sleep(self.delay_s)  # the injected slowness itself, not a wait for an event
+        return await self.session.__aenter__()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.__aexit__(*exc)
+
+
+class SlowSessions:
+    """A session factory whose every session opens late, like a database under load."""
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession], delay_s: float) -> None:
+        self.factory, self.delay_s = factory, delay_s
+
+    def __call__(self) -> _SlowSession:
+        return _SlowSession(self.factory(), self.delay_s)
+
+
+@contextlib.contextmanager
+def slow_database(world: BotsWorld, delay_s: float = ACK_DEADLINE_S + 0.5) -> Iterator[None]:
+    """Make every database session the server-bot opens take longer than Discord's deadline."""
+    saved = world.services.sessions
+    world.services.sessions = SlowSessions(saved, delay_s)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        world.services.sessions = saved
+
+
+async def end_prompt(world: BotsWorld, channel: Channel, owner: User | None = None) -> Message:
+    """Invoke /ai end and return its answer once the save/don't-save buttons are on it."""
+    end = world.emulator.invoke_command(world.server_app, owner or world.alice, channel, "ai end")
+    return await world.emulator.wait_until(
+        lambda: end.original if end.original and end.original.components else None
+    )

@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import select
 
+from meatlizard.bots.server.channels import SERVER_BOT_PERMISSIONS
 from meatlizard.chat.models import ChatMessage, Role
+from meatlizard.cli import EXIT_CONFIG
 from meatlizard.core.config import bundled_model_path
 from meatlizard.core.db import make_engine
 from meatlizard.dev.discord_emulator import DiscordEmulator
@@ -217,3 +220,33 @@ async def test_a_token_discord_refuses_stops_the_bot_with_one_line(
         lines = result.stderr.strip().splitlines()
         assert lines[-1] == f"meatlizard: setting {name}: Discord refused this bot token"
         assert "Traceback" not in result.stderr
+
+
+async def test_a_privileged_intent_switched_off_stops_the_bot_for_good(
+    discord_emulator: DiscordEmulator, tmp_path: Path
+) -> None:
+    seeded = seed(discord_emulator)
+    for app in discord_emulator.core.state.apps.values():
+        app.privileged_intents = 0  # the operator never turned Message Content on
+    env = {**base_env(tmp_path), **seeded, "LOG_LEVEL": "ERROR"}
+    assert (await asyncio.to_thread(cli, env, "migrate")).returncode == 0
+    for args in (["server-bot"], ["client-bot", "--transport", "discord"]):
+        result = await asyncio.to_thread(cli, env, *args)
+        assert result.returncode == EXIT_CONFIG, result.stderr
+        assert "Traceback" not in result.stderr
+        line = result.stderr.strip().splitlines()[-1]
+        assert line.startswith("meatlizard: Discord refused the Message Content intent")
+        assert "Developer Portal" in line and "Message Content Intent" in line
+
+
+def test_the_service_units_do_not_restart_on_a_configuration_exit() -> None:
+    deploy = Path(__file__).parents[2] / "deploy"
+    for unit in ("meatlizard-server-bot.service", "meatlizard-client-bot.service"):
+        lines = (deploy / "systemd" / unit).read_text().splitlines()
+        prevent = next(x for x in lines if x.startswith("RestartPreventExitStatus="))
+        assert {"2", str(EXIT_CONFIG)} <= set(prevent.split("=", 1)[1].split()), unit
+    compose = yaml.safe_load((deploy / "compose.yaml").read_text())
+    policy = compose["services"]["server-bot"]["restart"]
+    assert policy.startswith("on-failure:") and int(policy.split(":")[1]) <= 5
+    guide = (deploy.parent / "docs" / "deployment.md").read_text()
+    assert f"`{SERVER_BOT_PERMISSIONS.value}`" in guide  # the documented role is the tested one

@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 
 import discord
+import pytest
 
 from meatlizard.bots.server.chat_cog import FALLBACK_LABEL
 from meatlizard.chat.models import ChatMessage
 from meatlizard.dev.discord_emulator.models import Channel
 from meatlizard.relay.wire import RequestPayload
-from tests.bots.helpers import BotsWorld, general, start_session, stored_answer
+from tests.bots.helpers import BotsWorld, general, run, start_session, stored_answer
+
+HALFWAY_POSTS = 6  # relay messages of the client-bot before the drop (one per 1.1 s flush)
 
 
 async def shown_answer(world: BotsWorld, channel: Channel, answer: ChatMessage) -> None:
@@ -92,3 +95,50 @@ async def test_offline_client_bot_gets_a_labelled_fallback(bots_world: BotsWorld
     await shown_answer(world, channel, answer)
     replies = [m for m in world.emulator.history(channel) if m.author.id == world.server_app.id]
     assert any(m.content.startswith(FALLBACK_LABEL) for m in replies)
+
+
+@pytest.mark.max_reply_tokens(300)
+async def test_a_long_answer_survives_a_drop_and_slow_downloads_in_full(
+    bots_world: BotsWorld,
+) -> None:
+    world = bots_world
+    assert world.emulator.core.state.cdn_latency_s == (0.0, 1.5)  # files overtake each other
+    channel = await start_session(world)
+    await world.emulator.wait_until(lambda: world.relay.online)
+    world.emulator.post_message(
+        channel, world.alice, "Write a long, detailed story about a lizard who travels the world."
+    )
+    await world.emulator.wait_until(lambda: len(client_posts(world, channel)) >= HALFWAY_POSTS)
+    assert await world.emulator.drop_gateway(world.server_app) == 1
+    assert await world.emulator.drop_gateway(world.client_app) == 1
+    answer = await stored_answer(world)
+    assert not answer.is_fallback and answer.token_count and answer.token_count > HALFWAY_POSTS
+    await shown_answer(world, channel, answer)
+    shown = "".join(
+        m.content
+        for m in world.emulator.history(channel)
+        if m.author.id == world.server_app.id
+        and not m.content.startswith("ML1")
+        and "Your chat" not in m.content
+    )
+    assert answer.content.strip() in shown  # every character, in order
+
+
+async def test_op7_and_invalid_session_while_the_bots_run(bots_world: BotsWorld) -> None:
+    world, emu = bots_world, bots_world.emulator
+    channel = await start_session(world)
+    await emu.wait_until(lambda: world.relay.online)
+    identifies = emu.core.gateway.identifies
+    emu.post_message(channel, world.alice, "Tell me about lizards.")
+    await emu.wait_until(lambda: client_posts(world, channel))
+    emu.request_reconnect(world.client_app)  # op 7 mid-answer: resume, nothing missed
+    emu.request_reconnect(world.server_app)
+    answer = await stored_answer(world)
+    assert not answer.is_fallback
+    await shown_answer(world, channel, answer)
+    emu.invalidate_session(world.server_app)  # op 9: a fresh IDENTIFY, then business as usual
+    emu.invalidate_session(world.client_app)
+    await emu.wait_until(lambda: emu.core.gateway.identifies >= identifies + 2)
+    text = await run(world, world.alice, channel, "ai set-temp", temperature=0.5)
+    assert text == "Temperature set to 0.5."
+    await emu.wait_until(lambda: world.relay.online)

@@ -12,7 +12,15 @@ from meatlizard.auth.models import User
 from meatlizard.bots.server.ai_cog import NOT_A_SESSION
 from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.transcripts.models import Transcript
-from tests.bots.helpers import BotsWorld, answered, general, run, start_session, the_session
+from tests.bots.helpers import (
+    BotsWorld,
+    answered,
+    end_prompt,
+    general,
+    run,
+    start_session,
+    the_session,
+)
 from tests.gdpr.helpers import dump_everything
 
 TRANSCRIPT_KEYS = [
@@ -55,10 +63,7 @@ async def test_end_with_save_writes_the_transcript_and_archives_the_channel(
     channel = await start_session(world)
     answer = await answered(world, channel, "Say hello.")
 
-    end = emu.invoke_command(world.server_app, world.alice, channel, "ai end")
-    await end.wait_response()
-    assert end.original is not None
-    emu.click_button(world.server_app, world.alice, end.original, "save")
+    emu.click_button(world.server_app, world.alice, await end_prompt(world, channel), "save")
     session = await the_session(world)
     transcripts = next(c for c in world.guild.channels.values() if c.name == "ai-transcripts")
 

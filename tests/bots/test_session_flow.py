@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from meatlizard.bots import links
 from meatlizard.chat.models import ChatMessage, ChatSession, Role
-from tests.bots.helpers import BotsWorld, start_session, wait_for
+from tests.bots.helpers import BotsWorld, end_prompt, start_session, wait_for
 
 
 async def test_start_chat_and_end_in_a_private_channel(bots_world: BotsWorld) -> None:
@@ -48,10 +48,8 @@ async def test_start_chat_and_end_in_a_private_channel(bots_world: BotsWorld) ->
     relayed = [m for m in emu.history(channel) if m.author.id == world.client_app.id]
     assert relayed and all(m.content.startswith("ML1") for m in relayed)
 
-    end = emu.invoke_command(world.server_app, world.alice, channel, "ai end")
-    await end.wait_response()
-    prompt = end.original
-    assert prompt is not None and "Save a transcript" in prompt.content
+    prompt = await end_prompt(world, channel)
+    assert "Save a transcript" in prompt.content
     emu.click_button(world.server_app, world.alice, prompt, "discard")
     await emu.wait_until(lambda: channel.id not in world.guild.channels)
     async with world.services.sessions() as db:

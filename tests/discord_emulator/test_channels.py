@@ -102,3 +102,28 @@ async def test_user_without_view_cannot_post_and_bots_do_not_see_hidden_messages
         emulator.post_message(hidden, discord_world.owner, "secret")
         emulator.post_message(general, discord_world.owner, "public")
         assert (await seen.get()).content == "public"
+
+
+async def test_the_501st_channel_and_a_categorys_51st_are_refused(discord_world: DiscordWorld):
+    emulator, world_guild = discord_world.emulator, discord_world.guild
+    manager = emulator.create_role(
+        world_guild, "manager", Permission.MANAGE_CHANNELS | Permission.MANAGE_ROLES
+    )
+    emulator.give_role(world_guild, discord_world.bot, manager)
+    server = make_bot()
+    async with running(server, discord_world.bot.token):
+        guild = server.get_guild(world_guild.id)
+        assert guild is not None
+        category = await guild.create_category("archive")
+        for n in range(50):
+            await category.create_text_channel(f"old-{n}")
+        with pytest.raises(discord.HTTPException) as full_category:
+            await category.create_text_channel("old-50")
+        assert full_category.value.code == 50035
+        assert "Maximum number of channels in category reached (50)" in full_category.value.text
+        while len(world_guild.channels) < 500:  # created as an admin would, without REST
+            emulator.create_channel(world_guild, f"filler-{len(world_guild.channels)}")
+        with pytest.raises(discord.HTTPException) as full_guild:
+            await guild.create_text_channel("one-too-many")
+        assert full_guild.value.code == 30013
+    assert len(world_guild.channels) == 500

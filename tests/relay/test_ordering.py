@@ -91,3 +91,17 @@ def test_a_gateway_answer_closed_short_is_never_shown_as_complete() -> None:
     answer.push(chunk(0, "a"))
     with pytest.raises(RelayFailed, match="lost"):
         answer.push(closing("ab"))
+
+
+def test_a_gap_shortens_the_wait_and_names_what_is_missing() -> None:
+    order: InOrder[str] = InOrder(gap_seconds=15.0)
+    assert order.wait_limit(120.0) == 120.0  # nothing held: the usual stall limit
+    assert texts(order.push(chunk(1, "b"), "c1")) == []  # overtook chunk 0
+    assert order.waiting and order.wait_limit(120.0) == 15.0
+    assert str(order.gave_up()) == "chunk 0 never came"
+    assert texts(order.push(chunk(0, "a"), "c0")) == ["c0", "c1"]
+    assert not order.waiting
+    assert texts(order.push(closing("abc"), "end")) == []  # chunk 2 is still on its way
+    assert order.waiting and str(order.gave_up()).startswith("the answer closed before")
+    assert texts(order.push(chunk(2, "c"), "c2")) == ["c2", "end"]
+    assert order.closed and not order.waiting

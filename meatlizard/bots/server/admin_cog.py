@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
 from meatlizard.bots import links
 from meatlizard.bots.server import channels
+from meatlizard.bots.server.replies import defer, reply, report_error
 from meatlizard.chat.models import ChatSession
 from meatlizard.core.errors import ServiceError
 from meatlizard.core.metrics import STARTED_AT
@@ -29,6 +31,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOT_ADMIN = "This command is for the admin role only."
+# A follow-up token lives 15 minutes (interactions/receiving-and-responding); keep a margin.
+FOLLOWUP_WINDOW_S = 14 * 60.0
+BACKUP_STILL_RUNNING = (
+    "The backup is still running; its result will come to you as a direct message."
+)
 
 
 class NotAdmin(app_commands.CheckFailure):
@@ -40,6 +47,7 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Platfor
 
     def __init__(self, bot: ServerBot) -> None:
         self.bot = bot
+        self.followup_window_s = FOLLOWUP_WINDOW_S
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
@@ -51,15 +59,12 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Platfor
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         cause = getattr(error, "original", error)
-        if isinstance(cause, NotAdmin | ServiceError):
-            text = str(cause)
-        else:
-            log.exception("/admin command failed", exc_info=cause)
-            text = "Something went wrong; see the server-bot's log."
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
-            await interaction.response.send_message(text, ephemeral=True)
+        await report_error(
+            interaction,
+            cause,
+            known=isinstance(cause, NotAdmin | ServiceError),
+            fallback="Something went wrong; see the server-bot's log.",
+        )
 
     async def _actor(self, interaction: discord.Interaction) -> User:
         async with self.bot.services.sessions() as db:
@@ -70,19 +75,19 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Platfor
     @app_commands.command(name="enable-requests", description="Accept new AI requests or not")
     @app_commands.describe(enabled="On accepts new requests (web and Discord); off pauses them")
     async def enable_requests(self, interaction: discord.Interaction, enabled: bool) -> None:
+        await defer(interaction)
         actor = await self._actor(interaction)
         async with self.bot.services.sessions() as db:
             await admin_service.set_requests_enabled(db, actor=actor, enabled=enabled)
         state = "accepted" if enabled else "paused"
-        await interaction.response.send_message(
-            f"New AI requests are now {state}, on the web and on Discord.", ephemeral=True
-        )
+        await reply(interaction, f"New AI requests are now {state}, on the web and on Discord.")
 
     @app_commands.command(name="transfer-session", description="Give a chat session to someone")
     @app_commands.describe(session_id="The session's id", user="The new owner")
     async def transfer_session(
         self, interaction: discord.Interaction, session_id: str, user: discord.Member
     ) -> None:
+        await defer(interaction)  # database work, a member fetch and two permission edits follow
         actor = await self._actor(interaction)
         async with self.bot.services.sessions() as db:
             target = await links.account_for_discord(db, discord_id=user.id)
@@ -100,12 +105,11 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Platfor
                 await channel.set_permissions(old, overwrite=None)
             await channel.set_permissions(user, overwrite=channels.PARTICIPANT)
         where = f" and {channel.mention}" if isinstance(channel, discord.TextChannel) else ""
-        await interaction.response.send_message(
-            f"Session `{session_id}`{where} now belong to {user.mention}.", ephemeral=True
-        )
+        await reply(interaction, f"Session `{session_id}`{where} now belong to {user.mention}.")
 
     @app_commands.command(name="metrics", description="Client-bot metrics and inference state")
     async def metrics(self, interaction: discord.Interaction) -> None:
+        await defer(interaction)
         await self._actor(interaction)
         status = self.bot.services.inference.status()
         async with self.bot.services.sessions() as db:
@@ -133,23 +137,35 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Platfor
                 f"**Client metrics** ({latest.worker_id}, {latest.at:%Y-%m-%d %H:%M:%S} UTC): "
                 f"{latest.tokens_per_second:.1f} tokens/s; GPU: {gpu or 'not reported'}"
             )
-        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+        await reply(interaction, "\n".join(lines))
 
     @app_commands.command(name="backup", description="Back the database up now")
     async def backup(self, interaction: discord.Interaction) -> None:
+        await defer(interaction)
         actor = await self._actor(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        running = asyncio.create_task(self._backup(actor))
+        try:
+            text = await asyncio.wait_for(asyncio.shield(running), self.followup_window_s)
+        except TimeoutError:
+            # The follow-up token dies after 15 minutes: say now where the result will appear.
+            await reply(interaction, BACKUP_STILL_RUNNING)
+            text = await running
+            try:
+                await interaction.user.send(text)
+            except discord.HTTPException as exc:
+                log.warning("could not DM the backup result (%s): %s", exc, text)
+            return
+        await reply(interaction, text)
+
+    async def _backup(self, actor: User) -> str:
+        """Run the backup and return the sentence that reports it."""
         services = self.bot.services
         try:
             info = await backup_service.create_backup(
                 database_url=services.settings.effective_database_url, storage=services.storage
             )
         except backup_service.BackupError as exc:
-            await interaction.followup.send(
-                f"Backup failed: {exc}. Check the storage settings (S3_* or DATA_DIR).",
-                ephemeral=True,
-            )
-            return
+            return f"Backup failed: {exc}. Check the storage settings (S3_* or DATA_DIR)."
         async with services.sessions() as db:
             audit.record(db, action="backup.create", actor_id=actor.id, target=info.key)
             await db.commit()
@@ -158,10 +174,9 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Platfor
             if services.settings.s3_bucket_name
             else "local storage folder"
         )
-        await interaction.followup.send(
+        return (
             f"Backup stored in the {where}: `{info.key}` ({info.size} bytes, "
-            f"{sum(info.row_counts.values())} rows, sha256 `{info.sha256[:16]}…`).",
-            ephemeral=True,
+            f"{sum(info.row_counts.values())} rows, sha256 `{info.sha256[:16]}…`)."
         )
 
 

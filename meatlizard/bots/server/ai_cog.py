@@ -13,6 +13,7 @@ from meatlizard.admin import service as admin_service
 from meatlizard.bots import links
 from meatlizard.bots.server import channels
 from meatlizard.bots.server.end_view import EndSessionView
+from meatlizard.bots.server.replies import defer, reply, report_error
 from meatlizard.chat import service as chat_service
 from meatlizard.chat.presets import PRESETS
 from meatlizard.chat.schemas import SessionCreate, SessionUpdate
@@ -50,12 +51,12 @@ class AiCog(commands.GroupCog, group_name="ai", group_description="Chat with the
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         cause = getattr(error, "original", error)
-        if isinstance(cause, ServiceError):
-            text = str(cause)
-        else:
-            log.exception("/ai command failed", exc_info=cause)
-            text = "Something went wrong; please try again."
-        await reply(interaction, text)
+        await report_error(
+            interaction,
+            cause,
+            known=isinstance(cause, ServiceError),
+            fallback="Something went wrong; please try again.",
+        )
 
     @app_commands.command(name="start", description="Start a private chat session")
     @app_commands.describe(
@@ -71,7 +72,7 @@ class AiCog(commands.GroupCog, group_name="ai", group_description="Chat with the
         system_prompt: str | None = None,
         temperature: app_commands.Range[float, 0.0, 2.0] | None = None,
     ) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction)
         services, guild = self.bot.services, self.bot.home_guild()
         async with services.sessions() as db:
             if not await admin_service.requests_enabled(db):
@@ -105,9 +106,12 @@ class AiCog(commands.GroupCog, group_name="ai", group_description="Chat with the
                 await links.remember_channel(
                     db, session_id=session_id, channel_id=channel.id, guild_id=guild.id
                 )
-        except Exception:
+        except Exception as exc:
             async with services.sessions() as db:  # no session without its channel
                 await chat_service.delete_session(db, user=user, session_id=session_id)
+            if channels.is_channel_limit(exc):
+                await self.bot.tell_admins(channels.CHANNEL_LIMIT_ADMINS)
+                raise Refused(channels.CHANNEL_LIMIT_USER) from exc
             raise
         await interaction.followup.send(
             f"Your chat is ready in {channel.mention}. Write your prompts there.", ephemeral=True
@@ -132,6 +136,7 @@ class AiCog(commands.GroupCog, group_name="ai", group_description="Chat with the
     async def _update(
         self, interaction: discord.Interaction, data: SessionUpdate, done: str
     ) -> None:
+        await defer(interaction)  # the database may be slow; Discord waits 3 s for the first answer
         services = self.bot.services
         async with services.sessions() as db:
             session_id = await links.session_of(db, channel_id=interaction.channel_id or 0)
@@ -145,21 +150,22 @@ class AiCog(commands.GroupCog, group_name="ai", group_description="Chat with the
 
     @app_commands.command(name="end", description="End this chat session")
     async def end(self, interaction: discord.Interaction) -> None:
+        await defer(interaction)
         async with self.bot.services.sessions() as db:
             session_id = await links.session_of(db, channel_id=interaction.channel_id or 0)
             if session_id is None:
                 raise Refused(NOT_A_SESSION)
             user = await links.account_for_discord(db, discord_id=interaction.user.id)
             await chat_service.get_session(db, user=user, session_id=session_id)
-        await interaction.response.send_message(
+        await reply(
+            interaction,
             "Save a transcript of this chat before it ends?",
             view=EndSessionView(self.bot, session_id=session_id, owner_id=interaction.user.id),
-            ephemeral=True,
         )
 
     @app_commands.command(name="gdpr-anonymize", description="Replace your identity everywhere")
     async def gdpr_anonymize(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction)
         services = self.bot.services
         async with services.sessions() as db:
             user = await links.account_for_discord(db, discord_id=interaction.user.id)
@@ -169,11 +175,3 @@ class AiCog(commands.GroupCog, group_name="ai", group_description="Chat with the
             f"{report.messages_rewritten} messages were rewritten and your Discord link removed.",
             ephemeral=True,
         )
-
-
-async def reply(interaction: discord.Interaction, text: str) -> None:
-    """Answer ephemerally, whether or not the interaction was deferred."""
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True)
-    else:
-        await interaction.response.send_message(text, ephemeral=True)

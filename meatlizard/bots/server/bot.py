@@ -82,6 +82,13 @@ class ServerBot(commands.Bot):
     async def on_ready(self) -> None:
         """Create #ai-metrics, #ai-transcripts and #ai-relay when they are missing."""
         guild = self.home_guild()
+        missing = channels.missing_permissions(guild.me)
+        if missing:
+            log.error(
+                "the server-bot's role lacks %s in guild %s; see docs/deployment.md",
+                ", ".join(missing),
+                guild.id,
+            )
         staff = channels.staff_overwrites(
             guild, client_bot_id=self.client_bot_id, admin_role_id=self.admin_role_id
         )
@@ -102,6 +109,20 @@ class ServerBot(commands.Bot):
         if guild is None:
             raise LookupError(f"the bot is not a member of DISCORD_GUILD_ID {self.guild_id}")
         return guild
+
+    async def tell_admins(self, text: str) -> None:
+        """Post a notice for the admin role in #ai-metrics (logged when that fails)."""
+        log.warning("%s", text)
+        channel = self.get_channel(self.metrics_channel_id or 0)
+        if not isinstance(channel, discord.TextChannel):
+            return
+        try:
+            await channel.send(
+                f"<@&{self.admin_role_id}> {text}",
+                allowed_mentions=discord.AllowedMentions(roles=True),
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not tell the admins: %s", exc)
 
     def is_admin(self, member: discord.abc.User) -> bool:
         """Return whether a guild member holds the admin role."""

@@ -10,6 +10,19 @@ RELAY_CHANNEL = "ai-relay"
 SESSION_CHANNEL_PREFIX = "ai-"
 ARCHIVED_PREFIX = "archived-"
 
+# Discord refuses a guild's 501st channel with 30013, and a category's 51st with a form error.
+MAX_GUILD_CHANNELS_REACHED = 30013
+# discord.py keeps a form error's message, not its code (CHANNEL_PARENT_MAX_CHANNELS).
+CATEGORY_FULL = "Maximum number of channels in category"
+CHANNEL_LIMIT_USER = (
+    "This server has reached Discord's limit of 500 channels, so no new chat can start "
+    "right now; the admins have been told."
+)
+CHANNEL_LIMIT_ADMINS = (
+    "A new chat could not start: the server holds Discord's maximum of 500 channels. "
+    "Delete archived chat channels (their transcripts keep the text) to make room."
+)
+
 Overwrites = dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite]
 
 PARTICIPANT = discord.PermissionOverwrite(
@@ -21,12 +34,35 @@ BOT = discord.PermissionOverwrite(
     read_message_history=True,
     attach_files=True,
     manage_channels=True,
-    manage_messages=True,
+)
+# The server-bot's role, least privilege (docs/deployment.md). Discord lets a bot allow or
+# deny in an overwrite only what it holds itself, so BOT above stays within this set.
+SERVER_BOT_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    read_message_history=True,
+    attach_files=True,
+    embed_links=True,
+    manage_channels=True,
+    manage_roles=True,
 )
 HIDDEN = discord.PermissionOverwrite(view_channel=False)
 READ_ONLY = discord.PermissionOverwrite(
     view_channel=True, send_messages=False, read_message_history=True
 )
+
+
+def is_channel_limit(error: BaseException) -> bool:
+    """Return whether Discord refused a channel because the guild or category is full."""
+    return isinstance(error, discord.HTTPException) and (
+        error.code == MAX_GUILD_CHANNELS_REACHED or CATEGORY_FULL in error.text
+    )
+
+
+def missing_permissions(member: discord.Member) -> list[str]:
+    """Return the names of SERVER_BOT_PERMISSIONS the member lacks in its guild."""
+    held = member.guild_permissions
+    return [name for name, value in SERVER_BOT_PERMISSIONS if value and not getattr(held, name)]
 
 
 def staff_overwrites(guild: discord.Guild, *, client_bot_id: int, admin_role_id: int) -> Overwrites:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from meatlizard.bots.server.channels import SERVER_BOT_PERMISSIONS
+from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.dev.discord_emulator.server import DiscordEmulator
 
 
@@ -12,12 +14,14 @@ def seed(emulator: DiscordEmulator) -> dict[str, str]:
     """Create a guild with an owner, an admin role and two bots; return settings to use them."""
     owner = emulator.create_user("owner")
     guild = emulator.create_guild("MeatLizard Local", owner)
-    admin = emulator.create_role(guild, "admin", permissions=1 << 3)
+    admin = emulator.create_role(guild, "admin", permissions=int(Permission.ADMINISTRATOR))
     emulator.give_role(guild, owner, admin)
+    # The server-bot gets the least-privilege role docs/deployment.md documents, not admin.
+    bots = emulator.create_role(guild, "server-bot", permissions=SERVER_BOT_PERMISSIONS.value)
     server_bot = emulator.create_bot("server-bot", owner=owner)
     client_bot = emulator.create_bot("client-bot", owner=owner)
-    for app in (server_bot, client_bot):
-        emulator.add_member(guild, app, roles=[admin])
+    emulator.add_member(guild, server_bot, roles=[bots])
+    emulator.add_member(guild, client_bot)
     return {
         "DISCORD_API_BASE": emulator.api_url,
         "DISCORD_GATEWAY_URL": emulator.gateway_url,

@@ -45,6 +45,7 @@ class Core:
         self.events = Events(self.state, self.gateway)
         self.messaging = Messaging(self.state, self.events)
         self.interactions = Interactions(self.state, self.messaging)
+        self.limiter.on_hit = self.state.notify
 
 
 CORE = web.AppKey("core", Core)

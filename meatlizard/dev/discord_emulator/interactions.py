@@ -50,6 +50,7 @@ class Interaction:
     followups: list[Message] = field(default_factory=list)
     modal: dict[str, Any] | None = None
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+    refused: int = 0  # responses refused because the interaction was dead (10062, 10015)
 
     @property
     def response_type(self) -> int | None:
@@ -148,6 +149,7 @@ class Interactions:
                 if time.monotonic() - record.created > TOKEN_LIFETIME_S:
                     raise ApiError(401, 50027, "Invalid Webhook Token")
                 if not record.callbacks:
+                    record.refused += 1
                     break
                 return record
         raise errors.not_found(errors.UNKNOWN_WEBHOOK, "Webhook")
@@ -161,6 +163,8 @@ class Interactions:
                 400, errors.INTERACTION_ACKNOWLEDGED, "Interaction has already been acknowledged."
             )
         if time.monotonic() - record.created > self.ack_deadline_s:
+            record.refused += 1
+            self.state.notify()
             raise ApiError(404, errors.UNKNOWN_INTERACTION, "Unknown interaction")
         kind, data = body.get("type"), body.get("data") or {}
         allowed = {MESSAGE, DEFERRED_MESSAGE, MODAL}

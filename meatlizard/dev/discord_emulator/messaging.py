@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from meatlizard.dev.discord_emulator import errors
+from meatlizard.dev.discord_emulator import errors, limits
 from meatlizard.dev.discord_emulator.errors import ApiError
 from meatlizard.dev.discord_emulator.events import Events
 from meatlizard.dev.discord_emulator.models import (
@@ -67,6 +67,7 @@ async def read_body(request: web.Request) -> tuple[dict[str, Any], dict[int, Upl
             filename = part.filename or f"file{match.group(1)}"
             kind = part.headers.get("Content-Type") or mimetypes.guess_type(filename)[0]
             files[int(match.group(1))] = Upload(filename, kind or "application/octet-stream", data)
+            limits.check_request_files([len(f.data) for f in files.values()])
     return form, files
 
 
@@ -131,13 +132,15 @@ class Messaging:
                 raise errors.invalid_form(
                     "embeds", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length."
                 )
+            limits.check_embeds(embeds)
             message.embeds = [_embed(e) for e in embeds]
         if "components" in payload:
             message.components = payload["components"] or []
         if "attachments" in payload or files:
             message.attachments = self._attachments(message, payload.get("attachments"), files)
+        # Whitespace alone is blank to Discord.
         if creating and not (
-            message.content or message.embeds or message.attachments or message.components
+            message.content.strip() or message.embeds or message.attachments or message.components
         ):
             raise ApiError(400, errors.EMPTY_MESSAGE, "Cannot send an empty message")
 

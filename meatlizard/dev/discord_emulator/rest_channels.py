@@ -28,6 +28,26 @@ from meatlizard.dev.discord_emulator.permissions import (
 routes = web.RouteTableDef()
 API = "/api/v10"
 SUPPORTED_TYPES = (GUILD_TEXT, GUILD_CATEGORY)
+# resources/guild#create-guild-channel: 500 channels (categories included) per guild, 50 per
+# category; past them Discord answers 30013 and a parent_id form error.
+MAX_GUILD_CHANNELS, MAX_CATEGORY_CHANNELS = 500, 50
+MAX_GUILD_CHANNELS_REACHED = 30013
+
+
+def _check_room(guild: Guild, parent: Channel | None, *, new: bool) -> None:
+    """Refuse a channel past the guild's 500 or its category's 50, as Discord does."""
+    if new and len(guild.channels) >= MAX_GUILD_CHANNELS:
+        raise errors.ApiError(
+            400, MAX_GUILD_CHANNELS_REACHED, "Maximum number of guild channels reached (500)"
+        )
+    if parent is not None:
+        children = sum(c.parent_id == parent.id for c in guild.channels.values())
+        if children >= MAX_CATEGORY_CHANNELS:
+            raise errors.invalid_form(
+                "parent_id",
+                "CHANNEL_PARENT_MAX_CHANNELS",
+                "Maximum number of channels in category reached (50)",
+            )
 
 
 def _overwrites(guild: Guild, items: Any, granter: int) -> dict[int, Overwrite]:
@@ -92,6 +112,7 @@ async def create_channel(request: web.Request) -> web.Response:
         parent = ctx.state.channel(body["parent_id"])
         if parent.guild_id != guild.id or parent.type != GUILD_CATEGORY:
             raise errors.invalid_form("parent_id", "CHANNEL_PARENT_INVALID", "Not a category.")
+    _check_room(guild, parent, new=True)
     channel = Channel(
         id=snowflake(),
         type=kind,
@@ -141,16 +162,21 @@ async def edit_channel(request: web.Request) -> web.Response:
         raise errors.ApiError(400, 50003, "Cannot execute action on a DM channel")
     ctx.state.require(bot_id, channel, Permission.MANAGE_CHANNELS)
     body, _ = await read_body(request)
+    name = _name(body["name"], channel.type) if "name" in body else channel.name
+    if name != channel.name and (refused := ctx.limiter.rename(channel.id)) is not None:
+        return refused  # before any change: a refused request changes nothing
     if "permission_overwrites" in body:
         ctx.state.require(bot_id, channel, Permission.MANAGE_ROLES)
         channel.overwrites = _overwrites(guild, body["permission_overwrites"] or [], bot_id)
-    if "name" in body:
-        channel.name = _name(body["name"], channel.type)
+    channel.name = name
     for key in ("topic", "nsfw", "position"):
         if key in body:
             setattr(channel, key, body[key])
     if "parent_id" in body:
-        channel.parent_id = int(body["parent_id"]) if body["parent_id"] else None
+        parent = ctx.state.channel(body["parent_id"]) if body["parent_id"] else None
+        if parent is not None and parent.id != channel.parent_id:
+            _check_room(guild, parent, new=False)
+        channel.parent_id = parent.id if parent else None
     ctx.events.channel_event("CHANNEL_UPDATE", channel)
     return json(channel.payload())
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from meatlizard.dev.discord_emulator import errors
@@ -135,8 +137,12 @@ async def open_dm(request: web.Request) -> web.Response:
 
 @routes.get("/attachments/{channel_id}/{attachment_id}/{filename}")
 async def get_attachment(request: web.Request) -> web.Response:
-    """Serve an uploaded attachment, like Discord's CDN."""
-    attachment = core(request).state.attachments.get(int(request.match_info["attachment_id"]))
+    """Serve an uploaded attachment, like Discord's CDN (with its latency)."""
+    state = core(request).state
+    attachment = state.attachments.get(int(request.match_info["attachment_id"]))
     if attachment is None or attachment.filename != request.match_info["filename"]:
         raise web.HTTPNotFound()
+    low, high = state.cdn_latency_s
+    if high > 0:
+        await asyncio.sleep(state.cdn_random.uniform(low, high))
     return web.Response(body=attachment.data, content_type=attachment.content_type)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ from meatlizard.dev.discord_emulator.models import (
 )
 from meatlizard.dev.discord_emulator.permissions import Permission
 
+CDN_SEED = 1815
+
 
 @dataclass
 class State:
@@ -34,6 +37,11 @@ class State:
     attachments: dict[int, Attachment] = field(default_factory=dict)
     # (application id, guild id or None for global) -> command id -> command object
     commands: dict[tuple[int, int | None], dict[int, dict[str, Any]]] = field(default_factory=dict)
+
+    # Attachment downloads from the CDN take 0-1.5 s, drawn from a seeded generator so a
+    # failing order of arrivals can be replayed (cdn_latency_s = (0, 0) turns it off).
+    cdn_latency_s: tuple[float, float] = (0.0, 1.5)
+    cdn_random: random.Random = field(default_factory=lambda: random.Random(CDN_SEED))
 
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
