@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str | None = None
     redis_url: str | None = None
+    # Bytes each in-process cache may hold (the shared cache without Redis, each process's
+    # decoded pastes); the least recently used entries go first.
+    cache_memory_max_bytes: int = Field(default=64 * 1024**2, ge=1024**2, le=64 * 1024**3)
 
     s3_bucket_name: str | None = None
     s3_endpoint_url: str | None = None

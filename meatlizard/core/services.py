@@ -135,7 +135,9 @@ class Services:
                 ),
                 settings.link_cache_seconds,
             ),
-            pastes=PasteCache(cache, settings.paste_cache_seconds),
+            pastes=PasteCache(
+                cache, settings.paste_cache_seconds, memo_bytes=settings.cache_memory_max_bytes
+            ),
             transcript_deliveries=[WebNotifications(sessions)],
             session_events=session_events_for(settings.redis_url),
         )
