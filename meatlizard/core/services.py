@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -16,6 +17,7 @@ from meatlizard.core.jobs import JobRunner
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
 from meatlizard.core.sweeper import Sweeper
 from meatlizard.files.jobs import FileSweeper
+from meatlizard.files.reconcile import OrphanReconciler
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
 from meatlizard.links.clicks import ClickRecorder
 from meatlizard.links.geo import open_countries
@@ -165,6 +167,11 @@ class Services:
             PasteSweeper(self.sessions),
             LinkSweeper(self.sessions, self.links),
             FileSweeper(self.sessions, self.storage),
+            OrphanReconciler(
+                self.sessions,
+                self.storage,
+                timedelta(seconds=self.settings.files_orphan_grace_seconds),
+            ),
         ]
         for sweeper in self.sweepers:
             sweeper.start()
