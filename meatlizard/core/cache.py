@@ -17,6 +17,19 @@ DEFAULT_PREFIX = "ml:"
 MEMORY_MAX_KEYS = 100_000
 MEMORY_MAX_BYTES = 64 * 1024 * 1024  # the default of CACHE_MEMORY_MAX_BYTES
 SWEEP_SECONDS = 1.0  # how often expired in-process entries are removed
+# Compare-and-expire and compare-and-delete, atomic inside Redis.
+RENEW_SCRIPT = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+RELEASE_SCRIPT = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
 
 
 class Cache(abc.ABC):
@@ -43,6 +56,14 @@ class Cache(abc.ABC):
     @abc.abstractmethod
     async def delete(self, key: str) -> None:
         """Remove a key (missing keys are fine)."""
+
+    @abc.abstractmethod
+    async def renew(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
+        """Give the key a new TTL if it still holds `value`; return whether it did (atomic)."""
+
+    @abc.abstractmethod
+    async def release(self, key: str, value: bytes) -> bool:
+        """Delete the key if it still holds `value`; return whether it did (atomic)."""
 
     @abc.abstractmethod
     async def incr(self, key: str, amount: int = 1, *, ttl_seconds: float | None = None) -> int:
@@ -136,6 +157,22 @@ class MemoryCache(Cache):
     async def delete(self, key: str) -> None:
         self._store.pop(self.key(key))
 
+    async def renew(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
+        full = self.key(key)
+        entry = self._live(full)
+        if entry is None or entry.value != value:
+            return False
+        self._put(full, value, self._expiry(ttl_seconds))
+        return True
+
+    async def release(self, key: str, value: bytes) -> bool:
+        full = self.key(key)
+        entry = self._live(full)
+        if entry is None or entry.value != value:
+            return False
+        self._store.pop(full)
+        return True
+
     async def incr(self, key: str, amount: int = 1, *, ttl_seconds: float | None = None) -> int:
         full = self.key(key)
         entry = self._live(full)
@@ -190,6 +227,13 @@ class RedisCache(Cache):
 
     async def delete(self, key: str) -> None:
         await self.client.delete(self.key(key))
+
+    async def renew(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
+        px = max(1, math.ceil(ttl_seconds * 1000))
+        return bool(await self.client.eval(RENEW_SCRIPT, 1, self.key(key), value, px))
+
+    async def release(self, key: str, value: bytes) -> bool:
+        return bool(await self.client.eval(RELEASE_SCRIPT, 1, self.key(key), value))
 
     async def incr(self, key: str, amount: int = 1, *, ttl_seconds: float | None = None) -> int:
         full = self.key(key)
