@@ -57,6 +57,8 @@ def upload_in_progress() -> Iterator[None]:
     task = asyncio.current_task()
     assert task is not None
     _writing.add(task)
+    if _stopping:  # began after the signal: ends at its first wait, like the others
+        task.cancel()
     try:
         yield
     finally:

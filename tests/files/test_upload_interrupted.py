@@ -108,12 +108,14 @@ async def test_a_stopped_web_process_neither_loses_the_upload_nor_locks_it(
                 _stalled_patch(ports[1], token, path, 0, DATA[:FIRST], sent)
             )
             await asyncio.wait_for(sent.wait(), POLLS / 10)
+            # Stop it mid-stream: once its first part is stored (before, never recorded).
+            await _until(lambda: _at(http, token, path, PART_SIZE))
             first.send_signal(signal.SIGTERM)
             await _exited(first)
             writing.cancel()  # the client would wait for its next chunk forever
             # The server stops reading at once: bytes still in the socket never arrived.
             kept = await _offset(http, token, path)
-            assert 0 < kept <= FIRST
+            assert PART_SIZE <= kept <= FIRST
 
             # SIGKILL while a PATCH is open: its lock goes seconds later, not an hour.
             sent = asyncio.Event()
