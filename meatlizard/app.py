@@ -32,6 +32,7 @@ from meatlizard.core.config import Settings
 from meatlizard.files import pages as file_pages
 from meatlizard.files import routes as file_routes
 from meatlizard.files import tus as file_tus
+from meatlizard.files.draining import watch_stop_signals
 from meatlizard.gdpr import routes as gdpr_routes
 from meatlizard.links import go as link_go
 from meatlizard.links import pages as link_pages
@@ -136,6 +137,7 @@ def create_app(
                 await upgrade(app.state.services.engine)
             await app.state.services.prepare()
             app.state.services.start()
+            watch_stop_signals()  # after the server's own handlers: uploads end first
         try:
             yield
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -20,6 +21,7 @@ from meatlizard.core.sweeper import Sweeper
 from meatlizard.files import privacy as file_privacy
 from meatlizard.files import reports as file_reports
 from meatlizard.files.jobs import FileSweeper
+from meatlizard.files.reconcile import OrphanReconciler
 from meatlizard.gdpr.providers import PersonalData
 from meatlizard.gdpr.providers import register as register_personal_data
 from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
@@ -157,7 +159,9 @@ class Services:
             ),
             settings.link_cache_seconds,
         )
-        pastes = PasteCache(cache, settings.paste_cache_seconds)
+        pastes = PasteCache(
+            cache, settings.paste_cache_seconds, memo_bytes=settings.cache_memory_max_bytes
+        )
         return cls(
             settings=settings,
             engine=engine,
@@ -205,6 +209,11 @@ class Services:
             PasteSweeper(self.sessions),
             LinkSweeper(self.sessions, self.links),
             FileSweeper(self.sessions, self.storage),
+            OrphanReconciler(
+                self.sessions,
+                self.storage,
+                timedelta(seconds=self.settings.files_orphan_grace_seconds),
+            ),
         ]
         for sweeper in self.sweepers:
             sweeper.start()

@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from meatlizard.core.bounded import BoundedStore, Entry
 from meatlizard.core.config import Rate, Settings
 from meatlizard.core.redis_client import connect
 
 DEFAULT_PREFIX = "ml:"
 MEMORY_MAX_KEYS = 100_000
+MEMORY_MAX_BYTES = 64 * 1024 * 1024  # the default of CACHE_MEMORY_MAX_BYTES
+SWEEP_SECONDS = 1.0  # how often expired in-process entries are removed
+# Compare-and-expire and compare-and-delete, atomic inside Redis.
+RENEW_SCRIPT = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+RELEASE_SCRIPT = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0
+"""
 
 
 class Cache(abc.ABC):
@@ -41,6 +58,14 @@ class Cache(abc.ABC):
         """Remove a key (missing keys are fine)."""
 
     @abc.abstractmethod
+    async def renew(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
+        """Give the key a new TTL if it still holds `value`; return whether it did (atomic)."""
+
+    @abc.abstractmethod
+    async def release(self, key: str, value: bytes) -> bool:
+        """Delete the key if it still holds `value`; return whether it did (atomic)."""
+
+    @abc.abstractmethod
     async def incr(self, key: str, amount: int = 1, *, ttl_seconds: float | None = None) -> int:
         """Add to a counter atomically; the TTL is set only when the key is created."""
 
@@ -52,86 +77,132 @@ class Cache(abc.ABC):
     async def ping(self) -> None:
         """Raise unless the cache is usable."""
 
+    def pin(self, prefix: str) -> None:  # noqa: B027 - only bounded caches evict early
+        """Never evict keys under `prefix` before they expire (Redis: its maxmemory-policy)."""
+
     async def close(self) -> None:  # noqa: B027 - only networked caches hold connections
         """Release connections."""
 
 
 class MemoryCache(Cache):
-    """A dict with expiry; asyncio runs one coroutine at a time, so updates are atomic."""
+    """A bounded store with expiry; asyncio runs one coroutine at a time, so updates are atomic.
+
+    At most `max_keys` entries and about `max_bytes`: the least recently used go first.
+    Expired entries are swept every `sweep_seconds` while any entry has an expiry, so the
+    memory they held returns without anyone reading them again.
+    """
 
     def __init__(
         self,
         prefix: str = DEFAULT_PREFIX,
         *,
         max_keys: int = MEMORY_MAX_KEYS,
+        max_bytes: int = MEMORY_MAX_BYTES,
+        sweep_seconds: float = SWEEP_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(prefix)
-        self._data: dict[str, tuple[bytes, float | None]] = {}
-        self._max_keys = max_keys
+        self._store = BoundedStore(max_entries=max_keys, max_bytes=max_bytes)
+        self._sweep_seconds = sweep_seconds
         self._clock = clock
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
 
-    def _live(self, key: str) -> tuple[bytes, float | None] | None:
-        entry = self._data.get(key)
-        if entry is not None and entry[1] is not None and entry[1] <= self._clock():
-            del self._data[key]
-            return None
-        return entry
+    @property
+    def used_bytes(self) -> int:
+        """Return the bytes the entries are counted as."""
+        return self._store.used_bytes
+
+    def pin(self, prefix: str) -> None:
+        self._store.pin(self.key(prefix))
+
+    def _live(self, key: str) -> Entry | None:
+        return self._store.get(key, self._clock())
 
     def _expiry(self, ttl_seconds: float | None) -> float | None:
         return None if ttl_seconds is None else self._clock() + ttl_seconds
 
-    def _store(self, key: str, value: bytes, expires: float | None) -> None:
-        if key not in self._data and len(self._data) >= self._max_keys:
-            self._evict()
-        self._data[key] = (value, expires)
+    def _put(self, key: str, value: bytes, expires: float | None) -> None:
+        self._store.put(key, value, expires)
+        if expires is not None:
+            self._schedule_sweep()
 
-    def _evict(self) -> None:
-        now = self._clock()
-        for key in [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]:
-            del self._data[key]
-        while len(self._data) >= self._max_keys:
-            # Oldest insertion first: dicts keep insertion order.
-            del self._data[next(iter(self._data))]
+    def _schedule_sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._timer is not None and self._timer_loop is loop:
+            return
+        self._timer_loop = loop
+        self._timer = loop.call_later(self._sweep_seconds, self._sweep)
+
+    def _sweep(self) -> None:
+        self._timer = None
+        self._store.sweep(self._clock())
+        if self._store.next_expiry() is not None:
+            self._schedule_sweep()
 
     async def get(self, key: str) -> bytes | None:
         entry = self._live(self.key(key))
-        return None if entry is None else entry[0]
+        return None if entry is None else entry.value
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: float | None = None) -> None:
-        self._store(self.key(key), value, self._expiry(ttl_seconds))
+        self._put(self.key(key), value, self._expiry(ttl_seconds))
 
     async def set_if_absent(self, key: str, value: bytes, *, ttl_seconds: float | None) -> bool:
         full = self.key(key)
         if self._live(full) is not None:
             return False
-        self._store(full, value, self._expiry(ttl_seconds))
+        self._put(full, value, self._expiry(ttl_seconds))
         return True
 
     async def delete(self, key: str) -> None:
-        self._data.pop(self.key(key), None)
+        self._store.pop(self.key(key))
+
+    async def renew(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
+        full = self.key(key)
+        entry = self._live(full)
+        if entry is None or entry.value != value:
+            return False
+        self._put(full, value, self._expiry(ttl_seconds))
+        return True
+
+    async def release(self, key: str, value: bytes) -> bool:
+        full = self.key(key)
+        entry = self._live(full)
+        if entry is None or entry.value != value:
+            return False
+        self._store.pop(full)
+        return True
 
     async def incr(self, key: str, amount: int = 1, *, ttl_seconds: float | None = None) -> int:
         full = self.key(key)
         entry = self._live(full)
         if entry is None:
-            self._store(full, str(amount).encode(), self._expiry(ttl_seconds))
+            self._put(full, str(amount).encode(), self._expiry(ttl_seconds))
             return amount
-        value = int(entry[0]) + amount
-        self._data[full] = (str(value).encode(), entry[1])
+        value = int(entry.value) + amount
+        self._store.replace(full, str(value).encode())
         return value
 
     async def ttl(self, key: str) -> float | None:
         entry = self._live(self.key(key))
-        if entry is None or entry[1] is None:
+        if entry is None or entry.expires is None:
             return None
-        return max(0.0, entry[1] - self._clock())
+        return max(0.0, entry.expires - self._clock())
 
     async def ping(self) -> None:
         return None
 
+    async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def names(self) -> list[str]:
+        """Return the names of the stored keys, without the prefix."""
+        return [key.removeprefix(self.prefix) for key in self._store.key_list()]
+
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._store)
 
 
 class RedisCache(Cache):
@@ -156,6 +227,13 @@ class RedisCache(Cache):
 
     async def delete(self, key: str) -> None:
         await self.client.delete(self.key(key))
+
+    async def renew(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
+        px = max(1, math.ceil(ttl_seconds * 1000))
+        return bool(await self.client.eval(RENEW_SCRIPT, 1, self.key(key), value, px))
+
+    async def release(self, key: str, value: bytes) -> bool:
+        return bool(await self.client.eval(RELEASE_SCRIPT, 1, self.key(key), value))
 
     async def incr(self, key: str, amount: int = 1, *, ttl_seconds: float | None = None) -> int:
         full = self.key(key)
@@ -231,7 +309,9 @@ class RateLimiter:
 
 def cache_from_settings(settings: Settings) -> Cache:
     """Return Redis when REDIS_URL is set, otherwise the in-process cache."""
-    return RedisCache(settings.redis_url) if settings.redis_url else MemoryCache()
+    if settings.redis_url:
+        return RedisCache(settings.redis_url)
+    return MemoryCache(max_bytes=settings.cache_memory_max_bytes)
 
 
 __all__ = [

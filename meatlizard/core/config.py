@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str | None = None
     redis_url: str | None = None
+    # Bytes each in-process cache may hold (the shared cache without Redis, each process's
+    # decoded pastes); the least recently used entries go first.
+    cache_memory_max_bytes: int = Field(default=64 * 1024**2, ge=1024**2, le=64 * 1024**3)
 
     s3_bucket_name: str | None = None
     s3_endpoint_url: str | None = None
@@ -172,6 +175,8 @@ class Settings(BaseSettings):
     files_default_quota_bytes: int = Field(default=10 * 1024**3, ge=0)
     files_max_upload_bytes: int = Field(default=5 * 1024**3, ge=1)
     files_upload_expiry_hours: float = Field(default=24.0, gt=0, le=24 * 365)
+    # Objects that no file row names (left by a crash mid-upload) are removed once this old.
+    files_orphan_grace_seconds: float = Field(default=3600.0, ge=0, le=30 * 86400)
     files_s3_redirect: bool = False  # downloads from S3 redirect to a short-lived signed URL
     files_redirect_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
     # The upload page's PATCH size: keep it under a proxy's body limit (nginx: 1 MiB by default).

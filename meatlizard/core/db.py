@@ -18,6 +18,10 @@ from sqlalchemy.pool import PoolResetState
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite writer waits for the lock
+CHECKPOINT_WAIT_MS = 2_000  # how long a checkpoint after large deletes waits for readers
+WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024  # SQLite's write-ahead log kept after a checkpoint
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -83,11 +87,30 @@ def make_engine(url: str) -> AsyncEngine:
             # WAL lets readers proceed while the single writer commits.
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            # After a checkpoint the log is cut back to this size instead of keeping its peak.
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
             cursor.close()
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+async def checkpoint(db: AsyncSession) -> None:
+    """Copy SQLite's write-ahead log into the database and empty it (after large deletes).
+
+    The log of a busy database rarely empties by itself: readers keep it in use. Waiting at
+    most CHECKPOINT_WAIT_MS for them, this leaves it truncated, or at worst as it was.
+    Other databases need nothing.
+    """
+    if db.get_bind().dialect.name != "sqlite":
+        return
+    await db.execute(text(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}"))
+    try:
+        await db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    finally:
+        await db.execute(text(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}"))
+        await db.commit()
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -110,7 +110,15 @@ async def append(
     if used > quota:  # an admin lowered the quota while the upload ran
         raise TooLarge(f"storage quota exceeded: you use {mib(used)} of {mib(quota)}")
     limited = _at_most(chunks, item.size - offset, "Upload-Length")
-    item.offset = await storage.append_upload(item.storage_key, item.upload_token, offset, limited)
+
+    async def stored(new_offset: int) -> None:
+        # Recorded as it goes, so a resume elsewhere after a crash or shutdown starts here.
+        item.offset, item.upload_expires_at = new_offset, utcnow() + policy.upload_expiry
+        await db.commit()
+
+    item.offset = await storage.append_upload(
+        item.storage_key, item.upload_token, offset, limited, progress=stored
+    )
     item.upload_expires_at = utcnow() + policy.upload_expiry
     await db.commit()
     if item.offset == item.size:

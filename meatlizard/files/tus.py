@@ -20,8 +20,10 @@ from meatlizard.api.errors import status_for
 from meatlizard.core.config import Settings
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import InvalidInput, ServiceError
+from meatlizard.core.lease import Lease
 from meatlizard.core.storage.base import CHUNK_SIZE
 from meatlizard.files import quotas, service
+from meatlizard.files.draining import stopping, upload_in_progress
 from meatlizard.files.models import UPLOADING, StoredFile
 from meatlizard.files.options import upload_options
 
@@ -36,7 +38,7 @@ CHECKSUMS: dict[str, Callable[[], Any]] = {
 OFFSET_TYPE = "application/offset+octet-stream"
 CHECKSUM_MISMATCH = 460
 LOCKED = 423
-LOCK_SECONDS = 3600.0
+LOCK_SECONDS = 10.0  # renewed while the write runs; a killed process holds it this long
 
 
 file_policy = quotas.file_policy  # the operator's upload limits
@@ -186,8 +188,8 @@ async def tus_patch(
 async def _write(
     request: Request, services: ServicesDep, db: DbDep, item: StoredFile, offset: int
 ) -> None:
-    lock = f"files:upload:{item.id}"
-    if not await services.cache.set_if_absent(lock, b"1", ttl_seconds=LOCK_SECONDS):
+    lock = Lease(services.cache, f"files:upload:{item.id}", LOCK_SECONDS)
+    if not await lock.acquire():
         raise _refuse(LOCKED, "another request is writing to this upload; retry shortly")
     try:
         chunks = received(request)
@@ -196,11 +198,17 @@ async def _write(
             spool = await _verified(chunks, checksum)
             chunks = _replay(spool)
         policy = file_policy(services.settings)
-        await service.append(
-            db, services.storage, item=item, offset=offset, chunks=chunks, policy=policy
-        )
+        with upload_in_progress():
+            await service.append(
+                db, services.storage, item=item, offset=offset, chunks=chunks, policy=policy
+            )
+    except asyncio.CancelledError:
+        if not stopping():
+            raise
+        asyncio.current_task().uncancel()  # type: ignore[union-attr]
+        raise _refuse(503, "the server is restarting; resume from Upload-Offset") from None
     finally:
-        await services.cache.delete(lock)
+        await lock.release()
 
 
 async def _verified(chunks: AsyncIterator[bytes], header: str) -> IO[bytes]:

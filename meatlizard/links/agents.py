@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 VALUE_MAX_LENGTH = 200
 MEMO_SIZE = 1024  # distinct User-Agents and referrers remembered; a click repeats one mostly
+# Only this much of a header is looked at (and remembered): the markers come early.
+MEMO_KEY_CHARS = 512
 DIRECT = "(direct)"
 # Named crawlers and link-preview fetchers first, then generic markers and HTTP libraries.
 KNOWN_BOTS = [
@@ -61,9 +63,13 @@ class Visitor:
     os: str
 
 
-@lru_cache(maxsize=MEMO_SIZE)
 def classify(user_agent: str) -> Visitor:
     """Classify a User-Agent header (an empty one counts as a bot)."""
+    return _classify(user_agent[:MEMO_KEY_CHARS])
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _classify(user_agent: str) -> Visitor:
     if not user_agent.strip():
         return Visitor("(no user agent)", "", "")
     lowered = user_agent.lower()
@@ -77,9 +83,13 @@ def classify(user_agent: str) -> Visitor:
     return Visitor(None, browser, system)
 
 
-@lru_cache(maxsize=MEMO_SIZE)
 def referrer_host(referer: str | None) -> str:
     """Return the referring site's host name, or "(direct)"."""
+    return _referrer_host(referer[:MEMO_KEY_CHARS] if referer else None)
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _referrer_host(referer: str | None) -> str:
     if not referer:
         return DIRECT
     try:

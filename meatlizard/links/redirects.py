@@ -20,6 +20,7 @@ MISSING_TTL_SECONDS = 30.0  # unknown slugs are remembered briefly so probes ski
 # log line each would cost more than the redirect itself, so they log only at DEBUG.
 REDIRECT_LOG_LEVEL = logging.DEBUG
 DECODED_MEMO_SIZE = 4096  # cached entries whose JSON this process has already decoded
+DECODED_MEMO_BYTES = 16 * 1024 * 1024  # and their bytes, counted twice (key and decoded)
 PERMANENT_MAX_AGE_SECONDS = 3600  # browsers cache 301/308; bounded so edits take effect
 
 
@@ -89,6 +90,7 @@ class LinkResolver:
         self._ttl = ttl_seconds
         self._loading: dict[str, asyncio.Task[CachedLink | None]] = {}
         self._decoded: dict[bytes, CachedLink] = {}
+        self._decoded_bytes = 0
 
     @staticmethod
     def _key(slug: str) -> str:
@@ -117,9 +119,13 @@ class LinkResolver:
         # Keyed by the cached bytes, so an edited link (new bytes) is decoded afresh.
         link = self._decoded.get(raw)
         if link is None:
-            if len(self._decoded) >= DECODED_MEMO_SIZE:
+            size = 2 * len(raw)
+            full = self._decoded_bytes + size > DECODED_MEMO_BYTES
+            if full or len(self._decoded) >= DECODED_MEMO_SIZE:
                 self._decoded.clear()
+                self._decoded_bytes = 0
             link = self._decoded[raw] = CachedLink(**json.loads(raw))
+            self._decoded_bytes += size
         return link
 
     async def _load(self, slug: str) -> CachedLink | None:

@@ -15,6 +15,7 @@ lapses (PASTE_CACHE_SECONDS).
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
@@ -108,6 +109,7 @@ class PasteCache:
         *,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        memo_bytes: int = DECODED_MAX_BYTES,
     ) -> None:
         self.cache = cache
         self.clock = clock  # wall time, against expiry
@@ -115,6 +117,7 @@ class PasteCache:
         self._ttl = ttl_seconds
         self._decoded: dict[bytes, CachedPaste | None] = {}
         self._decoded_bytes = 0
+        self._memo_bytes = memo_bytes
 
     async def lookup(self, paste_id: str) -> CachedPaste | None:
         """Return the cached, unexpired paste, or None (the route then asks the database)."""
@@ -130,15 +133,23 @@ class PasteCache:
         # Keyed by the cached bytes, so a changed entry (new bytes) is decoded afresh.
         if raw in self._decoded:
             return self._decoded[raw]
-        if self._decoded_bytes > DECODED_MAX_BYTES:
+        entry = CachedPaste(**json.loads(raw))
+        # The key keeps the cached bytes alive after the cache drops them; the decoded text
+        # (up to 4 bytes a character) comes beside it, and a drawn page about as big again.
+        size = 2 * len(raw) + sys.getsizeof(entry.content) + sys.getsizeof(entry.lines)
+        if self._decoded_bytes + size > self._memo_bytes:
             self._decoded.clear()
             self._decoded_bytes = 0
-        entry = CachedPaste(**json.loads(raw))
         # Drawn by another renderer (a process before an upgrade): the route draws it anew.
         same = entry.version == content_version(entry.content, entry.language)
         self._decoded[raw] = fresh = entry if same else None
-        self._decoded_bytes += 2 * len(raw)  # the entry, then about as much of page
+        self._decoded_bytes += size
         return fresh
+
+    @property
+    def memo_bytes(self) -> int:
+        """Return the bytes this process's decoded entries are counted as."""
+        return self._decoded_bytes
 
     def started(self) -> float:
         """Mark the start of a database load whose result may be stored."""

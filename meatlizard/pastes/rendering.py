@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.pastes.highlight import render_lines
-from meatlizard.pastes.models import Paste
+from meatlizard.pastes.models import Paste, pack_html
 
 
 async def stored_lines(db: AsyncSession, paste: Paste, version: str) -> Markup | None:
@@ -23,7 +23,7 @@ async def stored_lines(db: AsyncSession, paste: Paste, version: str) -> Markup |
         await db.execute(
             update(Paste)
             .where(Paste.id == paste.id, Paste.content == paste.content)
-            .values(rendered=str(html), rendered_version=version)
+            .values(rendered_z=pack_html(str(html)), rendered_version=version)
             .execution_options(synchronize_session=False)
         )
         await db.commit()

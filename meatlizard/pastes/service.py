@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from meatlizard.auth.models import User
-from meatlizard.core.db import utcnow
+from meatlizard.core.db import checkpoint, utcnow
 from meatlizard.core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from meatlizard.core.lifetimes import EXPIRY
 from meatlizard.core.security import hash_password, same_secret, verify_password
@@ -23,7 +23,8 @@ from meatlizard.pastes.pool import highlight_new
 from meatlizard.pastes.schemas import PasteCreate
 
 GONE = "no such paste (it may have expired or been burned)"
-WITH_RENDERING = (undefer(Paste.rendered),)  # built once: making the option costs per request
+SWEEP_BATCH_ROWS = 200  # pastes deleted per transaction by the sweep
+WITH_RENDERING = (undefer(Paste.rendered_z),)  # built once: making the option costs per request
 
 
 class TooLarge(InvalidInput):
@@ -167,8 +168,24 @@ async def list_pastes(db: AsyncSession, *, owner: User) -> list[Paste]:
     return list(rows)
 
 
-async def sweep_expired(db: AsyncSession) -> int:
-    """Delete expired pastes from the database; return how many went."""
-    result = await db.execute(delete(Paste).where(Paste.expires_at <= utcnow()))
-    await db.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+async def sweep_expired(db: AsyncSession, *, batch_rows: int = SWEEP_BATCH_ROWS) -> int:
+    """Delete expired pastes in batches, one commit each; return how many went.
+
+    One large delete would put every freed page into a single write-ahead log transaction.
+    """
+    now = utcnow()
+    doomed = select(Paste.id).where(Paste.expires_at <= now).limit(batch_rows)
+    swept = 0
+    while True:
+        result = await db.execute(
+            delete(Paste).where(Paste.id.in_(doomed.scalar_subquery())),
+            execution_options={"synchronize_session": False},
+        )
+        await db.commit()
+        went = int(getattr(result, "rowcount", 0) or 0)
+        swept += went
+        if went < batch_rows:
+            break
+    if swept:
+        await checkpoint(db)
+    return swept

@@ -27,6 +27,7 @@ class ReplayGuard:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.cache = cache
+        cache.pin(SEEN_PREFIX)  # a record evicted inside the window would let a replay in
         self.window_seconds = window_seconds
         self._clock = clock
 

@@ -136,3 +136,15 @@ async def test_memory_cache_expiry_follows_its_clock() -> None:
     assert await cache.get("k") == b"v"
     clock.now += 0.2
     assert await cache.get("k") is None
+
+
+async def test_renew_and_release_only_touch_the_holders_value(cache: Cache) -> None:
+    assert await cache.set_if_absent("lease", b"mine", ttl_seconds=0.5)
+    assert not await cache.renew("lease", b"theirs", ttl_seconds=60)
+    assert not await cache.release("lease", b"theirs")
+    assert await cache.renew("lease", b"mine", ttl_seconds=60)
+    ttl = await cache.ttl("lease")
+    assert ttl is not None and ttl > 30
+    assert await cache.release("lease", b"mine")
+    assert await cache.get("lease") is None
+    assert not await cache.renew("lease", b"mine", ttl_seconds=60)  # gone: not recreated

@@ -168,7 +168,7 @@ async def test_a_reader_that_loaded_before_a_delete_cannot_restore_it(
     await services.cache.delete(cache_key(paste_id))  # a cold cache: the reader will store
     async with services.sessions() as db:  # the reader loads the row ...
         since = services.pastes.started()
-        row = await db.get(Paste, paste_id, options=[undefer(Paste.rendered)])
+        row = await db.get(Paste, paste_id, options=[undefer(Paste.rendered_z)])
         assert row is not None
     deleted = await client.delete(  # ... a delete commits meanwhile ...
         f"/api/v1/pastes/{paste_id}", headers={"X-Delete-Token": made["delete_token"]}

@@ -158,7 +158,7 @@ async def _seen_keys(cache: Cache) -> list[str]:
         found = [k async for k in cache.client.scan_iter(match=cache.prefix + "envelope:*")]
         return [k.decode().removeprefix(cache.prefix) for k in found]
     assert isinstance(cache, MemoryCache)
-    return [k.removeprefix(cache.prefix) for k in cache._data if "envelope:" in k]
+    return [name for name in cache.names() if "envelope:" in name]
 
 
 async def test_wrong_session_or_request_is_refused(caches: list[Cache]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import builtins
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,6 +14,9 @@ MAX_SEGMENT_BYTES = 250  # a file name is at most 255 bytes; the sidecar prefix 
 RESERVED_PREFIX = ".~"  # local temp and sidecar files; reserved on S3 too, to stay portable
 CHUNK_SIZE = 64 * 1024
 PART_SIZE = 8 * 1024 * 1024
+# How often an append reports the offset it has stored (at most this many bytes apart).
+PROGRESS_BYTES = PART_SIZE
+Progress = Callable[[int], Awaitable[None]]  # told each offset stored so far
 NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
@@ -132,12 +135,20 @@ class ObjectStorage(abc.ABC):
 
     @abc.abstractmethod
     async def append_upload(
-        self, key: str, token: str, offset: int, chunks: AsyncIterator[bytes]
+        self,
+        key: str,
+        token: str,
+        offset: int,
+        chunks: AsyncIterator[bytes],
+        *,
+        progress: Progress | None = None,
     ) -> int:
         """Store the chunks after the first `offset` bytes of the upload; return the new offset.
 
         Bytes past `offset` left by an earlier, unrecorded append are overwritten. When the
-        chunks end early (a dropped client), what arrived is kept and counted.
+        chunks end early (a dropped client), what arrived is kept and counted. `progress` is
+        awaited with the offset stored so far every few MiB, and once more when the append is
+        cancelled (a server shutting down): a resume may start there.
         """
 
     @abc.abstractmethod

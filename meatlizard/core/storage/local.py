@@ -16,12 +16,14 @@ from uuid import uuid4
 
 from meatlizard.core.storage.base import (
     DEFAULT_CONTENT_TYPE,
+    PROGRESS_BYTES,
     RESERVED_PREFIX,
     InvalidKey,
     InvalidRange,
     ObjectInfo,
     ObjectNotFound,
     ObjectStorage,
+    Progress,
     StorageError,
     _check_range,
     validate_key,
@@ -140,7 +142,13 @@ class LocalStorage(ObjectStorage):
         return token
 
     async def append_upload(
-        self, key: str, token: str, offset: int, chunks: AsyncIterator[bytes]
+        self,
+        key: str,
+        token: str,
+        offset: int,
+        chunks: AsyncIterator[bytes],
+        *,
+        progress: Progress | None = None,
     ) -> int:
         staging = self._staging(token)
         with self._os_errors(key):
@@ -150,8 +158,20 @@ class LocalStorage(ObjectStorage):
                 raise StorageError(f"upload of {key!r} holds fewer than {offset} bytes")
             handle.truncate(offset)  # drop bytes an unrecorded append left behind
             handle.seek(offset)
+            start = offset
+
+            async def stored(written: int) -> None:
+                await asyncio.to_thread(_sync, handle)
+                if progress is not None:
+                    await progress(start + written)
+
             try:
-                offset += await _write_all(handle, chunks)
+                offset += await _write_all(handle, chunks, stored if progress else None)
+            except asyncio.CancelledError:
+                # What arrived was written (see _write_all): make it durable and say so.
+                if progress is not None:
+                    await stored(handle.tell() - start)
+                raise
             finally:
                 # Keep what arrived: the caller records the offset only if we return.
                 await asyncio.to_thread(_sync, handle)
@@ -232,13 +252,17 @@ class LocalStorage(ObjectStorage):
         return None
 
 
-async def _write_all(handle: IO[bytes], chunks: AsyncIterator[bytes]) -> int:
+async def _write_all(
+    handle: IO[bytes], chunks: AsyncIterator[bytes], stored: Progress | None = None
+) -> int:
     """Write the chunks in ~1 MiB batches, gathering the next while a thread writes the last.
 
     Chunks are handed over as they came (no copy into one buffer). What arrived is written
-    even when the chunks fail; the count is returned on success.
+    even when the chunks fail; the count is returned on success. `stored` is awaited with
+    the bytes written so far about every PROGRESS_BYTES.
     """
     size, batch, batch_bytes = 0, list[bytes](), 0
+    written = reported = 0  # bytes whose write has finished; of them, reported to `stored`
     writing: asyncio.Future[None] | None = None
     try:
         async for chunk in chunks:
@@ -248,6 +272,10 @@ async def _write_all(handle: IO[bytes], chunks: AsyncIterator[bytes]) -> int:
             if batch_bytes >= IO_CHUNK_BYTES:
                 if writing is not None:
                     await writing
+                    written = size - batch_bytes
+                    if stored is not None and written - reported >= PROGRESS_BYTES:
+                        await stored(written)
+                        reported = written
                 writing = asyncio.ensure_future(asyncio.to_thread(handle.writelines, batch))
                 batch, batch_bytes = [], 0  # the thread owns the full batch now
     finally:

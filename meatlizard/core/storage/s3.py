@@ -22,6 +22,7 @@ from meatlizard.core.storage.base import (
     ObjectInfo,
     ObjectNotFound,
     ObjectStorage,
+    Progress,
     StorageError,
     _check_range,
     validate_key,
@@ -206,12 +207,20 @@ class S3Storage(ObjectStorage):
         return token
 
     async def append_upload(
-        self, key: str, token: str, offset: int, chunks: AsyncIterator[bytes]
+        self,
+        key: str,
+        token: str,
+        offset: int,
+        chunks: AsyncIterator[bytes],
+        *,
+        progress: Progress | None = None,
     ) -> int:
         validate_key(key)
         client = await self.client()
         with self._errors(key):
-            return await s3_uploads.append(client, self.bucket, key, token, offset, chunks)
+            return await s3_uploads.append(
+                client, self.bucket, key, token, offset, chunks, progress=progress
+            )
 
     async def finish_upload(
         self, key: str, token: str, size: int, *, content_type: str = DEFAULT_CONTENT_TYPE

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from typing import IO, Any
 
-from meatlizard.core.storage.base import CHUNK_SIZE, PART_SIZE, RESERVED_PREFIX
+from meatlizard.core.storage.base import CHUNK_SIZE, PART_SIZE, RESERVED_PREFIX, Progress
 
 TAIL_PREFIX = f"{RESERVED_PREFIX}tail/"
 
@@ -27,10 +27,21 @@ def tail_key(key: str, offset: int | None = None) -> str:
 
 
 async def append(
-    client: Any, bucket: str, key: str, upload_id: str, offset: int, chunks: AsyncIterator[bytes]
+    client: Any,
+    bucket: str,
+    key: str,
+    upload_id: str,
+    offset: int,
+    chunks: AsyncIterator[bytes],
+    *,
+    progress: Progress | None = None,
 ) -> int:
-    """Append the chunks after `offset` bytes; return the new offset."""
+    """Append the chunks after `offset` bytes; return the new offset.
+
+    `progress` hears each part boundary stored, and the end of a tail saved on cancellation.
+    """
     spool: IO[bytes] = await asyncio.to_thread(tempfile.TemporaryFile)
+    held = 0
     try:
         part = offset // PART_SIZE + 1
         held = offset % PART_SIZE
@@ -47,13 +58,42 @@ async def append(
                 if held == PART_SIZE:
                     await _upload_part(client, bucket, key, upload_id, part, spool)
                     part, held = part + 1, 0
+                    if progress is not None:
+                        await progress(offset)
         if held:
-            await asyncio.to_thread(spool.seek, 0)
-            body = await asyncio.to_thread(spool.read, held)
-            await client.put_object(Bucket=bucket, Key=tail_key(key, offset), Body=body)
+            await _save_tail(client, bucket, key, offset, held, spool)
         return offset
+    except asyncio.CancelledError:
+        # A server shutting down: keep the bytes of the unfinished part as the tail.
+        if progress is not None:
+            await _keep(client, bucket, key, offset, held, spool, progress)
+        raise
     finally:
         await asyncio.to_thread(spool.close)
+
+
+async def _save_tail(
+    client: Any, bucket: str, key: str, offset: int, held: int, spool: IO[bytes]
+) -> None:
+    await asyncio.to_thread(spool.seek, 0)
+    body = await asyncio.to_thread(spool.read, held)
+    await client.put_object(Bucket=bucket, Key=tail_key(key, offset), Body=body)
+
+
+async def _keep(
+    client: Any,
+    bucket: str,
+    key: str,
+    offset: int,
+    held: int,
+    spool: IO[bytes],
+    progress: Progress,
+) -> None:
+    if held == PART_SIZE:  # cancelled while the part was sent: it may be missing
+        offset, held = offset - PART_SIZE, 0
+    if held:
+        await _save_tail(client, bucket, key, offset, held, spool)
+    await progress(offset)
 
 
 async def finish(client: Any, bucket: str, key: str, upload_id: str, size: int) -> None:

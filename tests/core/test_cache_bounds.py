@@ -1,0 +1,112 @@
+"""The in-process cache and memos stay within their bounds, and expired entries go unread."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from meatlizard.core.cache import MemoryCache, cache_from_settings
+from meatlizard.core.config import load_settings
+from meatlizard.pastes.highlight import content_version
+from meatlizard.pastes.hot import CachedPaste, PasteCache, cache_key
+from meatlizard.relay.envelope import EnvelopeError, Keyring
+from meatlizard.relay.replay import SEEN_PREFIX, ReplayGuard
+from meatlizard.relay.wire import ChunkPayload, PayloadSealer
+
+KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+KIB = 1024
+SWEEP_WAIT_POLLS = 1000  # 10 s at most for a sweep due every 10 ms
+
+
+async def _until_empty(cache: MemoryCache) -> None:
+    for _ in range(SWEEP_WAIT_POLLS):
+        if len(cache) == 0:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{len(cache)} expired entries were never swept")
+
+
+async def test_bytes_are_bounded_and_the_least_recently_used_go_first() -> None:
+    cache = MemoryCache(max_bytes=1024 * KIB)
+    value = b"x" * (100 * KIB)
+    for i in range(50):
+        await cache.set(f"paste:{i}", value, ttl_seconds=300)
+        await cache.get("paste:0")  # read on and on: stays
+        assert cache.used_bytes <= 1024 * KIB
+    assert len(cache) < 11
+    assert await cache.get("paste:0") == value
+    assert await cache.get("paste:49") == value
+    assert await cache.get("paste:1") is None
+
+
+async def test_expired_entries_vanish_without_being_read() -> None:
+    cache = MemoryCache(sweep_seconds=0.01)
+    for i in range(100):
+        await cache.set(f"short:{i}", b"y" * KIB, ttl_seconds=0.02)
+    await cache.incr("counter", ttl_seconds=0.02)
+    assert cache.used_bytes > 100 * KIB
+    await _until_empty(cache)
+    assert cache.used_bytes == 0
+    await cache.close()
+
+
+async def test_entries_stored_again_do_not_pile_up_in_the_expiry_heap() -> None:
+    cache = MemoryCache(sweep_seconds=3600)
+    for _ in range(10_000):
+        await cache.set("again", b"z", ttl_seconds=60)
+    assert len(cache._store._heap) < 200
+    assert await cache.get("again") == b"z"
+    await cache.close()
+
+
+async def test_pinned_entries_are_never_evicted_before_they_expire() -> None:
+    cache = MemoryCache(max_keys=10, max_bytes=64 * KIB)
+    cache.pin("keep:")
+    await cache.set("keep:me", b"1", ttl_seconds=300)
+    for i in range(100):
+        await cache.set(f"other:{i}", b"o" * KIB, ttl_seconds=300)
+    assert await cache.get("keep:me") == b"1"
+    assert await cache.get("other:0") is None
+
+
+async def test_a_full_cache_cannot_forget_a_replay_record() -> None:
+    cache = MemoryCache(max_keys=20, max_bytes=16 * KIB)
+    sealer = PayloadSealer(Keyring.from_hex(KEY), ReplayGuard(cache, window_seconds=60))
+    blob = sealer.seal(ChunkPayload(session_id="s", request_id="r", sequence=0, text="hi"))
+    await sealer.open(blob, scope="reply")
+    for i in range(200):  # pastes and links pushing every other entry out
+        await cache.set(f"paste:{i}", b"p" * KIB, ttl_seconds=300)
+    assert any(name.startswith(SEEN_PREFIX) for name in cache.names())
+    with pytest.raises(EnvelopeError, match="replayed"):
+        await sealer.open(blob, scope="reply")
+
+
+def test_the_setting_bounds_the_shared_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CACHE_MEMORY_MAX_BYTES", str(8 * 1024 * KIB))
+    cache = cache_from_settings(load_settings())
+    assert isinstance(cache, MemoryCache)
+    assert cache._store.max_bytes == 8 * 1024 * KIB
+
+
+async def test_decoded_pastes_stay_within_their_bytes() -> None:
+    cache = MemoryCache()
+    pastes = PasteCache(cache, 300, memo_bytes=2048 * KIB)
+    for i in range(60):
+        content = f"{i}: " + "é" * (20 * KIB)  # two bytes a character in the cached JSON
+        entry = CachedPaste(
+            id=f"p{i}",
+            title="",
+            language="text",
+            size=len(content.encode()),
+            encrypted=False,
+            expires_ts=None,
+            content=content,
+            lines="<span>" + content + "</span>",
+            version=content_version(content, "text"),
+            raw_tag="t",
+        )
+        await cache.set(cache_key(entry.id), entry.encode(), ttl_seconds=300)
+        found = await pastes.lookup(entry.id)
+        assert found is not None and found.content == content
+        assert pastes.memo_bytes <= 2048 * KIB
