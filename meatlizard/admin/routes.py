@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from meatlizard.admin import service
 from meatlizard.admin import users as admin_users
-from meatlizard.api.deps import AdminUser, DbDep, ServicesDep
+from meatlizard.api.deps import AdminUser, DbDep, RowId, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
 from meatlizard.bots.session_events import SessionChange, changed
@@ -79,7 +79,7 @@ async def users(user: AdminUser, db: DbDep) -> list[dict[str, object]]:
 
 @router.patch("/users/{user_id}")
 async def change_user(
-    user_id: int, body: UserChange, user: AdminUser, db: DbDep
+    user_id: RowId, body: UserChange, user: AdminUser, db: DbDep
 ) -> dict[str, object]:
     """Make an account admin or not, disable or enable it."""
     changed = await admin_users.update_user(

@@ -8,6 +8,7 @@ from meatlizard.api.deps import (
     SESSION_COOKIE,
     CurrentUser,
     DbDep,
+    RowId,
     ServicesDep,
 )
 from meatlizard.auth import service
@@ -113,6 +114,6 @@ async def create_token(body: ApiTokenCreate, user: CurrentUser, db: DbDep) -> Ap
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_token(token_id: int, user: CurrentUser, db: DbDep) -> None:
+async def delete_token(token_id: RowId, user: CurrentUser, db: DbDep) -> None:
     """Revoke one of your personal API tokens."""
     await service.delete_api_token(db, user=user, token_id=token_id)

@@ -6,10 +6,12 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import ValidationError
 
 from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, ServicesDep
+from meatlizard.api.errors import field_problems
 from meatlizard.auth.models import User
 from meatlizard.core.cache import RateLimiter
 from meatlizard.core.config import Rate
@@ -80,10 +82,8 @@ async def check_rate(services: Services, request: Request, user: User | None) ->
         raise TooManyRequests("too many links; slow down", decision.retry_after_seconds)
 
 
-def _invalid(exc: ValidationError) -> HTTPException:
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors(include_url=False, include_context=False)
-    )
+def _invalid(exc: ValidationError) -> RequestValidationError:
+    return RequestValidationError(field_problems(exc.errors(), "body"))
 
 
 async def _body(request: Request) -> LinkCreate:
