@@ -32,7 +32,7 @@ def body_limit(kind: str, max_bytes: int) -> int:
 async def read_limited(request: Request, limit: int) -> bytes:
     """Read the body, refusing with 413 as soon as it passes `limit` (chunked or not)."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
     received = 0
