@@ -6,6 +6,8 @@ import httpx
 import openai
 import pytest
 
+from meatlizard.core.services import Services
+from meatlizard.inference.context import TEMPLATE_TOKENS_PER_TURN
 from tests.helpers import bearer, user_token
 
 
@@ -79,3 +81,33 @@ async def test_errors_come_back_as_openai_errors(
     anonymous = openai.AsyncOpenAI(base_url=f"{live_server}/v1", api_key="mlt_wrong")
     with pytest.raises(openai.AuthenticationError):
         await anonymous.models.list()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_system_prompt_beyond_the_window_is_context_length_exceeded(
+    client: httpx.AsyncClient, services: Services, stream: bool
+) -> None:
+    token = await user_token(client)
+    system, prompt = "lizard " * 3000, "Hello there."
+    engine = services.inference.engine_for("smollm2")  # type: ignore[attr-defined]
+    expected = sum(
+        engine.count_tokens(text) + TEMPLATE_TOKENS_PER_TURN for text in (system, prompt)
+    )
+    assert expected > engine.context_window
+    refused = await client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "smollm2",
+            "stream": stream,
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": prompt},
+            ],
+        },
+        headers=bearer(token),
+    )
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert (error["code"], error["type"]) == ("context_length_exceeded", "invalid_request_error")
+    assert f"resulted in {expected} tokens" in error["message"]
+    assert f"maximum context length is {engine.context_window} tokens" in error["message"]
