@@ -43,6 +43,9 @@ def policy(services: Services, request: Request) -> service.LinkPolicy:
     """Return the operator's link policy; this site's own hosts are never a target."""
     settings = services.settings
     own = {request.url.hostname or ""}
+    server = request.scope.get("server")
+    if server:  # the address this request reached: the same machine under another name
+        own.add(str(server[0]))
     if settings.link_public_base_url:
         own.add(urlsplit(settings.link_public_base_url).hostname or "")
     return service.LinkPolicy(

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
 from meatlizard.api.errors import status_for
-from meatlizard.core.errors import ServiceError
+from meatlizard.core.errors import InvalidInput, ServiceError
 from meatlizard.inference.context import PromptTooLong
 from meatlizard.inference.engine import InferenceError
 from meatlizard.openai_compat import service
@@ -62,6 +62,8 @@ async def chat_completions(
             default_max_tokens=services.settings.model_max_tokens,
             cancel=cancel,
         )
+    except InvalidInput as exc:  # OpenAI answers a bad parameter with 400
+        return openai_error(400, str(exc), "invalid_request_error")
     except ServiceError as exc:
         return openai_error(status_for(exc), str(exc), "invalid_request_error")
     # The first piece comes after the prompt was fitted to the model: a conversation that

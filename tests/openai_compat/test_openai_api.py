@@ -111,3 +111,22 @@ async def test_a_system_prompt_beyond_the_window_is_context_length_exceeded(
     assert (error["code"], error["type"]) == ("context_length_exceeded", "invalid_request_error")
     assert f"resulted in {expected} tokens" in error["message"]
     assert f"maximum context length is {engine.context_window} tokens" in error["message"]
+
+
+async def test_max_tokens_beyond_the_servers_limit_is_a_400(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    token = await user_token(client)
+    limit = services.settings.model_max_tokens
+    for field in ("max_tokens", "max_completion_tokens"):
+        refused = await client.post(
+            "/v1/chat/completions",
+            json={
+                "model": "smollm2",
+                "messages": [{"role": "user", "content": "hi"}],
+                field: limit + 1,
+            },
+            headers=bearer(token),
+        )
+        assert refused.status_code == 400, refused.text
+        assert f"at most {limit} tokens" in refused.json()["error"]["message"]
