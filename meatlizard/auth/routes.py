@@ -11,7 +11,8 @@ from meatlizard.api.deps import (
     RowId,
     ServicesDep,
 )
-from meatlizard.auth import service
+from meatlizard.api.errors import ErrorOut
+from meatlizard.auth import registration, service
 from meatlizard.auth.models import TokenKind
 from meatlizard.auth.schemas import (
     ApiTokenCreate,
@@ -19,6 +20,7 @@ from meatlizard.auth.schemas import (
     ApiTokenRead,
     Credentials,
     LoginResult,
+    Registration,
     UserRead,
     UserUpdate,
 )
@@ -44,10 +46,23 @@ def set_session_cookie(response: Response, services: Services, token: str) -> No
     )
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserRead)
-async def register(body: Credentials, db: DbDep) -> UserRead:
-    """Create an account; the first account on a fresh install is an admin."""
-    user = await service.register(db, username=body.username, password=body.password)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses={
+        403: {"model": ErrorOut, "description": "registration is closed or needs an invite"},
+        409: {"model": ErrorOut, "description": "the username is taken"},
+        429: {"model": ErrorOut, "description": "too many new accounts from this address"},
+    },
+)
+async def register(
+    body: Registration, request: Request, db: DbDep, services: ServicesDep
+) -> UserRead:
+    """Create an account (REGISTRATION: open, invite-only, closed); the first is an admin."""
+    invite = registration.invite_needed(services.settings, body.invite)
+    await registration.check_rate(services.cache, services.settings, client_address(request))
+    user = await service.register(db, username=body.username, password=body.password, invite=invite)
     return UserRead.model_validate(user)
 
 

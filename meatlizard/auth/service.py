@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.admin.models import AppSetting
+from meatlizard.auth import invites
 from meatlizard.auth.models import AuthToken, TokenKind, User
 from meatlizard.core import audit
 from meatlizard.core.cache import RateLimiter
@@ -57,7 +58,12 @@ async def get_by_username(db: AsyncSession, *, username: str) -> User | None:
 
 
 async def register(
-    db: AsyncSession, *, username: str, password: str, make_admin: bool = False
+    db: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    make_admin: bool = False,
+    invite: str | None = None,
 ) -> User:
     """Create an account; the very first account becomes an admin."""
     check_credentials_shape(username, password)
@@ -72,6 +78,8 @@ async def register(
             password_hash=password_hash,
             is_admin=make_admin or is_first,
         )
+        if invite is not None:
+            await invites.redeem(db, code=invite, username=username)
         db.add(user)
         if is_first:
             # Two first registrations at once both saw no account: the unique key of this
