@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from meatlizard.admin import moderation_routes, report_pages
 from meatlizard.admin import pages as admin_pages
 from meatlizard.admin import routes as admin_routes
-from meatlizard.api import health
+from meatlizard.api import health, openapi
 from meatlizard.api.body_guard import BodyGuard
 from meatlizard.api.deps import session_user
 from meatlizard.api.errors import error_content, field_problems, status_for, summary
@@ -187,6 +187,7 @@ def create_app(
     app.include_router(video_pages.router)
     app.include_router(web_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    openapi.install(app)
     return app
 
 

@@ -107,7 +107,7 @@ async def upload_raw(
     user: CurrentUser,
     db: DbDep,
     services: ServicesDep,
-    content_length: Annotated[int | None, Header()] = None,
+    content_length: Annotated[int | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """Upload the raw body as a file named `name` (`curl -T file URL/`)."""
     if content_length is None and "chunked" not in request.headers.get("transfer-encoding", ""):
