@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import HTTPException
+from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -17,9 +17,10 @@ from starlette.types import Receive, Scope, Send
 from meatlizard.admin import ai_models, moderation_routes, report_pages
 from meatlizard.admin import pages as admin_pages
 from meatlizard.admin import routes as admin_routes
-from meatlizard.api import health
+from meatlizard.api import health, openapi
+from meatlizard.api.body_guard import BodyGuard
 from meatlizard.api.deps import session_user
-from meatlizard.api.errors import status_for
+from meatlizard.api.errors import error_content, field_problems, status_for, summary
 from meatlizard.api.middleware import RequestLogMiddleware
 from meatlizard.auth import discord_pages
 from meatlizard.auth import pages as auth_pages
@@ -98,8 +99,20 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
             message="There is nothing at this address.",
         )
     return JSONResponse(
-        {"detail": exc.detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        error_content(exc.detail),
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
     )
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> Response:
+    """Answer invalid fields with 422: a readable detail and one entry per field."""
+    assert isinstance(exc, RequestValidationError)
+    problems = field_problems(exc.errors())
+    content: dict[str, Any] = {"detail": summary(problems), "errors": problems}
+    if request.url.path.startswith("/v1/"):  # OpenAI's client libraries read this shape
+        content["error"] = {"message": content["detail"], "type": "invalid_request_error"}
+    return JSONResponse(content, status_code=422)
 
 
 class MeatLizardApp(FastAPI):
@@ -109,7 +122,7 @@ class MeatLizardApp(FastAPI):
         super().__init__(**options)
         # In front of FastAPI's own stack, so a plain redirect or paste read skips its error
         # and telemetry wrappers too; an exception still reaches ServerErrorMiddleware inside.
-        self._front = RequestLogMiddleware(LinkFastPath(PasteFastPath(super().__call__)))
+        self._front = RequestLogMiddleware(LinkFastPath(PasteFastPath(BodyGuard(super().__call__))))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self  # the fast paths find the services here
@@ -159,6 +172,7 @@ def create_app(
     app.add_exception_handler(errors.ServiceError, service_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
 
     app.include_router(api_router())
     app.include_router(health.router)
@@ -177,6 +191,7 @@ def create_app(
     app.include_router(video_pages.router)
     app.include_router(web_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    openapi.install(app)
     return app
 
 

@@ -1,6 +1,7 @@
 """Import every table so metadata (and Alembic) sees the whole schema."""
 
 from meatlizard.admin.models import AppSetting, AuditEntry, ContentReport
+from meatlizard.auth.invites import Invite
 from meatlizard.auth.models import AuthToken, User
 from meatlizard.chat.discord_channels import DiscordSessionChannel
 from meatlizard.chat.models import ChatMessage, ChatSession
@@ -23,6 +24,7 @@ __all__ = [
     "ContentReport",
     "DiscordSessionChannel",
     "FileQuota",
+    "Invite",
     "Link",
     "LinkStat",
     "Notification",

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from meatlizard.admin import moderation
 from meatlizard.admin.models import ContentReport
-from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, ServicesDep
+from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, RowId, ServicesDep
 from meatlizard.chat import guards
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -76,7 +76,7 @@ async def list_reports(
 
 
 async def _resolve(
-    report_id: int, user: AdminUser, db: DbDep, services: ServicesDep, take_down: bool
+    report_id: RowId, user: AdminUser, db: DbDep, services: ServicesDep, take_down: bool
 ) -> list[ContentReport]:
     kinds = services.content_kinds
     closed = await moderation.resolve(
@@ -89,7 +89,7 @@ async def _resolve(
 
 @router.post("/reports/{report_id}/takedown", response_model=list[ReportRead])
 async def take_down(
-    report_id: int, user: AdminUser, db: DbDep, services: ServicesDep
+    report_id: RowId, user: AdminUser, db: DbDep, services: ServicesDep
 ) -> list[ReportRead]:
     """Remove the reported content and close every open report about it."""
     closed = await _resolve(report_id, user, db, services, take_down=True)
@@ -98,7 +98,7 @@ async def take_down(
 
 @router.post("/reports/{report_id}/dismiss", response_model=list[ReportRead])
 async def dismiss(
-    report_id: int, user: AdminUser, db: DbDep, services: ServicesDep
+    report_id: RowId, user: AdminUser, db: DbDep, services: ServicesDep
 ) -> list[ReportRead]:
     """Close a report without removing anything."""
     closed = await _resolve(report_id, user, db, services, take_down=False)

@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from meatlizard.admin import audit, service
 from meatlizard.admin import users as admin_users
-from meatlizard.api.deps import AdminUser, DbDep, ServicesDep
+from meatlizard.api.deps import AdminUser, DbDep, RowId, ServicesDep
+from meatlizard.auth import invites
+from meatlizard.auth.invites import InviteCreate, InviteRead
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
 from meatlizard.chat.session_events import SessionChange, changed
@@ -78,13 +80,31 @@ async def users(user: AdminUser, db: DbDep) -> list[dict[str, object]]:
 
 @router.patch("/users/{user_id}")
 async def change_user(
-    user_id: int, body: UserChange, user: AdminUser, db: DbDep
+    user_id: RowId, body: UserChange, user: AdminUser, db: DbDep
 ) -> dict[str, object]:
     """Make an account admin or not, disable or enable it."""
     changed = await admin_users.update_user(
         db, actor=user, user_id=user_id, is_admin=body.is_admin, is_active=body.is_active
     )
     return _user_row(changed)
+
+
+@router.post("/invites", status_code=201, response_model=InviteRead)
+async def create_invite(body: InviteCreate, user: AdminUser, db: DbDep) -> InviteRead:
+    """Make a single-use invite code for REGISTRATION=invite-only (shown only here)."""
+    return await invites.create_invite(db, actor=user, hours=body.expires_in_hours)
+
+
+@router.get("/invites", response_model=list[InviteRead])
+async def list_invites(user: AdminUser, db: DbDep) -> list[InviteRead]:
+    """List invite codes (without the codes) and who used them."""
+    return await invites.list_invites(db)
+
+
+@router.delete("/invites/{invite_id}", status_code=204)
+async def delete_invite(invite_id: RowId, user: AdminUser, db: DbDep) -> None:
+    """Withdraw an invite code."""
+    await invites.delete_invite(db, invite_id=invite_id)
 
 
 @router.get("/sessions")

@@ -10,7 +10,7 @@ from meatlizard.admin.service import require_admin
 from meatlizard.auth.models import AuthToken, User
 from meatlizard.chat.models import ArchiveStatus, ChatMessage, ChatSession
 from meatlizard.core.db import utcnow
-from meatlizard.core.errors import InvalidInput, NotFound
+from meatlizard.core.errors import Conflict, NotFound
 
 PAGE_SIZE = 200
 
@@ -47,11 +47,12 @@ async def update_user(
         raise NotFound("no such user")
     losing_admin = (is_admin is False or is_active is False) and user.is_admin and user.is_active
     if losing_admin:
-        admins = await db.scalar(
-            select(func.count()).select_from(User).where(User.is_admin, User.is_active)
+        # Locked (PostgreSQL), so two admins demoting each other at once cannot both pass.
+        admins = await db.scalars(
+            select(User.id).where(User.is_admin, User.is_active).with_for_update()
         )
-        if (admins or 0) <= 1:
-            raise InvalidInput("that would leave no active admin; promote someone else first")
+        if len(admins.all()) <= 1:
+            raise Conflict("that would leave no active admin; promote someone else first")
     changes: dict[str, bool] = {}
     if is_admin is not None and is_admin != user.is_admin:
         user.is_admin = changes["is_admin"] = is_admin

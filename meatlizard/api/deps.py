@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Form, HTTPException, Request, status
+from fastapi import Depends, Form, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import User
+from meatlizard.core.numbers import INT64_MAX
 from meatlizard.core.security import same_secret
 from meatlizard.runtime import Services
 
@@ -18,6 +19,9 @@ SESSION_COOKIE = "ml_session"
 CSRF_COOKIE = "ml_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# A numeric id in a path: positive and 64-bit, so a huge one is a 422, not a database error.
+RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 
 _bearer = HTTPBearer(auto_error=False, description="A login access_token or a personal API token")
 

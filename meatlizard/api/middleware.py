@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meatlizard.core.metrics import HTTP_REQUESTS
+from meatlizard.web.edge_headers import html_headers
 
 access_log = logging.getLogger("meatlizard.access")
 # A handler may lower its own request's access-log level (redirects log at DEBUG).
@@ -28,6 +30,13 @@ class RequestLogMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._counters: dict[tuple[str, int], Any] = {}
+        self._html_headers: list[tuple[bytes, bytes]] | None = None
+
+    def html_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        """Return the page headers (CSP, X-Frame-Options), built once from the settings."""
+        if self._html_headers is None:
+            self._html_headers = html_headers(scope["app"].state.services.settings)
+        return self._html_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,7 +49,9 @@ class RequestLogMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = with_safety_headers(message.get("headers", ()))
+                message["headers"] = with_safety_headers(
+                    message.get("headers", ()), lambda: self.html_headers(scope)
+                )
             await send(message)
 
         try:
@@ -72,9 +83,15 @@ class RequestLogMiddleware:
         counter.inc()
 
 
-def with_safety_headers(headers: Any) -> list[tuple[bytes, bytes]]:
-    """Return the raw headers plus nosniff and Referrer-Policy unless already set."""
+def with_safety_headers(
+    headers: Any, page_headers: Callable[[], list[tuple[bytes, bytes]]] | None = None
+) -> list[tuple[bytes, bytes]]:
+    """Return the raw headers plus nosniff, Referrer-Policy and, on HTML, CSP unless set."""
     headers = list(headers)
-    present = {name.lower() for name, _ in headers}
-    headers.extend(pair for pair in SAFETY_HEADERS if pair[0] not in present)
+    present = {name.lower(): value for name, value in headers}
+    extra = list(SAFETY_HEADERS)
+    html = present.get(b"content-type", b"").startswith(b"text/html")
+    if page_headers is not None and html and b"content-security-policy" not in present:
+        extra.extend(page_headers())  # a page with its own policy (the embed) sets no XFO
+    headers.extend(pair for pair in extra if pair[0] not in present)
     return headers

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from meatlizard.api.deps import SESSION_COOKIE, DbDep, OptionalUser, ServicesDep, check_csrf
-from meatlizard.auth import service
+from meatlizard.auth import registration, service
 from meatlizard.auth.routes import client_address, set_session_cookie
 from meatlizard.core.errors import ServiceError, TooManyRequests
 from meatlizard.files import quotas
@@ -76,7 +76,8 @@ async def login_form(
 async def register_page(request: Request, user: OptionalUser) -> Response:
     if user is not None:
         return RedirectResponse("/chat", status_code=303)
-    return render(request, "register.html", user=None)
+    mode = request.app.state.services.settings.registration
+    return render(request, "register.html", user=None, mode=mode)
 
 
 @router.post("/register", response_class=HTMLResponse)
@@ -88,12 +89,15 @@ async def register_form(
     password: Annotated[str, Form(max_length=1024)],
     password_again: Annotated[str, Form(max_length=1024)],
     csrf_token: Annotated[str, Form()] = "",
+    invite: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
     try:
         if password != password_again:
             raise ServiceError("the two passwords differ")
-        await service.register(db, username=username, password=password)
+        code = registration.invite_needed(services.settings, invite.strip() or None)
+        await registration.check_rate(services.cache, services.settings, client_address(request))
+        await service.register(db, username=username, password=password, invite=code)
         raw, _ = await service.login(
             db,
             username=username,
@@ -109,6 +113,7 @@ async def register_form(
             user=None,
             error=str(exc),
             username=username,
+            mode=services.settings.registration,
             status_code=400,
         )
     response = RedirectResponse("/chat", status_code=303)

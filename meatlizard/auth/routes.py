@@ -8,9 +8,11 @@ from meatlizard.api.deps import (
     SESSION_COOKIE,
     CurrentUser,
     DbDep,
+    RowId,
     ServicesDep,
 )
-from meatlizard.auth import service
+from meatlizard.api.errors import ErrorOut
+from meatlizard.auth import registration, service
 from meatlizard.auth.models import TokenKind
 from meatlizard.auth.schemas import (
     ApiTokenCreate,
@@ -18,6 +20,7 @@ from meatlizard.auth.schemas import (
     ApiTokenRead,
     Credentials,
     LoginResult,
+    Registration,
     UserRead,
     UserUpdate,
 )
@@ -46,10 +49,23 @@ def set_session_cookie(
     )
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=UserRead)
-async def register(body: Credentials, db: DbDep) -> UserRead:
-    """Create an account; the first account on a fresh install is an admin."""
-    user = await service.register(db, username=body.username, password=body.password)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses={
+        403: {"model": ErrorOut, "description": "registration is closed or needs an invite"},
+        409: {"model": ErrorOut, "description": "the username is taken"},
+        429: {"model": ErrorOut, "description": "too many new accounts from this address"},
+    },
+)
+async def register(
+    body: Registration, request: Request, db: DbDep, services: ServicesDep
+) -> UserRead:
+    """Create an account (REGISTRATION: open, invite-only, closed); the first is an admin."""
+    invite = registration.invite_needed(services.settings, body.invite)
+    await registration.check_rate(services.cache, services.settings, client_address(request))
+    user = await service.register(db, username=body.username, password=body.password, invite=invite)
     return UserRead.model_validate(user)
 
 
@@ -116,6 +132,6 @@ async def create_token(body: ApiTokenCreate, user: CurrentUser, db: DbDep) -> Ap
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_token(token_id: int, user: CurrentUser, db: DbDep) -> None:
+async def delete_token(token_id: RowId, user: CurrentUser, db: DbDep) -> None:
     """Revoke one of your personal API tokens."""
     await service.delete_api_token(db, user=user, token_id=token_id)

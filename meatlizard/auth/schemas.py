@@ -16,6 +16,12 @@ class Credentials(BaseModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
+class Registration(Credentials):
+    """A new account; `invite` is needed when the server runs REGISTRATION=invite-only."""
+
+    invite: str | None = Field(default=None, min_length=1, max_length=64)
+
+
 class UserRead(BaseModel):
     """An account as its owner sees it."""
 

@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.admin import audit
+from meatlizard.admin.models import AppSetting
+from meatlizard.auth import invites
 from meatlizard.auth.models import AuthToken, TokenKind, User
 from meatlizard.core.cache import RateLimiter
 from meatlizard.core.db import utcnow
@@ -35,6 +37,7 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 TOKEN_NAME_MAX = 64
 MAX_API_TOKENS = 50
+FIRST_ADMIN_KEY = "first_admin"  # written once, by the registration that made the first admin
 # An account created from Discord has no password until its owner sets one.
 NO_PASSWORD = ""
 # Touch last_used_at at most this often, so every request is not a database write.
@@ -55,25 +58,40 @@ async def get_by_username(db: AsyncSession, *, username: str) -> User | None:
 
 
 async def register(
-    db: AsyncSession, *, username: str, password: str, make_admin: bool = False
+    db: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    make_admin: bool = False,
+    invite: str | None = None,
 ) -> User:
     """Create an account; the very first account becomes an admin."""
     check_credentials_shape(username, password)
-    if await get_by_username(db, username=username):
-        raise Conflict(f"username {username!r} is already taken")
-    is_first = not await db.scalar(select(func.count()).select_from(User))
-    user = User(
-        username=username,
-        username_key=username.lower(),
-        password_hash=await hash_password(password),
-        is_admin=make_admin or is_first,
-    )
-    db.add(user)
-    try:
-        await db.flush()
-    except IntegrityError:
-        await db.rollback()
-        raise Conflict(f"username {username!r} is already taken") from None
+    password_hash = await hash_password(password)
+    for may_be_first in (True, False):
+        if await get_by_username(db, username=username):
+            raise Conflict(f"username {username!r} is already taken")
+        is_first = may_be_first and not await db.scalar(select(func.count()).select_from(User))
+        user = User(
+            username=username,
+            username_key=username.lower(),
+            password_hash=password_hash,
+            is_admin=make_admin or is_first,
+        )
+        if invite is not None:
+            await invites.redeem(db, code=invite, username=username)
+        db.add(user)
+        if is_first:
+            # Two first registrations at once both saw no account: the unique key of this
+            # row lets exactly one of them commit as the admin; the other retries as a member.
+            db.add(AppSetting(key=FIRST_ADMIN_KEY, value=username))
+        try:
+            await db.flush()
+            break
+        except IntegrityError:
+            await db.rollback()
+            if not is_first:
+                raise Conflict(f"username {username!r} is already taken") from None
     audit.record(db, action="user.register", actor_id=user.id, target=username)
     await db.commit()
     return user

@@ -15,6 +15,7 @@ from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import User
 from meatlizard.chat import service as chat_service
 from meatlizard.chat.flows import ChatEvent, Failed, Finished, Started, Token
+from meatlizard.core import strictjson
 from meatlizard.core.errors import (
     InvalidInput,
     NotFound,
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/chat")
 
 MAX_FRAME_BYTES = 1_000_000
+INVALID_FRAME = {"type": "error", "code": "invalid", "message": "send a JSON object, as text"}
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 
@@ -117,8 +119,13 @@ class ChatSocket:
         """Read client frames until the socket closes, then stop any running answer."""
         try:
             while True:
-                text = await self.ws.receive_text()
-                await self.handle(text)
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                if message.get("text") is not None:
+                    await self.handle(message["text"])
+                else:  # a binary frame: refuse it, keep the socket
+                    await self.send(INVALID_FRAME)
         except WebSocketDisconnect:
             pass
         finally:
@@ -131,11 +138,11 @@ class ChatSocket:
             await self.send({"type": "error", "code": "invalid", "message": "frame too large"})
             return
         try:
-            frame = json.loads(text)
-        except json.JSONDecodeError:
+            frame = strictjson.loads(text)
+        except strictjson.InvalidJson:
             frame = None
         if not isinstance(frame, dict):
-            await self.send({"type": "error", "code": "invalid", "message": "send a JSON object"})
+            await self.send(INVALID_FRAME)
             return
         kind = frame.get("type", "prompt")
         if kind == "stop":

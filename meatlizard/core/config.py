@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     max_prompt_chars: int = Field(default=8000, ge=1, le=1_000_000)
     chat_rate_limit: str = "30/minute"
     login_rate_limit: str = "5/minute"
+    # Who may create an account: anyone, holders of an admin's invite code, or nobody
+    # (`meatlizard create-admin` still works); new accounts per client address.
+    registration: Literal["open", "invite-only", "closed"] = "open"
+    registration_rate_limit: str = "20/hour"
     moderation_words: list[str] = Field(default_factory=list)
     moderation_patterns: list[str] = Field(default_factory=list)
     moderation_message: str = "That prompt was refused by this server's content rules."
@@ -197,9 +201,13 @@ class Settings(BaseSettings):
     backup_keep_weekly: int = Field(default=4, ge=0, le=520)
 
     # Web.
+    # Largest request body of a JSON (or form) route; uploads and pastes have their own limits.
+    max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     # Unset: cookies are Secure when the request came over https (directly or, from a
     # trusted proxy, by X-Forwarded-Proto); true/false force it either way.
     cookie_secure: bool | None = None
+    # /metrics needs `Authorization: Bearer <this>`; unset: only clients on this machine.
+    metrics_token: SecretStr | None = None
     session_days: int = Field(default=14, ge=1, le=365)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "text"
@@ -272,7 +280,13 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 characters long")
         return value
 
-    @field_validator("chat_rate_limit", "login_rate_limit", "paste_rate_limit", "link_rate_limit")
+    @field_validator(
+        "chat_rate_limit",
+        "login_rate_limit",
+        "paste_rate_limit",
+        "link_rate_limit",
+        "registration_rate_limit",
+    )
     @classmethod
     def _check_rate(cls, value: str) -> str:
         Rate.parse(value)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import PlainTextResponse, Response
 
-from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, ServicesDep
+from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, RowId, ServicesDep
 from meatlizard.files import folders, options, quotas, service
 from meatlizard.files.models import StoredFile
 from meatlizard.files.schemas import FileRead, FileUpdate, QuotaRead, QuotaSet
@@ -83,7 +83,7 @@ async def my_quota(user: CurrentUser, db: DbDep, services: ServicesDep) -> Quota
 
 @router.put("/quotas/{user_id}", response_model=QuotaRead)
 async def set_quota(
-    user_id: int, body: QuotaSet, admin: AdminUser, db: DbDep, services: ServicesDep
+    user_id: RowId, body: QuotaSet, admin: AdminUser, db: DbDep, services: ServicesDep
 ) -> QuotaRead:
     """Set a user's storage quota (admins, audited); null returns them to the default."""
     await quotas.set_quota(db, actor=admin, user_id=user_id, quota_bytes=body.quota_bytes)
@@ -107,7 +107,7 @@ async def upload_raw(
     user: CurrentUser,
     db: DbDep,
     services: ServicesDep,
-    content_length: Annotated[int | None, Header()] = None,
+    content_length: Annotated[int | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """Upload the raw body as a file named `name` (`curl -T file URL/`)."""
     if content_length is None and "chunked" not in request.headers.get("transfer-encoding", ""):

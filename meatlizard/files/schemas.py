@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from meatlizard.core.lifetimes import Expiry, Visibility
+from meatlizard.core.numbers import Int64
 
 MAX_PASSWORD_CHARS = 200
 MAX_DOWNLOADS_LIMIT = 1_000_000  # the highest download limit a file can have
@@ -21,7 +22,7 @@ class FileUpdate(BaseModel):
     visibility: Visibility | None = None
     password: str | None = Field(default=None, max_length=MAX_PASSWORD_CHARS)  # "" removes it
     expires_in: Expiry | None = None
-    max_downloads: int | None = Field(default=None, ge=1, le=MAX_DOWNLOADS_LIMIT)
+    max_downloads: Int64 | None = Field(default=None, ge=1, le=MAX_DOWNLOADS_LIMIT)
 
     @field_validator("name")
     @classmethod
@@ -69,4 +70,4 @@ class QuotaRead(BaseModel):
 class QuotaSet(BaseModel):
     """An admin's new quota for a user; null returns them to FILES_DEFAULT_QUOTA_BYTES."""
 
-    quota_bytes: int | None = Field(ge=0)
+    quota_bytes: Int64 | None = Field(ge=0)

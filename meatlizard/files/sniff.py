@@ -40,6 +40,8 @@ _MARKUP = [
     (re.compile(rb"^\s*<\?xml", re.IGNORECASE), "application/xml"),
 ]
 _UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f"\\/:*?<>|;]')
+# Bidirectional controls (U+202E makes "exe.txt" read "txt.exe"), C1 controls, BOM: dropped.
+_INVISIBLE_NAME_CHARS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\x80-\x9f\ufeff]")
 
 
 def sniff(head: bytes) -> str:
@@ -80,7 +82,7 @@ def shows_inline(content_type: str, name: str) -> bool:
 def clean_name(name: str) -> str:
     """Return a display name without folders, control characters or header-breaking quotes."""
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE_NAME_CHARS.sub("_", name).strip(" .")
+    name = _UNSAFE_NAME_CHARS.sub("_", _INVISIBLE_NAME_CHARS.sub("", name)).strip(" .")
     if len(name) > MAX_NAME_CHARS:
         stem, dot, suffix = name.rpartition(".")
         keep = suffix[:20] if dot else ""

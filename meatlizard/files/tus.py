@@ -70,7 +70,7 @@ def _check_version(request: Request) -> None:
 
 def _number(request: Request, name: str) -> int:
     raw = request.headers.get(name)
-    if raw is None or not raw.isdigit():
+    if raw is None or not (raw.isascii() and raw.isdigit()):  # "²".isdigit() is True
         raise _refuse(status.HTTP_400_BAD_REQUEST, f"{name} must be a non-negative integer")
     return int(raw)
 

@@ -13,7 +13,7 @@ from meatlizard.api.deps import SESSION_COOKIE, CurrentUser, DbDep, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.chat.models import ChatSession
 from meatlizard.chat.session_events import SessionChange, changed
-from meatlizard.core.errors import InvalidInput, Unauthenticated
+from meatlizard.core.errors import Conflict, Unauthenticated
 from meatlizard.core.security import verify_password
 from meatlizard.gdpr import service
 
@@ -67,9 +67,11 @@ async def delete_account(
     """Delete your account and everything it owns."""
     await _check_password(user.password_hash, body.password)
     if user.is_admin:
-        admins = await db.scalar(select(func.count()).select_from(User).where(User.is_admin))
+        admins = await db.scalar(
+            select(func.count()).select_from(User).where(User.is_admin, User.is_active)
+        )
         if (admins or 0) <= 1:
-            raise InvalidInput("you are the only admin; make someone else an admin first")
+            raise Conflict("you are the only admin; make someone else an admin first")
     owned = list(await db.scalars(select(ChatSession.id).where(ChatSession.user_id == user.id)))
     events = await changed(db, owned, SessionChange.DELETED)  # the links go with the account
     counts = await service.delete_account(db, services.storage, user=user, cache=services.cache)

@@ -13,9 +13,14 @@ MIN_REPLY_TOKENS = 32
 
 
 class PromptTooLong(InferenceError):
-    """The newest prompt alone does not fit the model's window."""
+    """The system prompt and the newest prompt do not fit the model's window together."""
 
     user_facing = True
+
+    def __init__(self, message: str, *, tokens: int = 0, window: int = 0) -> None:
+        super().__init__(message)
+        self.tokens = tokens  # what the whole conversation takes, every message counted
+        self.window = window
 
 
 @dataclass(frozen=True)
@@ -43,9 +48,13 @@ def fit_context(
         raise PromptTooLong("nothing to answer")
     latest = cost(conversation.turns[-1].content)
     if latest + MIN_REPLY_TOKENS > budget:
+        total = context_window - budget + sum(cost(t.content) for t in conversation.turns)
+        what = "the system prompt and the prompt are" if system else "the prompt is"
         raise PromptTooLong(
-            f"the prompt is too long for this model ({latest} tokens; "
-            f"the model's window is {context_window})"
+            f"{what} too long for this model ({total} tokens; "
+            f"the model's window is {context_window})",
+            tokens=total,
+            window=context_window,
         )
     reply = min(conversation.max_tokens, budget - latest)
     kept: list[Turn] = []

@@ -6,10 +6,12 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import ValidationError
 
 from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, ServicesDep
+from meatlizard.api.errors import field_problems
 from meatlizard.auth.models import User
 from meatlizard.core.cache import RateLimiter
 from meatlizard.core.config import Rate
@@ -41,6 +43,9 @@ def policy(services: Services, request: Request) -> service.LinkPolicy:
     """Return the operator's link policy; this site's own hosts are never a target."""
     settings = services.settings
     own = {request.url.hostname or ""}
+    server = request.scope.get("server")
+    if server:  # the address this request reached: the same machine under another name
+        own.add(str(server[0]))
     if settings.link_public_base_url:
         own.add(urlsplit(settings.link_public_base_url).hostname or "")
     return service.LinkPolicy(
@@ -80,10 +85,8 @@ async def check_rate(services: Services, request: Request, user: User | None) ->
         raise TooManyRequests("too many links; slow down", decision.retry_after_seconds)
 
 
-def _invalid(exc: ValidationError) -> HTTPException:
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT, exc.errors(include_url=False, include_context=False)
-    )
+def _invalid(exc: ValidationError) -> RequestValidationError:
+    return RequestValidationError(field_problems(exc.errors(), "body"))
 
 
 async def _body(request: Request) -> LinkCreate:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -51,6 +53,33 @@ def _host_matches(host: str, domains: Iterable[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in domains)
 
 
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Return the IP a host names literally, in any form a browser reads (`127.1`, `0x7f.1`)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if host.isascii() and re.fullmatch(r"[0-9a-fA-Fx.]+", host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def names_this_machine(host: str, own_hosts: Iterable[str]) -> bool:
+    """Return True for a loopback alias (localhost, 127/8, ::1, 0.0.0.0) or one of own_hosts."""
+    if host == "localhost" or host.endswith(".localhost") or _host_matches(host, own_hosts):
+        return True
+    address = _address(host)
+    if address is None:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    own = {_address(h) for h in own_hosts} - {None}
+    return address.is_loopback or address.is_unspecified or address in own
+
+
 def check_target(url: str, rules: TargetRules) -> str:
     """Return a safe http(s) URL, or refuse it with the reason."""
     url = url.strip()
@@ -75,7 +104,7 @@ def check_target(url: str, rules: TargetRules) -> str:
         ascii_host = host.encode("idna").decode()
     except UnicodeError:
         raise InvalidInput(f"host {host!r} is not a valid domain name") from None
-    if _host_matches(host, rules.own_hosts):
+    if names_this_machine(host, rules.own_hosts):
         raise InvalidInput("links to this shortener itself are refused (they would loop)")
     if _host_matches(host, rules.blocked_domains):
         raise InvalidInput(f"links to {host} are blocked on this server")

@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from meatlizard.core.numbers import Int64
+
 TAG_RE = re.compile(r"^[\w.-]{1,32}$")
 MAX_TAGS = 10
 
@@ -34,7 +36,7 @@ class LinkOptions(BaseModel):
     title: str = Field(default="", max_length=200)
     tags: list[str] = Field(default_factory=list)
     expires_at: datetime | None = None
-    max_clicks: int | None = Field(default=None, ge=1, le=1_000_000_000)
+    max_clicks: Int64 | None = Field(default=None, ge=1, le=1_000_000_000)
     password: str | None = Field(default=None, min_length=1, max_length=200)
 
     _tags = field_validator("tags")(_clean_tags)

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict
 
-from meatlizard.api.deps import CurrentUser, DbDep
+from meatlizard.api.deps import CurrentUser, DbDep, RowId
 from meatlizard.notifications import service
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
@@ -34,6 +34,6 @@ async def list_notifications(user: CurrentUser, db: DbDep) -> list[NotificationR
 
 
 @router.post("/{notification_id}/read", status_code=status.HTTP_204_NO_CONTENT)
-async def dismiss(notification_id: int, user: CurrentUser, db: DbDep) -> None:
+async def dismiss(notification_id: RowId, user: CurrentUser, db: DbDep) -> None:
     """Dismiss one notification."""
     await service.dismiss(db, user_id=user.id, notification_id=notification_id)

@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
 from meatlizard.api.errors import status_for
-from meatlizard.core.errors import ServiceError
+from meatlizard.core.errors import InvalidInput, ServiceError
+from meatlizard.inference.context import PromptTooLong
 from meatlizard.inference.engine import InferenceError
 from meatlizard.openai_compat import service
 from meatlizard.openai_compat.schemas import ChatCompletionRequest
@@ -20,11 +21,22 @@ from meatlizard.openai_compat.schemas import ChatCompletionRequest
 router = APIRouter(prefix="/v1", tags=["openai"])
 
 
-def openai_error(status: int, message: str, kind: str) -> JSONResponse:
+def openai_error(
+    status: int, message: str, kind: str, code: str | None = None, param: str | None = None
+) -> JSONResponse:
     """Answer in OpenAI's error shape, which its client libraries parse."""
-    return JSONResponse(
-        {"error": {"message": message, "type": kind, "code": None}, "detail": message},
-        status_code=status,
+    error = {"message": message, "type": kind, "param": param, "code": code}
+    return JSONResponse({"error": error, "detail": message}, status_code=status)
+
+
+def context_exceeded(exc: PromptTooLong) -> JSONResponse:
+    """Answer a conversation that does not fit the model as OpenAI does (400)."""
+    message = (
+        f"This model's maximum context length is {exc.window} tokens. However, your messages "
+        f"resulted in {exc.tokens} tokens. Please reduce the length of the messages."
+    )
+    return openai_error(
+        400, message, "invalid_request_error", code="context_length_exceeded", param="messages"
     )
 
 
@@ -50,15 +62,28 @@ async def chat_completions(
             default_max_tokens=services.settings.model_max_tokens,
             cancel=cancel,
         )
+    except InvalidInput as exc:  # OpenAI answers a bad parameter with 400
+        return openai_error(400, str(exc), "invalid_request_error")
     except ServiceError as exc:
         return openai_error(status_for(exc), str(exc), "invalid_request_error")
+    # The first piece comes after the prompt was fitted to the model: a conversation that
+    # cannot fit is a 400 before any header is sent, streamed or not.
+    try:
+        first = await anext(completion.pieces, None)
+    except PromptTooLong as exc:
+        await completion.pieces.aclose()  # type: ignore[attr-defined]
+        return context_exceeded(exc)
+    except InferenceError as exc:
+        await completion.pieces.aclose()  # type: ignore[attr-defined]
+        message = str(exc) if exc.user_facing else "the model failed while answering"
+        return openai_error(502, message, "server_error")
     if body.stream:
         return StreamingResponse(
-            _events(completion, cancel),
+            _events(completion, cancel, first),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    pieces: list[str] = []
+    pieces: list[str] = [] if first is None else [first]
     try:
         async for piece in completion.pieces:
             pieces.append(piece)
@@ -84,7 +109,9 @@ async def chat_completions(
     )
 
 
-async def _events(completion: service.Completion, cancel: asyncio.Event) -> AsyncIterator[bytes]:
+async def _events(
+    completion: service.Completion, cancel: asyncio.Event, first: str | None
+) -> AsyncIterator[bytes]:
     def chunk(delta: dict[str, str], finish: str | None = None) -> bytes:
         data = {
             "id": completion.id,
@@ -97,6 +124,8 @@ async def _events(completion: service.Completion, cancel: asyncio.Event) -> Asyn
 
     yield chunk({"role": "assistant", "content": ""})
     try:
+        if first is not None:
+            yield chunk({"content": first})
         async for piece in completion.pieces:
             yield chunk({"content": piece})
     except InferenceError as exc:

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from meatlizard.core.numbers import Int64
+
 MAX_MESSAGES = 200
 
 
@@ -26,10 +28,10 @@ class ChatCompletionRequest(BaseModel):
     model: str = Field(min_length=1, max_length=64)
     messages: list[ChatMessageIn] = Field(min_length=1, max_length=MAX_MESSAGES)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    max_tokens: int | None = Field(default=None, ge=1, le=8192)
-    max_completion_tokens: int | None = Field(default=None, ge=1, le=8192)
+    max_tokens: Int64 | None = Field(default=None, ge=1, le=8192)
+    max_completion_tokens: Int64 | None = Field(default=None, ge=1, le=8192)
     stream: bool = False
-    n: int = Field(default=1, ge=1, le=1, description="only one choice is generated")
+    n: Int64 = Field(default=1, ge=1, le=1, description="only one choice is generated")
     stop: str | list[str] | None = None
 
     @field_validator("stop")

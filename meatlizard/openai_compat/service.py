@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meatlizard.admin import service as admin_service
 from meatlizard.auth.models import User
 from meatlizard.chat.guards import PromptGuard
-from meatlizard.core.errors import NotFound, Refused
+from meatlizard.core.errors import InvalidInput, NotFound, Refused
 from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats, Turn
 from meatlizard.inference.service import Answerer, InferenceGateway
@@ -77,6 +77,10 @@ async def prepare(
     system = "\n\n".join(m.content for m in body.messages if m.role in ("system", "developer"))
     turns = [Turn(m.role, m.content) for m in body.messages if m.role in ("user", "assistant")]
     max_tokens = body.max_completion_tokens or body.max_tokens or default_max_tokens
+    if max_tokens > default_max_tokens:
+        raise InvalidInput(
+            f"max_tokens is {max_tokens}; this server answers at most {default_max_tokens} tokens"
+        )
     conversation = Conversation(
         system_prompt=system,
         turns=turns,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fastapi import HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from meatlizard.api.errors import field_problems
 from meatlizard.core.errors import InvalidInput
 from meatlizard.pastes.schemas import PasteCreate
 
@@ -30,7 +32,7 @@ def body_limit(kind: str, max_bytes: int) -> int:
 async def read_limited(request: Request, limit: int) -> bytes:
     """Read the body, refusing with 413 as soon as it passes `limit` (chunked or not)."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
     received = 0
@@ -61,10 +63,7 @@ async def parse_create(request: Request, max_bytes: int) -> PasteCreate:
     except UnicodeDecodeError:
         raise InvalidInput("paste content must be valid UTF-8") from None
     except ValidationError as exc:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            exc.errors(include_url=False, include_context=False),
-        ) from None
+        raise RequestValidationError(field_problems(exc.errors(), "body")) from None
 
 
 async def _from_form(request: Request) -> PasteCreate:

@@ -154,6 +154,8 @@ async def delete_paste(
         _digest(token or ""), paste.delete_token_hash or ""
     )
     by_user = user is not None and (user.id == paste.owner_id or user.is_admin)
+    if not (by_token or by_user) and paste.visibility == "private":
+        raise NotFound("no such paste")  # as when reading it: its existence stays private
     if not (by_token or by_user):
         raise Forbidden("only the owner or the delete token can delete this paste")
     await db.delete(paste)

@@ -16,6 +16,7 @@ from meatlizard.videos.models import READY, Video
 from meatlizard.videos.routes import video_read
 from meatlizard.videos.serving import check_path, object_response
 from meatlizard.videos.transcode import SHARE_NAME
+from meatlizard.web.edge_headers import content_security_policy
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -67,7 +68,8 @@ async def _player(
         is_owner=service.may_manage(video, user),
     )
     if embed:  # the embed exists to be framed by other sites
-        response.headers["Content-Security-Policy"] = "frame-ancestors *"
+        settings = request.app.state.services.settings
+        response.headers["Content-Security-Policy"] = content_security_policy(settings, embed=True)
     if VIEWER_COOKIE not in request.cookies:
         response.set_cookie(
             VIEWER_COOKIE, secrets.token_urlsafe(12), max_age=VIEWER_COOKIE_SECONDS,

@@ -34,8 +34,13 @@ async def test_disable_promote_and_last_admin_guard(client: httpx.AsyncClient) -
     last = await client.patch(
         f"/api/v1/admin/users/{admin_id}", json={"is_admin": False}, headers=bearer(admin)
     )
-    assert last.status_code == 422
+    assert last.status_code == 409
     assert "no active admin" in last.json()["detail"]
+    disable_self = await client.patch(
+        f"/api/v1/admin/users/{admin_id}", json={"is_active": False}, headers=bearer(admin)
+    )
+    assert disable_self.status_code == 409
+    assert "no active admin" in disable_self.json()["detail"]
 
     disabled = await client.patch(
         f"/api/v1/admin/users/{member_id}", json={"is_active": False}, headers=bearer(admin)

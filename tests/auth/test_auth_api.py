@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -130,3 +132,16 @@ async def test_cookie_authenticated_write_needs_csrf_token(client: httpx.AsyncCl
         "/api/v1/chat/sessions", json={}, headers={"X-CSRF-Token": "known-token"}
     )
     assert accepted.status_code == 201
+
+
+async def test_concurrent_first_registrations_make_exactly_one_admin(
+    client: httpx.AsyncClient,
+) -> None:
+    names = [unique_name() for _ in range(8)]
+    await asyncio.gather(*(register(client, name) for name in names))
+    admins = []
+    for name in names:
+        me = await client.get("/api/v1/auth/me", headers=bearer(await login(client, name)))
+        if me.json()["is_admin"]:
+            admins.append(name)
+    assert len(admins) == 1, admins

@@ -193,3 +193,17 @@ async def test_curl_put_and_form(client: httpx.AsyncClient) -> None:
     assert form.status_code == 201
     assert form.json()["content_type"] == "image/png"
     assert form.json()["name"] == "shot.png"
+
+
+async def test_bidi_controls_are_dropped_from_file_names(client: httpx.AsyncClient) -> None:
+    token = await user_token(client)
+    name = "invoice\u202egnp.exe"  # shows as "invoiceexe.png" where it is rendered
+    file_id = await upload(client, token, b"MZ", name)
+    stored = (await client.get(f"/api/v1/files/{file_id}", headers=bearer(token))).json()
+    assert stored["name"] == "invoicegnp.exe"
+    renamed = await client.patch(
+        f"/api/v1/files/{file_id}",
+        json={"name": "a\u2066b\u200fc\u061c.txt"},
+        headers=bearer(token),
+    )
+    assert renamed.json()["name"] == "abc.txt"

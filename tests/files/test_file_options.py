@@ -192,7 +192,7 @@ async def test_rename_refuses_a_name_that_cleans_to_nothing(
         f"/api/v1/files/{file_id}", json={"name": name, "folder": "moved"}, headers=bearer(token)
     )
     assert refused.status_code == 422
-    [problem] = refused.json()["detail"]
+    [problem] = refused.json()["errors"]
     assert problem["loc"] == ["body", "name"]
     assert problem["msg"] == "needs at least one character other than spaces, dots and slashes"
     read = (await client.get(f"/api/v1/files/{file_id}", headers=bearer(token))).json()
@@ -239,7 +239,7 @@ async def test_api_folder_filter_refuses_an_overlong_folder(client: httpx.AsyncC
     token = await user_token(client)
     refused = await client.get("/api/v1/files", params={"folder": "x" * 256}, headers=bearer(token))
     assert refused.status_code == 422
-    assert refused.json()["detail"][0]["loc"] == ["query", "folder"]
+    assert refused.json()["errors"][0]["loc"] == ["query", "folder"]
 
 
 def folder_choices(page: str) -> list[tuple[str, bool]]:

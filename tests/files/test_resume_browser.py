@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.files.helpers import TUS
-from tests.fixtures.browser import logged_in_page
+from tests.fixtures.browser import logged_in_page, wait_for_page
 from tests.helpers import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.browser
@@ -187,7 +187,7 @@ async def test_previews_load_in_the_browser(
     page, token = await _logged_in_page(browser_context, client)
     image = await upload(client, token, png_2x2(), "red.png")
     await page.goto(f"/f/{image}")
-    await page.wait_for_function("document.querySelector('.preview img').complete")
+    await wait_for_page(page, "document.querySelector('.preview img').complete")
     assert await page.eval_on_selector(".preview img", "i => i.naturalWidth") == 2
 
     for name, data, element, ready in (
@@ -197,7 +197,7 @@ async def test_previews_load_in_the_browser(
         file_id = await upload(client, token, data, name)
         await page.goto(f"/f/{file_id}")
         selector = f".preview {element}"
-        await page.wait_for_function(f"document.querySelector('{selector}').readyState >= 1")
+        await wait_for_page(page, f"document.querySelector('{selector}').readyState >= 1")
         assert await page.eval_on_selector(selector, ready) == (1 if element == "audio" else 320)
 
     pdf = await upload(client, token, PDF, "doc.pdf")

@@ -175,3 +175,18 @@ async def test_creation_with_upload(client: httpx.AsyncClient) -> None:
     assert created.headers["Upload-Offset"] == "5"
     file_id = created.headers["Location"].rsplit("/", 1)[-1]
     assert (await client.get(f"/f/{file_id}/raw")).content == b"hello"
+
+
+async def test_non_ascii_digits_in_numeric_headers_are_refused(client: httpx.AsyncClient) -> None:
+    token = await user_token(client)
+    superscript = "\u00b2".encode("latin-1")  # "²": str.isdigit() says yes, int() says no
+    length = {**TUS, **bearer(token), "Upload-Length": b"1" + superscript}
+    refused = await client.post("/api/v1/files/tus", headers=length)
+    assert refused.status_code == 400, refused.text
+    assert "Upload-Length" in refused.json()["detail"]
+    url = (await create(client, token, 10)).headers["Location"]
+    offset = {**TUS, **OFFSET_TYPE, **bearer(token), "Upload-Offset": superscript}
+    refused = await client.patch(url, content=b"x", headers=offset)
+    assert refused.status_code == 400, refused.text
+    assert "Upload-Offset" in refused.json()["detail"]
+    assert (await patch(client, token, url, 0, b"0123456789")).status_code == 204

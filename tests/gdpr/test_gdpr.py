@@ -191,5 +191,5 @@ async def test_the_only_admin_cannot_delete_themselves(client: httpx.AsyncClient
     response = await client.request(
         "DELETE", "/api/v1/auth/me", json={"password": PASSWORD}, headers=bearer(admin)
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "only admin" in response.json()["detail"]

@@ -9,6 +9,7 @@ import pytest
 
 from meatlizard.core.db import utcnow
 from meatlizard.links.models import SLUG_ALPHABET
+from meatlizard.runtime import Services
 from tests.helpers import bearer, user_token
 from tests.links.helpers import TARGET, create_link, follow
 
@@ -202,3 +203,31 @@ async def test_anonymous_delete_token(client: httpx.AsyncClient) -> None:
     assert (await follow(client, link["slug"])).status_code == 302
     assert (await client.delete(url, params={"token": link["delete_token"]})).status_code == 204
     assert (await follow(client, link["slug"])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://localhost:{port}/s/abc",
+        "http://LOCALHOST./s/abc",
+        "http://app.localhost/s/abc",
+        "http://127.0.0.1:{port}/s/abc",
+        "http://127.1/s/abc",
+        "http://2130706433/s/abc",
+        "http://[::1]:{port}/s/abc",
+        "http://[::ffff:127.0.0.1]/s/abc",
+        "http://0.0.0.0:{port}/",
+        "https://short.example/s/abc",
+        "https://www.short.example/s/abc",
+    ],
+)
+async def test_self_links_are_refused_under_every_alias(
+    client: httpx.AsyncClient, services: Services, live_server: str, target: str
+) -> None:
+    services.settings.link_public_base_url = "https://short.example"
+    port = live_server.rsplit(":", 1)[1]
+    refused = await client.post("/api/v1/links", json={"url": target.format(port=port)})
+    assert refused.status_code == 422, refused.text
+    assert "loop" in refused.json()["detail"]
+    fine = await client.post("/api/v1/links", json={"url": "https://example.org/localhost"})
+    assert fine.status_code == 201, fine.text

@@ -6,6 +6,8 @@ import httpx
 import openai
 import pytest
 
+from meatlizard.inference.context import TEMPLATE_TOKENS_PER_TURN
+from meatlizard.runtime import Services
 from tests.helpers import bearer, user_token
 
 
@@ -79,3 +81,52 @@ async def test_errors_come_back_as_openai_errors(
     anonymous = openai.AsyncOpenAI(base_url=f"{live_server}/v1", api_key="mlt_wrong")
     with pytest.raises(openai.AuthenticationError):
         await anonymous.models.list()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_a_system_prompt_beyond_the_window_is_context_length_exceeded(
+    client: httpx.AsyncClient, services: Services, stream: bool
+) -> None:
+    token = await user_token(client)
+    system, prompt = "lizard " * 3000, "Hello there."
+    engine = services.inference.engine_for("smollm2")  # type: ignore[attr-defined]
+    expected = sum(
+        engine.count_tokens(text) + TEMPLATE_TOKENS_PER_TURN for text in (system, prompt)
+    )
+    assert expected > engine.context_window
+    refused = await client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "smollm2",
+            "stream": stream,
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": prompt},
+            ],
+        },
+        headers=bearer(token),
+    )
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert (error["code"], error["type"]) == ("context_length_exceeded", "invalid_request_error")
+    assert f"resulted in {expected} tokens" in error["message"]
+    assert f"maximum context length is {engine.context_window} tokens" in error["message"]
+
+
+async def test_max_tokens_beyond_the_servers_limit_is_a_400(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    token = await user_token(client)
+    limit = services.settings.model_max_tokens
+    for field in ("max_tokens", "max_completion_tokens"):
+        refused = await client.post(
+            "/v1/chat/completions",
+            json={
+                "model": "smollm2",
+                "messages": [{"role": "user", "content": "hi"}],
+                field: limit + 1,
+            },
+            headers=bearer(token),
+        )
+        assert refused.status_code == 400, refused.text
+        assert f"at most {limit} tokens" in refused.json()["error"]["message"]

@@ -184,3 +184,17 @@ def test_no_other_api_route_hides_behind_the_pastes_router() -> None:
     for path, operations in app.openapi()["paths"].items():
         tags = {tag for operation in operations.values() for tag in operation.get("tags", [])}
         assert path.startswith("/api/v1/pastes") == ("pastes" in tags), path
+
+
+async def test_a_strangers_delete_of_a_private_paste_is_a_404(client: httpx.AsyncClient) -> None:
+    owner, stranger = await user_token(client), await user_token(client)
+    created = await client.post(
+        "/api/v1/pastes", json={"content": "mine", "visibility": "private"}, headers=bearer(owner)
+    )
+    paste_id = created.json()["id"]
+    refused = await client.delete(f"/api/v1/pastes/{paste_id}", headers=bearer(stranger))
+    missing = await client.delete("/api/v1/pastes/nosuchpaste", headers=bearer(stranger))
+    assert (refused.status_code, refused.json()) == (missing.status_code, missing.json())
+    assert refused.status_code == 404
+    kept = await client.get(f"/api/v1/pastes/{paste_id}", headers=bearer(owner))
+    assert kept.status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import plistlib
 import re
 import shlex
@@ -46,7 +47,7 @@ def test_compose_refers_to_files_and_commands_that_exist() -> None:
         if env_file:
             assert (DEPLOY / f"{env_file}.example").is_file(), f"{service}: {env_file}"
         for setting in spec.get("environment", {}):
-            if spec.get("build"):
+            if spec.get("build") and setting not in SERVER_VARIABLES:
                 assert setting.lower() in Settings.model_fields, f"{service}: {setting}"
         for volume in spec.get("volumes", []):
             source = volume.split(":")[0]
@@ -55,6 +56,21 @@ def test_compose_refers_to_files_and_commands_that_exist() -> None:
         if spec.get("build"):
             for part in str(spec["command"]).removeprefix('sh -c "').rstrip('"').split("&&"):
                 _check_command(part)
+
+
+def test_compose_trusts_forwarded_headers_from_its_proxy_only() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = compose["services"]
+    proxy = services["caddy"]["networks"]["default"]["ipv4_address"]
+    [subnet] = [c["subnet"] for c in compose["networks"]["default"]["ipam"]["config"]]
+    assert ipaddress.ip_address(proxy) in ipaddress.ip_network(subnet)
+    web = [n for n, spec in services.items() if "meatlizard serve" in str(spec.get("command"))]
+    assert len(web) == 2
+    for name in web:
+        trusted = services[name]["environment"]["FORWARDED_ALLOW_IPS"]
+        assert trusted.split(",") == [proxy], name  # not "*": clients could forge their address
+        assert "ports" not in services[name], name  # reachable only through the proxy
+    assert "web1:8000" in services["caddy"]["command"]
 
 
 @pytest.mark.parametrize("unit", sorted(p.name for p in (DEPLOY / "systemd").iterdir()))

@@ -62,7 +62,7 @@ async def test_no_worker_means_labelled_fallback_until_one_returns(cluster: Clus
     async with httpx.AsyncClient(base_url=web) as http:
         token = await user_token(http)
         session = await create_session(http, token)
-        ready = (await http.get("/readyz")).json()
+        ready = (await http.get("/readyz", headers=bearer(token))).json()  # the first: admin
     assert ready["inference"]["state"] == "fallback"
     frames = await _ask(web, token, session["id"], "hello")
     assert frames[0]["fallback"] is True

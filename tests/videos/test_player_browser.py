@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from tests.fixtures.browser import wait_for_page
 from tests.helpers import PASSWORD, register
 
 pytestmark = pytest.mark.browser
@@ -52,19 +53,19 @@ async def test_upload_play_switch_quality(page: Any, sample_720p: bytes, tmp_pat
     # Controls draw SVG icons (fonts often lack media glyphs) and follow the video's state.
     await expect(page.locator("#mute use")).to_have_attribute("href", "#i-muted")
     await page.click("#play")
-    await page.wait_for_function("document.getElementById('video').currentTime > 0.5")
+    await wait_for_page(page, "document.getElementById('video').currentTime > 0.5")
     await expect(page.locator("#play use")).to_have_attribute("href", "#i-pause")
     await expect(page.locator("#views")).to_have_text("1")
 
     await page.select_option("#quality", "1")
-    await page.wait_for_function("document.getElementById('player').dataset.levelHeight === '720'")
+    await wait_for_page(page, "document.getElementById('player').dataset.levelHeight === '720'")
     await page.select_option("#quality", "0")
-    await page.wait_for_function("document.getElementById('player').dataset.levelHeight === '360'")
+    await wait_for_page(page, "document.getElementById('player').dataset.levelHeight === '360'")
     start = await page.evaluate("document.getElementById('video').currentTime")
-    await page.wait_for_function(f"document.getElementById('video').currentTime > {start}")
+    await wait_for_page(page, f"document.getElementById('video').currentTime > {start}")
 
     await page.keyboard.press("k")  # pause
-    await page.wait_for_function("document.getElementById('video').paused")
+    await wait_for_page(page, "document.getElementById('video').paused")
     await page.keyboard.press("m")
     assert await page.evaluate("document.getElementById('video').muted") is False
     await page.keyboard.press("j")
@@ -82,5 +83,5 @@ async def test_upload_play_switch_quality(page: Any, sample_720p: bytes, tmp_pat
     await expect(page.locator("#player video")).to_have_count(1)
 
     await page.goto(share)  # what a link preview plays: the file itself, in a plain <video>
-    await page.wait_for_function("document.querySelector('video').readyState >= 1")
+    await wait_for_page(page, "document.querySelector('video').readyState >= 1")
     assert await page.evaluate("document.querySelector('video').videoWidth") == 640

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.fixtures.backends import Backend
+from tests.helpers import bearer, user_token
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -13,7 +14,7 @@ async def test_healthz(client: httpx.AsyncClient) -> None:
 
 
 async def test_readyz_checks_every_dependency(client: httpx.AsyncClient, backend: Backend) -> None:
-    response = await client.get("/readyz")
+    response = await client.get("/readyz", headers=bearer(await user_token(client)))
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["checks"] == {"database": "ok", "cache": "ok", "storage": "ok"}
@@ -22,18 +23,22 @@ async def test_readyz_checks_every_dependency(client: httpx.AsyncClient, backend
 
 async def test_readyz_reports_a_broken_database(client: httpx.AsyncClient, app) -> None:  # type: ignore[no-untyped-def]
     services = app.state.services
+    admin = bearer(await user_token(client))
+    client.cookies.clear()  # the login's session cookie would make every call an admin's
     await services.engine.dispose()
     original = services.engine
     from meatlizard.core.db import make_engine
 
     services.engine = make_engine("sqlite+aiosqlite:////nonexistent-dir/x.db")
     try:
-        response = await client.get("/readyz")
+        response = await client.get("/readyz", headers=admin)
+        anonymous = await client.get("/readyz")
     finally:
         await services.engine.dispose()
         services.engine = original
     assert response.status_code == 503
     assert response.json()["checks"]["database"].startswith("error:")
+    assert (anonymous.status_code, anonymous.json()) == (503, {"status": "unavailable"})
 
 
 async def test_metrics_parse_with_the_prometheus_parser(client: httpx.AsyncClient) -> None:

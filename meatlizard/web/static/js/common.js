@@ -14,10 +14,8 @@ const ML = (() => {
     if (response.status === 204) return null;
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
-      const problems = Array.isArray(data.detail) ? data.detail : [];
-      const detail = problems.length
-        ? problems.map((d) => `${d.loc.slice(1).join(".")}: ${d.msg}`).join("; ")
-        : data.detail || response.statusText;
+      const problems = Array.isArray(data.errors) ? data.errors : [];
+      const detail = data.detail || response.statusText;
       const error = new Error(detail);
       error.status = response.status;
       error.fields = problems.map((d) => d.loc.slice(1).join(".")); // validation errors' fields
