@@ -14,7 +14,8 @@ from meatlizard.auth.models import TokenKind, User
 from meatlizard.core.errors import NotFound
 from meatlizard.files import folders as folder_tree
 from meatlizard.files import quotas, service
-from meatlizard.files.download import counts_as_download, file_response
+from meatlizard.files.download import file_response
+from meatlizard.files.metering import DownloadMeter
 from meatlizard.files.options import EXPIRY_LABELS
 from meatlizard.files.schemas import MAX_DOWNLOADS_LIMIT, MAX_PASSWORD_CHARS
 from meatlizard.files.sniff import is_dangerous
@@ -128,12 +129,12 @@ async def file_raw(
     item = await service.readable(
         db, file_id=file_id, viewer=user, password=x_file_password, key=key
     )
-    if counts_as_download(request):
-        await service.count_download(db, item, user)
+    limited = item.max_downloads is not None and (user is None or user.id != item.owner_id)
+    meter = DownloadMeter(services.sessions, item.id) if limited else None
     settings = services.settings
     redirect = settings.files_redirect_seconds if settings.files_s3_redirect else None
     return await file_response(
-        request, services.storage, item, download=download, redirect_seconds=redirect
+        request, services.storage, item, download=download, redirect_seconds=redirect, meter=meter
     )
 
 
