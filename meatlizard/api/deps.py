@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import User
+from meatlizard.core.config import Rate
+from meatlizard.core.guesses import Guesses
 from meatlizard.core.security import same_secret
 from meatlizard.core.services import Services
 
@@ -38,6 +40,25 @@ async def get_db(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 
 
 DbDep = Annotated[AsyncSession, Depends(get_db)]
+
+
+def client_address(request: Request) -> str:
+    """Return the caller's address for throttling."""
+    return request.client.host if request.client else "unknown"
+
+
+def guesses_of(request: Request, services: Services) -> Guesses:
+    """Return the caller's counter of guesses at paste and file passwords."""
+    rate = Rate.parse(services.settings.password_guess_rate_limit)
+    return Guesses(services.cache, client_address(request), rate)
+
+
+async def get_guesses(request: Request, services: ServicesDep) -> Guesses:
+    """Return the caller's password-guess counter."""
+    return guesses_of(request, services)
+
+
+GuessesDep = Annotated[Guesses, Depends(get_guesses)]
 
 
 def check_csrf(request: Request, form_token: str | None = None) -> None:

@@ -9,6 +9,7 @@ from meatlizard.api.deps import (
     CurrentUser,
     DbDep,
     ServicesDep,
+    client_address,
 )
 from meatlizard.auth import service
 from meatlizard.auth.models import TokenKind
@@ -24,11 +25,6 @@ from meatlizard.auth.schemas import (
 from meatlizard.core.services import Services
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-def client_address(request: Request) -> str:
-    """Return the caller's address for throttling."""
-    return request.client.host if request.client else "unknown"
 
 
 def set_session_cookie(response: Response, services: Services, token: str) -> None:
@@ -61,6 +57,7 @@ async def login(
         password=body.password,
         client=client_address(request),
         limiter=services.login_limiter,
+        address_limiter=services.login_address_limiter,
         session_days=services.settings.session_days,
     )
     set_session_cookie(response, services, raw)

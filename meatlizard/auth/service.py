@@ -10,14 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.auth.models import AuthToken, TokenKind, User
-from meatlizard.core import audit
+from meatlizard.core import audit, guesses
 from meatlizard.core.cache import RateLimiter
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import (
     Conflict,
     InvalidInput,
     NotFound,
-    TooManyRequests,
     Unauthenticated,
 )
 from meatlizard.core.security import (
@@ -213,21 +212,21 @@ async def login(
     password: str,
     client: str,
     limiter: RateLimiter,
+    address_limiter: RateLimiter,
     session_days: int,
 ) -> tuple[str, AuthToken]:
-    """Check credentials under a per-name-and-address throttle; return a session token."""
+    """Check credentials under per-name-and-address and per-address throttles; return a token.
+
+    Each attempt is counted before the password is verified, so parallel guesses cannot all
+    be checked; a successful one is given back (only failures should lock anyone out).
+    """
     identity = f"{username.lower()}|{client}"
-    decision = await limiter.peek(identity)
-    if not decision.allowed:
-        wait = max(1, round(decision.retry_after_seconds))
-        raise TooManyRequests(
-            f"too many failed logins; try again in {wait} s", decision.retry_after_seconds
-        )
+    await guesses.take([(limiter, identity), (address_limiter, client)], "failed logins")
     user = await authenticate(db, username=username, password=password)
     if user is None:
-        await limiter.hit(identity)
         raise Unauthenticated("wrong username or password")
     await limiter.reset(identity)
+    await address_limiter.give_back(client)
     return await issue_token(
         db, user=user, kind=TokenKind.SESSION, lifetime=timedelta(days=session_days)
     )

@@ -223,6 +223,11 @@ class RateLimiter:
         raw = await self.cache.get(self._key(identity, window))
         return self._decide((int(raw) if raw else 0) + 1, left)
 
+    async def give_back(self, identity: str) -> None:
+        """Return one counted event (an attempt that turned out to be allowed for free)."""
+        window, left = self._window()
+        await self.cache.incr(self._key(identity, window), -1, ttl_seconds=left + 1)
+
     async def reset(self, identity: str) -> None:
         """Forget the identity's events in the current window."""
         window, _ = self._window()

@@ -121,7 +121,9 @@ class Settings(BaseSettings):
     # Guards.
     max_prompt_chars: int = Field(default=8000, ge=1, le=1_000_000)
     chat_rate_limit: str = "30/minute"
-    login_rate_limit: str = "5/minute"
+    login_rate_limit: str = "5/minute"  # failed logins per name and address
+    login_address_rate_limit: str = "20/minute"  # failed logins per address, any name
+    password_guess_rate_limit: str = "10/minute"  # per address and paste, file or link
     moderation_words: list[str] = Field(default_factory=list)
     moderation_patterns: list[str] = Field(default_factory=list)
     moderation_message: str = "That prompt was refused by this server's content rules."
@@ -244,7 +246,14 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 characters long")
         return value
 
-    @field_validator("chat_rate_limit", "login_rate_limit", "paste_rate_limit", "link_rate_limit")
+    @field_validator(
+        "chat_rate_limit",
+        "login_rate_limit",
+        "login_address_rate_limit",
+        "password_guess_rate_limit",
+        "paste_rate_limit",
+        "link_rate_limit",
+    )
     @classmethod
     def _check_rate(cls, value: str) -> str:
         Rate.parse(value)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meatlizard.auth.models import User
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
+from meatlizard.core.guesses import Guesses
 from meatlizard.core.metrics import UPLOADED_BYTES, UPLOADS
 from meatlizard.core.security import same_secret, verify_password
 from meatlizard.core.storage import ObjectStorage
@@ -215,6 +216,7 @@ async def readable(
     viewer: User | None,
     password: str | None = None,
     key: str | None = None,
+    guesses: Guesses,
 ) -> StoredFile:
     """Return a finished file the viewer may read, honouring expiry, visibility and password."""
     item = await db.get(StoredFile, file_id)
@@ -227,6 +229,8 @@ async def readable(
         raise NotFound(GONE)
     if item.password_hash is not None and not is_owner:
         by_key = bool(key) and same_secret(key or "", access_key(item))
+        if not by_key and password:
+            await guesses.take("file", item.id)  # counted first: parallel guesses too
         if not by_key and not (password and await verify_password(item.password_hash, password)):
             raise PasswordRequired("this file needs the right password")
     return item

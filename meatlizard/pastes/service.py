@@ -14,6 +14,7 @@ from sqlalchemy.orm import undefer
 from meatlizard.auth.models import User
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from meatlizard.core.guesses import Guesses
 from meatlizard.core.lifetimes import EXPIRY
 from meatlizard.core.security import hash_password, same_secret, verify_password
 from meatlizard.pastes.content import check_ciphertext, known_language
@@ -125,14 +126,16 @@ async def read_paste(
     paste_id: str,
     viewer: User | None,
     password: str | None = None,
+    guesses: Guesses,
     rendered: bool = False,
 ) -> Paste:
     """Return a readable paste; a burn-after-read paste is handed to exactly one reader."""
     paste = await find_paste(db, paste_id=paste_id, viewer=viewer, rendered=rendered)
-    if paste.password_hash is not None and not (
-        password and await verify_password(paste.password_hash, password)
-    ):
-        raise PasswordRequired("this paste needs the right password")
+    if paste.password_hash is not None:
+        if password:
+            await guesses.take("paste", paste.id)  # counted first: parallel guesses too
+        if not (password and await verify_password(paste.password_hash, password)):
+            raise PasswordRequired("this paste needs the right password")
     if paste.burn_after_read:
         # The DELETE is the lock: only the reader whose delete removed the row sees it.
         result = await db.execute(delete(Paste).where(Paste.id == paste_id))
