@@ -96,9 +96,14 @@ async def _view(
             password=password,
             guesses=guesses_of(request, services),
             rendered=True,
+            confirmed=password is not None,  # a POST from the confirm or password form
         )
     except NotFound as exc:
         return render(request, "not_found.html", user=user, status_code=404, message=str(exc))
+    except service.ConfirmBurn:
+        response = render(request, "paste_burn.html", user=user, section="paste", paste_id=paste_id)
+        response.headers["Cache-Control"] = "no-store"
+        return response
     except (service.PasswordRequired, TooManyRequests) as exc:
         throttled = isinstance(exc, TooManyRequests)
         return render(

@@ -35,6 +35,10 @@ class PasswordRequired(Forbidden):
     """The paste is password-protected and the password was missing or wrong."""
 
 
+class ConfirmBurn(Forbidden):
+    """A burn-after-read paste was fetched without the reader confirming (a link preview?)."""
+
+
 @dataclass(frozen=True)
 class PastePolicy:
     """The operator's paste settings."""
@@ -128,9 +132,17 @@ async def read_paste(
     password: str | None = None,
     guesses: Guesses,
     rendered: bool = False,
+    confirmed: bool = True,
 ) -> Paste:
-    """Return a readable paste; a burn-after-read paste is handed to exactly one reader."""
+    """Return a readable paste; a burn-after-read paste is handed to exactly one reader.
+
+    With `confirmed` false (a plain page view) a burn-after-read paste is not burned: the
+    reader must confirm first, so link-preview bots fetching the page cannot destroy it. A
+    password form is a confirmation already.
+    """
     paste = await find_paste(db, paste_id=paste_id, viewer=viewer, rendered=rendered)
+    if paste.burn_after_read and not confirmed and paste.password_hash is None:
+        raise ConfirmBurn("this paste is deleted once read: confirm to read it")
     if paste.password_hash is not None:
         if password:
             await guesses.take("paste", paste.id)  # counted first: parallel guesses too
