@@ -61,6 +61,14 @@ async def get_guesses(request: Request, services: ServicesDep) -> Guesses:
 GuessesDep = Annotated[Guesses, Depends(get_guesses)]
 
 
+def request_token(request: Request) -> str | None:
+    """Return the raw token this request came with: bearer header first, then the cookie."""
+    header = request.headers.get("authorization", "")
+    return (
+        header[7:] if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+    )
+
+
 def check_csrf(request: Request, form_token: str | None = None) -> None:
     """Refuse cookie-authenticated writes that lack the matching CSRF token."""
     cookie = request.cookies.get(CSRF_COOKIE)

@@ -10,6 +10,7 @@ from meatlizard.api.deps import (
     DbDep,
     ServicesDep,
     client_address,
+    request_token,
 )
 from meatlizard.auth import service
 from meatlizard.auth.models import TokenKind
@@ -70,10 +71,7 @@ async def login(
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(request: Request, user: CurrentUser, db: DbDep) -> Response:
     """Revoke the token used for this request and clear the cookie."""
-    header = request.headers.get("authorization", "")
-    raw = (
-        header[7:] if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
-    )
+    raw = request_token(request)
     if raw:
         await service.revoke_token(db, raw=raw)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -182,12 +182,24 @@ def has_password(user: User) -> bool:
     return user.password_hash != NO_PASSWORD
 
 
-async def set_password(db: AsyncSession, *, user: User, current: str, new: str) -> None:
-    """Set the account's password; an existing one must be given to change it."""
+async def set_password(
+    db: AsyncSession, *, user: User, current: str, new: str, keep: str | None = None
+) -> None:
+    """Set the account's password; an existing one must be given to change it.
+
+    Every other login session ends (the one with raw token `keep` stays), as a password
+    change after a leak must lock out whoever used it; personal API tokens stay.
+    """
     if has_password(user) and not await verify_password(user.password_hash, current):
         raise Unauthenticated("the current password is wrong")
     check_credentials_shape(user.username, new)
     user.password_hash = await hash_password(new)
+    others = delete(AuthToken).where(
+        AuthToken.user_id == user.id, AuthToken.kind == TokenKind.SESSION
+    )
+    if keep:
+        others = others.where(AuthToken.digest != token_digest(keep))
+    await db.execute(others)
     audit.record(db, action="user.password", actor_id=user.id, target=user.username)
     await db.commit()
 
