@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.admin.moderation import ContentKind, register_content_kind
 from meatlizard.core.storage import ObjectStorage
-from meatlizard.links.models import Link
+from meatlizard.links.models import Link, TakenDownSlug
 from meatlizard.notifications.service import notify
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ async def _take_down(db: AsyncSession, storage: ObjectStorage, slug: str) -> Non
     if link is None or link.taken_down:
         return
     link.enabled, link.taken_down = False, True
+    if await db.get(TakenDownSlug, slug) is None:
+        db.add(TakenDownSlug(slug=slug))
     if link.owner_id is not None:
         notify(
             db,
