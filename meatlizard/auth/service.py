@@ -36,6 +36,9 @@ TOKEN_NAME_MAX = 64
 MAX_API_TOKENS = 50
 # An account created from Discord has no password until its owner sets one.
 NO_PASSWORD = ""
+# Names the bots give the accounts they create (discord-<Discord id>): nobody may register
+# one, or the Discord user of that id could never get their account.
+DISCORD_NAME_PREFIX = "discord-"
 # Touch last_used_at at most this often, so every request is not a database write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
@@ -58,6 +61,8 @@ async def register(
 ) -> User:
     """Create an account; the very first account becomes an admin."""
     check_credentials_shape(username, password)
+    if username.lower().startswith(DISCORD_NAME_PREFIX):
+        raise InvalidInput(f"names starting with {DISCORD_NAME_PREFIX!r} are kept for Discord")
     if await get_by_username(db, username=username):
         raise Conflict(f"username {username!r} is already taken")
     is_first = not await db.scalar(select(func.count()).select_from(User))
