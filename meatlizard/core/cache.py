@@ -56,6 +56,10 @@ class Cache(abc.ABC):
         """Release connections."""
 
 
+class CacheFull(Exception):
+    """The in-process cache is full of entries it must not forget before they expire."""
+
+
 class MemoryCache(Cache):
     """A dict with expiry; asyncio runs one coroutine at a time, so updates are atomic."""
 
@@ -70,11 +74,15 @@ class MemoryCache(Cache):
         self._data: dict[str, tuple[bytes, float | None]] = {}
         self._max_keys = max_keys
         self._clock = clock
+        # Keys written by set_if_absent: locks and once-only markers (replay records). Their
+        # meaning is "this happened"; forgetting one early would let it happen twice.
+        self._markers: set[str] = set()
 
     def _live(self, key: str) -> tuple[bytes, float | None] | None:
         entry = self._data.get(key)
         if entry is not None and entry[1] is not None and entry[1] <= self._clock():
             del self._data[key]
+            self._markers.discard(key)
             return None
         return entry
 
@@ -90,9 +98,15 @@ class MemoryCache(Cache):
         now = self._clock()
         for key in [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]:
             del self._data[key]
-        while len(self._data) >= self._max_keys:
-            # Oldest insertion first: dicts keep insertion order.
-            del self._data[next(iter(self._data))]
+            self._markers.discard(key)
+        if len(self._data) < self._max_keys:
+            return
+        # Oldest insertion first (dicts keep insertion order); live markers are never dropped.
+        plain = (k for k in self._data if k not in self._markers)
+        for oldest in [next(plain, None) for _ in range(len(self._data) - self._max_keys + 1)]:
+            if oldest is None:
+                raise CacheFull(f"the in-process cache holds {self._max_keys} live markers")
+            del self._data[oldest]
 
     async def get(self, key: str) -> bytes | None:
         entry = self._live(self.key(key))
@@ -106,10 +120,12 @@ class MemoryCache(Cache):
         if self._live(full) is not None:
             return False
         self._store(full, value, self._expiry(ttl_seconds))
+        self._markers.add(full)
         return True
 
     async def delete(self, key: str) -> None:
         self._data.pop(self.key(key), None)
+        self._markers.discard(self.key(key))
 
     async def incr(self, key: str, amount: int = 1, *, ttl_seconds: float | None = None) -> int:
         full = self.key(key)
@@ -241,6 +257,7 @@ def cache_from_settings(settings: Settings) -> Cache:
 
 __all__ = [
     "Cache",
+    "CacheFull",
     "MemoryCache",
     "RateDecision",
     "RateLimiter",
