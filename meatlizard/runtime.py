@@ -13,7 +13,7 @@ from meatlizard.chat.flows import ChatFlow
 from meatlizard.chat.guards import Moderation, PromptGuard
 from meatlizard.chat.session_events import NoSessionEvents, SessionEvents, session_events_for
 from meatlizard.core.cache import Cache, RateLimiter, cache_from_settings
-from meatlizard.core.config import Settings
+from meatlizard.core.config import Rate, Settings
 from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.jobs import JobRunner
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
@@ -95,6 +95,7 @@ class Services:
     inference: InferenceGateway
     chat: ChatFlow
     login_limiter: RateLimiter
+    login_address_limiter: RateLimiter
     paste_limiter: RateLimiter
     jobs: JobRunner
     links: LinkResolver
@@ -176,6 +177,9 @@ class Services:
                 max_reply_tokens=settings.model_max_tokens,
             ),
             login_limiter=RateLimiter(cache, "login", settings.login_rate),
+            login_address_limiter=RateLimiter(
+                cache, "login-address", Rate.parse(settings.login_address_rate_limit)
+            ),
             paste_limiter=RateLimiter(cache, "paste", settings.paste_rate),
             jobs=JobRunner(),
             videos=VideoJobs(sessions, storage, settings),

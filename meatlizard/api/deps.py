@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import User
+from meatlizard.core.config import Rate
+from meatlizard.core.guesses import Guesses
 from meatlizard.core.numbers import INT64_MAX
 from meatlizard.core.security import same_secret
 from meatlizard.runtime import Services
@@ -42,6 +44,33 @@ async def get_db(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 
 
 DbDep = Annotated[AsyncSession, Depends(get_db)]
+
+
+def client_address(request: Request) -> str:
+    """Return the caller's address for throttling."""
+    return request.client.host if request.client else "unknown"
+
+
+def guesses_of(request: Request, services: Services) -> Guesses:
+    """Return the caller's counter of guesses at paste and file passwords."""
+    rate = Rate.parse(services.settings.password_guess_rate_limit)
+    return Guesses(services.cache, client_address(request), rate)
+
+
+async def get_guesses(request: Request, services: ServicesDep) -> Guesses:
+    """Return the caller's password-guess counter."""
+    return guesses_of(request, services)
+
+
+GuessesDep = Annotated[Guesses, Depends(get_guesses)]
+
+
+def request_token(request: Request) -> str | None:
+    """Return the raw token this request came with: bearer header first, then the cookie."""
+    header = request.headers.get("authorization", "")
+    return (
+        header[7:] if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+    )
 
 
 def check_csrf(request: Request, form_token: str | None = None) -> None:

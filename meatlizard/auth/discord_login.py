@@ -15,7 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meatlizard.admin import audit
 from meatlizard.auth.discord_oauth import DiscordIdentity, new_verifier
 from meatlizard.auth.models import User
-from meatlizard.auth.service import NO_PASSWORD, get_by_username, has_password
+from meatlizard.auth.service import (
+    DISCORD_NAME_PREFIX,
+    NO_PASSWORD,
+    get_by_username,
+    has_password,
+)
 from meatlizard.core.cache import Cache
 from meatlizard.core.errors import Conflict, Forbidden, InvalidInput
 
@@ -75,7 +80,7 @@ def name_base(identity: DiscordIdentity) -> str:
     """Return a valid username stem from the Discord name (letters, digits, _ . -)."""
     for candidate in (identity.username, identity.global_name or ""):
         stem = re.sub(r"[^A-Za-z0-9_.-]", "", candidate)[: NAME_MAX - 5]
-        if len(stem) >= NAME_MIN:
+        if len(stem) >= NAME_MIN and not stem.lower().startswith(DISCORD_NAME_PREFIX):
             return stem
     return f"discord-{identity.id}"[:NAME_MAX]
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from meatlizard.api.deps import DbDep, FormUser, OptionalUser, ServicesDep
+from meatlizard.api.deps import DbDep, FormUser, OptionalUser, ServicesDep, request_token
 from meatlizard.api.errors import status_for
 from meatlizard.auth import discord_login, discord_oauth, service
 from meatlizard.auth.models import TokenKind, User
@@ -161,7 +161,9 @@ async def account_password(
     if user is None:
         return RedirectResponse("/login?next=/account", status_code=303)
     try:
-        await service.set_password(db, user=user, current=current_password, new=password)
+        await service.set_password(
+            db, user=user, current=current_password, new=password, keep=request_token(request)
+        )
     except ServiceError as exc:
         return problem(request, "Password not changed", str(exc), status_for(exc), user)
     return RedirectResponse("/account?password=set", status_code=303)

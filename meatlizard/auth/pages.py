@@ -54,6 +54,7 @@ async def login_form(
             password=password,
             client=client_address(request),
             limiter=services.login_limiter,
+            address_limiter=services.login_address_limiter,
             session_days=services.settings.session_days,
         )
     except ServiceError as exc:
@@ -104,6 +105,7 @@ async def register_form(
             password=password,
             client=client_address(request),
             limiter=services.login_limiter,
+            address_limiter=services.login_address_limiter,
             session_days=services.settings.session_days,
         )
     except ServiceError as exc:

@@ -10,6 +10,8 @@ from meatlizard.api.deps import (
     DbDep,
     RowId,
     ServicesDep,
+    client_address,
+    request_token,
 )
 from meatlizard.api.errors import ErrorOut
 from meatlizard.auth import registration, service
@@ -28,11 +30,6 @@ from meatlizard.core.security import secure_cookie
 from meatlizard.runtime import Services
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-def client_address(request: Request) -> str:
-    """Return the caller's address for throttling."""
-    return request.client.host if request.client else "unknown"
 
 
 def set_session_cookie(
@@ -80,6 +77,7 @@ async def login(
         password=body.password,
         client=client_address(request),
         limiter=services.login_limiter,
+        address_limiter=services.login_address_limiter,
         session_days=services.settings.session_days,
     )
     set_session_cookie(response, services, raw, request)
@@ -92,10 +90,7 @@ async def login(
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
 async def logout(request: Request, user: CurrentUser, db: DbDep) -> Response:
     """Revoke the token used for this request and clear the cookie."""
-    header = request.headers.get("authorization", "")
-    raw = (
-        header[7:] if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
-    )
+    raw = request_token(request)
     if raw:
         await service.revoke_token(db, raw=raw)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)

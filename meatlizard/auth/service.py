@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,13 +13,13 @@ from meatlizard.admin import audit
 from meatlizard.admin.models import AppSetting
 from meatlizard.auth import invites
 from meatlizard.auth.models import AuthToken, TokenKind, User
+from meatlizard.core import guesses
 from meatlizard.core.cache import RateLimiter
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import (
     Conflict,
     InvalidInput,
     NotFound,
-    TooManyRequests,
     Unauthenticated,
 )
 from meatlizard.core.security import (
@@ -40,6 +40,9 @@ MAX_API_TOKENS = 50
 FIRST_ADMIN_KEY = "first_admin"  # written once, by the registration that made the first admin
 # An account created from Discord has no password until its owner sets one.
 NO_PASSWORD = ""
+# Names the bots give the accounts they create (discord-<Discord id>): nobody may register
+# one, or the Discord user of that id could never get their account.
+DISCORD_NAME_PREFIX = "discord-"
 # Touch last_used_at at most this often, so every request is not a database write.
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
@@ -67,6 +70,8 @@ async def register(
 ) -> User:
     """Create an account; the very first account becomes an admin."""
     check_credentials_shape(username, password)
+    if username.lower().startswith(DISCORD_NAME_PREFIX):
+        raise InvalidInput(f"names starting with {DISCORD_NAME_PREFIX!r} are kept for Discord")
     password_hash = await hash_password(password)
     for may_be_first in (True, False):
         if await get_by_username(db, username=username):
@@ -201,12 +206,24 @@ def has_password(user: User) -> bool:
     return user.password_hash != NO_PASSWORD
 
 
-async def set_password(db: AsyncSession, *, user: User, current: str, new: str) -> None:
-    """Set the account's password; an existing one must be given to change it."""
+async def set_password(
+    db: AsyncSession, *, user: User, current: str, new: str, keep: str | None = None
+) -> None:
+    """Set the account's password; an existing one must be given to change it.
+
+    Every other login session ends (the one with raw token `keep` stays), as a password
+    change after a leak must lock out whoever used it; personal API tokens stay.
+    """
     if has_password(user) and not await verify_password(user.password_hash, current):
         raise Unauthenticated("the current password is wrong")
     check_credentials_shape(user.username, new)
     user.password_hash = await hash_password(new)
+    others = delete(AuthToken).where(
+        AuthToken.user_id == user.id, AuthToken.kind == TokenKind.SESSION
+    )
+    if keep:
+        others = others.where(AuthToken.digest != token_digest(keep))
+    await db.execute(others)
     audit.record(db, action="user.password", actor_id=user.id, target=user.username)
     await db.commit()
 
@@ -231,21 +248,21 @@ async def login(
     password: str,
     client: str,
     limiter: RateLimiter,
+    address_limiter: RateLimiter,
     session_days: int,
 ) -> tuple[str, AuthToken]:
-    """Check credentials under a per-name-and-address throttle; return a session token."""
+    """Check credentials under per-name-and-address and per-address throttles; return a token.
+
+    Each attempt is counted before the password is verified, so parallel guesses cannot all
+    be checked; a successful one is given back (only failures should lock anyone out).
+    """
     identity = f"{username.lower()}|{client}"
-    decision = await limiter.peek(identity)
-    if not decision.allowed:
-        wait = max(1, round(decision.retry_after_seconds))
-        raise TooManyRequests(
-            f"too many failed logins; try again in {wait} s", decision.retry_after_seconds
-        )
+    await guesses.take([(limiter, identity), (address_limiter, client)], "failed logins")
     user = await authenticate(db, username=username, password=password)
     if user is None:
-        await limiter.hit(identity)
         raise Unauthenticated("wrong username or password")
     await limiter.reset(identity)
+    await address_limiter.give_back(client)
     return await issue_token(
         db, user=user, kind=TokenKind.SESSION, lifetime=timedelta(days=session_days)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -17,10 +18,18 @@ class DumpError(Exception):
     """A dump or restore tool failed; the message includes what it said."""
 
 
-def libpq_url(database_url: str) -> str:
-    """Turn a SQLAlchemy asyncpg URL into one pg_dump and psql understand."""
+def libpq_url(database_url: str) -> tuple[str, dict[str, str]]:
+    """Turn a SQLAlchemy URL into one pg_dump and psql understand, and their environment.
+
+    The password goes in PGPASSWORD, never on the command line, which any local user can
+    read in the process list.
+    """
     url = make_url(database_url).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+    env = dict(os.environ)
+    if url.password is not None:
+        env["PGPASSWORD"] = str(url.password)
+    bare = url._replace(password=None)  # set() ignores None
+    return bare.render_as_string(hide_password=False), env
 
 
 def sqlite_path(database_url: str) -> Path:
@@ -33,12 +42,14 @@ def sqlite_path(database_url: str) -> Path:
 
 async def dump_postgres(database_url: str, target: Path) -> None:
     """Write a gzip-compressed plain SQL dump of the database to `target`, streaming."""
+    url, env = libpq_url(database_url)
     proc = await asyncio.create_subprocess_exec(
         "pg_dump",
         "--no-owner",
         "--no-privileges",
         "--format=plain",
-        libpq_url(database_url),
+        url,
+        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -57,6 +68,7 @@ RESET_SCHEMA = b"DROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n"
 
 async def load_postgres(database_url: str, source: Path) -> None:
     """Replace the database's public schema with a gzip-compressed dump, in one transaction."""
+    url, env = libpq_url(database_url)
     proc = await asyncio.create_subprocess_exec(
         "psql",
         "--quiet",
@@ -65,7 +77,8 @@ async def load_postgres(database_url: str, source: Path) -> None:
         "-v",
         "ON_ERROR_STOP=1",
         "--dbname",
-        libpq_url(database_url),
+        url,
+        env=env,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,

@@ -2,40 +2,54 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.admin import audit
 from meatlizard.auth.models import User
-from meatlizard.auth.service import NO_PASSWORD
+from meatlizard.auth.service import DISCORD_NAME_PREFIX, NO_PASSWORD
 from meatlizard.chat.discord_channels import DiscordSessionChannel
-from meatlizard.core.errors import Forbidden
+from meatlizard.core.errors import Conflict, Forbidden
 
-USERNAME_PREFIX = "discord-"
+USERNAME_PREFIX = DISCORD_NAME_PREFIX
+NAME_ATTEMPTS = 3
+
+
+def _bot_name(key: str, attempt: int) -> str:
+    """Return discord-<id>, then, should an older account hold it, discord-<id>-<random>."""
+    name = f"{USERNAME_PREFIX}{key}"
+    return name if attempt == 0 else f"{name}-{secrets.token_hex(2)}"
 
 
 async def account_for_discord(db: AsyncSession, *, discord_id: int) -> User:
     """Return the account linked to a Discord user, creating one keyed by the Discord id."""
     key = str(discord_id)
-    user = await db.scalar(select(User).where(User.discord_id == key))
-    if user is None:
-        username = f"{USERNAME_PREFIX}{key}"
+    for attempt in range(NAME_ATTEMPTS):  # a loop, not recursion: each try is bounded
+        user = await db.scalar(select(User).where(User.discord_id == key))
+        if user is not None:
+            break
+        username = _bot_name(key, attempt)
         # No password: the account is used from Discord until its owner sets one on /account.
         user = User(
             username=username,
-            username_key=username,
+            username_key=username.lower(),
             password_hash=NO_PASSWORD,
             discord_id=key,
         )
         db.add(user)
         try:
             await db.flush()
-        except IntegrityError:  # created concurrently by another command
+        except IntegrityError:  # made concurrently by another command, or the name is held
             await db.rollback()
-            return await account_for_discord(db, discord_id=discord_id)
+            continue
         audit.record(db, action="user.register.discord", actor_id=user.id, target=username)
         await db.commit()
+        break
+    else:
+        raise Conflict("could not create an account for this Discord user; ask an admin")
     if not user.is_active:
         raise Forbidden("your account is disabled; ask an admin")
     return user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
@@ -14,6 +15,7 @@ from meatlizard.api.deps import SESSION_COOKIE
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import User
 from meatlizard.chat import service as chat_service
+from meatlizard.chat.access import until_revoked
 from meatlizard.chat.flows import ChatEvent, Failed, Finished, Started, Token
 from meatlizard.core import strictjson
 from meatlizard.core.errors import (
@@ -78,8 +80,8 @@ def error_frame(exc: ServiceError) -> dict[str, Any]:
     return frame
 
 
-async def socket_user(ws: WebSocket, services: Services) -> User | None:
-    """Authenticate a socket by bearer header, `?token=`, or the session cookie (same origin)."""
+def socket_token(ws: WebSocket) -> str | None:
+    """Return a socket's token: bearer header, `?token=`, or the session cookie (same origin)."""
     header = ws.headers.get("authorization", "")
     raw = header[7:] if header.lower().startswith("bearer ") else ws.query_params.get("token")
     if not raw:
@@ -88,6 +90,12 @@ async def socket_user(ws: WebSocket, services: Services) -> User | None:
         # A cookie rides along on cross-site sockets too; only our own pages may use it.
         if raw and origin and urlparse(origin).netloc != ws.headers.get("host"):
             return None
+    return raw or None
+
+
+async def socket_user(ws: WebSocket, services: Services) -> User | None:
+    """Authenticate a socket by its token."""
+    raw = socket_token(ws)
     if not raw:
         return None
     async with services.sessions() as db:
@@ -115,8 +123,17 @@ class ChatSocket:
                 return False
         return True
 
-    async def run(self) -> None:
+    async def close_when_revoked(self, raw: str) -> None:
+        """Stop the answer and close the socket once its token or account is no longer good."""
+        await until_revoked(self.services.sessions, raw)
+        self.cancel.set()
+        async with self.send_lock:
+            with contextlib.suppress(RuntimeError, OSError):  # already closing
+                await self.ws.close(code=CLOSE_UNAUTHORIZED, reason="signed out; log in again")
+
+    async def run(self, raw: str | None = None) -> None:
         """Read client frames until the socket closes, then stop any running answer."""
+        watch = asyncio.create_task(self.close_when_revoked(raw)) if raw else None
         try:
             while True:
                 message = await self.ws.receive()
@@ -129,6 +146,8 @@ class ChatSocket:
         except WebSocketDisconnect:
             pass
         finally:
+            if watch is not None:
+                watch.cancel()
             self.cancel.set()
             if self.task is not None:
                 await asyncio.gather(self.task, return_exceptions=True)
@@ -207,4 +226,4 @@ async def chat_socket(ws: WebSocket, session_id: str) -> None:
         except NotFound:
             await ws.close(code=CLOSE_NOT_FOUND, reason="no such chat session")
             return
-    await ChatSocket(ws, services, user, session_id).run()
+    await ChatSocket(ws, services, user, session_id).run(socket_token(ws))

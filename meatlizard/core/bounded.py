@@ -33,6 +33,10 @@ def entry_size(key: str, value: bytes) -> int:
     return len(key) + len(value) + ENTRY_OVERHEAD_BYTES
 
 
+class CacheFull(Exception):
+    """The in-process cache is full of entries it must not forget before they expire."""
+
+
 class BoundedStore:
     """Entries in least-recently-used order, at most `max_entries` and about `max_bytes`."""
 
@@ -51,7 +55,7 @@ class BoundedStore:
             self._pinned_prefixes += (prefix,)
 
     def _table(self, key: str) -> dict[str, Entry]:
-        if self._pinned_prefixes and key.startswith(self._pinned_prefixes):
+        if key in self._pinned or (self._pinned_prefixes and key.startswith(self._pinned_prefixes)):
             return self._pinned
         return self._data
 
@@ -68,16 +72,21 @@ class BoundedStore:
             self._data.move_to_end(key)
         return entry
 
-    def put(self, key: str, value: bytes, expires: float | None) -> None:
-        """Store an entry, evicting the least recently used until it fits."""
+    def put(self, key: str, value: bytes, expires: float | None, *, keep: bool = False) -> None:
+        """Store an entry, evicting the least recently used unpinned ones until it fits.
+
+        `keep` pins this one entry; when only pinned entries are left and the count is
+        reached, CacheFull is raised instead of forgetting one of them.
+        """
         self.pop(key)
         size = entry_size(key, value)
-        table = self._table(key)
-        if table is self._data:
-            while self._data and (
-                len(self._data) >= self.max_entries or self.used_bytes + size > self.max_bytes
-            ):
-                self.pop(next(iter(self._data)))
+        table = self._pinned if keep else self._table(key)
+        while self._data and (
+            len(self) >= self.max_entries or self.used_bytes + size > self.max_bytes
+        ):
+            self.pop(next(iter(self._data)))
+        if keep and len(self) >= self.max_entries:
+            raise CacheFull(f"the in-process cache holds {self.max_entries} entries it must keep")
         table[key] = Entry(value, expires, size)
         self.used_bytes += size
         if expires is not None:

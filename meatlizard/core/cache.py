@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from meatlizard.core.bounded import BoundedStore, Entry
+from meatlizard.core.bounded import BoundedStore, CacheFull, Entry
 from meatlizard.core.config import Rate, Settings
 from meatlizard.core.redis_client import connect
 
@@ -151,7 +151,16 @@ class MemoryCache(Cache):
         full = self.key(key)
         if self._live(full) is not None:
             return False
-        self._put(full, value, self._expiry(ttl_seconds))
+        # A lock or a once-only marker (a replay record) means "this happened": it is never
+        # dropped to make room; when the cache is full of them the new one is refused.
+        expires = self._expiry(ttl_seconds)
+        try:
+            self._store.put(full, value, expires, keep=True)
+        except CacheFull:
+            self._store.sweep(self._clock())
+            self._store.put(full, value, expires, keep=True)
+        if expires is not None:
+            self._schedule_sweep()
         return True
 
     async def delete(self, key: str) -> None:
@@ -301,6 +310,11 @@ class RateLimiter:
         raw = await self.cache.get(self._key(identity, window))
         return self._decide((int(raw) if raw else 0) + 1, left)
 
+    async def give_back(self, identity: str) -> None:
+        """Return one counted event (an attempt that turned out to be allowed for free)."""
+        window, left = self._window()
+        await self.cache.incr(self._key(identity, window), -1, ttl_seconds=left + 1)
+
     async def reset(self, identity: str) -> None:
         """Forget the identity's events in the current window."""
         window, _ = self._window()
@@ -316,6 +330,7 @@ def cache_from_settings(settings: Settings) -> Cache:
 
 __all__ = [
     "Cache",
+    "CacheFull",
     "MemoryCache",
     "RateDecision",
     "RateLimiter",

@@ -145,7 +145,9 @@ class Settings(BaseSettings):
     # Guards.
     max_prompt_chars: int = Field(default=8000, ge=1, le=1_000_000)
     chat_rate_limit: str = "30/minute"
-    login_rate_limit: str = "5/minute"
+    login_rate_limit: str = "5/minute"  # failed logins per name and address
+    login_address_rate_limit: str = "20/minute"  # failed logins per address, any name
+    password_guess_rate_limit: str = "10/minute"  # per address and paste, file or link
     # Who may create an account: anyone, holders of an admin's invite code, or nobody
     # (`meatlizard create-admin` still works); new accounts per client address.
     registration: Literal["open", "invite-only", "closed"] = "open"
@@ -286,6 +288,8 @@ class Settings(BaseSettings):
         "paste_rate_limit",
         "link_rate_limit",
         "registration_rate_limit",
+        "login_address_rate_limit",
+        "password_guess_rate_limit",
     )
     @classmethod
     def _check_rate(cls, value: str) -> str:

@@ -7,6 +7,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from meatlizard.core.redact import RedactingFilter
+
 _STANDARD = set(vars(logging.makeLogRecord({})))
 
 
@@ -44,6 +46,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     """Send all logs to stderr in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(RedactingFilter())  # on the handler: records of every logger pass it
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

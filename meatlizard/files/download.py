@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from meatlizard.core.storage import ObjectStorage
+from meatlizard.files.metering import DownloadMeter
 from meatlizard.files.models import StoredFile
 from meatlizard.files.sniff import content_disposition, is_dangerous, shows_inline
 
@@ -95,15 +96,20 @@ async def file_response(
     *,
     download: bool = False,
     redirect_seconds: int | None = None,
+    meter: DownloadMeter | None = None,
 ) -> Response:
-    """Answer GET or HEAD for a file: 304, 416, 206 with one range, 200, or a signed redirect."""
+    """Answer GET or HEAD for a file: 304, 416, 206 with one range, 200, or a signed redirect.
+
+    With a `meter`, the bytes sent count against the file's download limit, and the file is
+    never handed out by a signed redirect (its copies could not be counted).
+    """
     etag = etag_of(item)
     modified = format_datetime(item.completed_at or item.created_at, usegmt=True)
     headers = base_headers(item, download=download)
     headers.update({"ETag": etag, "Last-Modified": modified, "Cache-Control": "private"})
     if _not_modified(request, etag, item):
         return Response(status_code=304, headers={"ETag": etag, "Last-Modified": modified})
-    if redirect_seconds is not None:
+    if redirect_seconds is not None and meter is None:
         wanted = {k: headers[k] for k in ("Content-Type", "Content-Disposition")}
         url = await storage.presigned_url(
             item.storage_key, redirect_seconds, response_headers=wanted
@@ -111,7 +117,9 @@ async def file_response(
         if url is not None:
             return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
     header = request.headers.get("range") if _range_applies(request, etag, modified) else None
-    return await range_response(request, storage, item.storage_key, item.size, headers, header)
+    return await range_response(
+        request, storage, item.storage_key, item.size, headers, header, meter=meter
+    )
 
 
 async def range_response(
@@ -121,6 +129,8 @@ async def range_response(
     size: int,
     headers: dict[str, str],
     range_header: str | None,
+    *,
+    meter: DownloadMeter | None = None,
 ) -> Response:
     """Answer with the object, or the one byte range asked for (206), or 416; HEAD: headers."""
     try:
@@ -133,15 +143,19 @@ async def range_response(
     if wanted is not None:
         code = 206
         headers["Content-Range"] = f"bytes {first}-{last}/{size}"
-    if request.method == "HEAD" or size == 0:
-        return Response(status_code=code, headers=headers)
-    stream = await storage.open_stream(key, start=first, end=last)
-    return StreamingResponse(stream, status_code=code, headers=headers)
-
-
-def counts_as_download(request: Request) -> bool:
-    """Return whether this request starts a download (players fetch many later ranges)."""
     if request.method == "HEAD":
-        return False
-    header = request.headers.get("range", "")
-    return not header or header.replace(" ", "").startswith("bytes=0-")
+        return Response(status_code=code, headers=headers)
+    length = max(0, last - first + 1)
+    if meter is not None:
+        await meter.charge(length)
+    if size == 0:
+        return Response(status_code=code, headers=headers)
+    try:
+        stream = await storage.open_stream(key, start=first, end=last)
+    except BaseException:
+        if meter is not None:
+            await meter.refund(length)
+        raise
+    if meter is not None:
+        stream = meter.metered(stream, length)
+    return StreamingResponse(stream, status_code=code, headers=headers)

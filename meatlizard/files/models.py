@@ -39,7 +39,9 @@ class StoredFile(Base):
     visibility: Mapped[str] = mapped_column(String(16), default="unlisted")
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     max_downloads: Mapped[int | None] = mapped_column(Integer, default=None)
-    download_count: Mapped[int] = mapped_column(Integer, default=0)
+    download_count: Mapped[int] = mapped_column(Integer, default=0)  # copies, rounded up
+    # Bytes sent to others than the owner: the limit allows max_downloads x size of them.
+    bytes_served: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # Unfinished uploads are swept after this; finished files after `expires_at`, if set.

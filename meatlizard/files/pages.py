@@ -8,13 +8,22 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, Response
 
-from meatlizard.api.deps import CurrentUser, DbDep, FormUser, OptionalUser, ServicesDep
+from meatlizard.api.deps import (
+    CurrentUser,
+    DbDep,
+    FormUser,
+    GuessesDep,
+    OptionalUser,
+    ServicesDep,
+)
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import TokenKind, User
-from meatlizard.core.errors import NotFound
+from meatlizard.core.errors import NotFound, TooManyRequests
+from meatlizard.core.guesses import Guesses
 from meatlizard.files import folders as folder_tree
 from meatlizard.files import quotas, service
-from meatlizard.files.download import counts_as_download, file_response
+from meatlizard.files.download import file_response
+from meatlizard.files.metering import DownloadMeter
 from meatlizard.files.options import EXPIRY_LABELS
 from meatlizard.files.schemas import MAX_DOWNLOADS_LIMIT, MAX_PASSWORD_CHARS
 from meatlizard.files.sniff import is_dangerous
@@ -64,8 +73,10 @@ async def files_page(
 
 
 @router.get("/f/{file_id}", response_class=HTMLResponse)
-async def file_page(file_id: str, request: Request, user: OptionalUser, db: DbDep) -> Response:
-    return await _view(request, user, db, file_id, password=None)
+async def file_page(
+    file_id: str, request: Request, user: OptionalUser, db: DbDep, guesses: GuessesDep
+) -> Response:
+    return await _view(request, user, db, guesses, file_id, password=None)
 
 
 @router.post("/f/{file_id}", response_class=HTMLResponse)
@@ -74,20 +85,29 @@ async def file_unlock(
     request: Request,
     user: FormUser,
     db: DbDep,
+    guesses: GuessesDep,
     password: Annotated[str, Form()] = "",
 ) -> Response:
-    return await _view(request, user, db, file_id, password=password)
+    return await _view(request, user, db, guesses, file_id, password=password)
 
 
 async def _view(
-    request: Request, user: User | None, db: DbDep, file_id: str, password: str | None
+    request: Request,
+    user: User | None,
+    db: DbDep,
+    guesses: Guesses,
+    file_id: str,
+    password: str | None,
 ) -> Response:
     try:
-        item = await service.readable(db, file_id=file_id, viewer=user, password=password)
+        item = await service.readable(
+            db, file_id=file_id, viewer=user, password=password, guesses=guesses
+        )
     except NotFound as exc:
         return render(request, "not_found.html", user=user, status_code=404, message=str(exc))
-    except service.PasswordRequired:
+    except (service.PasswordRequired, TooManyRequests) as exc:
         wrong = password is not None
+        throttled = isinstance(exc, TooManyRequests)
         return render(
             request,
             "file_password.html",
@@ -95,7 +115,8 @@ async def _view(
             section="files",
             file_id=file_id,
             wrong=wrong,
-            status_code=403 if wrong else 200,
+            error=str(exc) if throttled else "",
+            status_code=429 if throttled else 403 if wrong else 200,
         )
     key = f"?key={service.access_key(item)}" if item.password_hash else ""
     is_owner = user is not None and user.id == item.owner_id
@@ -122,20 +143,21 @@ async def file_raw(
     user: OptionalUser,
     db: DbDep,
     services: ServicesDep,
+    guesses: GuessesDep,
     key: str | None = None,
     download: bool = False,
     x_file_password: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Download a file (Range, conditional requests); password by header or page key."""
     item = await service.readable(
-        db, file_id=file_id, viewer=user, password=x_file_password, key=key
+        db, file_id=file_id, viewer=user, password=x_file_password, key=key, guesses=guesses
     )
-    if counts_as_download(request):
-        await service.count_download(db, item, user)
+    limited = item.max_downloads is not None and (user is None or user.id != item.owner_id)
+    meter = DownloadMeter(services.sessions, item.id) if limited else None
     settings = services.settings
     redirect = settings.files_redirect_seconds if settings.files_s3_redirect else None
     return await file_response(
-        request, services.storage, item, download=download, redirect_seconds=redirect
+        request, services.storage, item, download=download, redirect_seconds=redirect, meter=meter
     )
 
 

@@ -12,7 +12,7 @@ from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, RowId, ServicesDe
 from meatlizard.files import folders, options, quotas, service
 from meatlizard.files.models import StoredFile
 from meatlizard.files.schemas import FileRead, FileUpdate, QuotaRead, QuotaSet
-from meatlizard.files.tus import file_policy, received
+from meatlizard.files.tus import file_policy, whole_body
 
 router = APIRouter(prefix="/files", tags=["files"])
 FORM_CHUNK = 1024 * 1024
@@ -117,7 +117,7 @@ async def upload_raw(
         services.storage,
         owner=user,
         name=name,
-        chunks=received(request),
+        chunks=whole_body(request, content_length),
         policy=file_policy(services.settings),
         declared_type=request.headers.get("content-type", ""),
         length=content_length,

@@ -6,12 +6,13 @@ import hashlib
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.auth.models import User
 from meatlizard.core.db import utcnow
-from meatlizard.core.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound, TooLarge
+from meatlizard.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
+from meatlizard.core.guesses import Guesses
 from meatlizard.core.metrics import UPLOADED_BYTES, UPLOADS
 from meatlizard.core.security import same_secret, verify_password
 from meatlizard.core.storage import ObjectStorage
@@ -223,6 +224,7 @@ async def readable(
     viewer: User | None,
     password: str | None = None,
     key: str | None = None,
+    guesses: Guesses,
 ) -> StoredFile:
     """Return a finished file the viewer may read, honouring expiry, visibility and password."""
     item = await db.get(StoredFile, file_id)
@@ -235,29 +237,11 @@ async def readable(
         raise NotFound(GONE)
     if item.password_hash is not None and not is_owner:
         by_key = bool(key) and same_secret(key or "", access_key(item))
+        if not by_key and password:
+            await guesses.take("file", item.id)  # counted first: parallel guesses too
         if not by_key and not (password and await verify_password(item.password_hash, password)):
             raise PasswordRequired("this file needs the right password")
     return item
-
-
-async def count_download(db: AsyncSession, item: StoredFile, viewer: User | None) -> None:
-    """Count one download, refusing it once the file's limit is reached (owners are free)."""
-    if viewer is not None and viewer.id == item.owner_id:
-        return
-    result = await db.execute(
-        update(StoredFile)
-        .where(StoredFile.id == item.id)
-        .where(
-            or_(
-                StoredFile.max_downloads.is_(None),
-                StoredFile.download_count < StoredFile.max_downloads,
-            )
-        )
-        .values(download_count=StoredFile.download_count + 1)
-    )
-    await db.commit()
-    if getattr(result, "rowcount", 0) != 1:
-        raise Gone("this file reached its download limit")
 
 
 async def delete_file(db: AsyncSession, storage: ObjectStorage, *, item: StoredFile) -> None:

@@ -97,6 +97,28 @@ async def received(request: Request) -> AsyncIterator[bytes]:
         return
 
 
+class IncompleteBody(ServiceError):
+    """A one-shot upload's body ended early: the client went away or sent less than declared."""
+
+
+async def whole_body(request: Request, length: int | None) -> AsyncIterator[bytes]:
+    """Yield the request body, raising IncompleteBody unless it arrives whole.
+
+    A one-shot upload cannot be resumed, so a part of it is worth nothing: raising makes the
+    storage drop what it wrote, and no file is recorded.
+    """
+    seen = 0
+    try:
+        async for chunk in request.stream():
+            seen += len(chunk)
+            if chunk:
+                yield chunk
+    except ClientDisconnect:
+        raise IncompleteBody(f"the client went away after {seen} bytes") from None
+    if length is not None and seen != length:
+        raise IncompleteBody(f"the body has {seen} bytes, not the {length} of Content-Length")
+
+
 def _service_error(exc: ServiceError) -> Response:
     return JSONResponse({"detail": str(exc)}, status_code=status_for(exc), headers=_headers())
 
@@ -192,6 +214,11 @@ async def _write(
     if not await lock.acquire():
         raise _refuse(LOCKED, "another request is writing to this upload; retry shortly")
     try:
+        # The offset read before the lock may be stale: another PATCH may have written since.
+        # Read it again under the lock (a new transaction, so SQLite shows the latest too),
+        # and let append check it against the request's.
+        await db.commit()
+        await db.refresh(item)
         chunks = received(request)
         checksum = request.headers.get("upload-checksum")
         if checksum:

@@ -46,6 +46,15 @@ class Link(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True, default=None)
 
 
+class TakenDownSlug(Base):
+    """A slug the moderators took down: never given out again, even once its link is deleted."""
+
+    __tablename__ = "taken_down_slugs"
+
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX_LENGTH), primary_key=True)
+    taken_down_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class LinkStat(Base):
     """Clicks of one link on one UTC day, counted per dimension value (referrer, browser...)."""
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.admin.moderation import ContentKind
-from meatlizard.links.models import Link
+from meatlizard.links.models import Link, TakenDownSlug
 from meatlizard.links.redirects import LinkResolver
 from meatlizard.notifications.service import notify
 
@@ -25,6 +25,8 @@ async def _take_down(db: AsyncSession, slug: str) -> None:
     if link is None or link.taken_down:
         return
     link.enabled, link.taken_down = False, True
+    if await db.get(TakenDownSlug, slug) is None:
+        db.add(TakenDownSlug(slug=slug))
     if link.owner_id is not None:
         notify(
             db,

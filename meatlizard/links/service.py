@@ -15,7 +15,7 @@ from meatlizard.auth.models import User
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from meatlizard.core.security import hash_password, same_secret
-from meatlizard.links.models import Link, new_slug
+from meatlizard.links.models import Link, TakenDownSlug, new_slug
 from meatlizard.links.safety import TargetRules, check_slug, check_target
 from meatlizard.links.schemas import LinkCreate, LinkUpdate
 
@@ -55,8 +55,13 @@ async def create_link(
     delete_token = secrets.token_urlsafe(18) if owner is None else None
     password_hash = await hash_password(data.password) if data.password else None
     for _ in range(1 if custom else RANDOM_SLUG_ATTEMPTS):
+        slug = custom or new_slug()
+        if await db.get(TakenDownSlug, slug) is not None:
+            if custom:  # deleting a taken-down link does not free its slug
+                raise Conflict(f"slug {custom!r} was taken down by the moderators; pick another")
+            continue
         link = Link(
-            slug=custom or new_slug(),
+            slug=slug,
             owner_id=owner.id if owner else None,
             target_url=target,
             title=data.title,

@@ -8,9 +8,17 @@ from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meatlizard.api.deps import CSRF_COOKIE, DbDep, FormUser, OptionalUser, ServicesDep
+from meatlizard.api.deps import (
+    CSRF_COOKIE,
+    DbDep,
+    FormUser,
+    GuessesDep,
+    OptionalUser,
+    ServicesDep,
+    guesses_of,
+)
 from meatlizard.auth.models import User
-from meatlizard.core.errors import NotFound
+from meatlizard.core.errors import NotFound, TooManyRequests
 from meatlizard.pastes import service
 from meatlizard.pastes.caching import not_modified, page_headers, raw_headers
 from meatlizard.pastes.content import download_name
@@ -82,11 +90,22 @@ async def _view(
     since = services.pastes.started()
     try:
         paste = await service.read_paste(
-            db, paste_id=paste_id, viewer=user, password=password, rendered=True
+            db,
+            paste_id=paste_id,
+            viewer=user,
+            password=password,
+            guesses=guesses_of(request, services),
+            rendered=True,
+            confirmed=password is not None,  # a POST from the confirm or password form
         )
     except NotFound as exc:
         return render(request, "not_found.html", user=user, status_code=404, message=str(exc))
-    except service.PasswordRequired:
+    except service.ConfirmBurn:
+        response = render(request, "paste_burn.html", user=user, section="paste", paste_id=paste_id)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    except (service.PasswordRequired, TooManyRequests) as exc:
+        throttled = isinstance(exc, TooManyRequests)
         return render(
             request,
             "paste_password.html",
@@ -94,7 +113,8 @@ async def _view(
             section="paste",
             paste_id=paste_id,
             wrong=password is not None,
-            status_code=403 if password is not None else 200,
+            error=str(exc) if throttled else "",
+            status_code=429 if throttled else 403 if password is not None else 200,
         )
     version = content_version(paste.content, paste.language)
     viewer = str(user.id) if user else ""
@@ -140,7 +160,12 @@ async def paste_raw(
 ) -> Response:
     since = services.pastes.started()
     paste = await service.read_paste(
-        db, paste_id=paste_id, viewer=user, password=x_paste_password, rendered=True
+        db,
+        paste_id=paste_id,
+        viewer=user,
+        password=x_paste_password,
+        guesses=guesses_of(request, services),
+        rendered=True,
     )
     await services.pastes.remember(paste, _current_lines(paste), since=since)
     headers = raw_headers(paste)
@@ -155,10 +180,13 @@ async def paste_download(
     request: Request,
     user: OptionalUser,
     db: DbDep,
+    guesses: GuessesDep,
     x_paste_password: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Serve the paste as a file named after its title with its language's extension."""
-    paste = await service.read_paste(db, paste_id=paste_id, viewer=user, password=x_paste_password)
+    paste = await service.read_paste(
+        db, paste_id=paste_id, viewer=user, password=x_paste_password, guesses=guesses
+    )
     name = download_name(paste.id, paste.title, paste.language, paste.encrypted)
     headers = raw_headers(paste)
     if (unchanged := not_modified(request, headers)) is not None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.responses import PlainTextResponse, Response
 
-from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, ServicesDep
+from meatlizard.api.deps import CurrentUser, DbDep, GuessesDep, OptionalUser, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.core.config import Settings
 from meatlizard.core.errors import TooManyRequests
@@ -101,10 +101,13 @@ async def get_paste(
     request: Request,
     user: OptionalUser,
     db: DbDep,
+    guesses: GuessesDep,
     x_paste_password: Annotated[str | None, Header()] = None,
 ) -> dict[str, object]:
     """Return a paste with its content (burns a burn-after-read paste)."""
-    paste = await service.read_paste(db, paste_id=paste_id, viewer=user, password=x_paste_password)
+    paste = await service.read_paste(
+        db, paste_id=paste_id, viewer=user, password=x_paste_password, guesses=guesses
+    )
     return {**paste_read(request, paste).model_dump(mode="json"), "content": paste.content}
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import undefer
 from meatlizard.auth.models import User
 from meatlizard.core.db import checkpoint, utcnow
 from meatlizard.core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from meatlizard.core.guesses import Guesses
 from meatlizard.core.lifetimes import EXPIRY
 from meatlizard.core.security import hash_password, same_secret, verify_password
 from meatlizard.pastes.content import check_ciphertext, known_language
@@ -33,6 +34,10 @@ class TooLarge(InvalidInput):
 
 class PasswordRequired(Forbidden):
     """The paste is password-protected and the password was missing or wrong."""
+
+
+class ConfirmBurn(Forbidden):
+    """A burn-after-read paste was fetched without the reader confirming (a link preview?)."""
 
 
 @dataclass(frozen=True)
@@ -126,14 +131,24 @@ async def read_paste(
     paste_id: str,
     viewer: User | None,
     password: str | None = None,
+    guesses: Guesses,
     rendered: bool = False,
+    confirmed: bool = True,
 ) -> Paste:
-    """Return a readable paste; a burn-after-read paste is handed to exactly one reader."""
+    """Return a readable paste; a burn-after-read paste is handed to exactly one reader.
+
+    With `confirmed` false (a plain page view) a burn-after-read paste is not burned: the
+    reader must confirm first, so link-preview bots fetching the page cannot destroy it. A
+    password form is a confirmation already.
+    """
     paste = await find_paste(db, paste_id=paste_id, viewer=viewer, rendered=rendered)
-    if paste.password_hash is not None and not (
-        password and await verify_password(paste.password_hash, password)
-    ):
-        raise PasswordRequired("this paste needs the right password")
+    if paste.burn_after_read and not confirmed and paste.password_hash is None:
+        raise ConfirmBurn("this paste is deleted once read: confirm to read it")
+    if paste.password_hash is not None:
+        if password:
+            await guesses.take("paste", paste.id)  # counted first: parallel guesses too
+        if not (password and await verify_password(paste.password_hash, password)):
+            raise PasswordRequired("this paste needs the right password")
     if paste.burn_after_read:
         # The DELETE is the lock: only the reader whose delete removed the row sees it.
         result = await db.execute(delete(Paste).where(Paste.id == paste_id))

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from meatlizard.core.cache import Cache
+from meatlizard.core.cache import Cache, CacheFull
 from meatlizard.relay.envelope import EnvelopeError, Opened
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,11 @@ class ReplayGuard:
         remember = opened.timestamp_ms / 1000 + self.window_seconds - self._clock()
         ttl = max(remember, 0.0) + MEMORY_MARGIN_SECONDS
         marker = b"" if token is None else token.encode()
-        if await self.cache.set_if_absent(key, marker or b"-", ttl_seconds=ttl):
+        try:
+            recorded = await self.cache.set_if_absent(key, marker or b"-", ttl_seconds=ttl)
+        except CacheFull:  # refuse the new message rather than forget an older record
+            self._refuse(opened, "replay records are full; message refused")
+        if recorded:
             return
         if marker and await self.cache.get(key) == marker:
             return

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from meatlizard.videos.inputs import SOURCE_OPTIONS, refusal
+
 LADDER = [(360, 800), (720, 2800), (1080, 5000)]  # (height, video kbit/s); never upscaled
 AUDIO_KBPS = 128
 SEGMENT_SECONDS = 4
@@ -90,12 +92,14 @@ def _tail(text: str, workdir: Path | None = None) -> str:
 async def probe(source: Path) -> Probe:
     """Describe the source with ffprobe's JSON, or raise TranscodeError with its reason."""
     process = await asyncio.create_subprocess_exec(
-        "ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
-        str(source), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "ffprobe", "-v", "error", *SOURCE_OPTIONS, "-print_format", "json", "-show_format",
+        "-show_streams", str(source), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await process.communicate()
     if process.returncode != 0:
-        raise TranscodeError(f"ffprobe: {_tail(err.decode(errors='replace'), source.parent)}")
+        reason = err.decode(errors="replace")
+        raise TranscodeError(f"ffprobe: {refusal(reason) or _tail(reason, source.parent)}")
     info = json.loads(out or b"{}")
     streams = info.get("streams", [])
     video = next((s for s in streams if s.get("codec_type") == "video"), None)
@@ -153,7 +157,7 @@ def hls_command(
         f"tile={plan.columns}x{plan.rows}[sprite]"
     )
     args = ["ffmpeg", "-nostdin", "-y", "-v", "error", "-progress", "pipe:1", "-nostats"]
-    args += ["-i", str(source), "-filter_complex", ";".join(graph)]
+    args += [*SOURCE_OPTIONS, "-i", str(source), "-filter_complex", ";".join(graph)]
     for i in range(len(rungs)):
         args += ["-map", f"[v{i}]"]
     if probe.has_audio:
@@ -216,7 +220,8 @@ async def make_poster(source: Path, out: Path, probe: Probe) -> None:
     at = min(probe.duration / 10, 5.0)
     height = min(POSTER_MAX_HEIGHT, _even(probe.height))
     process = await asyncio.create_subprocess_exec(
-        "ffmpeg", "-nostdin", "-y", "-v", "error", "-ss", f"{at:.3f}", "-i", str(source),
+        "ffmpeg", "-nostdin", "-y", "-v", "error", "-ss", f"{at:.3f}", *SOURCE_OPTIONS,
+        "-i", str(source),
         "-frames:v", "1", "-vf", f"scale=-2:{height}", "-q:v", "3", str(out / "poster.jpg"),
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

@@ -154,3 +154,25 @@ async def test_video_takedown_hides_it_then_removes_renditions(
         assert await db.get(Video, video_id) is None
     notes = (await client.get("/api/v1/notifications", headers=bearer(owner))).json()
     assert any("removed by the moderators" in n["message"] for n in notes)
+
+
+async def test_a_taken_down_slug_cannot_be_deleted_and_made_again(
+    client: httpx.AsyncClient,
+) -> None:
+    admin = await user_token(client)
+    owner = await user_token(client)
+    reporter = await user_token(client)
+    link = await create_link(client, owner, slug="free-stuff")
+    await _take_down(client, admin, await _report(client, reporter, "link", link["slug"]))
+    deleted = await client.delete(f"/api/v1/links/{link['slug']}", headers=bearer(owner))
+    assert deleted.status_code == 204
+    again = await client.post(
+        "/api/v1/links",
+        json={"url": "https://example.com/again", "slug": "free-stuff"},
+        headers=bearer(owner),
+    )
+    assert again.status_code == 409, again.text
+    assert "taken down" in again.json()["detail"]
+    assert (await follow(client, "free-stuff")).status_code == 404
+    other = await create_link(client, owner, slug="other-stuff")  # other slugs are fine
+    assert other["slug"] == "other-stuff"

@@ -66,13 +66,16 @@ async def test_burn_password_and_private_pastes_are_never_stored(
         (f"/p/{locked}/raw", {"X-Paste-Password": "pw", "If-None-Match": "*"}),
         (f"/p/{private}/raw", {**bearer(token), "If-None-Match": "*"}),
         (f"/p/{private}", {**bearer(token), "If-None-Match": "*"}),
-        (f"/p/{burned}", {"If-None-Match": "*"}),  # last: it burns
+        (f"/p/{burned}", {"If-None-Match": "*"}),  # the confirm step: it does not burn
     ]
     for path, headers in reads:
         response = await client.get(path, headers=headers)
         assert response.status_code == 200, path
         assert response.headers["cache-control"] == "no-store", path
         assert "etag" not in response.headers, path
+    read = await client.post(f"/p/{burned}", data={"csrf_token": client.cookies["ml_csrf"]})
+    assert (read.status_code, read.headers["cache-control"]) == (200, "no-store")
+    assert "etag" not in read.headers
     assert (await client.get(f"/p/{burned}")).status_code == 404
 
 

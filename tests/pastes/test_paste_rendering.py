@@ -160,7 +160,9 @@ async def test_burned_page_view_is_served_once_under_a_race(
     client: httpx.AsyncClient, services: Services, draws: list[str]
 ) -> None:
     paste_id = await _create(client, language="python", burn_after_read=True)
-    views = await asyncio.gather(*(client.get(f"/p/{paste_id}") for _ in range(8)))
+    assert (await client.get(f"/p/{paste_id}")).status_code == 200  # the confirm step
+    form = {"csrf_token": client.cookies["ml_csrf"]}
+    views = await asyncio.gather(*(client.post(f"/p/{paste_id}", data=form) for _ in range(8)))
     served = [v for v in views if v.status_code == 200]
     assert len(served) == 1 and sorted(v.status_code for v in views) == [200] + [404] * 7
     assert '<span class="nf">greet</span>' in served[0].text  # the stored lines, once

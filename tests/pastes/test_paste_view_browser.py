@@ -171,3 +171,42 @@ async def test_download_clone_and_anonymous_delete(page: Any, client: httpx.Asyn
     await delete.click()
     await expect(page.locator("#paste-deleted")).to_be_visible()
     assert (await client.get(f"/p/{paste_id}/raw")).status_code == 404
+
+
+PREVIEW_BOTS = [
+    "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "TelegramBot (like TwitterBot)",
+    "Twitterbot/1.0",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "WhatsApp/2.23.20.0",
+    "python-httpx",
+]
+
+
+async def test_link_previews_do_not_burn_and_the_reader_confirms(
+    page: Any, client: httpx.AsyncClient
+) -> None:
+    from playwright.async_api import expect
+
+    paste = await _create(client, content=SECRET, burn_after_read=True)
+    url = f"/p/{paste['id']}"
+    for agent in PREVIEW_BOTS:
+        preview = await client.get(url, headers={"User-Agent": agent})
+        assert preview.status_code == 200, agent
+        assert "launch code" not in preview.text, agent
+        assert preview.headers["cache-control"] == "no-store"
+    await page.goto(url)
+    await expect(page.locator("h1")).to_have_text("This paste can be read once")
+    await page.click("#paste-burn-confirm")
+    await expect(page.locator("#paste-code")).to_contain_text("the launch code is 0000")
+    await page.goto(url)
+    await expect(page.locator("#paste-code")).to_have_count(0)
+    assert (await client.get(f"{url}/raw")).status_code == 404  # burned by the one reader
+
+
+async def test_raw_still_reads_a_burn_paste_once(client: httpx.AsyncClient) -> None:
+    paste = await _create(client, content=SECRET, burn_after_read=True)
+    assert (await client.get(f"/p/{paste['id']}")).status_code == 200  # a preview
+    assert (await client.get(f"/p/{paste['id']}/raw")).text == SECRET
+    assert (await client.get(f"/p/{paste['id']}/raw")).status_code == 404
