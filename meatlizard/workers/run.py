@@ -58,6 +58,7 @@ async def run_worker(settings: Settings) -> int:
         engines=engines,
         default_alias=settings.default_model,
         worker_id=settings.worker_id or default_worker_id(),
+        slots=settings.model_parallel,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -68,9 +68,9 @@ class Cluster:
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"web process did not start: {self.log_tail(f'web-{port}')}")
 
-    def worker(self, worker_id: str) -> subprocess.Popen[bytes]:
+    def worker(self, worker_id: str, **settings: str) -> subprocess.Popen[bytes]:
         """Start a client-bot worker with the real SmolLM2 model."""
-        return self._spawn(worker_id, "client-bot", extra={"WORKER_ID": worker_id})
+        return self._spawn(worker_id, "client-bot", extra={"WORKER_ID": worker_id, **settings})
 
     async def wait_for_workers(self, base: str, count: int) -> None:
         """Wait until the web process sees `count` workers online."""
@@ -110,6 +110,8 @@ def cluster_env(postgres_url: str, redis_url: str, tmp_path: Path) -> Iterator[d
         "CHAT_RATE_LIMIT": "1000/minute",
         "MODEL_MAX_TOKENS": "256",
         "MODEL_THREADS": "1",
+        # One answer at a time unless a test asks for more: some tests keep a worker busy.
+        "MODEL_PARALLEL": "1",
         "LOG_LEVEL": "INFO",
         "METRICS_INTERVAL_SECONDS": "1",
     }
