@@ -108,16 +108,16 @@ class Batcher:
 
     def _run(self) -> None:
         while True:
-            if not self._take_in(block=not self._active):
-                break
-            self._end_cancelled()
-            if self._active:
-                try:
+            try:
+                if not self._take_in(block=not self._active):
+                    break
+                self._end_cancelled()
+                if self._active:
                     self._step()
-                except Exception as exc:  # never leave an answer hanging
-                    log.exception("batched decoding failed")
-                    for seq in list(self._active):
-                        self._finish(seq, InferenceError(str(exc)), forget=True)
+            except Exception as exc:  # never leave an answer hanging
+                log.exception("batched decoding failed")
+                for seq in list(self._active):
+                    self._finish(seq, InferenceError(str(exc)), forget=True)
         for seq in self._active + self._waiting:
             self._finish(seq, InferenceError("the model was unloaded"), forget=True)
 
@@ -136,7 +136,12 @@ class Batcher:
             free = [s for s in self._slots if not s.busy]
             if not free:
                 break
-            self._start(self._waiting.pop(0), free)
+            seq = self._waiting.pop(0)
+            try:
+                self._start(seq, free)
+            except Exception as exc:
+                log.exception("could not start an answer")
+                self._finish(seq, InferenceError(str(exc)), forget=True)
         return True
 
     def _start(self, seq: Sequence, free: list[Slot]) -> None:

@@ -147,6 +147,7 @@ class LlamaEngine(InferenceEngine):
             self._llama.submit(seq)
             cancel_watch = asyncio.create_task(_forward_cancel(cancel, seq))
             ended: Ended | None = None
+            generated = 0
             try:
                 while not cancel.is_set():
                     item = await queue.get()
@@ -155,12 +156,14 @@ class LlamaEngine(InferenceEngine):
                         if item.error is not None:
                             raise item.error
                         if item.tail:
+                            stats.token_count += 1
                             yield item.tail
                         break
-                    stats.token_count += 1
-                    if item:
+                    generated += 1
+                    if item:  # empty while a character or a possible stop string is incomplete
                         if stats.time_to_first_token is None:
                             stats.time_to_first_token = time.perf_counter() - started
+                        stats.token_count += 1
                         yield str(item)
             finally:
                 seq.cancelled = True
@@ -171,6 +174,7 @@ class LlamaEngine(InferenceEngine):
                     ended = item if isinstance(item, Ended) else None
                 stats.seconds = time.perf_counter() - started
                 stats.stopped = cancel.is_set()
+                stats.extra["generated_tokens"] = float(generated)
                 stats.extra["prompt_tokens"] = float(ended.prompt_tokens)
                 stats.extra["reused_prompt_tokens"] = float(ended.reused_tokens)
 

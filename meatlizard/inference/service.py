@@ -159,6 +159,7 @@ class LocalInference(InferenceGateway):
             "in_memory": sorted(a for a, e in self._engines.items() if getattr(e, "loaded", True)),
             "default_model": self.default_alias,
             "queue_depth": sum(s.queue_depth for s in self._schedulers.values()),
+            "free_slots": sum(s.free for s in self._schedulers.values()),
         }
 
     def start_loading(self) -> None:
@@ -198,6 +199,11 @@ class LocalInference(InferenceGateway):
         """Return the engine that would answer for this alias right now."""
         return self._engines.get(alias or self.default_alias) or self.fallback
 
+    def scheduler_for(self, alias: str | None) -> FairScheduler:
+        """Return the slots of the engine that would answer for this alias."""
+        engine = self.engine_for(alias)
+        return self._schedulers.get(engine.alias, self._fallback_scheduler)
+
     def answerer(self, alias: str | None) -> Answerer:
         engine = self.engine_for(alias)
         return Answerer(engine.alias, engine.is_fallback)
@@ -213,7 +219,7 @@ class LocalInference(InferenceGateway):
         on_queued: QueueListener | None = None,
     ) -> AsyncIterator[str]:
         engine = self.engine_for(alias)
-        scheduler = self._schedulers.get(engine.alias, self._fallback_scheduler)
+        scheduler = self.scheduler_for(alias)
         return stream_with_engine(
             engine,
             scheduler,
