@@ -18,8 +18,10 @@ def usable_cpus() -> set[int]:
 def default_threads() -> int:
     """Return the number of physical cores among the usable CPUs (hyper-threads share one).
 
-    Measured in bench/RESULTS.md: on a 2-core machine two threads decode about twice as fast
-    as llama-cpp-python's default of half the CPUs; a second thread per core adds nothing.
+    On the quiet 2-core box two threads decoded about twice as fast as llama-cpp-python's
+    default of half the CPUs (100-108 against 53 tokens/s); a hyper-thread shares its core's
+    arithmetic units, so it is not counted. Under heavy load from other processes one
+    thread can do better; set MODEL_THREADS there (bench/RESULTS.md).
     """
     cores: set[tuple[str, str]] = set()
     for cpu in usable_cpus():
