@@ -124,10 +124,11 @@ class Services:
                 ModelConfig(
                     alias,
                     path,
-                    settings.model_n_ctx,
+                    settings.model_window,
                     settings.model_threads,
                     settings.model_n_gpu_layers,
                     settings.model_keep_alive_seconds,
+                    settings.model_parallel,
                 )
                 for alias, path in settings.model_paths.items()
             ]

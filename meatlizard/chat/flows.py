@@ -18,6 +18,7 @@ from meatlizard.core.errors import InvalidInput, Refused
 from meatlizard.core.metrics import GENERATED_TOKENS, GENERATIONS, TOKENS_PER_SECOND
 from meatlizard.inference.context import Conversation, PromptTooLong
 from meatlizard.inference.engine import GenerationStats, InferenceError
+from meatlizard.inference.scheduler import QueueListener
 from meatlizard.inference.service import InferenceGateway
 
 log = logging.getLogger(__name__)
@@ -86,10 +87,12 @@ class ChatFlow:
         session_id: str,
         prompt: str | None,
         cancel: asyncio.Event,
+        on_queued: QueueListener | None = None,
     ) -> AsyncIterator[ChatEvent]:
         """Answer a new prompt, or the last one again when `prompt` is None (regenerate).
 
-        Guard failures raise ServiceError before anything is stored.
+        Guard failures raise ServiceError before anything is stored. While the model is busy
+        with other chats, `on_queued` hears how many are ahead of this one.
         """
         async with self._sessions() as db:
             session = await service.get_session(db, user=user, session_id=session_id)
@@ -121,7 +124,12 @@ class ChatFlow:
         pieces: list[str] = []
         failure: str | None = None
         stream = self._inference.generate(
-            conversation, alias=session.model_alias, owner=str(user.id), cancel=cancel, stats=stats
+            conversation,
+            alias=session.model_alias,
+            owner=str(user.id),
+            cancel=cancel,
+            stats=stats,
+            on_queued=on_queued,
         )
         try:
             async for piece in stream:

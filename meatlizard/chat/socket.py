@@ -190,10 +190,18 @@ class ChatSocket:
         self.cancel = asyncio.Event()
         self.task = asyncio.create_task(self.stream(prompt, self.cancel))
 
+    async def queued(self, ahead: int) -> None:
+        """Tell the client how many chats are ahead of its answer while the model is busy."""
+        await self.send({"type": "queued", "position": ahead})
+
     async def stream(self, prompt: str | None, cancel: asyncio.Event) -> None:
         """Stream one answer to the client."""
         events = self.services.chat.answer(
-            user=self.user, session_id=self.session_id, prompt=prompt, cancel=cancel
+            user=self.user,
+            session_id=self.session_id,
+            prompt=prompt,
+            cancel=cancel,
+            on_queued=self.queued,
         )
         try:
             async for event in events:

@@ -30,6 +30,8 @@ CONFIG_FILE_ENV = "MEATLIZARD_CONFIG"
 HEX_KEY_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 RATE_RE = re.compile(r"^(\d+)/(second|minute|hour|day)$")
 RATE_WINDOW_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+# The smallest context window an answer may get (MODEL_N_CTX's own lower bound).
+MIN_MODEL_WINDOW = 256
 
 
 # `meatlizard models add` keeps GGUF files and this registry in DATA_DIR (inference/registry.py).
@@ -129,7 +131,12 @@ class Settings(BaseSettings):
     models: dict[str, Path] = Field(default_factory=dict)
     default_model: str = "smollm2"
     model_n_ctx: int = Field(default=2048, ge=256, le=131072)
+    # None: one thread per physical core (the fastest measured; see bench/RESULTS.md).
     model_threads: int | None = Field(default=None, ge=1, le=256)
+    # Answers one model decodes at once (continuous batching); more wait their turn in line.
+    model_parallel: int = Field(default=8, ge=1, le=64)
+    # Tokens of KV cache per model, shared by its parallel answers; None: MODEL_N_CTX each.
+    model_context_budget: int | None = Field(default=None, ge=256, le=4_194_304)
     model_n_gpu_layers: int = Field(default=0, ge=-1)
     model_max_tokens: int = Field(default=512, ge=1, le=8192)
     # Seconds a model's weights stay in memory after its last answer; they load again for
@@ -395,6 +402,12 @@ class Settings(BaseSettings):
                 f'setting {missing[0]}: "Log in with Discord" needs DISCORD_CLIENT_ID, '
                 "DISCORD_CLIENT_SECRET and DISCORD_OAUTH_REDIRECT_URL (set all three or none)"
             )
+        if self.model_window < MIN_MODEL_WINDOW:
+            raise ValueError(
+                f"setting MODEL_CONTEXT_BUDGET: {self.model_context_budget} tokens shared by "
+                f"MODEL_PARALLEL={self.model_parallel} answers leaves each fewer than "
+                f"{MIN_MODEL_WINDOW}"
+            )
         registered, chosen = registered_models(self.data_dir)
         if chosen in registered and "default_model" not in self.model_fields_set:
             self.default_model = chosen  # `meatlizard models default`, unless DEFAULT_MODEL says
@@ -411,6 +424,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'meatlizard.db').resolve()}"
+
+    @property
+    def model_window(self) -> int:
+        """Return the context window each parallel answer gets (MODEL_CONTEXT_BUDGET shares)."""
+        if self.model_context_budget is None:
+            return self.model_n_ctx
+        return min(self.model_n_ctx, self.model_context_budget // self.model_parallel)
 
     @property
     def model_keep_alive_seconds(self) -> float | None:

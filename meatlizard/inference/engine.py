@@ -24,6 +24,13 @@ class GenerationRequest:
     messages: list[Turn]
     temperature: float = 0.7
     max_tokens: int = 512
+    # The rest as llama-cpp-python's create_chat_completion defaults them.
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.0
+    seed: int | None = None  # None: a fresh random seed per answer
+    stop: tuple[str, ...] = ()
 
 
 @dataclass

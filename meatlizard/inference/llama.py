@@ -1,4 +1,4 @@
-"""llama.cpp engine (llama-cpp-python), streaming tokens from a worker thread.
+"""llama.cpp engine: many answers of one model decoded together (continuous batching).
 
 With a keep-alive the model is loaded for the first answer and freed again after that many
 idle seconds (as Ollama's `keep_alive` does), so an idle server holds no model in memory;
@@ -8,27 +8,27 @@ at start only the file's GGUF header is checked. Without one it is loaded at onc
 from __future__ import annotations
 
 import asyncio
-import threading
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from meatlizard.core.metrics import MODEL_LOADED
+from meatlizard.inference.batcher import Batcher, Ended, Sequence
 from meatlizard.inference.engine import (
     GenerationRequest,
     GenerationStats,
     InferenceEngine,
     InferenceError,
 )
+from meatlizard.inference.threads import default_threads
 
-_DONE = object()
 GGUF_MAGIC = b"GGUF"
 
 
 class LlamaEngine(InferenceEngine):
-    """Runs a GGUF model in process; generation happens on a thread, tokens flow to asyncio."""
+    """Runs a GGUF model in process: one batch thread decodes every answer at once."""
 
     def __init__(
         self,
@@ -39,19 +39,25 @@ class LlamaEngine(InferenceEngine):
         n_threads: int | None = None,
         n_gpu_layers: int = 0,
         keep_alive_seconds: float | None = None,
+        parallel: int = 1,
     ) -> None:
-        """Check the file; load the model now unless a keep-alive is given."""
+        """Check the file; load the model now unless a keep-alive is given.
+
+        `n_ctx` is each answer's window; the model holds `parallel` of them at once.
+        """
         self.alias = alias
         self.context_window = n_ctx
+        self.parallel = parallel
         self.keep_alive_seconds = keep_alive_seconds
         self._path = model_path
-        self._options: dict[str, Any] = {
-            "n_ctx": n_ctx,
-            "n_threads": n_threads,
+        self._options = {
+            "n_ctx_seq": n_ctx,
+            "parallel": parallel,
+            "n_threads": n_threads or default_threads(),
             "n_gpu_layers": n_gpu_layers,
         }
         self._check_header()
-        self._llama: Any = None if keep_alive_seconds is not None else self._open()
+        self._llama: Batcher | None = None if keep_alive_seconds is not None else self._open()
         MODEL_LOADED.labels(model=alias).set_function(lambda: float(self.loaded))
         self._users = 0
         self._lock: asyncio.Lock | None = None
@@ -70,13 +76,16 @@ class LlamaEngine(InferenceEngine):
         if magic != GGUF_MAGIC:
             raise self._failure("not a GGUF file")
 
-    def _open(self) -> Any:
-        from llama_cpp import Llama  # imported lazily: it loads a native library
+    def _open(self) -> Batcher:
+        # Imported lazily: it loads a native library.
+        from meatlizard.inference.native import NativeModel
 
         try:
-            return Llama(model_path=str(self._path), verbose=False, **self._options)
+            model = NativeModel(self._path, **self._options)
         except (ValueError, RuntimeError, OSError) as exc:
             raise self._failure(exc) from exc
+        self.context_window = model.n_ctx_seq
+        return Batcher(model)
 
     @property
     def loaded(self) -> bool:
@@ -86,7 +95,7 @@ class LlamaEngine(InferenceEngine):
     def count_tokens(self, text: str) -> int:
         if self._llama is None:
             raise InferenceError(f"model {self.alias!r} is not loaded: count inside lease()")
-        return len(self._llama.tokenize(text.encode(), add_bos=False, special=True))
+        return len(self._llama.model.tokenize(text, add_bos=False))
 
     @asynccontextmanager
     async def lease(self) -> AsyncIterator[None]:
@@ -118,60 +127,56 @@ class LlamaEngine(InferenceEngine):
             if self._users or self._llama is None:
                 return
             llama, self._llama = self._llama, None
-            await asyncio.to_thread(llama.close)
+            await asyncio.to_thread(_close, llama)
 
     async def stream(
         self, request: GenerationRequest, cancel: asyncio.Event, stats: GenerationStats
     ) -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
-        stop = threading.Event()
         started = time.perf_counter()
-
-        def _put(item: object) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, item)
-
-        def _generate(llama: Any) -> None:
-            try:
-                chunks: Any = llama.create_chat_completion(
-                    messages=[{"role": t.role, "content": t.content} for t in request.messages],
-                    temperature=request.temperature,
-                    max_tokens=request.max_tokens,
-                    stream=True,
-                )
-                for chunk in chunks:
-                    if stop.is_set():
-                        chunks.close()  # ends llama.cpp's sampling loop right here
-                        break
-                    delta = chunk["choices"][0]["delta"].get("content")
-                    if delta:
-                        _put(delta)
-            except Exception as exc:
-                _put(InferenceError(str(exc)))
-            finally:
-                _put(_DONE)
-
         async with self.lease():
-            cancel_watch = asyncio.create_task(_forward_cancel(cancel, stop))
-            worker = loop.run_in_executor(None, _generate, self._llama)
+            assert self._llama is not None
+            prompt = self._llama.model.format(request.messages)
+            seq = Sequence(
+                prompt.tokens,
+                request,
+                request.stop + prompt.stop,
+                lambda item: _deliver(loop, queue, item),
+            )
+            self._llama.submit(seq)
+            cancel_watch = asyncio.create_task(_forward_cancel(cancel, seq))
+            ended: Ended | None = None
+            generated = 0
             try:
-                while True:
+                while not cancel.is_set():
                     item = await queue.get()
-                    if item is _DONE:
+                    if isinstance(item, Ended):
+                        ended = item
+                        if item.error is not None:
+                            raise item.error
+                        if item.tail:
+                            stats.token_count += 1
+                            yield item.tail
                         break
-                    if isinstance(item, InferenceError):
-                        raise item
-                    if stats.time_to_first_token is None:
-                        stats.time_to_first_token = time.perf_counter() - started
-                    stats.token_count += 1
-                    yield str(item)
+                    generated += 1
+                    if item:  # empty while a character or a possible stop string is incomplete
+                        if stats.time_to_first_token is None:
+                            stats.time_to_first_token = time.perf_counter() - started
+                        stats.token_count += 1
+                        yield str(item)
             finally:
-                stop.set()
+                seq.cancelled = True
                 cancel_watch.cancel()
-                # Hold the model until the thread has really left llama.cpp.
-                await asyncio.shield(worker)
+                # Hold the model until the batch has let go of this answer (within one step).
+                while ended is None:
+                    item = await asyncio.shield(queue.get())
+                    ended = item if isinstance(item, Ended) else None
                 stats.seconds = time.perf_counter() - started
                 stats.stopped = cancel.is_set()
+                stats.extra["generated_tokens"] = float(generated)
+                stats.extra["prompt_tokens"] = float(ended.prompt_tokens)
+                stats.extra["reused_prompt_tokens"] = float(ended.reused_tokens)
 
     async def close(self) -> None:
         """Free the model."""
@@ -181,9 +186,20 @@ class LlamaEngine(InferenceEngine):
             await self._unloading
         llama, self._llama = self._llama, None
         if llama is not None:
-            await asyncio.to_thread(llama.close)
+            await asyncio.to_thread(_close, llama)
 
 
-async def _forward_cancel(cancel: asyncio.Event, stop: threading.Event) -> None:
+def _deliver(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[object], item: object) -> None:
+    """Hand an item from the batch thread to the answer's queue (dropped once the loop is gone)."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(queue.put_nowait, item)
+
+
+def _close(batcher: Batcher) -> None:
+    batcher.close()
+    batcher.model.close()
+
+
+async def _forward_cancel(cancel: asyncio.Event, seq: Sequence) -> None:
     await cancel.wait()
-    stop.set()
+    seq.cancelled = True

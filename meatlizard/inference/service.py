@@ -17,7 +17,7 @@ from pathlib import Path
 from meatlizard.inference.context import TEMPLATE_TOKENS_PER_TURN, Conversation, fit_context
 from meatlizard.inference.engine import GenerationStats, InferenceEngine, InferenceError
 from meatlizard.inference.markov import MarkovEngine
-from meatlizard.inference.scheduler import FairScheduler
+from meatlizard.inference.scheduler import FairScheduler, QueueListener
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class ModelConfig:
     n_threads: int | None
     n_gpu_layers: int
     keep_alive_seconds: float | None = None  # None: load the weights at once and keep them
+    parallel: int = 1  # answers decoded at once, each with an n_ctx window
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,12 @@ class InferenceGateway(abc.ABC):
         owner: str,
         cancel: asyncio.Event,
         stats: GenerationStats,
+        on_queued: QueueListener | None = None,
     ) -> AsyncIterator[str]:
-        """Stream the answer to a conversation; stop promptly when `cancel` is set."""
+        """Stream the answer to a conversation; stop promptly when `cancel` is set.
+
+        While every slot is taken, `on_queued` hears how many requests are ahead.
+        """
 
     def start(self) -> None:  # noqa: B027 - gateways without background work need nothing
         """Begin background work (loading models, listening for workers)."""
@@ -95,6 +100,7 @@ async def stream_with_engine(
     owner: str,
     cancel: asyncio.Event,
     stats: GenerationStats,
+    on_queued: QueueListener | None = None,
 ) -> AsyncIterator[str]:
     """Wait for a fair turn on the engine, fit the conversation to it, stream the answer."""
     async with engine.lease():
@@ -104,7 +110,7 @@ async def stream_with_engine(
         stats.prompt_tokens = sum(
             engine.count_tokens(t.content) + TEMPLATE_TOKENS_PER_TURN for t in request.messages
         )
-        async with scheduler.slot(owner):
+        async with scheduler.slot(owner, on_queued):
             if cancel.is_set():
                 return
             stream = engine.stream(request, cancel, stats)
@@ -153,6 +159,7 @@ class LocalInference(InferenceGateway):
             "in_memory": sorted(a for a, e in self._engines.items() if getattr(e, "loaded", True)),
             "default_model": self.default_alias,
             "queue_depth": sum(s.queue_depth for s in self._schedulers.values()),
+            "free_slots": sum(s.free for s in self._schedulers.values()),
         }
 
     def start_loading(self) -> None:
@@ -178,18 +185,24 @@ class LocalInference(InferenceGateway):
                     n_threads=config.n_threads,
                     n_gpu_layers=config.n_gpu_layers,
                     keep_alive_seconds=config.keep_alive_seconds,
+                    parallel=config.parallel,
                 )
             except InferenceError as exc:
                 self._errors[config.alias] = str(exc)
                 log.error("model failed to load; the Markov fallback answers instead: %s", exc)
                 continue
             self._engines[config.alias] = engine
-            self._schedulers[config.alias] = FairScheduler()
+            self._schedulers[config.alias] = FairScheduler(config.parallel)
             log.info("model %s loaded from %s", config.alias, config.path)
 
     def engine_for(self, alias: str | None) -> InferenceEngine:
         """Return the engine that would answer for this alias right now."""
         return self._engines.get(alias or self.default_alias) or self.fallback
+
+    def scheduler_for(self, alias: str | None) -> FairScheduler:
+        """Return the slots of the engine that would answer for this alias."""
+        engine = self.engine_for(alias)
+        return self._schedulers.get(engine.alias, self._fallback_scheduler)
 
     def answerer(self, alias: str | None) -> Answerer:
         engine = self.engine_for(alias)
@@ -203,11 +216,18 @@ class LocalInference(InferenceGateway):
         owner: str,
         cancel: asyncio.Event,
         stats: GenerationStats,
+        on_queued: QueueListener | None = None,
     ) -> AsyncIterator[str]:
         engine = self.engine_for(alias)
-        scheduler = self._schedulers.get(engine.alias, self._fallback_scheduler)
+        scheduler = self.scheduler_for(alias)
         return stream_with_engine(
-            engine, scheduler, conversation, owner=owner, cancel=cancel, stats=stats
+            engine,
+            scheduler,
+            conversation,
+            owner=owner,
+            cancel=cancel,
+            stats=stats,
+            on_queued=on_queued,
         )
 
     def start(self) -> None:

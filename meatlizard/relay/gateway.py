@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats, InferenceError
 from meatlizard.inference.markov import MarkovEngine
-from meatlizard.inference.scheduler import FairScheduler
+from meatlizard.inference.scheduler import FairScheduler, QueueListener
 from meatlizard.inference.service import Answerer, InferenceGateway, stream_with_engine
 
 
@@ -54,6 +54,7 @@ class RelayGateway(InferenceGateway):
         owner: str,
         cancel: asyncio.Event,
         stats: GenerationStats,
+        on_queued: QueueListener | None = None,
     ) -> AsyncIterator[str]:
         if not self._generates_remotely(alias):
             return stream_with_engine(
@@ -63,5 +64,6 @@ class RelayGateway(InferenceGateway):
                 owner=owner,
                 cancel=cancel,
                 stats=stats,
+                on_queued=on_queued,
             )
         return self._remote(conversation, alias or self.default_alias, cancel, stats)

@@ -65,6 +65,7 @@ class WorkerInfo:
     worker_id: str
     aliases: list[str]
     busy: bool
+    free: int = 0  # slots announced free in the last heartbeat
 
 
 class RedisRelayGateway(RelayGateway):
@@ -102,6 +103,7 @@ class RedisRelayGateway(RelayGateway):
                 worker_id,
                 json.loads(record.get(b"aliases", b"[]")),
                 record.get(b"busy") == b"1",
+                int(record.get(b"free", b"0") or 0),
             )
             sealed = record.get(b"metrics")
             await self._maybe_store_metrics(
@@ -166,8 +168,10 @@ class RedisRelayGateway(RelayGateway):
             "state": "ready" if self._workers else "fallback",
             "mode": "remote",
             "workers": {
-                w.worker_id: {"aliases": w.aliases, "busy": w.busy} for w in self._workers.values()
+                w.worker_id: {"aliases": w.aliases, "busy": w.busy, "free": w.free}
+                for w in self._workers.values()
             },
+            "free_slots": sum(w.free for w in self._workers.values()),
             "models": {a: "ready" for w in self._workers.values() for a in w.aliases},
             "default_model": self.default_alias,
         }

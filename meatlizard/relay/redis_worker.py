@@ -42,20 +42,25 @@ Emit = Callable[[bytes], Awaitable[None]]
 class WorkerState:
     """What the worker reports in its heartbeat."""
 
-    busy: bool = False
+    busy: bool = False  # every slot is taken
+    running: int = 0
     last_tokens_per_second: float = 0.0
     cancels: dict[str, asyncio.Event] = field(default_factory=dict)
 
 
 class StreamWorker:
-    """One consumer of the request stream, one request at a time; subclasses answer them."""
+    """One consumer of the request stream, up to `slots` requests at once; subclasses answer."""
 
-    def __init__(self, *, redis_url: str, sealer: PayloadSealer, worker_id: str) -> None:
+    def __init__(
+        self, *, redis_url: str, sealer: PayloadSealer, worker_id: str, slots: int = 1
+    ) -> None:
         self.redis = connect(redis_url)
         self.sealer = sealer
         self.worker_id = worker_id
+        self.slots = slots
         self.state = WorkerState()
         self._stopping = asyncio.Event()
+        self._answering: set[asyncio.Task[None]] = set()
 
     # -- what a kind of worker provides ---------------------------------------------------
 
@@ -95,10 +100,19 @@ class StreamWorker:
                 if not self.available():
                     await asyncio.sleep(UNAVAILABLE_POLL_SECONDS)
                     continue
+                if len(self._answering) >= self.slots:
+                    await self._reap(asyncio.FIRST_COMPLETED)
+                    continue
+                # Only a worker with a free slot reads: requests go to whoever has room.
                 entry = await self._next_entry()
                 if entry is not None:
-                    await self._handle(*entry)
+                    self._answering.add(asyncio.create_task(self._handle(*entry)))
+                await self._reap(None)
+            await self._reap(asyncio.ALL_COMPLETED)  # stop() finishes what is under way
         finally:
+            for task in self._answering:
+                task.cancel()  # killed: entries stay pending and the group takes them over
+            await asyncio.gather(*self._answering, return_exceptions=True)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -107,8 +121,16 @@ class StreamWorker:
             await self.redis.aclose()
 
     def stop(self) -> None:
-        """Finish the current request, then leave."""
+        """Finish the current requests, then leave."""
         self._stopping.set()
+
+    async def _reap(self, wait: str | None) -> None:
+        """Forget finished answers (waiting as told); one that broke the worker stops it."""
+        if wait is not None and self._answering:
+            await asyncio.wait(self._answering, return_when=wait)
+        for task in [t for t in self._answering if t.done()]:
+            self._answering.discard(task)
+            task.result()
 
     async def _next_entry(self) -> tuple[str, dict[bytes, bytes], int] | None:
         """Take over a request a vanished worker left behind, else wait for a new one."""
@@ -183,7 +205,8 @@ class StreamWorker:
     async def _answer(self, request: RequestPayload, reply: str) -> None:
         cancel = asyncio.Event()
         self.state.cancels[request.request_id] = cancel
-        self.state.busy = True
+        self.state.running += 1
+        self.state.busy = self.state.running >= self.slots
 
         async def emit(envelope: bytes) -> None:
             await self._xadd(reply, {"env": envelope})
@@ -192,7 +215,8 @@ class StreamWorker:
             await self.answer(request, cancel=cancel, emit=emit)
         finally:
             self.state.cancels.pop(request.request_id, None)
-            self.state.busy = False
+            self.state.running -= 1
+            self.state.busy = self.state.running >= self.slots
 
     async def _xadd(self, stream: str, fields: dict[Any, Any]) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -216,7 +240,7 @@ class StreamWorker:
     async def _heartbeat_once(self) -> None:
         """Advertise the worker while it can answer (or is answering); withdraw it otherwise."""
         key = keys.worker_key(self.worker_id)
-        if not (self.available() or self.state.busy):
+        if not (self.available() or self.state.running):
             await self.redis.delete(key)
             return
         sealed = self.sealer.seal(await self.metrics())
@@ -226,6 +250,8 @@ class StreamWorker:
                 mapping={
                     "aliases": json.dumps(sorted(self.aliases)),
                     "busy": "1" if self.state.busy else "0",
+                    "slots": str(self.slots),
+                    "free": str(max(self.slots - len(self._answering), 0)),
                     "metrics": sealed,
                 },
             )
@@ -274,11 +300,12 @@ class InferenceWorker(StreamWorker):
         engines: dict[str, InferenceEngine],
         default_alias: str,
         worker_id: str,
+        slots: int = 1,
     ) -> None:
-        super().__init__(redis_url=redis_url, sealer=sealer, worker_id=worker_id)
+        super().__init__(redis_url=redis_url, sealer=sealer, worker_id=worker_id, slots=slots)
         self.engines = engines
         self.default_alias = default_alias
-        self._scheduler = FairScheduler()
+        self._scheduler = FairScheduler(slots)
 
     @property
     def aliases(self) -> list[str]:

@@ -33,10 +33,11 @@ async def load_engines(settings: Settings) -> dict[str, InferenceEngine]:
                 LlamaEngine,
                 alias,
                 path,
-                n_ctx=settings.model_n_ctx,
+                n_ctx=settings.model_window,
                 n_threads=settings.model_threads,
                 n_gpu_layers=settings.model_n_gpu_layers,
                 keep_alive_seconds=settings.model_keep_alive_seconds,
+                parallel=settings.model_parallel,
             )
         except InferenceError as exc:
             log.error("%s", exc)
@@ -57,6 +58,7 @@ async def run_worker(settings: Settings) -> int:
         engines=engines,
         default_alias=settings.default_model,
         worker_id=settings.worker_id or default_worker_id(),
+        slots=settings.model_parallel,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -52,3 +52,37 @@ async def test_cancelled_waiter_does_not_block_the_queue() -> None:
     assert done == ["a", "c"]
     assert scheduler.queue_depth == 0
     assert not scheduler.busy
+
+
+async def test_several_slots_and_the_waiting_are_told_their_place() -> None:
+    scheduler = FairScheduler(capacity=2)
+    gates = {name: asyncio.Event() for name in ("a", "b", "c", "d")}
+    places: dict[str, list[int]] = {name: [] for name in gates}
+    running: list[str] = []
+    started = {name: asyncio.Event() for name in gates}
+
+    async def job(name: str) -> None:
+        async def told(ahead: int) -> None:
+            places[name].append(ahead)
+
+        async with scheduler.slot(name, told):
+            running.append(name)
+            started[name].set()
+            await gates[name].wait()
+
+    tasks = []
+    for name in gates:
+        tasks.append(asyncio.create_task(job(name)))
+        await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert running == ["a", "b"]  # two slots: two run at once
+    assert places == {"a": [], "b": [], "c": [0], "d": [1]}
+    assert scheduler.busy and scheduler.queue_depth == 2
+    gates["a"].set()
+    await asyncio.wait_for(started["c"].wait(), timeout=5)
+    assert places["d"] == [1, 0]  # moved up the line when c left it
+    for gate in gates.values():
+        gate.set()
+    await asyncio.gather(*tasks)
+    assert running == ["a", "b", "c", "d"]
+    assert scheduler.free == 2

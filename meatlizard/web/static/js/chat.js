@@ -133,12 +133,27 @@
       case "start": {
         const item = addMessage("assistant", "", { fallback: frame.fallback });
         item.classList.add("streaming");
-        streaming = { item, text: "", pending: false };
-        statusLine.textContent = frame.fallback ? "No model available: the Markov fallback is answering." : `${frame.model} is answering…`;
+        const answering = frame.fallback ? "No model available: the Markov fallback is answering." : `${frame.model} is answering…`;
+        streaming = { item, text: "", pending: false, answering, waiting: false };
+        statusLine.textContent = answering;
+        break;
+      }
+      case "queued": {
+        if (!streaming) return;
+        // The model is busy with other chats: say where this one stands in line.
+        const ahead = frame.position;
+        streaming.waiting = true;
+        statusLine.textContent = ahead === 0
+          ? "The model is busy with other chats: you are next."
+          : `The model is busy: ${ahead} ${ahead === 1 ? "chat" : "chats"} ahead of you.`;
         break;
       }
       case "token":
         if (!streaming) return;
+        if (streaming.waiting) {
+          streaming.waiting = false;
+          statusLine.textContent = streaming.answering;
+        }
         streaming.text += frame.text;
         scheduleRender();
         break;
