@@ -126,8 +126,9 @@ class LlamaEngine(InferenceEngine):
         async with self._lock:
             if self._users or self._llama is None:
                 return
-            llama, self._llama = self._llama, None
-            await asyncio.to_thread(_close, llama)
+            # `loaded` stays true until the memory is really given back.
+            await asyncio.to_thread(_close, self._llama)
+            self._llama = None
 
     async def stream(
         self, request: GenerationRequest, cancel: asyncio.Event, stats: GenerationStats
