@@ -64,7 +64,8 @@ def test_compose_trusts_forwarded_headers_from_its_proxy_only() -> None:
     proxy = services["caddy"]["networks"]["default"]["ipv4_address"]
     [subnet] = [c["subnet"] for c in compose["networks"]["default"]["ipam"]["config"]]
     assert ipaddress.ip_address(proxy) in ipaddress.ip_network(subnet)
-    web = [n for n, spec in services.items() if "meatlizard serve" in str(spec.get("command"))]
+    serve = re.compile(r"\bmeatlizard serve\b(?!-)")
+    web = [n for n, spec in services.items() if serve.search(str(spec.get("command")))]
     assert len(web) == 2
     for name in web:
         trusted = services[name]["environment"]["FORWARDED_ALLOW_IPS"]
