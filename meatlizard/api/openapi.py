@@ -51,6 +51,7 @@ OWN_STATUSES: dict[tuple[str, str], set[int]] = {
     ("DELETE", TUS + "/{file_id}"): {412, 423},
     ("PUT", "/api/v1/files/{name}"): {400, 411},
     ("POST", "/api/v1/videos"): {404, 409},
+    ("POST", "/api/v1/admin/models"): {404},  # the uploaded file is not the admin's
     ("PATCH", "/api/v1/admin/users/{user_id}"): {409},  # the last active admin
     ("DELETE", "/api/v1/auth/me"): {409},  # the only admin
     ("POST", "/v1/chat/completions"): {400, 403, 404, 429, 502, 503},

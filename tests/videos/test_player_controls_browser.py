@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.browser import logged_in_page
+from tests.fixtures.browser import logged_in_page, wait_for_page
 from tests.helpers import PASSWORD, register
 
 pytestmark = pytest.mark.browser
@@ -47,7 +47,7 @@ async def test_controls_before_and_during_play(
 
     await page.evaluate("document.getElementById('video').muted = true")
     await big.click()
-    await page.wait_for_function("document.getElementById('video').currentTime > 0.3")
+    await wait_for_page(page, "document.getElementById('video').currentTime > 0.3")
     await expect(big).to_be_hidden()
     await page.get_by_label("Speed").select_option("1.5")
     assert await page.evaluate("document.getElementById('video').playbackRate") == 1.5
@@ -55,7 +55,7 @@ async def test_controls_before_and_during_play(
     await page.get_by_label("Volume (up/down arrows)").fill("0.3")
     assert await page.evaluate("document.getElementById('video').volume") == pytest.approx(0.3)
     await page.keyboard.press("k")  # shortcuts still work
-    await page.wait_for_function("document.getElementById('video').paused")
+    await wait_for_page(page, "document.getElementById('video').paused")
     await expect(big).to_be_visible()
 
     # On a phone every control stays on screen.
