@@ -135,6 +135,10 @@ class ChatFlow:
         except InferenceError as exc:
             log.warning("generation failed in session %s: %s", session_id, exc)
             failure = str(exc) if exc.user_facing else GENERIC_FAILURE
+        except Exception:
+            # An answer cut short by an unexpected error is not stored as if it were complete.
+            log.exception("generation broke in session %s", session_id)
+            failure = GENERIC_FAILURE
         finally:
             # Runs also when the client went away (GeneratorExit): stop the model, keep the text.
             await stream.aclose()  # type: ignore[attr-defined]
