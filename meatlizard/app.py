@@ -22,6 +22,7 @@ from meatlizard.api.body_guard import BodyGuard
 from meatlizard.api.deps import session_user
 from meatlizard.api.errors import error_content, field_problems, status_for, summary
 from meatlizard.api.middleware import RequestLogMiddleware
+from meatlizard.api.outages import add_outage_handlers
 from meatlizard.auth import discord_pages
 from meatlizard.auth import pages as auth_pages
 from meatlizard.auth import routes as auth_routes
@@ -173,6 +174,7 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(HTTPException, http_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    add_outage_handlers(app)
 
     app.include_router(api_router())
     app.include_router(health.router)

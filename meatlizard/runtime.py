@@ -148,7 +148,7 @@ class Services:
                 settings.moderation_patterns,
                 settings.moderation_message,
             ),
-            limiter=RateLimiter(cache, "chat", settings.chat_rate),
+            limiter=RateLimiter(cache, "chat", settings.chat_rate, fail_open=True),
         )
         storage = storage_from_settings(settings)
         links = LinkResolver(
@@ -181,7 +181,7 @@ class Services:
             login_address_limiter=RateLimiter(
                 cache, "login-address", Rate.parse(settings.login_address_rate_limit)
             ),
-            paste_limiter=RateLimiter(cache, "paste", settings.paste_rate),
+            paste_limiter=RateLimiter(cache, "paste", settings.paste_rate, fail_open=True),
             jobs=JobRunner(),
             videos=VideoJobs(sessions, storage, settings),
             links=links,

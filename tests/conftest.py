@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.discord",
     "tests.fixtures.cluster",
+    "tests.fixtures.services",
 ]
 
 MODEL_FIXTURES = {"model_inference", "cluster"}  # the model in this process, or in processes

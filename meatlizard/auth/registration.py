@@ -20,7 +20,9 @@ def invite_needed(settings: Settings, invite: str | None) -> str | None:
 
 async def check_rate(cache: Cache, settings: Settings, client: str) -> None:
     """Refuse a client address that registered too many accounts lately."""
-    limiter = RateLimiter(cache, "register", Rate.parse(settings.registration_rate_limit))
+    limiter = RateLimiter(
+        cache, "register", Rate.parse(settings.registration_rate_limit), fail_open=True
+    )
     decision = await limiter.hit(client)
     if not decision.allowed:
         raise TooManyRequests(

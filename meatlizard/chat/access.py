@@ -7,6 +7,7 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.auth import service as auth_service
+from meatlizard.core.outages import is_db_outage
 
 # How often an open socket checks that its token and account are still good: the longest
 # a revoked token or a disabled account keeps talking.
@@ -19,6 +20,10 @@ async def until_revoked(
     """Return once the token `raw` no longer logs anyone in (revoked, expired, disabled)."""
     while True:
         await asyncio.sleep(interval)
-        async with sessions() as db:
-            if await auth_service.user_for_token(db, raw=raw) is None:
-                return
+        try:
+            async with sessions() as db:
+                if await auth_service.user_for_token(db, raw=raw) is None:
+                    return
+        except Exception as exc:
+            if not is_db_outage(exc):
+                raise  # while the database is down the token is checked again next time

@@ -16,6 +16,11 @@ from meatlizard.chat.guards import PromptGuard, check_prompt
 from meatlizard.chat.models import ChatSession, MessageStatus
 from meatlizard.core.errors import InvalidInput, Refused
 from meatlizard.core.metrics import GENERATED_TOKENS, GENERATIONS, TOKENS_PER_SECOND
+from meatlizard.core.outages import (
+    DatabaseUnavailable,
+    retry_while_down,
+    unavailable_while_down,
+)
 from meatlizard.inference.context import Conversation, PromptTooLong
 from meatlizard.inference.engine import GenerationStats, InferenceError
 from meatlizard.inference.scheduler import QueueListener
@@ -23,6 +28,12 @@ from meatlizard.inference.service import InferenceGateway
 
 log = logging.getLogger(__name__)
 GENERIC_FAILURE = "the model failed while answering; press regenerate to try again"
+NOT_SAVED = (
+    "the answer could not be saved: the database is unavailable; copy it now, "
+    "or press regenerate once the service is back"
+)
+# How long a finished answer waits for a database that is down before the user is told.
+STORE_RETRY_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -94,21 +105,24 @@ class ChatFlow:
         Guard failures raise ServiceError before anything is stored. While the model is busy
         with other chats, `on_queued` hears how many are ahead of this one.
         """
-        async with self._sessions() as db:
-            session = await service.get_session(db, user=user, session_id=session_id)
-            if session.ended_at is not None:
-                raise InvalidInput("this chat session has ended; start a new one")
-            if not await admin_service.requests_enabled(db):
-                raise Refused("an admin has paused new AI requests; try again later")
-            if prompt is not None:
-                prompt = self.guard.check_text(prompt)
-                await check_prompt(db, prompt, self.guard.moderation.message)
-            await self.guard.check_rate(user.id)
-            if prompt is None:
-                prompt_message = await service.drop_last_answer(db, session=session)
-            else:
-                prompt_message = await service.add_user_message(db, session=session, content=prompt)
-            messages = await service.history(db, session_id=session.id)
+        with unavailable_while_down():
+            async with self._sessions() as db:
+                session = await service.get_session(db, user=user, session_id=session_id)
+                if session.ended_at is not None:
+                    raise InvalidInput("this chat session has ended; start a new one")
+                if not await admin_service.requests_enabled(db):
+                    raise Refused("an admin has paused new AI requests; try again later")
+                if prompt is not None:
+                    prompt = self.guard.check_text(prompt)
+                    await check_prompt(db, prompt, self.guard.moderation.message)
+                await self.guard.check_rate(user.id)
+                if prompt is None:
+                    prompt_message = await service.drop_last_answer(db, session=session)
+                else:
+                    prompt_message = await service.add_user_message(
+                        db, session=session, content=prompt
+                    )
+                messages = await service.history(db, session_id=session.id)
 
         answerer = self._inference.answerer(session.model_alias)
         conversation = Conversation(
@@ -143,6 +157,10 @@ class ChatFlow:
         except InferenceError as exc:
             log.warning("generation failed in session %s: %s", session_id, exc)
             failure = str(exc) if exc.user_facing else GENERIC_FAILURE
+        except Exception:
+            # An answer cut short by an unexpected error is not stored as if it were complete.
+            log.exception("generation broke in session %s", session_id)
+            failure = GENERIC_FAILURE
         finally:
             # Runs also when the client went away (GeneratorExit): stop the model, keep the text.
             await stream.aclose()  # type: ignore[attr-defined]
@@ -150,9 +168,12 @@ class ChatFlow:
             status = MessageStatus.STOPPED if cancel.is_set() else MessageStatus.COMPLETE
             stored = None
             if failure is None and text:
-                stored = await self._store(
-                    session, text, status, answerer.alias, answerer.is_fallback, stats
-                )
+                try:
+                    stored = await self._store_when_up(
+                        session, text, status, answerer.alias, answerer.is_fallback, stats
+                    )
+                except DatabaseUnavailable:
+                    failure = NOT_SAVED
         if failure is not None:
             yield Failed(failure)
             return
@@ -167,6 +188,22 @@ class ChatFlow:
             time_to_first_token=stats.time_to_first_token,
             is_fallback=answerer.is_fallback,
             model_alias=answerer.alias,
+        )
+
+    async def _store_when_up(
+        self,
+        session: ChatSession,
+        text: str,
+        status: MessageStatus,
+        alias: str,
+        is_fallback: bool,
+        stats: GenerationStats,
+    ) -> int:
+        """Store the answer, waiting a bounded time for a database that is down to return."""
+        return await retry_while_down(
+            lambda: self._store(session, text, status, alias, is_fallback, stats),
+            seconds=STORE_RETRY_SECONDS,
+            what=f"storing the answer of session {session.id}",
         )
 
     async def _store(

@@ -24,8 +24,10 @@ from meatlizard.core.errors import (
     Refused,
     ServiceError,
     TooManyRequests,
+    Unavailable,
 )
 from meatlizard.core.metrics import REFUSALS
+from meatlizard.core.outages import DATABASE_DOWN, is_db_outage
 from meatlizard.runtime import Services
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ MAX_FRAME_BYTES = 1_000_000
 INVALID_FRAME = {"type": "error", "code": "invalid", "message": "send a JSON object, as text"}
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 "Try Again Later"
 
 
 def event_frame(event: ChatEvent) -> dict[str, Any]:
@@ -72,6 +75,7 @@ def error_frame(exc: ServiceError) -> dict[str, Any]:
         (Refused, "refused"),
         (InvalidInput, "invalid"),
         (NotFound, "not_found"),
+        (Unavailable, "unavailable"),
     ]
     code = next((c for cls, c in codes if isinstance(exc, cls)), "error")
     frame: dict[str, Any] = {"type": "error", "code": code, "message": str(exc)}
@@ -222,16 +226,22 @@ class ChatSocket:
 async def chat_socket(ws: WebSocket, session_id: str) -> None:
     """Stream answers: send {"prompt": ...}, {"type": "regenerate"} or {"type": "stop"}."""
     services: Services = ws.app.state.services
-    user = await socket_user(ws, services)
-    # Accept first so the client sees a close code and reason, not a bare HTTP 403.
+    # Accept first so the client sees a close code and reason, not a bare HTTP 403 or 500.
     await ws.accept()
-    if user is None:
-        await ws.close(code=CLOSE_UNAUTHORIZED, reason="log in first")
-        return
-    async with services.sessions() as db:
-        try:
-            await chat_service.get_session(db, user=user, session_id=session_id)
-        except NotFound:
-            await ws.close(code=CLOSE_NOT_FOUND, reason="no such chat session")
+    try:
+        user = await socket_user(ws, services)
+        if user is None:
+            await ws.close(code=CLOSE_UNAUTHORIZED, reason="log in first")
             return
+        async with services.sessions() as db:
+            try:
+                await chat_service.get_session(db, user=user, session_id=session_id)
+            except NotFound:
+                await ws.close(code=CLOSE_NOT_FOUND, reason="no such chat session")
+                return
+    except Exception as exc:
+        if not is_db_outage(exc):
+            raise
+        await ws.close(code=CLOSE_TRY_AGAIN, reason=DATABASE_DOWN)
+        return
     await ChatSocket(ws, services, user, session_id).run(socket_token(ws))

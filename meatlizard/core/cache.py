@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
+import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from meatlizard.core.bounded import BoundedStore, CacheFull, Entry
 from meatlizard.core.config import Rate, Settings
-from meatlizard.core.redis_client import connect
+from meatlizard.core.errors import Unavailable
+from meatlizard.core.redis_client import connect, is_outage
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "ml:"
 MEMORY_MAX_KEYS = 100_000
@@ -30,6 +35,22 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+
+class CacheUnavailable(Unavailable):
+    """The shared cache cannot be reached (Redis is down or restarting)."""
+
+
+@contextlib.contextmanager
+def _outage() -> Iterator[None]:
+    """Turn an unreachable Redis into CacheUnavailable, which the web layer answers with 503."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        log.warning("the cache is unreachable: %s", exc)
+        raise CacheUnavailable("a service this needs is restarting; try again shortly") from exc
 
 
 class Cache(abc.ABC):
@@ -222,44 +243,53 @@ class RedisCache(Cache):
         self.client = connect(url)
 
     async def get(self, key: str) -> bytes | None:
-        value = await self.client.get(self.key(key))
-        # Without decode_responses the client returns bytes; str only if misconfigured.
-        return value.encode() if isinstance(value, str) else value
+        with _outage():
+            value = await self.client.get(self.key(key))
+            # Without decode_responses the client returns bytes; str only if misconfigured.
+            return value.encode() if isinstance(value, str) else value
 
     async def set(self, key: str, value: bytes, *, ttl_seconds: float | None = None) -> None:
-        px = None if ttl_seconds is None else max(1, math.ceil(ttl_seconds * 1000))
-        await self.client.set(self.key(key), value, px=px)
+        with _outage():
+            px = None if ttl_seconds is None else max(1, math.ceil(ttl_seconds * 1000))
+            await self.client.set(self.key(key), value, px=px)
 
     async def set_if_absent(self, key: str, value: bytes, *, ttl_seconds: float | None) -> bool:
-        px = None if ttl_seconds is None else max(1, math.ceil(ttl_seconds * 1000))
-        return bool(await self.client.set(self.key(key), value, px=px, nx=True))
+        with _outage():
+            px = None if ttl_seconds is None else max(1, math.ceil(ttl_seconds * 1000))
+            return bool(await self.client.set(self.key(key), value, px=px, nx=True))
 
     async def delete(self, key: str) -> None:
-        await self.client.delete(self.key(key))
+        with _outage():
+            await self.client.delete(self.key(key))
 
     async def renew(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
-        px = max(1, math.ceil(ttl_seconds * 1000))
-        return bool(await self.client.eval(RENEW_SCRIPT, 1, self.key(key), value, px))
+        with _outage():
+            px = max(1, math.ceil(ttl_seconds * 1000))
+            return bool(await self.client.eval(RENEW_SCRIPT, 1, self.key(key), value, px))
 
     async def release(self, key: str, value: bytes) -> bool:
-        return bool(await self.client.eval(RELEASE_SCRIPT, 1, self.key(key), value))
+        with _outage():
+            return bool(await self.client.eval(RELEASE_SCRIPT, 1, self.key(key), value))
 
     async def incr(self, key: str, amount: int = 1, *, ttl_seconds: float | None = None) -> int:
-        full = self.key(key)
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.incrby(full, amount)
-            if ttl_seconds is not None:
-                # NX: only a key without an expiry gets one, so a fixed window never slides.
-                pipe.pexpire(full, max(1, math.ceil(ttl_seconds * 1000)), nx=True)
-            results = await pipe.execute()
-        return int(results[0])
+        with _outage():
+            full = self.key(key)
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.incrby(full, amount)
+                if ttl_seconds is not None:
+                    # NX: only a key without an expiry gets one, so a fixed window never slides.
+                    pipe.pexpire(full, max(1, math.ceil(ttl_seconds * 1000)), nx=True)
+                results = await pipe.execute()
+            return int(results[0])
 
     async def ttl(self, key: str) -> float | None:
-        millis = await self.client.pttl(self.key(key))
-        return None if millis < 0 else millis / 1000
+        with _outage():
+            millis = await self.client.pttl(self.key(key))
+            return None if millis < 0 else millis / 1000
 
     async def ping(self) -> None:
-        await self.client.ping()
+        with _outage():
+            await self.client.ping()
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -275,15 +305,32 @@ class RateDecision:
 
 
 class RateLimiter:
-    """Fixed-window counter: at most `rate.count` events per window per identity."""
+    """Fixed-window counter: at most `rate.count` events per window per identity.
+
+    While the cache is unreachable a `fail_open` limiter lets events through (a limit on
+    volume); the others raise CacheUnavailable (limits on password guesses stay closed).
+    """
 
     def __init__(
-        self, cache: Cache, name: str, rate: Rate, *, clock: Callable[[], float] = time.time
+        self,
+        cache: Cache,
+        name: str,
+        rate: Rate,
+        *,
+        clock: Callable[[], float] = time.time,
+        fail_open: bool = False,
     ) -> None:
         self.cache = cache
         self.name = name
         self.rate = rate
         self._clock = clock
+        self.fail_open = fail_open
+
+    def _open_during(self, exc: CacheUnavailable) -> RateDecision:
+        if not self.fail_open:
+            raise exc
+        log.warning("rate limit %s not applied while the cache is unreachable", self.name)
+        return RateDecision(True, self.rate.count, 0.0)
 
     def _window(self) -> tuple[str, float]:
         now = self._clock()
@@ -301,24 +348,36 @@ class RateLimiter:
     async def hit(self, identity: str) -> RateDecision:
         """Count one event and say whether it is allowed."""
         window, left = self._window()
-        count = await self.cache.incr(self._key(identity, window), ttl_seconds=left + 1)
+        try:
+            count = await self.cache.incr(self._key(identity, window), ttl_seconds=left + 1)
+        except CacheUnavailable as exc:
+            return self._open_during(exc)
         return self._decide(count, left)
 
     async def peek(self, identity: str) -> RateDecision:
         """Say whether one more event would be allowed, without counting it."""
         window, left = self._window()
-        raw = await self.cache.get(self._key(identity, window))
+        try:
+            raw = await self.cache.get(self._key(identity, window))
+        except CacheUnavailable as exc:
+            return self._open_during(exc)
         return self._decide((int(raw) if raw else 0) + 1, left)
 
     async def give_back(self, identity: str) -> None:
         """Return one counted event (an attempt that turned out to be allowed for free)."""
         window, left = self._window()
-        await self.cache.incr(self._key(identity, window), -1, ttl_seconds=left + 1)
+        try:
+            await self.cache.incr(self._key(identity, window), -1, ttl_seconds=left + 1)
+        except CacheUnavailable as exc:
+            self._open_during(exc)
 
     async def reset(self, identity: str) -> None:
         """Forget the identity's events in the current window."""
         window, _ = self._window()
-        await self.cache.delete(self._key(identity, window))
+        try:
+            await self.cache.delete(self._key(identity, window))
+        except CacheUnavailable as exc:
+            self._open_during(exc)
 
 
 def cache_from_settings(settings: Settings) -> Cache:
@@ -331,6 +390,7 @@ def cache_from_settings(settings: Settings) -> Cache:
 __all__ = [
     "Cache",
     "CacheFull",
+    "CacheUnavailable",
     "MemoryCache",
     "RateDecision",
     "RateLimiter",

@@ -78,7 +78,9 @@ def link_read(base: str, link: Link, *, owner: str | None = None) -> LinkRead:
 
 async def check_rate(services: Services, request: Request, user: User | None) -> None:
     """Refuse creators who shorten faster than the configured rate."""
-    limiter = RateLimiter(services.cache, "link", Rate.parse(services.settings.link_rate_limit))
+    limiter = RateLimiter(
+        services.cache, "link", Rate.parse(services.settings.link_rate_limit), fail_open=True
+    )
     who = f"user:{user.id}" if user else f"ip:{request.client.host if request.client else '-'}"
     decision = await limiter.hit(who)
     if not decision.allowed:

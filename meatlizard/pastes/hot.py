@@ -14,6 +14,7 @@ lapses (PASTE_CACHE_SECONDS).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
-from meatlizard.core.cache import Cache
+from meatlizard.core.cache import Cache, CacheUnavailable
 from meatlizard.pastes.caching import cacheable, raw_tag
 from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.models import Paste
@@ -160,6 +161,11 @@ class PasteCache:
 
         `lines` must be the current highlighting of a plain-text paste (None for ciphertext).
         """
+        # Only a speed-up: the paste was read from (or saved to) the database already.
+        with contextlib.suppress(CacheUnavailable):
+            await self._remember(paste, lines, since=since)
+
+    async def _remember(self, paste: Paste, lines: str | None, *, since: float) -> None:
         if not cacheable(paste) or paste.visibility not in ("public", "unlisted"):
             return
         if (lines is None) != paste.encrypted or self.monotonic() - since > LOAD_WINDOW_SECONDS:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 from pydantic import BaseModel
 
@@ -89,12 +90,14 @@ async def answer_request(
         stats=stats,
     )
     try:
-        async for sequence, piece in _numbered(stream):
-            pieces.append(piece)
-            chunk = ChunkPayload(
-                session_id=sid, request_id=rid, sequence=sequence, text=piece, attempt=attempt
-            )
-            await send(chunk)
+        # Closed even when a send fails, so that the model stops at once.
+        async with contextlib.aclosing(_numbered(stream)) as numbered:
+            async for sequence, piece in numbered:
+                pieces.append(piece)
+                chunk = ChunkPayload(
+                    session_id=sid, request_id=rid, sequence=sequence, text=piece, attempt=attempt
+                )
+                await send(chunk)
     except InferenceError as exc:
         log.warning("request %s failed: %s", request.request_id, exc)
         message = str(exc) if exc.user_facing else "the model failed while answering"
@@ -114,7 +117,7 @@ async def answer_request(
     return stats
 
 
-async def _numbered(stream: AsyncIterator[str]) -> AsyncIterator[tuple[int, str]]:
+async def _numbered(stream: AsyncIterator[str]) -> AsyncGenerator[tuple[int, str], None]:
     sequence = 0
     try:
         async for piece in stream:

@@ -24,6 +24,7 @@ from meatlizard.relay.answering import request_of
 from meatlizard.relay.gateway import RelayFailed, RelayGateway
 from meatlizard.relay.metrics_store import store_worker_metric
 from meatlizard.relay.ordering import AnswerText
+from meatlizard.relay.outage import RELAY_DOWN, quietly, relay_failed_on_outage, request_lost
 from meatlizard.relay.wire import (
     CancelPayload,
     ChunkPayload,
@@ -53,6 +54,7 @@ class Progress:
     entry_id: Any
     started: float
     last: float = 0.0
+    request_id: str = ""
 
     def __post_init__(self) -> None:
         self.last = self.started
@@ -185,29 +187,31 @@ class RedisRelayGateway(RelayGateway):
         request = request_of(conversation, alias=alias, request_id=request_id)
         session_id = request.session_id
         started = time.perf_counter()
-        entry_id = await self.redis.xadd(
-            keys.REQUESTS_STREAM,
-            {"env": self.sealer.seal(request)},
-            maxlen=keys.REQUESTS_MAXLEN,
-            approximate=True,
-        )
+        with relay_failed_on_outage(self._lost_redis):
+            entry_id = await self.redis.xadd(
+                keys.REQUESTS_STREAM,
+                {"env": self.sealer.seal(request)},
+                maxlen=keys.REQUESTS_MAXLEN,
+                approximate=True,
+            )
         relay = asyncio.create_task(self._relay_cancel(cancel, session_id, request_id))
         finished = False
-        progress = Progress(entry_id, started)
+        progress = Progress(entry_id, started, request_id=request_id)
         try:
-            async for piece in self._read_replies(session_id, request_id, progress, stats):
-                yield piece
+            with relay_failed_on_outage(self._lost_redis):
+                async for piece in self._read_replies(session_id, request_id, progress, stats):
+                    yield piece
             finished = True
         finally:
             relay.cancel()
             if not finished:
                 # Tell any worker that takes this request later not to bother.
-                await self.redis.set(
-                    keys.abandoned_key(request_id), b"1", ex=keys.REPLY_TTL_SECONDS
+                await quietly(
+                    self.redis.set(keys.abandoned_key(request_id), b"1", ex=keys.REPLY_TTL_SECONDS)
                 )
                 if cancel.is_set():
-                    await self._send_cancel(session_id, request_id)
-            await self.redis.delete(keys.reply_stream(request_id))
+                    await quietly(self._send_cancel(session_id, request_id))
+            await quietly(self.redis.delete(keys.reply_stream(request_id)))
             stats.seconds = time.perf_counter() - started
             stats.stopped = cancel.is_set()
 
@@ -262,8 +266,14 @@ class RedisRelayGateway(RelayGateway):
                 if done:
                     return
 
+    def _lost_redis(self) -> None:
+        # New chats get the labelled fallback until the watch sees workers again.
+        self._workers = {}
+
     async def _check_progress(self, progress: Progress, worker: str | None, sequence: int) -> None:
         """Raise when the request can no longer be answered (never hang)."""
+        if await request_lost(self.redis, progress.request_id, progress.entry_id):
+            raise RelayFailed(RELAY_DOWN)  # Redis restarted empty under the request
         online = self._workers if self._workers else await self.refresh_workers()
         if worker is not None and sequence > 0:
             if await self.redis.exists(keys.worker_key(worker)):
@@ -286,7 +296,7 @@ class RedisRelayGateway(RelayGateway):
 
     async def _relay_cancel(self, cancel: asyncio.Event, session_id: str, request_id: str) -> None:
         await cancel.wait()
-        await self._send_cancel(session_id, request_id)
+        await quietly(self._send_cancel(session_id, request_id))
 
     async def _send_cancel(self, session_id: str, request_id: str) -> None:
         cancel = CancelPayload(session_id=session_id, request_id=request_id)

@@ -14,12 +14,13 @@ from typing import Any
 import redis.asyncio as redis
 from pydantic import BaseModel
 
-from meatlizard.core.redis_client import connect, ensure_group, pending_entry
+from meatlizard.core.redis_client import connect, ensure_group, is_outage, pending_entry
 from meatlizard.inference.engine import InferenceEngine
 from meatlizard.inference.scheduler import FairScheduler
 from meatlizard.relay import redis_keys as keys
 from meatlizard.relay.answering import answer_request
 from meatlizard.relay.gpu import read_gpu_stats
+from meatlizard.relay.outage import BACKOFF_CAP_SECONDS, wait_for_redis
 from meatlizard.relay.wire import (
     CancelPayload,
     ClientMetricsPayload,
@@ -87,9 +88,9 @@ class StreamWorker:
     # -- the group protocol ---------------------------------------------------------------
 
     async def run(self) -> None:
-        """Serve requests until stop() is called."""
-        await ensure_group(self.redis, keys.REQUESTS_STREAM, keys.WORKER_GROUP)
-        await self._heartbeat_once()
+        """Serve requests until stop() is called, riding out Redis restarts."""
+        if not await wait_for_redis(self._join, self._stopping, what=self.worker_id):
+            return
         tasks = [
             asyncio.create_task(self._heartbeat_loop()),
             asyncio.create_task(self._cancel_listener()),
@@ -100,14 +101,21 @@ class StreamWorker:
                 if not self.available():
                     await asyncio.sleep(UNAVAILABLE_POLL_SECONDS)
                     continue
-                if len(self._answering) >= self.slots:
-                    await self._reap(asyncio.FIRST_COMPLETED)
-                    continue
-                # Only a worker with a free slot reads: requests go to whoever has room.
-                entry = await self._next_entry()
-                if entry is not None:
-                    self._answering.add(asyncio.create_task(self._handle(*entry)))
-                await self._reap(None)
+                try:
+                    if len(self._answering) >= self.slots:
+                        await self._reap(asyncio.FIRST_COMPLETED)
+                        continue
+                    # Only a worker with a free slot reads: requests go to whoever has room.
+                    entry = await self._next_entry()
+                    if entry is not None:
+                        self._answering.add(asyncio.create_task(self._handle(*entry)))
+                    await self._reap(None)
+                except Exception as exc:
+                    if not is_outage(exc):
+                        raise
+                    log.warning("worker %s lost Redis: %s", self.worker_id, exc)
+                    # Redis may come back empty: the group and the presence key are made anew.
+                    await wait_for_redis(self._join, self._stopping, what=self.worker_id)
             await self._reap(asyncio.ALL_COMPLETED)  # stop() finishes what is under way
         finally:
             for task in self._answering:
@@ -119,6 +127,10 @@ class StreamWorker:
             with contextlib.suppress(redis.RedisError):
                 await self.redis.delete(keys.worker_key(self.worker_id))
             await self.redis.aclose()
+
+    async def _join(self) -> None:
+        await ensure_group(self.redis, keys.REQUESTS_STREAM, keys.WORKER_GROUP)
+        await self._heartbeat_once()
 
     def stop(self) -> None:
         """Finish the current requests, then leave."""
@@ -194,8 +206,9 @@ class StreamWorker:
             # Stopping mid-answer: leave the entry pending so that the group takes it over.
             log.warning("leaving request entry %s to the group: this worker stops", entry_id)
             raise
-        except Exception:
-            await self._ack(entry_id)  # a request that breaks the worker is not retried
+        except Exception as exc:
+            if not is_outage(exc):
+                await self._ack(entry_id)  # a request that breaks the worker is not retried
             raise
         else:
             await self._ack(entry_id)
@@ -209,7 +222,11 @@ class StreamWorker:
         self.state.busy = self.state.running >= self.slots
 
         async def emit(envelope: bytes) -> None:
-            await self._xadd(reply, {"env": envelope})
+            try:
+                await self._xadd(reply, {"env": envelope})
+            except BaseException:
+                cancel.set()  # nobody can read the rest: stop the model now
+                raise
 
         try:
             await self.answer(request, cancel=cancel, emit=emit)
@@ -228,14 +245,15 @@ class StreamWorker:
         """Reset the entry's idle time so other workers do not take over a long answer."""
         while True:
             await asyncio.sleep(keys.HEARTBEAT_SECONDS)
-            await self.redis.xclaim(
-                keys.REQUESTS_STREAM,
-                keys.WORKER_GROUP,
-                self.worker_id,
-                min_idle_time=0,
-                message_ids=[entry_id],
-                justid=True,
-            )
+            with contextlib.suppress(redis.RedisError):  # an outage ends the answer anyway
+                await self.redis.xclaim(
+                    keys.REQUESTS_STREAM,
+                    keys.WORKER_GROUP,
+                    self.worker_id,
+                    min_idle_time=0,
+                    message_ids=[entry_id],
+                    justid=True,
+                )
 
     async def _heartbeat_once(self) -> None:
         """Advertise the worker while it can answer (or is answering); withdraw it otherwise."""
@@ -267,6 +285,16 @@ class StreamWorker:
                 log.warning("heartbeat failed: %s", exc)
 
     async def _cancel_listener(self) -> None:
+        while True:
+            try:
+                await self._listen_cancels()
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise
+                log.warning("cancel channel lost: %s", exc)
+                await asyncio.sleep(BACKOFF_CAP_SECONDS)
+
+    async def _listen_cancels(self) -> None:
         pubsub = self.redis.pubsub()
         await pubsub.subscribe(keys.CANCEL_CHANNEL)
         try:
