@@ -9,6 +9,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from meatlizard.backups.schedule import run_schedule
+from meatlizard.backups.target import backup_target
 from meatlizard.core.config import Settings
 from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.storage import storage_from_settings
@@ -29,22 +30,30 @@ async def run_background(settings: Settings) -> None:
     videos = VideoJobs(make_session_factory(engine), storage, settings)
     jobs: list[Coroutine[Any, Any, Any]] = [videos.run_forever(stop)]
     log.info("transcoding queued videos as %s", videos.worker_id)
-    if settings.backup_schedule:
-        log.info("scheduled backups: %s (UTC)", settings.backup_schedule)
-        jobs.append(
-            run_schedule(
-                cron=settings.backup_schedule,
-                database_url=settings.effective_database_url,
-                storage=storage,
-                keep_daily=settings.backup_keep_daily,
-                keep_weekly=settings.backup_keep_weekly,
-                stop=stop,
-            )
-        )
-    else:
-        log.info("no scheduled backups (set BACKUP_SCHEDULE, e.g. '0 3 * * *')")
     try:
-        await asyncio.gather(*jobs)
+        async with backup_target(settings, storage) as target:
+            if settings.backup_schedule:
+                log.info(
+                    "scheduled backups: %s (UTC) to %s",
+                    settings.backup_schedule,
+                    settings.backup_target or "the data storage (set BACKUP_TARGET)",
+                )
+                jobs.append(
+                    run_schedule(
+                        cron=settings.backup_schedule,
+                        database_url=settings.effective_database_url,
+                        storage=storage,
+                        keep_daily=settings.backup_keep_daily,
+                        keep_weekly=settings.backup_keep_weekly,
+                        stop=stop,
+                        target=target,
+                    )
+                )
+            else:
+                log.info("no scheduled backups (set BACKUP_SCHEDULE, e.g. '0 3 * * *')")
+            await asyncio.gather(*jobs)
     finally:
+        for job in jobs:
+            job.close()  # coroutines never awaited when the target could not be opened
         await storage.close()
         await engine.dispose()
