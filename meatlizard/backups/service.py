@@ -16,10 +16,11 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from meatlizard.backups import dumps, objects
-from meatlizard.backups.target import BackupTarget, in_data_storage
+from meatlizard.backups.target import BackupTarget, backup_target, in_data_storage
+from meatlizard.core.config import Settings
 from meatlizard.core.db import make_engine
 from meatlizard.core.migrate import upgrade
-from meatlizard.core.storage import ObjectNotFound, ObjectStorage
+from meatlizard.core.storage import ObjectNotFound, ObjectStorage, StorageError
 from meatlizard.tables import Base
 
 PREFIX = "backups/"  # in the data storage, when no BACKUP_TARGET is set
@@ -186,6 +187,17 @@ async def list_backups(
             data: dict[str, Any] = json.loads(await target.storage.get_bytes(item.key))
             infos.append(BackupInfo(**data))
     return sorted(infos, key=lambda i: i.created_at, reverse=True)
+
+
+async def list_configured(
+    settings: Settings, storage: ObjectStorage
+) -> tuple[list[BackupInfo], str | None]:
+    """Return the backups in BACKUP_TARGET (or the data storage), or none and why."""
+    try:
+        async with backup_target(settings, storage) as target:
+            return await list_backups(storage, target), None
+    except StorageError as exc:
+        return [], str(exc)
 
 
 async def _database_is_empty(engine: AsyncEngine) -> bool:

@@ -127,3 +127,4 @@ async def test_admin_api_backs_up_and_lists(client: object) -> None:
     assert audit[0]["action"] == "backup.create"
     page = await client.get("/admin", headers=bearer(admin))
     assert made.json()["key"] in page.text
+    assert 'id="backup-warning"' in page.text  # no BACKUP_TARGET: the backups die with the data
