@@ -13,6 +13,7 @@ from typing import Any
 
 from meatlizard.backups.target import DATA_STORAGE_PREFIX, BackupTarget
 from meatlizard.core.storage import ObjectNotFound, ObjectStorage
+from meatlizard.core.storage.base import RESERVED_PREFIX
 
 CHUNK = 1024 * 1024
 # An unreferenced copy younger than this may belong to a backup still being written.
@@ -46,6 +47,17 @@ def parse_listing(data: bytes) -> list[dict[str, Any]]:
     return [entry for entry in entries if "sha256" in entry]
 
 
+def is_backed_up(key: str) -> bool:
+    """Whether a data object belongs in backups.
+
+    Not the backups kept in the data storage, nor upload state (S3 tails under reserved
+    names): an unfinished upload is swept, not restored.
+    """
+    if key.startswith(DATA_STORAGE_PREFIX):
+        return False
+    return not any(segment.startswith(RESERVED_PREFIX) for segment in key.split("/"))
+
+
 async def _chunks(path: Path) -> AsyncIterator[bytes]:
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
@@ -77,8 +89,8 @@ async def back_up_objects(
     with tempfile.TemporaryDirectory(prefix="meatlizard-objects-") as tmp:
         staging = Path(tmp) / "object"
         for item in await data.list(""):
-            if item.key.startswith(DATA_STORAGE_PREFIX):
-                continue  # backups kept in the data storage are not backed up again
+            if not is_backed_up(item.key):
+                continue
             modified = item.modified.isoformat()
             entry = known.get((item.key, item.size, modified))
             if entry and present.get(target.blob_key(entry["sha256"])) == item.size:

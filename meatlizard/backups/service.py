@@ -206,7 +206,7 @@ async def _database_is_empty(engine: AsyncEngine) -> bool:
 
 
 async def _storage_is_empty(storage: ObjectStorage) -> bool:
-    return all(item.key.startswith(PREFIX) for item in await storage.list(""))
+    return not any(objects.is_backed_up(item.key) for item in await storage.list(""))
 
 
 async def restore_backup(

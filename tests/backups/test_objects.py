@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -114,3 +115,23 @@ async def test_restore_refuses_a_missing_or_damaged_object(
         assert not any((await row_counts(engine)).values())  # and no rows
     finally:
         await engine.dispose()
+
+
+async def test_an_upload_in_progress_is_not_backed_up(
+    services: Services, separate_target: BackupTarget
+) -> None:
+    storage = services.storage
+    await storage.put_bytes("files/done.bin", b"done")
+    token = await storage.begin_upload("files/partial.bin")
+    await storage.append_upload("files/partial.bin", token, 0, _one(b"half" * 100))
+    info = await create_backup(
+        database_url=services.settings.effective_database_url,
+        storage=storage,
+        target=separate_target,
+    )
+    assert (info.objects_count, info.objects_copied) == (1, 1)
+    await storage.abort_upload("files/partial.bin", token)
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
