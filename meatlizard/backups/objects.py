@@ -118,6 +118,19 @@ async def back_up_objects(
     return Copied(_listing(entries), len(entries), copied, copied_bytes)
 
 
+def merge(first: Copied, second: Copied) -> Copied:
+    """Join two passes of one backup: every object either saw, the later entry winning."""
+    entries = {e["key"]: e for e in parse_listing(first.listing)}
+    entries.update((e["key"], e) for e in parse_listing(second.listing))
+    ordered = [entries[key] for key in sorted(entries)]
+    return Copied(
+        _listing(ordered),
+        len(ordered),
+        first.copied + second.copied,
+        first.copied_bytes + second.copied_bytes,
+    )
+
+
 async def check_objects(target: BackupTarget, entries: list[dict[str, Any]]) -> None:
     """Raise ObjectsError unless every object's copy is in the target with the right size."""
     present = {info.key: info.size for info in await target.storage.list(target.blobs)}

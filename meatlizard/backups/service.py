@@ -121,8 +121,9 @@ async def create_backup(
         await engine.dispose()
     newest = await list_backups(storage, target)
     previous = await _listing(target, newest[0]) if newest else []
-    # Objects first: a file row in the dump then always finds its object in the backup.
-    copied = await objects.back_up_objects(storage, target, previous)
+    # Objects before and after the dump (the second pass copies only what arrived meanwhile),
+    # so a row in the dump finds its object in the backup even while the site runs.
+    before = await objects.back_up_objects(storage, target, previous)
     with tempfile.TemporaryDirectory(prefix="meatlizard-backup-") as tmp:
         dump = Path(tmp) / "dump.gz"
         try:
@@ -132,6 +133,10 @@ async def create_backup(
                 await asyncio.to_thread(dumps.dump_sqlite, database_url, dump)
         except dumps.DumpError as exc:
             raise BackupError(str(exc)) from exc
+        after = await objects.back_up_objects(
+            storage, target, objects.parse_listing(before.listing)
+        )
+        copied = objects.merge(before, after)
         info = BackupInfo(
             key=key,
             size=dump.stat().st_size,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from meatlizard.backups import dumps
 from meatlizard.backups.schedule import prune
 from meatlizard.backups.service import BackupError, create_backup, list_backups, restore_backup
 from meatlizard.backups.target import BackupTarget
@@ -135,3 +138,32 @@ async def test_an_upload_in_progress_is_not_backed_up(
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:
     yield data
+
+
+async def test_an_object_stored_during_the_dump_is_in_the_backup(
+    services: Services, separate_target: BackupTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage, loop = services.storage, asyncio.get_running_loop()
+    real_sqlite, real_postgres = dumps.dump_sqlite, dumps.dump_postgres
+
+    def sqlite_meanwhile(url: str, target: Path) -> None:
+        real_sqlite(url, target)
+        upload = storage.put_bytes("files/late.bin", b"late")
+        asyncio.run_coroutine_threadsafe(upload, loop).result(timeout=60)
+
+    async def postgres_meanwhile(url: str, target: Path) -> None:
+        await real_postgres(url, target)
+        await storage.put_bytes("files/late.bin", b"late")
+
+    monkeypatch.setattr(dumps, "dump_sqlite", sqlite_meanwhile)
+    monkeypatch.setattr(dumps, "dump_postgres", postgres_meanwhile)
+    await storage.put_bytes("files/early.bin", b"early")
+    info = await create_backup(
+        database_url=services.settings.effective_database_url,
+        storage=storage,
+        target=separate_target,
+    )
+    assert (info.objects_count, info.objects_copied) == (2, 2)
+    assert info.objects_key is not None
+    listing = json.loads(await separate_target.storage.get_bytes(info.objects_key))
+    assert [o["key"] for o in listing["objects"]] == ["files/early.bin", "files/late.bin"]
