@@ -9,6 +9,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from meatlizard.backups.schedule import run_schedule
+from meatlizard.backups.target import open_target
 from meatlizard.core.config import Settings
 from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.storage import storage_from_settings
@@ -25,12 +26,21 @@ async def run_background(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     storage = storage_from_settings(settings)
     await storage.prepare()
+    try:
+        target = await open_target(settings, storage)  # a bad BACKUP_TARGET stops us here
+    except Exception:
+        await storage.close()
+        raise
     engine = make_engine(settings.effective_database_url)
     videos = VideoJobs(make_session_factory(engine), storage, settings)
     jobs: list[Coroutine[Any, Any, Any]] = [videos.run_forever(stop)]
     log.info("transcoding queued videos as %s", videos.worker_id)
     if settings.backup_schedule:
-        log.info("scheduled backups: %s (UTC)", settings.backup_schedule)
+        log.info(
+            "scheduled backups: %s (UTC) to %s",
+            settings.backup_schedule,
+            settings.backup_target or "the data storage (set BACKUP_TARGET)",
+        )
         jobs.append(
             run_schedule(
                 cron=settings.backup_schedule,
@@ -39,6 +49,7 @@ async def run_background(settings: Settings) -> None:
                 keep_daily=settings.backup_keep_daily,
                 keep_weekly=settings.backup_keep_weekly,
                 stop=stop,
+                target=target,
             )
         )
     else:
@@ -46,5 +57,7 @@ async def run_background(settings: Settings) -> None:
     try:
         await asyncio.gather(*jobs)
     finally:
+        if target.separate:
+            await target.storage.close()
         await storage.close()
         await engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import typer
@@ -200,10 +200,15 @@ def worker() -> None:
     """Run background jobs: video transcodes and scheduled backups (BACKUP_SCHEDULE)."""
     from meatlizard.background import run_background
     from meatlizard.core.logging import configure
+    from meatlizard.core.storage import StorageError
 
     settings = settings_or_exit()
     configure(settings.log_level, settings.log_format)
-    asyncio.run(run_background(settings))
+    try:
+        asyncio.run(run_background(settings))
+    except StorageError as exc:  # BACKUP_TARGET cannot be used: say so in one line
+        typer.echo(f"meatlizard: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -220,11 +225,12 @@ def migrate() -> None:
 @app.command()
 def backup(
     with_objects: Annotated[
-        bool, typer.Option("--with-objects", help="Also save a listing of stored objects")
+        bool, typer.Option("--with-objects", hidden=True, help="Objects are always included.")
     ] = False,
 ) -> None:
-    """Back the database up to object storage (backups/meatdb-<UTC time>.sql.gz)."""
-    from meatlizard.backups.service import BackupError, create_backup
+    """Back the database and new stored objects up to BACKUP_TARGET (or the data storage)."""
+    from meatlizard.backups.service import create_backup
+    from meatlizard.backups.target import backup_target
     from meatlizard.core.storage import storage_from_settings
 
     settings = settings_or_exit()
@@ -233,63 +239,78 @@ def backup(
         storage = storage_from_settings(settings)
         try:
             await storage.prepare()
-            info = await create_backup(
-                database_url=settings.effective_database_url,
-                storage=storage,
-                include_objects=with_objects,
-            )
+            async with backup_target(settings, storage) as target:
+                info = await create_backup(
+                    database_url=settings.effective_database_url, storage=storage, target=target
+                )
         finally:
             await storage.close()
         rows = sum(info.row_counts.values())
         typer.echo(f"{info.key} ({info.size} bytes, {rows} rows, sha256 {info.sha256})")
+        typer.echo(
+            f"objects: {info.objects_count}, {info.objects_copied} copied "
+            f"({info.objects_copied_bytes} bytes), the others already in the target"
+        )
+
+    _run_backup_command(_main, "backup failed")
+
+
+def _run_backup_command(main: Callable[[], Coroutine[Any, Any, None]], failed: str) -> None:
+    """Run a backup command; a bad target or a refused backup is one line and exit 1 or 2."""
+    from meatlizard.backups.service import BackupError
+    from meatlizard.core.storage import StorageError
 
     try:
-        asyncio.run(_main())
+        asyncio.run(main())
+    except StorageError as exc:
+        typer.echo(f"meatlizard: {exc}", err=True)
+        raise typer.Exit(2) from None
     except BackupError as exc:
-        typer.echo(f"meatlizard: backup failed: {exc}", err=True)
+        typer.echo(f"meatlizard: {failed}: {exc}", err=True)
         raise typer.Exit(1) from None
 
 
 @app.command()
 def restore(
-    key: Annotated[str, typer.Argument(help="Backup key, e.g. backups/meatdb-....sql.gz")],
+    key: Annotated[str, typer.Argument(help="Backup key, as `meatlizard backups` lists it")],
     force: Annotated[
-        bool, typer.Option("--force", help="Replace a database that already has data.")
+        bool, typer.Option("--force", help="Replace a database and objects already there.")
     ] = False,
 ) -> None:
-    """Verify a backup's checksum and restore it, then migrate and report row counts."""
-    from meatlizard.backups.service import BackupError, restore_backup
+    """Restore a backup's database and objects together from BACKUP_TARGET, all verified."""
+    from meatlizard.backups.service import restore_backup
+    from meatlizard.backups.target import backup_target
     from meatlizard.core.storage import storage_from_settings
 
     settings = settings_or_exit()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
 
-    async def _main() -> dict[str, int]:
+    async def _main() -> None:
         storage = storage_from_settings(settings)
         try:
-            return await restore_backup(
-                database_url=settings.effective_database_url,
-                storage=storage,
-                key=key,
-                force=force,
-            )
+            await storage.prepare()
+            async with backup_target(settings, storage) as target:
+                counts = await restore_backup(
+                    database_url=settings.effective_database_url,
+                    storage=storage,
+                    key=key,
+                    force=force,
+                    target=target,
+                )
         finally:
             await storage.close()
+        typer.echo(f"restored {key}")
+        for table, count in counts.items():
+            typer.echo(f"  {table}: {count} rows")
 
-    try:
-        counts = asyncio.run(_main())
-    except BackupError as exc:
-        typer.echo(f"meatlizard: restore refused: {exc}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"restored {key}")
-    for table, count in counts.items():
-        typer.echo(f"  {table}: {count} rows")
+    _run_backup_command(_main, "restore refused")
 
 
 @app.command()
 def backups() -> None:
-    """List the stored backups, newest first."""
+    """List the backups in BACKUP_TARGET (or the data storage), newest first."""
     from meatlizard.backups.service import list_backups
+    from meatlizard.backups.target import backup_target
     from meatlizard.core.storage import storage_from_settings
 
     settings = settings_or_exit()
@@ -297,12 +318,16 @@ def backups() -> None:
     async def _main() -> None:
         storage = storage_from_settings(settings)
         try:
-            for info in await list_backups(storage):
-                typer.echo(f"{info.key}  {info.size} bytes  {info.created_at}")
+            async with backup_target(settings, storage) as target:
+                for info in await list_backups(storage, target):
+                    typer.echo(
+                        f"{info.key}  {info.size} bytes  {info.created_at}  "
+                        f"{info.objects_count} objects"
+                    )
         finally:
             await storage.close()
 
-    asyncio.run(_main())
+    _run_backup_command(_main, "listing failed")
 
 
 @app.command()

@@ -49,6 +49,9 @@ async def admin_page(
     users = await listing.user_page(db, actor=user, query=users_q, number=users_page)
     sessions = await listing.session_page(db, actor=user, query=sessions_q, number=sessions_page)
     policy = file_policy(services.settings)
+    backups, backup_problem = await backup_service.list_configured(
+        services.settings, services.storage
+    )
     return render(
         request,
         "admin.html",
@@ -57,7 +60,9 @@ async def admin_page(
         requests_enabled=await service.requests_enabled(db),
         audit=audit,
         actors=actors,
-        backups=await backup_service.list_backups(services.storage),
+        backups=backups,
+        backup_problem=backup_problem,
+        backup_target=services.settings.backup_target,
         users=users,
         storage_of=await quotas.usage_of_all(db, [u.id for u, _ in users.rows], policy),
         sessions=sessions,

@@ -13,8 +13,10 @@ from meatlizard.auth import invites
 from meatlizard.auth.invites import InviteCreate, InviteRead
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
+from meatlizard.backups.target import backup_target
 from meatlizard.chat.session_events import SessionChange, changed
 from meatlizard.core.errors import Unavailable
+from meatlizard.core.storage import StorageError
 from meatlizard.relay.models import WorkerMetric
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -171,22 +173,26 @@ async def worker_metrics(user: AdminUser, db: DbDep, services: ServicesDep) -> d
 
 @router.get("/backups")
 async def backups(user: AdminUser, services: ServicesDep) -> list[dict[str, object]]:
-    """List the stored database backups, newest first."""
-    return [vars(info) for info in await backup_service.list_backups(services.storage)]
+    """List the stored backups (BACKUP_TARGET, or the data storage), newest first."""
+    try:
+        async with backup_target(services.settings, services.storage) as target:
+            found = await backup_service.list_backups(services.storage, target)
+    except StorageError as exc:
+        raise Unavailable(str(exc)) from exc
+    return [vars(info) for info in found]
 
 
 @router.post("/backups", status_code=201)
-async def create_backup(
-    user: AdminUser, db: DbDep, services: ServicesDep, include_objects: bool = False
-) -> dict[str, object]:
-    """Back the database up to object storage now (optionally with an object listing)."""
+async def create_backup(user: AdminUser, db: DbDep, services: ServicesDep) -> dict[str, object]:
+    """Back the database and new stored objects up to BACKUP_TARGET now."""
     try:
-        info = await backup_service.create_backup(
-            database_url=services.settings.effective_database_url,
-            storage=services.storage,
-            include_objects=include_objects,
-        )
-    except backup_service.BackupError as exc:
+        async with backup_target(services.settings, services.storage) as target:
+            info = await backup_service.create_backup(
+                database_url=services.settings.effective_database_url,
+                storage=services.storage,
+                target=target,
+            )
+    except (backup_service.BackupError, StorageError) as exc:
         raise Unavailable(f"backup failed: {exc}") from exc
     audit.record(db, action="backup.create", actor_id=user.id, target=info.key)
     await db.commit()

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cronsim import CronSim
 
-from meatlizard.backups.service import BackupInfo, create_backup, list_backups, manifest_key
+from meatlizard.backups.objects import ORPHAN_GRACE, delete_orphans
+from meatlizard.backups.service import (
+    BackupInfo,
+    create_backup,
+    list_backups,
+    manifest_key,
+    referenced_objects,
+)
+from meatlizard.backups.target import BackupTarget, in_data_storage
 from meatlizard.core.storage import ObjectStorage
 
 log = logging.getLogger(__name__)
@@ -40,16 +48,30 @@ def next_run(cron: str, after: datetime) -> datetime:
     return next(CronSim(cron, after.astimezone(UTC).replace(tzinfo=None))).replace(tzinfo=UTC)
 
 
-async def prune(storage: ObjectStorage, *, keep_daily: int, keep_weekly: int) -> list[str]:
-    """Delete backups outside retention (manifest last, so a half-done prune is visible)."""
+async def prune(
+    storage: ObjectStorage,
+    *,
+    keep_daily: int,
+    keep_weekly: int,
+    target: BackupTarget | None = None,
+    grace: timedelta = ORPHAN_GRACE,
+) -> list[str]:
+    """Delete backups outside retention, then object copies no kept backup references.
+
+    The manifest goes first, so a half-done prune leaves no listed backup missing its parts.
+    """
+    target = target or in_data_storage(storage)
     removed = []
-    backups = await list_backups(storage)
-    for backup in backups_to_delete(backups, keep_daily=keep_daily, keep_weekly=keep_weekly):
-        await storage.delete(backup.key)
+    backups = await list_backups(storage, target)
+    doomed = backups_to_delete(backups, keep_daily=keep_daily, keep_weekly=keep_weekly)
+    for backup in doomed:
+        await target.storage.delete(manifest_key(backup.key))
+        await target.storage.delete(backup.key)
         if backup.objects_key:
-            await storage.delete(backup.objects_key)
-        await storage.delete(manifest_key(backup.key))
+            await target.storage.delete(backup.objects_key)
         removed.append(backup.key)
+    kept = [b for b in backups if b not in doomed]
+    await delete_orphans(target, await referenced_objects(target, kept), grace=grace)
     return removed
 
 
@@ -61,6 +83,7 @@ async def run_schedule(
     keep_daily: int,
     keep_weekly: int,
     stop: asyncio.Event,
+    target: BackupTarget | None = None,
 ) -> None:
     """Back up at every cron tick until `stop` is set; failures are logged and retried next tick."""
     while not stop.is_set():
@@ -72,8 +95,16 @@ async def run_schedule(
         except TimeoutError:
             pass
         try:
-            info = await create_backup(database_url=database_url, storage=storage)
-            removed = await prune(storage, keep_daily=keep_daily, keep_weekly=keep_weekly)
-            log.info("scheduled backup %s written; %d old ones pruned", info.key, len(removed))
+            info = await create_backup(database_url=database_url, storage=storage, target=target)
+            removed = await prune(
+                storage, keep_daily=keep_daily, keep_weekly=keep_weekly, target=target
+            )
+            log.info(
+                "scheduled backup %s written (%d of %d objects copied); %d old ones pruned",
+                info.key,
+                info.objects_copied,
+                info.objects_count,
+                len(removed),
+            )
         except Exception:
             log.exception("scheduled backup failed; the next tick tries again")

@@ -15,13 +15,15 @@ from typing import Any
 from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from meatlizard.backups import dumps
+from meatlizard.backups import dumps, objects
+from meatlizard.backups.target import BackupTarget, backup_target, in_data_storage
+from meatlizard.core.config import Settings
 from meatlizard.core.db import make_engine
 from meatlizard.core.migrate import upgrade
-from meatlizard.core.storage import ObjectNotFound, ObjectStorage
+from meatlizard.core.storage import ObjectNotFound, ObjectStorage, StorageError
 from meatlizard.tables import Base
 
-PREFIX = "backups/"
+PREFIX = "backups/"  # in the data storage, when no BACKUP_TARGET is set
 CHUNK = 1024 * 1024
 
 
@@ -39,11 +41,16 @@ class BackupInfo:
     backend: str
     created_at: str
     row_counts: dict[str, int]
-    objects_key: str | None = None  # the object-storage manifest, when asked for
+    objects_key: str | None = None  # every stored object with its size and checksum
+    objects_count: int = 0
+    objects_copied: int = 0  # copied by this backup; the others were already in the target
+    objects_copied_bytes: int = 0
 
 
-def backup_key(backend: str, now: datetime | None = None, *, precise: bool = False) -> str:
-    """Return `backups/meatdb-<UTC ISO timestamp>.sql.gz` (or `.sqlite.gz`).
+def backup_key(
+    backend: str, now: datetime | None = None, *, precise: bool = False, prefix: str = PREFIX
+) -> str:
+    """Return `<prefix>meatdb-<UTC ISO timestamp>.sql.gz` (or `.sqlite.gz`).
 
     `precise` adds milliseconds, for a second backup within the same second.
     """
@@ -51,7 +58,7 @@ def backup_key(backend: str, now: datetime | None = None, *, precise: bool = Fal
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S") + (
         f".{now.microsecond // 1000:03d}" if precise else ""
     )
-    return f"{PREFIX}meatdb-{stamp}Z.{'sql' if backend == 'postgresql' else 'sqlite'}.gz"
+    return f"{prefix}meatdb-{stamp}Z.{'sql' if backend == 'postgresql' else 'sqlite'}.gz"
 
 
 def manifest_key(key: str) -> str:
@@ -62,20 +69,6 @@ def manifest_key(key: str) -> str:
 def objects_manifest_key(key: str) -> str:
     """Return the key of the listing of stored objects taken with a backup."""
     return key + ".objects.json"
-
-
-async def _objects_manifest(storage: ObjectStorage) -> bytes:
-    """List every stored object (except backups) with its size and modification time."""
-    items = [
-        {
-            "key": item.key,
-            "size": item.size,
-            "modified": item.modified.isoformat() if item.modified else None,
-        }
-        for item in await storage.list("")
-        if not item.key.startswith(PREFIX)
-    ]
-    return json.dumps({"objects": items, "count": len(items)}, indent=1).encode()
 
 
 def _backend(database_url: str) -> str:
@@ -110,21 +103,27 @@ def _sha256(path: Path) -> str:
 
 
 async def create_backup(
-    *, database_url: str, storage: ObjectStorage, include_objects: bool = False
+    *, database_url: str, storage: ObjectStorage, target: BackupTarget | None = None
 ) -> BackupInfo:
-    """Dump the database, upload it and its manifest; nothing is left behind on failure.
+    """Dump the database and copy new objects into the target; nothing half-made is listed.
 
-    With `include_objects`, a listing of every stored object is saved next to it.
+    The manifest is written last: a backup without one is not listed, restored or kept.
     """
+    target = target or in_data_storage(storage)
     backend = _backend(database_url)
-    key = backup_key(backend)
-    if await storage.exists(manifest_key(key)):  # never overwrite an earlier backup
-        key = backup_key(backend, precise=True)
+    key = backup_key(backend, prefix=target.prefix)
+    if await target.storage.exists(manifest_key(key)):  # never overwrite an earlier backup
+        key = backup_key(backend, precise=True, prefix=target.prefix)
     engine = make_engine(database_url)
     try:
         counts = await row_counts(engine)
     finally:
         await engine.dispose()
+    newest = await list_backups(storage, target)
+    previous = await _listing(target, newest[0]) if newest else []
+    # Objects before and after the dump (the second pass copies only what arrived meanwhile),
+    # so a row in the dump finds its object in the backup even while the site runs.
+    before = await objects.back_up_objects(storage, target, previous)
     with tempfile.TemporaryDirectory(prefix="meatlizard-backup-") as tmp:
         dump = Path(tmp) / "dump.gz"
         try:
@@ -134,6 +133,10 @@ async def create_backup(
                 await asyncio.to_thread(dumps.dump_sqlite, database_url, dump)
         except dumps.DumpError as exc:
             raise BackupError(str(exc)) from exc
+        after = await objects.back_up_objects(
+            storage, target, objects.parse_listing(before.listing)
+        )
+        copied = objects.merge(before, after)
         info = BackupInfo(
             key=key,
             size=dump.stat().st_size,
@@ -141,35 +144,65 @@ async def create_backup(
             backend=backend,
             created_at=datetime.now(UTC).isoformat(),
             row_counts=counts,
-            objects_key=objects_manifest_key(key) if include_objects else None,
+            objects_key=objects_manifest_key(key),
+            objects_count=copied.count,
+            objects_copied=copied.copied,
+            objects_copied_bytes=copied.copied_bytes,
         )
-        await storage.put_stream(key, _file_chunks(dump), content_type="application/gzip")
+        await target.storage.put_stream(key, _file_chunks(dump), content_type="application/gzip")
     try:
-        if info.objects_key:
-            await storage.put_bytes(
-                info.objects_key, await _objects_manifest(storage), content_type="application/json"
-            )
-        await storage.put_bytes(
+        await target.storage.put_bytes(
+            objects_manifest_key(key), copied.listing, content_type="application/json"
+        )
+        await target.storage.put_bytes(
             manifest_key(key),
             json.dumps(vars(info), indent=2).encode(),
             content_type="application/json",
         )
     except Exception:
-        await storage.delete(key)  # a backup without its manifest cannot be verified
-        if info.objects_key:
-            await storage.delete(info.objects_key)
+        await target.storage.delete(key)  # a backup without its manifest cannot be verified
+        await target.storage.delete(objects_manifest_key(key))
         raise
     return info
 
 
-async def list_backups(storage: ObjectStorage) -> list[BackupInfo]:
+async def _listing(target: BackupTarget, info: BackupInfo) -> list[dict[str, Any]]:
+    """Return the objects a backup holds (none for a database-only backup)."""
+    if not info.objects_key:
+        return []
+    return objects.parse_listing(await target.storage.get_bytes(info.objects_key))
+
+
+async def referenced_objects(target: BackupTarget, backups: list[BackupInfo]) -> set[str]:
+    """Return the checksums of every object the given backups hold."""
+    found: set[str] = set()
+    for info in backups:
+        found.update(entry["sha256"] for entry in await _listing(target, info))
+    return found
+
+
+async def list_backups(
+    storage: ObjectStorage, target: BackupTarget | None = None
+) -> list[BackupInfo]:
     """Return the stored backups with a manifest, newest first."""
+    target = target or in_data_storage(storage)
     infos = []
-    for item in await storage.list(PREFIX):
+    for item in await target.storage.list(target.prefix + "meatdb-"):
         if item.key.endswith(".json") and not item.key.endswith(".objects.json"):
-            data: dict[str, Any] = json.loads(await storage.get_bytes(item.key))
+            data: dict[str, Any] = json.loads(await target.storage.get_bytes(item.key))
             infos.append(BackupInfo(**data))
     return sorted(infos, key=lambda i: i.created_at, reverse=True)
+
+
+async def list_configured(
+    settings: Settings, storage: ObjectStorage
+) -> tuple[list[BackupInfo], str | None]:
+    """Return the backups in BACKUP_TARGET (or the data storage), or none and why."""
+    try:
+        async with backup_target(settings, storage) as target:
+            return await list_backups(storage, target), None
+    except StorageError as exc:
+        return [], str(exc)
 
 
 async def _database_is_empty(engine: AsyncEngine) -> bool:
@@ -177,19 +210,38 @@ async def _database_is_empty(engine: AsyncEngine) -> bool:
     return not any(counts.values())
 
 
+async def _storage_is_empty(storage: ObjectStorage) -> bool:
+    return not any(objects.is_backed_up(item.key) for item in await storage.list(""))
+
+
 async def restore_backup(
-    *, database_url: str, storage: ObjectStorage, key: str, force: bool = False
+    *,
+    database_url: str,
+    storage: ObjectStorage,
+    key: str,
+    force: bool = False,
+    target: BackupTarget | None = None,
 ) -> dict[str, int]:
-    """Verify and restore a backup into this database, then migrate; return row counts."""
+    """Restore a backup's objects and database together, all verified, then migrate.
+
+    Returns the row counts. Nothing is left half-restored: a missing or damaged object or a
+    failed database load removes the objects this restore added and raises BackupError.
+    """
+    target = target or in_data_storage(storage)
     try:
-        manifest = json.loads(await storage.get_bytes(manifest_key(key)))
+        manifest = json.loads(await target.storage.get_bytes(manifest_key(key)))
     except ObjectNotFound:
         raise BackupError(
             f"no backup manifest for {key!r}; `meatlizard backups` lists them"
         ) from None
+    info = BackupInfo(**manifest)
     backend = _backend(database_url)
-    if manifest["backend"] != backend:
-        raise BackupError(f"{key} is a {manifest['backend']} backup; this database is {backend}")
+    if info.backend != backend:
+        raise BackupError(f"{key} is a {info.backend} backup; this database is {backend}")
+    try:
+        entries = await _listing(target, info)
+    except ObjectNotFound:
+        raise BackupError(f"{key}: its object manifest is missing from the backup target") from None
     engine = make_engine(database_url)
     try:
         if not force and not await _database_is_empty(engine):
@@ -197,24 +249,47 @@ async def restore_backup(
                 "the database is not empty; restore into an empty one or pass --force "
                 "to replace everything in it"
             )
+        if not force and not await _storage_is_empty(storage):
+            raise BackupError(
+                "the object storage is not empty; restore into an empty one or pass --force "
+                "to overwrite the objects the backup holds"
+            )
+        await engine.dispose()
         with tempfile.TemporaryDirectory(prefix="meatlizard-restore-") as tmp:
             dump = Path(tmp) / "dump.gz"
-            with dump.open("wb") as out:
-                async for chunk in await storage.open_stream(key):
-                    out.write(chunk)
-            if _sha256(dump) != manifest["sha256"]:
-                raise BackupError(f"{key} is corrupted: its checksum does not match the manifest")
+            await _fetch_dump(target, info, dump)
+            added = await _restore_objects(storage, target, entries)
             try:
                 if backend == "postgresql":
-                    await engine.dispose()
                     await dumps.load_postgres(database_url, dump)
                 else:
-                    await engine.dispose()
                     dumps.load_sqlite(database_url, dump)
             except dumps.DumpError as exc:
+                await objects.remove(storage, added)
                 raise BackupError(str(exc)) from exc
         engine = make_engine(database_url)
         await upgrade(engine)
         return await row_counts(engine)
     finally:
         await engine.dispose()
+
+
+async def _fetch_dump(target: BackupTarget, info: BackupInfo, dump: Path) -> None:
+    try:
+        with dump.open("wb") as out:
+            async for chunk in await target.storage.open_stream(info.key):
+                out.write(chunk)
+    except ObjectNotFound:
+        raise BackupError(f"{info.key} is missing from the backup target") from None
+    if _sha256(dump) != info.sha256:
+        raise BackupError(f"{info.key} is corrupted: its checksum does not match the manifest")
+
+
+async def _restore_objects(
+    storage: ObjectStorage, target: BackupTarget, entries: list[dict[str, Any]]
+) -> list[str]:
+    try:
+        await objects.check_objects(target, entries)  # before anything is written
+        return await objects.restore_objects(storage, target, entries)
+    except objects.ObjectsError as exc:
+        raise BackupError(f"nothing was restored: {exc}") from exc

@@ -208,6 +208,13 @@ class Settings(BaseSettings):
     backup_schedule: str | None = None  # cron, UTC, e.g. "0 3 * * *"
     backup_keep_daily: int = Field(default=7, ge=1, le=365)
     backup_keep_weekly: int = Field(default=4, ge=0, le=520)
+    # Where backups go: a folder on another disk, or s3://bucket/prefix. Unset: into the data
+    # storage under backups/, which does not survive the loss of the machine.
+    backup_target: str | None = None
+    backup_s3_endpoint_url: str | None = None
+    backup_s3_access_key_id: str | None = None
+    backup_s3_secret_access_key: SecretStr | None = None
+    backup_s3_region: str = "us-east-1"
 
     # Web.
     # Largest request body of a JSON (or form) route; uploads and pastes have their own limits.
@@ -355,6 +362,20 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a cron expression: {exc}") from exc
         return value
 
+    @field_validator("backup_target")
+    @classmethod
+    def _check_backup_target(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if value.startswith("s3://"):
+            bucket = value.removeprefix("s3://").split("/", 1)[0]
+            if not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", bucket):
+                raise ValueError(f"{value!r}: {bucket!r} is not an S3 bucket name")
+            return value
+        if not Path(value).is_absolute():
+            raise ValueError(f"{value!r} is neither an absolute folder path nor s3://bucket/prefix")
+        return value
+
     @field_validator("moderation_patterns")
     @classmethod
     def _check_patterns(cls, value: list[str]) -> list[str]:
@@ -381,6 +402,9 @@ class Settings(BaseSettings):
             raise ValueError(
                 "S3_BUCKET_NAME is set but S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY are missing"
             )
+        backup_problem = self._backup_target_problem()
+        if backup_problem:
+            raise ValueError(backup_problem)
         if self.inference == "remote" and not (self.redis_url and self.payload_encryption_key):
             raise ValueError(
                 "INFERENCE=remote needs REDIS_URL and PAYLOAD_ENCRYPTION_KEY "
@@ -417,6 +441,39 @@ class Settings(BaseSettings):
                 f"({', '.join(sorted(self.models))}) nor a registered model"
             )
         return self
+
+    def _backup_target_problem(self) -> str | None:
+        target = self.backup_target or ""
+        if target.startswith("s3://"):
+            if bool(self.backup_s3_access_key_id) != bool(self.backup_s3_secret_access_key):
+                return (
+                    "setting BACKUP_S3_ACCESS_KEY_ID: set it together with "
+                    "BACKUP_S3_SECRET_ACCESS_KEY (or neither)"
+                )
+            bucket = target.removeprefix("s3://").split("/", 1)[0]
+            if bucket == self.s3_bucket_name and self.backup_s3_endpoint_url in (
+                None,
+                self.s3_endpoint_url,
+            ):
+                return (
+                    f"setting BACKUP_TARGET: {target!r} is the data bucket S3_BUCKET_NAME; "
+                    "backups need another bucket (or endpoint) to survive its loss"
+                )
+            return None
+        s3_only = {
+            "BACKUP_S3_ENDPOINT_URL": self.backup_s3_endpoint_url,
+            "BACKUP_S3_ACCESS_KEY_ID": self.backup_s3_access_key_id,
+            "BACKUP_S3_SECRET_ACCESS_KEY": self.backup_s3_secret_access_key,
+        }
+        for name, value in s3_only.items():
+            if value is not None:
+                return f"setting {name}: only used with BACKUP_TARGET=s3://bucket/prefix"
+        if target and Path(target).resolve().is_relative_to(self.data_dir.resolve()):
+            return (
+                f"setting BACKUP_TARGET: {target!r} is inside DATA_DIR; backups need a folder "
+                "on another disk to survive its loss"
+            )
+        return None
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
-from pathlib import Path
-from uuid import uuid4
 
 import pytest
-import pytest_asyncio
-from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from meatlizard.auth import service as auth_service
 from meatlizard.backups.service import (
@@ -55,25 +50,6 @@ async def content_digest(database_url: str) -> str:
     finally:
         await engine.dispose()
     return digest.hexdigest()
-
-
-@pytest_asyncio.fixture
-async def empty_database(services: Services, tmp_path: Path) -> AsyncIterator[str]:
-    """A brand-new, empty database of the same kind as the test's."""
-    url = services.settings.effective_database_url
-    if url.startswith("sqlite"):
-        yield f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}"
-        return
-    name = f"restore_{uuid4().hex[:10]}"
-    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 async def test_backup_then_restore_into_an_empty_database(
@@ -151,27 +127,4 @@ async def test_admin_api_backs_up_and_lists(client: object) -> None:
     assert audit[0]["action"] == "backup.create"
     page = await client.get("/admin", headers=bearer(admin))
     assert made.json()["key"] in page.text
-
-
-async def test_backup_can_include_a_listing_of_stored_objects(services: Services) -> None:
-    import json
-
-    from meatlizard.backups.schedule import prune
-
-    await services.storage.put_bytes("transcripts/abc/transcript.json", b'{"a": 1}')
-    await services.storage.put_bytes("files/big.bin", b"x" * 3000)
-    url = services.settings.effective_database_url
-    plain = await create_backup(database_url=url, storage=services.storage)
-    assert plain.objects_key is None
-    info = await create_backup(database_url=url, storage=services.storage, include_objects=True)
-    assert info.objects_key == info.key + ".objects.json"
-    listing = json.loads(await services.storage.get_bytes(info.objects_key))
-    assert listing["count"] == 2
-    assert {o["key"]: o["size"] for o in listing["objects"]} == {
-        "files/big.bin": 3000,
-        "transcripts/abc/transcript.json": 8,
-    }
-    assert plain.key != info.key  # a second backup in the same second gets milliseconds
-    assert [b.key for b in await list_backups(services.storage)] == [info.key, plain.key]
-    await prune(services.storage, keep_daily=0, keep_weekly=0)
-    assert await services.storage.list("backups/") == []
+    assert 'id="backup-warning"' in page.text  # no BACKUP_TARGET: the backups die with the data

@@ -17,12 +17,14 @@ from meatlizard.admin import service as admin_service
 from meatlizard.admin import users as admin_users
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
+from meatlizard.backups.target import backup_target
 from meatlizard.bots import links
 from meatlizard.bots.server import channels
 from meatlizard.bots.server.replies import defer, reply, report_error
 from meatlizard.chat.models import ChatSession
 from meatlizard.core.errors import ServiceError
 from meatlizard.core.metrics import STARTED_AT
+from meatlizard.core.storage import StorageError
 from meatlizard.relay.models import WorkerMetric
 
 if TYPE_CHECKING:
@@ -161,16 +163,21 @@ class AdminCog(commands.GroupCog, group_name="admin", group_description="Platfor
         """Run the backup and return the sentence that reports it."""
         services = self.bot.services
         try:
-            info = await backup_service.create_backup(
-                database_url=services.settings.effective_database_url, storage=services.storage
-            )
-        except backup_service.BackupError as exc:
-            return f"Backup failed: {exc}. Check the storage settings (S3_* or DATA_DIR)."
+            async with backup_target(services.settings, services.storage) as target:
+                info = await backup_service.create_backup(
+                    database_url=services.settings.effective_database_url,
+                    storage=services.storage,
+                    target=target,
+                )
+        except (backup_service.BackupError, StorageError) as exc:
+            return f"Backup failed: {exc}. Check BACKUP_TARGET and the storage settings."
         async with services.sessions() as db:
             audit.record(db, action="backup.create", actor_id=actor.id, target=info.key)
             await db.commit()
         where = (
-            "S3 bucket " + services.settings.s3_bucket_name
+            "backup target " + services.settings.backup_target
+            if services.settings.backup_target
+            else "S3 bucket " + services.settings.s3_bucket_name
             if services.settings.s3_bucket_name
             else "local storage folder"
         )
