@@ -18,7 +18,7 @@ from meatlizard.core.errors import InvalidInput, Refused
 from meatlizard.core.metrics import GENERATED_TOKENS, GENERATIONS, TOKENS_PER_SECOND
 from meatlizard.inference.context import Conversation, PromptTooLong
 from meatlizard.inference.engine import GenerationStats, InferenceError
-from meatlizard.inference.service import InferenceGateway
+from meatlizard.inference.service import Answerer, InferenceGateway
 
 log = logging.getLogger(__name__)
 GENERIC_FAILURE = "the model failed while answering; press regenerate to try again"
@@ -86,9 +86,12 @@ class ChatFlow:
         session_id: str,
         prompt: str | None,
         cancel: asyncio.Event,
+        replaces: int | None = None,
     ) -> AsyncIterator[ChatEvent]:
         """Answer a new prompt, or the last one again when `prompt` is None (regenerate).
 
+        With `replaces`, the prompt is an edit of that earlier prompt and starts a new branch.
+        The model sees the branch that is shown, never the versions beside it.
         Guard failures raise ServiceError before anything is stored.
         """
         async with self._sessions() as db:
@@ -102,10 +105,12 @@ class ChatFlow:
                 await check_prompt(db, prompt, self.guard.moderation.message)
             await self.guard.check_rate(user.id)
             if prompt is None:
-                prompt_message = await service.drop_last_answer(db, session=session)
+                prompt_message, messages = await service.prompt_to_answer_again(db, session=session)
             else:
-                prompt_message = await service.add_user_message(db, session=session, content=prompt)
-            messages = await service.history(db, session_id=session.id)
+                prompt_message = await service.add_user_message(
+                    db, session=session, content=prompt, replaces=replaces
+                )
+                messages = await service.history(db, session_id=session.id)
 
         answerer = self._inference.answerer(session.model_alias)
         conversation = Conversation(
@@ -143,7 +148,7 @@ class ChatFlow:
             stored = None
             if failure is None and text:
                 stored = await self._store(
-                    session, text, status, answerer.alias, answerer.is_fallback, stats
+                    session, prompt_message.id, text, status, answerer, stats
                 )
         if failure is not None:
             yield Failed(failure)
@@ -164,12 +169,13 @@ class ChatFlow:
     async def _store(
         self,
         session: ChatSession,
+        prompt_id: int,
         text: str,
         status: MessageStatus,
-        alias: str,
-        is_fallback: bool,
+        answerer: Answerer,
         stats: GenerationStats,
     ) -> int:
+        alias, is_fallback = answerer.alias, answerer.is_fallback
         GENERATIONS.labels(engine="fallback" if is_fallback else "model", status=status.value).inc()
         GENERATED_TOKENS.inc(stats.token_count)
         if not is_fallback and stats.seconds > 0:
@@ -187,5 +193,6 @@ class ChatFlow:
                 is_fallback=is_fallback,
                 token_count=stats.token_count,
                 tokens_per_second=stats.tokens_per_second,
+                prompt_id=prompt_id,
             )
             return message.id
