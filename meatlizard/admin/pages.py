@@ -84,13 +84,24 @@ async def admin_live(
     return render(request, "_admin_live.html", user=user, **await _live(db, services))
 
 
+DAY_SPAN = ("24 h ago", "now")
+
+
+def _span(series: list[Any]) -> tuple[str, str]:
+    """Return the times of a worker series' first and last samples (UTC)."""
+    return f"{series[0].at:%H:%M}", f"{series[-1].at:%H:%M} UTC"
+
+
 async def _live(db: DbDep, services: ServicesDep) -> dict[str, Any]:
     """What the live part of the dashboard shows."""
     hours = await dashboard.answers_per_hour(db)
     workers = await dashboard.worker_series(db)
     worker_charts = [
         charts.line_chart(
-            [m.tokens_per_second for m in series], label=f"Worker {worker}: tokens/s", unit=" tok/s"
+            [m.tokens_per_second for m in series],
+            label=f"Worker {worker}: tokens/s",
+            unit=" tok/s",
+            x_labels=_span(series),
         )
         for worker, series in workers.items()
     ]
@@ -99,6 +110,7 @@ async def _live(db: DbDep, services: ServicesDep) -> dict[str, Any]:
             [m.gpu_utilization for m in series],
             label=f"Worker {worker}: GPU utilisation",
             unit=" %",
+            x_labels=_span(series),
         )
         for worker, series in workers.items()
         if any(m.gpu_utilization is not None for m in series)
@@ -110,11 +122,14 @@ async def _live(db: DbDep, services: ServicesDep) -> dict[str, Any]:
         "active_sessions": await dashboard.active_sessions(db),
         "traffic": dashboard.traffic(),
         "charts": [
-            charts.line_chart([h.answers for h in hours], label="Answers per hour (24 h)"),
+            charts.line_chart(
+                [h.answers for h in hours], label="Answers per hour (24 h)", x_labels=DAY_SPAN
+            ),
             charts.line_chart(
                 [h.tokens_per_second for h in hours],
                 label="Model tokens/s, hourly mean (24 h)",
                 unit=" tok/s",
+                x_labels=DAY_SPAN,
             ),
             *worker_charts,
             *gpu_charts,

@@ -24,7 +24,7 @@ from meatlizard.core.outages import (
 from meatlizard.inference.context import Conversation, PromptTooLong
 from meatlizard.inference.engine import GenerationStats, InferenceError
 from meatlizard.inference.scheduler import QueueListener
-from meatlizard.inference.service import InferenceGateway
+from meatlizard.inference.service import Answerer, InferenceGateway
 
 log = logging.getLogger(__name__)
 GENERIC_FAILURE = "the model failed while answering; press regenerate to try again"
@@ -99,9 +99,12 @@ class ChatFlow:
         prompt: str | None,
         cancel: asyncio.Event,
         on_queued: QueueListener | None = None,
+        replaces: int | None = None,
     ) -> AsyncIterator[ChatEvent]:
         """Answer a new prompt, or the last one again when `prompt` is None (regenerate).
 
+        With `replaces`, the prompt is an edit of that earlier prompt and starts a new branch.
+        The model sees the branch that is shown, never the versions beside it.
         Guard failures raise ServiceError before anything is stored. While the model is busy
         with other chats, `on_queued` hears how many are ahead of this one.
         """
@@ -117,12 +120,14 @@ class ChatFlow:
                     await check_prompt(db, prompt, self.guard.moderation.message)
                 await self.guard.check_rate(user.id)
                 if prompt is None:
-                    prompt_message = await service.drop_last_answer(db, session=session)
+                    prompt_message, messages = await service.prompt_to_answer_again(
+                        db, session=session
+                    )
                 else:
                     prompt_message = await service.add_user_message(
-                        db, session=session, content=prompt
+                        db, session=session, content=prompt, replaces=replaces
                     )
-                messages = await service.history(db, session_id=session.id)
+                    messages = await service.history(db, session_id=session.id)
 
         answerer = self._inference.answerer(session.model_alias)
         conversation = Conversation(
@@ -170,7 +175,7 @@ class ChatFlow:
             if failure is None and text:
                 try:
                     stored = await self._store_when_up(
-                        session, text, status, answerer.alias, answerer.is_fallback, stats
+                        session, prompt_message.id, text, status, answerer, stats
                     )
                 except DatabaseUnavailable:
                     failure = NOT_SAVED
@@ -193,15 +198,15 @@ class ChatFlow:
     async def _store_when_up(
         self,
         session: ChatSession,
+        prompt_id: int,
         text: str,
         status: MessageStatus,
-        alias: str,
-        is_fallback: bool,
+        answerer: Answerer,
         stats: GenerationStats,
     ) -> int:
         """Store the answer, waiting a bounded time for a database that is down to return."""
         return await retry_while_down(
-            lambda: self._store(session, text, status, alias, is_fallback, stats),
+            lambda: self._store(session, prompt_id, text, status, answerer, stats),
             seconds=STORE_RETRY_SECONDS,
             what=f"storing the answer of session {session.id}",
         )
@@ -209,12 +214,13 @@ class ChatFlow:
     async def _store(
         self,
         session: ChatSession,
+        prompt_id: int,
         text: str,
         status: MessageStatus,
-        alias: str,
-        is_fallback: bool,
+        answerer: Answerer,
         stats: GenerationStats,
     ) -> int:
+        alias, is_fallback = answerer.alias, answerer.is_fallback
         GENERATIONS.labels(engine="fallback" if is_fallback else "model", status=status.value).inc()
         GENERATED_TOKENS.inc(stats.token_count)
         if not is_fallback and stats.seconds > 0:
@@ -232,5 +238,6 @@ class ChatFlow:
                 is_fallback=is_fallback,
                 token_count=stats.token_count,
                 tokens_per_second=stats.tokens_per_second,
+                prompt_id=prompt_id,
             )
             return message.id

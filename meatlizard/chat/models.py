@@ -56,6 +56,10 @@ class ChatSession(Base):
     temperature: Mapped[float] = mapped_column(Float, default=0.7)
     model_alias: Mapped[str] = mapped_column(String(64))
     preset: Mapped[str | None] = mapped_column(String(64), default=None)
+    # True until the first prompt or the user names the chat; then the title is kept.
+    title_auto: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The last message of the branch that is shown (and that the model sees next turn).
+    current_leaf_id: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -83,6 +87,8 @@ class ChatMessage(Base):
     session_id: Mapped[str] = mapped_column(
         ForeignKey("chat_sessions.id", ondelete="CASCADE"), index=True
     )
+    # The message this one follows; versions of an answer or a prompt share their parent.
+    parent_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
     role: Mapped[Role] = mapped_column(_enum(Role))
     content: Mapped[str] = mapped_column(Text)
     status: Mapped[MessageStatus] = mapped_column(

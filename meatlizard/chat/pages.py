@@ -42,9 +42,7 @@ async def chat_page(
                 status_code=404,
                 message="That chat session does not exist (or is not yours).",
             )
-        messages = [
-            MessageRead.model_validate(m) for m in await service.history(db, session_id=session_id)
-        ]
+        messages = await service.shown_messages(db, session=current)
     initial = {
         "session": SessionRead.model_validate(current).model_dump(mode="json") if current else None,
         "messages": [m.model_dump(mode="json") for m in messages],

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
-from meatlizard.chat import service
+from meatlizard.chat import branches, exports, service
 from meatlizard.chat.models import ArchiveStatus
 from meatlizard.chat.presets import PRESETS
 from meatlizard.chat.schemas import (
@@ -18,6 +18,7 @@ from meatlizard.chat.schemas import (
     SessionEnd,
     SessionRead,
     SessionUpdate,
+    ShowMessage,
 )
 from meatlizard.chat.session_events import SessionChange, changed
 from meatlizard.core.errors import NotFound
@@ -54,16 +55,29 @@ async def create_session(
 
 
 @router.get("/sessions", response_model=list[SessionRead])
-async def list_sessions(user: CurrentUser, db: DbDep) -> list[SessionRead]:
-    """List your chat sessions, most recently active first."""
-    return [SessionRead.model_validate(s) for s in await service.list_sessions(db, user=user)]
+async def list_sessions(
+    user: CurrentUser, db: DbDep, q: Annotated[str | None, Query(max_length=200)] = None
+) -> list[SessionRead]:
+    """List your chat sessions, most recently active first; `q` searches titles and messages."""
+    sessions = await service.list_sessions(db, user=user, query=q)
+    return [SessionRead.model_validate(s) for s in sessions]
 
 
 @router.get("/sessions/{session_id}", response_model=SessionDetail)
 async def get_session(session_id: str, user: CurrentUser, db: DbDep) -> SessionDetail:
-    """Return a session with its whole history."""
-    session = await service.get_session(db, user=user, session_id=session_id, with_messages=True)
-    return SessionDetail.model_validate(session)
+    """Return a session with the branch of its history that is shown."""
+    session = await service.get_session(db, user=user, session_id=session_id)
+    return await service.detail(db, session=session)
+
+
+@router.post("/sessions/{session_id}/show", response_model=SessionDetail)
+async def show_version(
+    session_id: str, body: ShowMessage, user: CurrentUser, db: DbDep
+) -> SessionDetail:
+    """Show another version of a message (and the branch that follows it) from now on."""
+    session = await service.get_session(db, user=user, session_id=session_id)
+    await branches.show(db, session=session, message_id=body.message_id)
+    return await service.detail(db, session=session)
 
 
 @router.patch("/sessions/{session_id}", response_model=SessionRead)
@@ -140,12 +154,12 @@ async def export_session(
 ) -> Response:
     """Download a session as Markdown (`format=md`) or JSON (`format=json`)."""
     session = await service.get_session(db, user=user, session_id=session_id)
-    messages = await service.history(db, session_id=session.id)
+    messages = await branches.tree(db, session_id=session.id)
     filename = f"chat-{session.id[:8]}.{format}"
     if format == "json":
-        body, media = service.export_json(session, messages), "application/json"
+        body, media = exports.export_json(session, messages), "application/json"
     else:
-        body, media = service.export_markdown(session, messages), "text/markdown; charset=utf-8"
+        body, media = exports.export_markdown(session, messages), "text/markdown; charset=utf-8"
     return Response(
         body,
         media_type=media,

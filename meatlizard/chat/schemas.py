@@ -51,6 +51,7 @@ class MessageRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    parent_id: int | None = None
     role: Role
     content: str
     status: MessageStatus
@@ -59,6 +60,9 @@ class MessageRead(BaseModel):
     is_fallback: bool
     token_count: int | None
     tokens_per_second: float | None
+    # Ids of this message and its alternatives (regenerated answers, edited prompts), oldest
+    # first; show another with POST /sessions/{id}/show.
+    versions: list[int] = Field(default_factory=list)
 
 
 class SessionRead(BaseModel):
@@ -80,9 +84,18 @@ class SessionRead(BaseModel):
 
 
 class SessionDetail(SessionRead):
-    """A chat session with its whole history."""
+    """A chat session with the branch of its history that is shown."""
 
+    current_leaf_id: int | None
     messages: list[MessageRead]
+
+
+class ShowMessage(BaseModel):
+    """Which version of a message to show (its branch is shown and remembered)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: int
 
 
 class PresetRead(BaseModel):

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import json
-
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from meatlizard.auth.models import User
+from meatlizard.chat.branches import tree
 from meatlizard.chat.models import ArchiveStatus, ChatMessage, ChatSession, MessageStatus, Role
 from meatlizard.chat.presets import PRESETS
-from meatlizard.chat.schemas import SessionCreate, SessionUpdate
+from meatlizard.chat.schemas import (
+    MessageRead,
+    SessionCreate,
+    SessionDetail,
+    SessionRead,
+    SessionUpdate,
+)
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import InvalidInput, NotFound
 from meatlizard.inference.engine import Turn
@@ -42,6 +47,7 @@ async def create_session(
     session = ChatSession(
         user_id=user.id,
         title=(data.title or "").strip() or (preset.label if preset else DEFAULT_TITLE),
+        title_auto=not (data.title or "").strip(),
         system_prompt=data.system_prompt
         if data.system_prompt is not None
         else (preset.system_prompt if preset else ""),
@@ -59,15 +65,28 @@ async def create_session(
     return session
 
 
-async def list_sessions(db: AsyncSession, *, user: User, limit: int = 100) -> list[ChatSession]:
-    """Return the user's sessions, most recently active first."""
-    rows = await db.scalars(
-        select(ChatSession)
-        .where(ChatSession.user_id == user.id)
-        .order_by(ChatSession.updated_at.desc())
-        .limit(limit)
-    )
+async def list_sessions(
+    db: AsyncSession, *, user: User, query: str | None = None, limit: int = 100
+) -> list[ChatSession]:
+    """Return the user's sessions, most recently active first; `query` matches title or text."""
+    statement = select(ChatSession).where(ChatSession.user_id == user.id)
+    if query and query.strip():
+        pattern = "%" + _escape_like(query.strip().lower()) + "%"
+        in_text = select(ChatMessage.session_id).where(
+            func.lower(ChatMessage.content).like(pattern, escape="\\")
+        )
+        statement = statement.where(
+            or_(
+                func.lower(ChatSession.title).like(pattern, escape="\\"),
+                ChatSession.id.in_(in_text),
+            )
+        )
+    rows = await db.scalars(statement.order_by(ChatSession.updated_at.desc()).limit(limit))
     return list(rows)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def get_session(
@@ -92,6 +111,8 @@ async def update_session(
         _check_alias(data.model_alias, aliases)
     for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(session, field, value.strip() if field == "title" else value)
+    if data.title is not None:
+        session.title_auto = False  # a name the user chose is never replaced
     session.updated_at = utcnow()
     await db.commit()
     return session
@@ -121,20 +142,61 @@ async def delete_session(db: AsyncSession, *, user: User, session_id: str) -> No
 
 
 async def history(db: AsyncSession, *, session_id: str) -> list[ChatMessage]:
-    """Return a session's messages in order."""
+    """Return the branch that is shown, first message first."""
+    leaf = await db.scalar(select(ChatSession.current_leaf_id).where(ChatSession.id == session_id))
+    return (await tree(db, session_id=session_id)).branch(leaf)
+
+
+async def shown_messages(db: AsyncSession, *, session: ChatSession) -> list[MessageRead]:
+    """Return the shown branch, each message with the ids of its versions."""
+    messages = await tree(db, session_id=session.id)
+    return [
+        MessageRead.model_validate(m).model_copy(update={"versions": messages.versions(m)})
+        for m in messages.branch(session.current_leaf_id)
+    ]
+
+
+async def detail(db: AsyncSession, *, session: ChatSession) -> SessionDetail:
+    """Return a session with its shown branch."""
+    return SessionDetail.model_validate(
+        {
+            **SessionRead.model_validate(session).model_dump(),
+            "current_leaf_id": session.current_leaf_id,
+            "messages": await shown_messages(db, session=session),
+        }
+    )
+
+
+async def all_messages(db: AsyncSession, *, session_id: str) -> list[ChatMessage]:
+    """Return every message of a session, every version and branch, in order."""
     rows = await db.scalars(
         select(ChatMessage).where(ChatMessage.session_id == session_id).order_by(ChatMessage.id)
     )
     return list(rows)
 
 
-async def add_user_message(db: AsyncSession, *, session: ChatSession, content: str) -> ChatMessage:
-    """Store a prompt; the first prompt of an untitled session becomes its title."""
+async def add_user_message(
+    db: AsyncSession, *, session: ChatSession, content: str, replaces: int | None = None
+) -> ChatMessage:
+    """Store a prompt after the shown branch, or beside the prompt it `replaces` (an edit).
+
+    The first prompt of a chat not named by its user becomes its title.
+    """
+    parent_id = session.current_leaf_id
+    if replaces is not None:
+        edited = await db.get(ChatMessage, replaces)
+        if edited is None or edited.session_id != session.id or edited.role is not Role.USER:
+            raise NotFound("no such prompt in this chat")
+        parent_id = edited.parent_id
     message = ChatMessage(session_id=session.id, role=Role.USER, content=content)
+    message.parent_id = parent_id
     db.add(message)
-    if session.title == DEFAULT_TITLE:
+    if session.title_auto:
         title = " ".join(content.split())
         session.title = title[:AUTO_TITLE_CHARS] + ("…" if len(title) > AUTO_TITLE_CHARS else "")
+        session.title_auto = False
+    await db.flush()
+    session.current_leaf_id = message.id
     session.updated_at = utcnow()
     await db.commit()
     return message
@@ -150,10 +212,12 @@ async def add_assistant_message(
     is_fallback: bool,
     token_count: int,
     tokens_per_second: float,
+    prompt_id: int | None = None,
 ) -> ChatMessage:
-    """Store an answer (complete, or what was generated before a stop)."""
+    """Store an answer to `prompt_id` (default: the shown branch's end) and show it."""
     message = ChatMessage(
         session_id=session.id,
+        parent_id=prompt_id if prompt_id is not None else session.current_leaf_id,
         role=Role.ASSISTANT,
         content=content,
         status=status,
@@ -163,24 +227,25 @@ async def add_assistant_message(
         tokens_per_second=round(tokens_per_second, 2),
     )
     db.add(message)
+    await db.flush()
+    session.current_leaf_id = message.id
     session.updated_at = utcnow()
     await db.commit()
     return message
 
 
-async def drop_last_answer(db: AsyncSession, *, session: ChatSession) -> ChatMessage:
-    """Delete the answers after the last prompt (to regenerate); return that prompt."""
-    messages = await history(db, session_id=session.id)
-    last_user = next((m for m in reversed(messages) if m.role is Role.USER), None)
-    if last_user is None:
+async def prompt_to_answer_again(
+    db: AsyncSession, *, session: ChatSession
+) -> tuple[ChatMessage, list[ChatMessage]]:
+    """Return the shown branch's last prompt and the branch up to it (to regenerate).
+
+    The answers already given stay as earlier versions; the new one is added beside them.
+    """
+    branch = await history(db, session_id=session.id)
+    last = next((i for i in range(len(branch) - 1, -1, -1) if branch[i].role is Role.USER), None)
+    if last is None:
         raise InvalidInput("there is no prompt to answer again yet")
-    await db.execute(
-        delete(ChatMessage).where(
-            ChatMessage.session_id == session.id, ChatMessage.id > last_user.id
-        )
-    )
-    await db.commit()
-    return last_user
+    return branch[last], branch[: last + 1]
 
 
 def conversation_turns(messages: list[ChatMessage]) -> list[Turn]:
@@ -193,51 +258,12 @@ def conversation_turns(messages: list[ChatMessage]) -> list[Turn]:
 
 
 async def delete_message(db: AsyncSession, *, message_id: int) -> None:
-    """Remove one message (a prompt the model could not take)."""
+    """Remove one message (a prompt the model could not take); its parent is shown again."""
+    message = await db.get(ChatMessage, message_id)
+    if message is None:
+        return
+    session = await db.get(ChatSession, message.session_id)
+    if session is not None and session.current_leaf_id == message_id:
+        session.current_leaf_id = message.parent_id
     await db.execute(delete(ChatMessage).where(ChatMessage.id == message_id))
     await db.commit()
-
-
-def export_json(session: ChatSession, messages: list[ChatMessage]) -> str:
-    """Return the session as a JSON document."""
-    return json.dumps(
-        {
-            "id": session.id,
-            "title": session.title,
-            "system_prompt": session.system_prompt,
-            "temperature": session.temperature,
-            "model_alias": session.model_alias,
-            "preset": session.preset,
-            "created_at": session.created_at.isoformat(),
-            "messages": [
-                {
-                    "role": m.role.value,
-                    "content": m.content,
-                    "created_at": m.created_at.isoformat(),
-                    "status": m.status.value,
-                    "model_alias": m.model_alias,
-                    "is_fallback": m.is_fallback,
-                }
-                for m in messages
-            ],
-        },
-        indent=2,
-        ensure_ascii=False,
-    )
-
-
-def export_markdown(session: ChatSession, messages: list[ChatMessage]) -> str:
-    """Return the session as a readable Markdown document."""
-    lines = [f"# {session.title}", ""]
-    lines.append(f"- Model: `{session.model_alias}`, temperature {session.temperature}")
-    lines.append(f"- Started: {session.created_at:%Y-%m-%d %H:%M} UTC")
-    if session.system_prompt:
-        lines += ["", "> **System prompt:** " + session.system_prompt.replace("\n", "\n> ")]
-    for m in messages:
-        who = "You" if m.role is Role.USER else "Assistant"
-        if m.is_fallback:
-            who += " (fallback)"
-        if m.status is MessageStatus.STOPPED:
-            who += " (stopped)"
-        lines += ["", f"## {who} — {m.created_at:%H:%M}", "", m.content]
-    return "\n".join(lines) + "\n"

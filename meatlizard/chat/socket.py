@@ -171,15 +171,21 @@ class ChatSocket:
         if kind == "stop":
             self.cancel.set()
             return
-        if kind not in ("prompt", "regenerate"):
+        if kind not in ("prompt", "regenerate", "edit"):
             await self.send(
                 {"type": "error", "code": "invalid", "message": f"unknown frame type {kind!r}"}
             )
             return
-        prompt = frame.get("prompt") if kind == "prompt" else None
-        if kind == "prompt" and not isinstance(prompt, str):
+        prompt = frame.get("prompt") if kind != "regenerate" else None
+        if kind != "regenerate" and not isinstance(prompt, str):
             await self.send(
                 {"type": "error", "code": "invalid", "message": "'prompt' must be a string"}
+            )
+            return
+        replaces = frame.get("message_id") if kind == "edit" else None
+        if kind == "edit" and (not isinstance(replaces, int) or isinstance(replaces, bool)):
+            await self.send(
+                {"type": "error", "code": "invalid", "message": "'message_id' must be a number"}
             )
             return
         if self.task is not None and not self.task.done():
@@ -192,13 +198,15 @@ class ChatSocket:
             )
             return
         self.cancel = asyncio.Event()
-        self.task = asyncio.create_task(self.stream(prompt, self.cancel))
+        self.task = asyncio.create_task(self.stream(prompt, self.cancel, replaces))
 
     async def queued(self, ahead: int) -> None:
         """Tell the client how many chats are ahead of its answer while the model is busy."""
         await self.send({"type": "queued", "position": ahead})
 
-    async def stream(self, prompt: str | None, cancel: asyncio.Event) -> None:
+    async def stream(
+        self, prompt: str | None, cancel: asyncio.Event, replaces: int | None = None
+    ) -> None:
         """Stream one answer to the client."""
         events = self.services.chat.answer(
             user=self.user,
@@ -206,6 +214,7 @@ class ChatSocket:
             prompt=prompt,
             cancel=cancel,
             on_queued=self.queued,
+            replaces=replaces,
         )
         try:
             async for event in events:
@@ -224,7 +233,8 @@ class ChatSocket:
 
 @router.websocket("/sessions/{session_id}/ws")
 async def chat_socket(ws: WebSocket, session_id: str) -> None:
-    """Stream answers: send {"prompt": ...}, {"type": "regenerate"} or {"type": "stop"}."""
+    """Stream answers: send {"prompt": ...}, {"type": "regenerate"}, {"type": "stop"} or
+    {"type": "edit", "message_id": ..., "prompt": ...} (a new branch from an earlier prompt)."""
     services: Services = ws.app.state.services
     # Accept first so the client sees a close code and reason, not a bare HTTP 403 or 500.
     await ws.accept()

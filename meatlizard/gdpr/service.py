@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from meatlizard.admin import audit
 from meatlizard.admin.models import AuditEntry
 from meatlizard.auth.models import AuthToken, User
+from meatlizard.chat import branches, exports
 from meatlizard.chat import service as chat_service
 from meatlizard.chat.models import ChatMessage, ChatSession
 from meatlizard.core.cache import Cache
@@ -75,7 +76,7 @@ async def anonymize(
         for chat in chats:
             chat.title = _scrub(chat.title, names, anon)
             chat.system_prompt = _scrub(chat.system_prompt, names, anon)
-            for message in await chat_service.history(db, session_id=chat.id):
+            for message in await chat_service.all_messages(db, session_id=chat.id):
                 scrubbed = _scrub(message.content, names, anon)
                 if scrubbed != message.content:
                     message.content = scrubbed
@@ -131,8 +132,8 @@ async def export(db: AsyncSession, storage: ObjectStorage, *, user: User) -> IO[
         ],
     }
     for chat in chats:
-        messages = await chat_service.history(db, session_id=chat.id)
-        data["chat_sessions"].append(json.loads(chat_service.export_json(chat, messages)))
+        messages = await branches.tree(db, session_id=chat.id)
+        data["chat_sessions"].append(json.loads(exports.export_json(chat, messages)))
     objects: list[PersonalObject] = []
     for provider in PROVIDERS:
         data[provider.name] = await provider.export(db, user)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from meatlizard.auth.models import User
@@ -19,9 +20,17 @@ def _utc(value: Any) -> str | None:
 
 
 def transcript_data(
-    session: ChatSession, user: User, messages: list[ChatMessage], discord_channel_id: str | None
+    session: ChatSession,
+    user: User,
+    messages: list[ChatMessage],
+    discord_channel_id: str | None,
+    other_versions: Sequence[ChatMessage] = (),
 ) -> dict[str, Any]:
-    """Return the transcript as a dict in DESIGN.md's key order."""
+    """Return the transcript in DESIGN.md's key order: the branch shown, then the other versions.
+
+    `other_versions` holds earlier answers and edited-away prompts, each with the message it
+    followed, so the whole history is kept while `messages` reads as one conversation.
+    """
     return {
         "session_id": session.id,
         "user_id": user.id,
@@ -43,6 +52,16 @@ def transcript_data(
                 "content": m.content,
             }
             for m in messages
+        ],
+        "other_versions": [
+            {
+                "message_id": m.id,
+                "parent_message_id": m.parent_id,
+                "timestamp_utc": _utc(m.created_at),
+                "sender": user.username if m.role is Role.USER else ASSISTANT,
+                "content": m.content,
+            }
+            for m in other_versions
         ],
     }
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.auth.models import User
-from meatlizard.chat import service as chat_service
+from meatlizard.chat import branches
 from meatlizard.chat.discord_channels import DiscordSessionChannel
 from meatlizard.chat.models import ArchiveStatus, ChatSession
 from meatlizard.core.storage import ObjectStorage
@@ -48,10 +48,15 @@ async def _write_once(
             raise LookupError(f"session {session_id} no longer exists")
         user = await db.get(User, chat.user_id)
         assert user is not None
-        messages = await chat_service.history(db, session_id=session_id)
+        everything = await branches.tree(db, session_id=session_id)
+        messages = everything.branch(chat.current_leaf_id)
         channel = await db.get(DiscordSessionChannel, session_id)
         data = documents.transcript_data(
-            chat, user, messages, discord_channel_id=channel.channel_id if channel else None
+            chat,
+            user,
+            messages,
+            discord_channel_id=channel.channel_id if channel else None,
+            other_versions=everything.hidden(chat.current_leaf_id),
         )
         json_key, csv_key = keys_for(session_id)
         try:

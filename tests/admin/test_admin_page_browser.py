@@ -1,4 +1,5 @@
-"""The admin page in a real Chromium: no self-demotion, sizes in binary units, a real 403."""
+"""The admin page in a real Chromium: no self-demotion, sizes in binary units, a real 403,
+charts with a scale and values."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
+from meatlizard.chat import service as chat_service
+from meatlizard.chat.models import ChatSession, MessageStatus
+from meatlizard.runtime import Services
 from tests.files.helpers import upload
 from tests.fixtures.browser import logged_in_page
-from tests.helpers import PASSWORD, login, register
+from tests.helpers import PASSWORD, create_session, login, register
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}
@@ -63,3 +67,52 @@ async def test_members_get_a_403_page(browser_context: Any, client: httpx.AsyncC
     assert response is not None and response.status == 403
     await expect(page).to_have_title(re.compile(r"^403 Forbidden"))
     await expect(page.locator("h1")).to_have_text("403 Forbidden")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+async def test_dashboard_charts_show_a_scale_the_span_and_the_latest_value(
+    browser_context: Any, client: httpx.AsyncClient, services: Services, viewport: dict[str, int]
+) -> None:
+    from playwright.async_api import expect
+
+    admin = await register(client)
+    session = await create_session(client, await login(client, admin))
+    async with services.sessions() as db:
+        chat = await db.get(ChatSession, session["id"])
+        assert chat is not None
+        await chat_service.add_user_message(db, session=chat, content="hello")
+        await chat_service.add_assistant_message(
+            db,
+            session=chat,
+            content="hi",
+            status=MessageStatus.COMPLETE,
+            model_alias="smollm2",
+            is_fallback=False,
+            token_count=10,
+            tokens_per_second=12.5,
+        )
+    page = await logged_in_page(browser_context, admin, PASSWORD)
+    await page.set_viewport_size(viewport)
+    await page.goto("/admin")
+
+    answers = page.locator("figure.chart").first
+    await expect(answers.locator(".chart-y span")).to_have_text(["1", "0"])
+    await expect(answers.locator(".chart-x span")).to_have_text(["24 h ago", "now"])
+    await expect(answers.locator("figcaption")).to_have_text(
+        "Answers per hour (24 h) · latest 1, min 0, max 1"
+    )
+    name = await answers.get_by_role("img").get_attribute("aria-label")
+    assert name == "Answers per hour (24 h): latest 1, min 0, max 1, from 24 h ago to now"
+    speed = page.locator("figure.chart").nth(1)
+    await expect(speed.locator(".chart-y span").first).to_have_text("12.5 tok/s")
+    # The scale is readable text beside the drawing, not squeezed into it.
+    label_box = await answers.locator(".chart-y span").first.bounding_box()
+    plot_box = await answers.locator("svg").bounding_box()
+    assert label_box is not None and plot_box is not None
+    assert label_box["x"] + label_box["width"] <= plot_box["x"]
+    size = await answers.locator(".chart-y span").first.evaluate(
+        "(el) => parseFloat(getComputedStyle(el).fontSize)"
+    )
+    assert size >= 11
+    width = await page.evaluate("document.documentElement.clientWidth")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width

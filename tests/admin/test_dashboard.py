@@ -89,8 +89,14 @@ async def test_dashboard_shows_charts_workers_storage_and_named_actors(
     assert refused.status_code == 403
     page = (await client.get("/admin", headers=bearer(admin))).text
     assert len(re.findall(r"<svg ", page)) == 4  # answers, tokens/s, worker tokens/s, worker GPU
-    assert "Worker gpu-box-1: GPU utilisation · max 87.0 %" in page
-    assert "Model tokens/s, hourly mean (24 h) · max 42.5 tok/s" in page
+    # Each chart states its latest value, range and span in text and in its accessible name.
+    assert "Worker gpu-box-1: GPU utilisation · latest 87 %, min 30 %, max 87 %" in page
+    assert "Model tokens/s, hourly mean (24 h) · latest 42.5 tok/s" in page
+    assert (
+        'aria-label="Answers per hour (24 h): latest 1, min 0, max 1, from 24 h ago to now"' in page
+    )
+    assert '<div class="chart-y" aria-hidden="true"><span>87 %</span><span>0 %</span></div>' in page
+    assert re.search(r'<div class="chart-x" aria-hidden="true"><span>\d\d:\d\d</span>', page)
     assert "<polyline" in page and '<script src="http' not in page  # drawn inline, no CDN
     assert re.search(r"<code>files/</code></td><td>1</td><td>2.0 KiB", page)
     assert '<strong id="active-sessions">1</strong>' in page

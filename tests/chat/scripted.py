@@ -17,12 +17,16 @@ ALIAS = "scripted"
 
 
 class ScriptedInference(InferenceGateway):
-    """Answer every prompt with `parts`; after each part but the last, wait for `release()`."""
+    """Answer every prompt with `parts`; after each part but the last, wait for `release()`.
+
+    "{n}" in a part becomes the number of the call, so each answer differs from the last.
+    """
 
     default_alias = ALIAS
 
     def __init__(self, parts: list[str]) -> None:
         self.parts = parts
+        self.conversations: list[Conversation] = []  # what the model was given, call by call
         self.sent = asyncio.Event()  # set whenever a part has been handed to the flow
         self._gate = asyncio.Event()
 
@@ -56,10 +60,11 @@ class ScriptedInference(InferenceGateway):
         cancel: asyncio.Event,
         stats: GenerationStats,
     ) -> AsyncIterator[str]:
+        self.conversations.append(conversation)
         for index, part in enumerate(self.parts):
             stats.token_count += 1
             stats.seconds += 0.01
-            yield part
+            yield part.replace("{n}", str(len(self.conversations)))
             self.sent.set()
             if index < len(self.parts) - 1:
                 await asyncio.wait_for(self._gate.wait(), timeout=60)

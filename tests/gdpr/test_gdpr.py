@@ -23,13 +23,19 @@ async def _user_with_history(services: Services, client: httpx.AsyncClient, name
     token = await login(client, name)
     session = await create_session(client, token, title=f"{name}'s chat")
     from meatlizard.auth import service as auth_service
+    from meatlizard.chat import branches
     from meatlizard.chat import service as chat_service
 
     async with services.sessions() as db:
         user = await auth_service.get_by_username(db, username=name)
         assert user is not None
         chat = await chat_service.get_session(db, user=user, session_id=session["id"])
-        await chat_service.add_user_message(db, session=chat, content=f"hi, I am {name}")
+        shown = await chat_service.add_user_message(db, session=chat, content=f"hi, I am {name}")
+        # An edited-away version: hidden from the conversation, still the user's data.
+        await chat_service.add_user_message(
+            db, session=chat, content=f"earlier draft by {name}", replaces=shown.id
+        )
+        await branches.show(db, session=chat, message_id=shown.id)
     await client.post(
         f"/api/v1/chat/sessions/{session['id']}/end",
         json={"save_transcript": True},
@@ -112,7 +118,7 @@ async def test_anonymize_leaves_no_trace_of_the_name(
     report = response.json()
     assert report["anonymous_id"].startswith("anon-")
     assert report["sessions"] == 1
-    assert report["messages_rewritten"] == 1
+    assert report["messages_rewritten"] == 2  # the hidden version too
     assert report["transcripts_rewritten"] == 1
     assert report["tokens_revoked"] >= 1
     # links: the link and its referrer statistics row; files: a name and a folder
@@ -136,7 +142,9 @@ async def test_export_contains_account_chats_and_transcripts(
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     data = json.loads(archive.read("meatlizard-export.json"))
     assert data["account"]["username"] == "export_me"
-    assert data["chat_sessions"][0]["messages"][0]["content"] == "hi, I am export_me"
+    [chat] = data["chat_sessions"]
+    assert [m["content"] for m in chat["messages"]] == ["hi, I am export_me"]
+    assert [m["content"] for m in chat["other_versions"]] == ["earlier draft by export_me"]
     names = archive.namelist()
     assert any(n.endswith("transcript.json") for n in names)
     assert any(n.endswith("transcript.csv") for n in names)
@@ -174,7 +182,7 @@ async def test_delete_account_removes_rows_and_objects(
     assert response.json()["deleted"] == {
         "chat_sessions": 1,
         "transcripts": 1,
-        "messages": 1,
+        "messages": 2,  # both versions of the prompt
         "pastes": 1,
         "links": 1,
         "files": 2,

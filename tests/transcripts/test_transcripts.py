@@ -27,6 +27,7 @@ JSON_KEYS = [
     "model_parameters_used",
     "message_count",
     "messages",
+    "other_versions",  # earlier answers and edited-away prompts, beside the shown branch
 ]
 
 
@@ -91,6 +92,7 @@ async def test_saved_transcript_has_exact_fields_and_round_trips(
     assert list(data["messages"][0]) == ["message_id", "timestamp_utc", "sender", "content"]
     assert data["messages"][0]["content"] == TRICKY
     assert data["start_time_utc"].endswith("Z") and data["end_time_utc"].endswith("Z")
+    assert data["other_versions"] == []
 
     as_csv = await _transcript(client, token, session["id"], "csv")
     rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"), newline="")))
@@ -190,3 +192,51 @@ async def test_chat_page_offers_the_download_and_user_default_applies(
     assert "This chat has ended." in page.text
     assert f"/api/v1/chat/sessions/{session['id']}/transcript?format=csv" in page.text
     assert 'id="composer" class="composer" hidden' in page.text
+
+
+async def test_transcript_holds_the_shown_branch_and_every_other_version(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    from meatlizard.auth.models import User
+    from meatlizard.chat import branches
+    from meatlizard.chat import service as chat_service
+    from meatlizard.chat.models import MessageStatus
+
+    token = await user_token(client)
+    session = await create_session(client, token)
+    me = (await client.get("/api/v1/auth/me", headers=bearer(token))).json()
+    async with services.sessions() as db:
+        user = await db.get(User, me["id"])
+        assert user is not None
+        chat = await chat_service.get_session(db, user=user, session_id=session["id"])
+        prompt = await chat_service.add_user_message(db, session=chat, content="hi")
+        answers = [
+            await chat_service.add_assistant_message(
+                db,
+                session=chat,
+                content=text,
+                status=MessageStatus.COMPLETE,
+                model_alias="smollm2",
+                is_fallback=False,
+                token_count=1,
+                tokens_per_second=1.0,
+                prompt_id=prompt.id,
+            )
+            for text in ("old answer", "new answer")
+        ]
+        await branches.show(db, session=chat, message_id=answers[0].id)
+    await _end(client, token, session["id"], save=True)
+    data = json.loads((await _transcript(client, token, session["id"], "json")).content)
+    assert [m["content"] for m in data["messages"]] == ["hi", "old answer"]
+    assert data["message_count"] == 2
+    assert data["other_versions"] == [
+        {
+            "message_id": answers[1].id,
+            "parent_message_id": prompt.id,
+            "timestamp_utc": data["other_versions"][0]["timestamp_utc"],
+            "sender": "assistant",
+            "content": "new answer",
+        }
+    ]
+    as_csv = await _transcript(client, token, session["id"], "csv")
+    assert "new answer" not in as_csv.content.decode("utf-8-sig")

@@ -52,7 +52,8 @@ async def test_register_chat_stream_and_reload(page, live_server: str) -> None: 
     await expect(messages).to_have_count(2)
     await expect(messages.first).to_contain_text("Write one line about a lizard.")
     assert (await page.locator(".message.assistant .body").inner_text()).strip() == streamed
-    await expect(page.locator("#session-list a.active")).to_contain_text("Poet")
+    # A preset chat is titled by its first prompt, not by the preset.
+    await expect(page.locator("#session-list a.active")).to_contain_text("Write one line")
 
 
 async def test_html_in_messages_is_shown_as_text_never_run(page, live_server: str) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-// The chat page: renders history, streams answers over the WebSocket, stop/regenerate.
+// The chat page: renders the shown branch, streams answers over the WebSocket, stop/regenerate.
 "use strict";
 
 (() => {
@@ -21,6 +21,12 @@
       alert(error.message);
     }
   });
+
+  ChatHistory.searchable(
+    document.getElementById("chat-search"),
+    document.getElementById("session-list"),
+    state.session && state.session.id,
+  );
 
   if (!state.session) return;
   const session = state.session;
@@ -68,9 +74,66 @@
     }
   }
 
-  for (const m of state.messages) {
-    addMessage(m.role, m.content, { fallback: m.is_fallback, status: m.status });
+  const titleHeading = document.getElementById("session-title");
+
+  function showTitle(title) {
+    titleHeading.textContent = title;
+    document.title = document.title.replace(/^.*?( · |$)/, `${title}$1`);
+    const link = document.querySelector("#session-list a.active");
+    if (link) link.textContent = title;
+    document.getElementById("session-settings").title.value = title;
   }
+
+  // Stored messages carry Copy, Edit (prompts) and the version switcher.
+  const historyActions = {
+    show: async (messageId) => {
+      if (streaming) return;
+      try {
+        const detail = await ML.api("POST", `/api/v1/chat/sessions/${session.id}/show`, { message_id: messageId });
+        renderConversation(detail.messages);
+      } catch (error) {
+        showError(error.message);
+      }
+    },
+    edit: (message, item) =>
+      ChatHistory.openEditor(item, message, (text) => {
+        if (streaming) return;
+        let node = item;
+        while (node) {
+          const next = node.nextElementSibling;
+          if (node.classList.contains("message")) node.remove();
+          node = next;
+        }
+        addMessage("user", text);
+        setBusy(true);
+        send({ type: "edit", message_id: message.id, prompt: text });
+      }),
+  };
+
+  function renderConversation(messages) {
+    list.querySelectorAll(".message").forEach((item) => item.remove());
+    hint.hidden = messages.length > 0;
+    for (const m of messages) {
+      const item = addMessage(m.role, m.content, { fallback: m.is_fallback, status: m.status });
+      item.dataset.messageId = m.id;
+      ChatHistory.decorate(item, m, historyActions);
+    }
+  }
+
+  // After an answer: show what was stored (ids, versions) and the title the chat now has.
+  async function refresh() {
+    try {
+      const detail = await ML.api("GET", `/api/v1/chat/sessions/${session.id}`);
+      if (streaming) return;
+      renderConversation(detail.messages);
+      if (detail.title !== titleHeading.textContent) showTitle(detail.title);
+    } catch (error) {
+      showError(error.message);
+    }
+  }
+
+  renderConversation(state.messages);
+  ChatHistory.renamable(titleHeading, session.id, showTitle);
 
   let socket = null;
   let streaming = null; // {item, text, pending}
@@ -161,12 +224,14 @@
         finishStreaming({ fallback: frame.fallback, status: frame.status });
         statusLine.textContent = `${frame.tokens} tokens · ${frame.tokens_per_second} tokens/s${frame.status === "stopped" ? " · stopped" : ""}`;
         setBusy(false);
+        refresh();
         break;
       case "error":
         finishStreaming();
         statusLine.textContent = "";
         showError(frame.message);
         setBusy(false);
+        refresh();
         break;
     }
   }
@@ -221,9 +286,8 @@
         temperature: Number(settingsForm.temperature.value),
         system_prompt: settingsForm.system_prompt.value,
       });
-      document.getElementById("session-title").textContent = updated.title;
+      showTitle(updated.title);
       document.getElementById("model-badge").textContent = `${updated.model_alias} · t=${updated.temperature}`;
-      document.querySelector("#session-list a.active").textContent = updated.title;
       settingsForm.hidden = true;
     } catch (error) {
       showError(error.message);
