@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats
+from meatlizard.inference.scheduler import QueueListener
 from meatlizard.inference.service import Answerer, InferenceGateway
 
 ALIAS = "scripted"
@@ -59,6 +60,7 @@ class ScriptedInference(InferenceGateway):
         owner: str,
         cancel: asyncio.Event,
         stats: GenerationStats,
+        on_queued: QueueListener | None = None,
     ) -> AsyncIterator[str]:
         self.conversations.append(conversation)
         for index, part in enumerate(self.parts):
