@@ -34,6 +34,7 @@ TRANSCRIPT_KEYS = [
     "model_parameters_used",
     "message_count",
     "messages",
+    "other_versions",  # earlier answers and edited-away prompts, beside the shown branch
 ]
 
 

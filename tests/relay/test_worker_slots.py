@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as redis
 
 from meatlizard.core.cache import MemoryCache
-from meatlizard.relay import keys
+from meatlizard.relay import redis_keys as keys
 from meatlizard.relay.envelope import Keyring
 from meatlizard.relay.replay import ReplayGuard
 from meatlizard.relay.wire import PayloadSealer, RequestPayload
