@@ -13,7 +13,7 @@ from meatlizard.relay import redis_keys as keys
 from meatlizard.relay.envelope import Keyring
 from meatlizard.relay.replay import ReplayGuard
 from meatlizard.relay.wire import PayloadSealer, RequestPayload
-from tests.relay.conftest import KEY, Cluster
+from tests.fixtures.cluster import KEY, Cluster
 
 pytestmark = pytest.mark.model
 POLLS = 3000
