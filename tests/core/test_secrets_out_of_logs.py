@@ -30,8 +30,12 @@ def captured_logs() -> Iterator[io.StringIO]:
     """Log as `meatlizard serve` does (every logger through our handler) into a buffer."""
     root = logging.getLogger()
     saved = (root.handlers[:], root.level, logging.getLogger("uvicorn.access").level)
+    error_log = logging.getLogger("uvicorn.error")  # its WebSocket lines; an earlier test in
+    error_saved = (error_log.level, error_log.propagate, error_log.disabled)  # may quiet it
     app_logging.configure("INFO")
     logging.getLogger("uvicorn.access").setLevel(logging.INFO)  # HTTP lines too
+    error_log.setLevel(logging.INFO)
+    error_log.propagate, error_log.disabled = True, False
     buffer = io.StringIO()
     handler = root.handlers[0]
     assert isinstance(handler, logging.StreamHandler)
@@ -40,6 +44,8 @@ def captured_logs() -> Iterator[io.StringIO]:
     root.handlers[:], level, access = saved
     root.setLevel(level)
     logging.getLogger("uvicorn.access").setLevel(access)
+    error_log.setLevel(error_saved[0])
+    error_log.propagate, error_log.disabled = error_saved[1], error_saved[2]
 
 
 @pytest_asyncio.fixture
