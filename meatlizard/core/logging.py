@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from meatlizard.core.redact import RedactingFilter
 
 _STANDARD = set(vars(logging.makeLogRecord({})))
+# Every line goes through our one handler (and its redaction): none keeps a handler of its own.
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 class JsonFormatter(logging.Formatter):
@@ -50,5 +52,8 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in UVICORN_LOGGERS:  # uvicorn's own dictConfig may have given them handlers
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate, logger.disabled = True, False
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

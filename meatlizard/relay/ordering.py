@@ -27,11 +27,6 @@ T = TypeVar("T")
 GAP_SECONDS = 15.0
 
 
-# How long replies that came early wait for the one before them (a file download from
-# Discord's CDN, or a resend after RESUME) before the answer counts as broken.
-GAP_SECONDS = 15.0
-
-
 class RepliesLost(Exception):
     """A first attempt skipped a chunk, or closed with text its chunks do not add up to."""
 

@@ -29,23 +29,24 @@ DB_PASSWORD = "pw-never-on-argv"
 def captured_logs() -> Iterator[io.StringIO]:
     """Log as `meatlizard serve` does (every logger through our handler) into a buffer."""
     root = logging.getLogger()
-    saved = (root.handlers[:], root.level, logging.getLogger("uvicorn.access").level)
-    error_log = logging.getLogger("uvicorn.error")  # its WebSocket lines; an earlier test in
-    error_saved = (error_log.level, error_log.propagate, error_log.disabled)  # may quiet it
+    uvicorn_loggers = [logging.getLogger(name) for name in app_logging.UVICORN_LOGGERS]
+    saved = (root.handlers[:], root.level)
+    # An earlier test may have run uvicorn with its own dictConfig (handlers, no propagation).
+    saved_uvicorn = [(lg.handlers[:], lg.level, lg.propagate, lg.disabled) for lg in uvicorn_loggers]
     app_logging.configure("INFO")
     logging.getLogger("uvicorn.access").setLevel(logging.INFO)  # HTTP lines too
-    error_log.setLevel(logging.INFO)
-    error_log.propagate, error_log.disabled = True, False
+    logging.getLogger("uvicorn.error").setLevel(logging.INFO)  # its WebSocket lines
     buffer = io.StringIO()
     handler = root.handlers[0]
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(buffer)
     yield buffer
-    root.handlers[:], level, access = saved
+    root.handlers[:], level = saved
     root.setLevel(level)
-    logging.getLogger("uvicorn.access").setLevel(access)
-    error_log.setLevel(error_saved[0])
-    error_log.propagate, error_log.disabled = error_saved[1], error_saved[2]
+    for logger, (handlers, level, propagate, disabled) in zip(uvicorn_loggers, saved_uvicorn):
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate, logger.disabled = propagate, disabled
 
 
 @pytest_asyncio.fixture

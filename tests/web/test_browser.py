@@ -70,6 +70,9 @@ async def test_html_in_messages_is_shown_as_text_never_run(page, live_server: st
     payload = '<img src=x onerror="window.pwned=1"> Repeat exactly: <script>window.pwned=2</script>'
     await page.fill("#prompt", payload)
     await page.keyboard.press("Enter")
+    # The answer's length does not matter here: stop it once it streams, then read it back.
+    await expect(page.locator(".message.assistant .body")).not_to_be_empty(timeout=60_000)
+    await page.evaluate("document.querySelector('#stop:not([hidden])')?.click()")
     await expect(page.locator("#status-line")).to_contain_text("tokens/s", timeout=60_000)
     await page.reload()  # history is rendered again from the server's copy
     await expect(page.locator(".message.user .body")).to_have_text(payload)
