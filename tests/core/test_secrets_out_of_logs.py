@@ -32,7 +32,7 @@ def captured_logs() -> Iterator[io.StringIO]:
     uvicorn_loggers = [logging.getLogger(name) for name in app_logging.UVICORN_LOGGERS]
     saved = (root.handlers[:], root.level)
     # An earlier test may have run uvicorn with its own dictConfig (handlers, no propagation).
-    saved_uvicorn = [(lg.handlers[:], lg.level, lg.propagate, lg.disabled) for lg in uvicorn_loggers]
+    saved_uvicorn = [(g.handlers[:], g.level, g.propagate, g.disabled) for g in uvicorn_loggers]
     app_logging.configure("INFO")
     logging.getLogger("uvicorn.access").setLevel(logging.INFO)  # HTTP lines too
     logging.getLogger("uvicorn.error").setLevel(logging.INFO)  # its WebSocket lines
@@ -43,10 +43,10 @@ def captured_logs() -> Iterator[io.StringIO]:
     yield buffer
     root.handlers[:], level = saved
     root.setLevel(level)
-    for logger, (handlers, level, propagate, disabled) in zip(uvicorn_loggers, saved_uvicorn):
-        logger.handlers[:] = handlers
-        logger.setLevel(level)
-        logger.propagate, logger.disabled = propagate, disabled
+    for lg, (handlers, level, propagate, off) in zip(uvicorn_loggers, saved_uvicorn, strict=True):
+        lg.handlers[:] = handlers
+        lg.setLevel(level)
+        lg.propagate, lg.disabled = propagate, off
 
 
 @pytest_asyncio.fixture
