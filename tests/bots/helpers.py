@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.guild import Guild
 from meatlizard.dev.discord_emulator.models import EPHEMERAL, Application, Channel, Message, User
 from meatlizard.dev.discord_emulator.models import Role as GuildRole
+from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceEngine
 from meatlizard.relay.discord_gateway import DiscordRelayGateway
 from meatlizard.runtime import Services
 
@@ -161,3 +163,35 @@ async def end_prompt(world: BotsWorld, channel: Channel, owner: User | None = No
     return await world.emulator.wait_until(
         lambda: end.original if end.original and end.original.components else None
     )
+
+
+class HeldEngine(InferenceEngine):
+    """The real engine, paused after `hold_after` pieces until the test calls `release()`.
+
+    Makes "mid-answer" a fact rather than a race with the model's speed.
+    """
+
+    def __init__(self, engine: InferenceEngine, hold_after: int) -> None:
+        self.engine, self.hold_after = engine, hold_after
+        self.alias, self.context_window = engine.alias, engine.context_window
+        self.holding, self._released = asyncio.Event(), asyncio.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def stream(  # type: ignore[override]
+        self, request: GenerationRequest, cancel: asyncio.Event, stats: GenerationStats
+    ) -> AsyncIterator[str]:
+        pieces = 0
+        async for piece in self.engine.stream(request, cancel, stats):
+            if pieces == self.hold_after:
+                self.holding.set()
+                await self._released.wait()
+            pieces += 1
+            yield piece
+
+    def count_tokens(self, text: str) -> int:
+        return self.engine.count_tokens(text)
+
+    def lease(self) -> AbstractAsyncContextManager[None]:
+        return self.engine.lease()

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import discord
 import pytest
 
+from meatlizard.bots.frames import FILE_MARKER
 from meatlizard.bots.server.chat_cog import FALLBACK_LABEL
 from meatlizard.chat.models import ChatMessage
 from meatlizard.dev.discord_emulator.models import Channel
 from meatlizard.relay.wire import RequestPayload
-from tests.bots.helpers import BotsWorld, general, run, start_session, stored_answer
+from tests.bots.helpers import (
+    BotsWorld,
+    HeldEngine,
+    general,
+    run,
+    start_session,
+    stored_answer,
+)
 
-HALFWAY_POSTS = 6  # relay messages of the client-bot before the drop (one per 1.1 s flush)
+HALFWAY_PIECES = 40  # pieces of the answer generated before the gateways drop
 
 
 async def shown_answer(world: BotsWorld, channel: Channel, answer: ChatMessage) -> None:
@@ -98,26 +107,25 @@ async def test_offline_client_bot_gets_a_labelled_fallback(bots_world: BotsWorld
 
 
 @pytest.mark.max_reply_tokens(300)
-@pytest.mark.xfail(
-    reason="known failure since the relay ordering and batching merges: the answer times out;"
-    " open in issue 18 item 4",
-    strict=False,
-)
 async def test_a_long_answer_survives_a_drop_and_slow_downloads_in_full(
     bots_world: BotsWorld,
 ) -> None:
     world = bots_world
     assert world.emulator.core.state.cdn_latency_s == (0.0, 1.5)  # files overtake each other
+    held = HeldEngine(world.client.engines["smollm2"], hold_after=HALFWAY_PIECES)
+    world.client.engines["smollm2"] = held
     channel = await start_session(world)
     await world.emulator.wait_until(lambda: world.relay.online)
     world.emulator.post_message(
         channel, world.alice, "Write a long, detailed story about a lizard who travels the world."
     )
-    await world.emulator.wait_until(lambda: len(client_posts(world, channel)) >= HALFWAY_POSTS)
+    await asyncio.wait_for(held.holding.wait(), 120)  # the first part is out, the rest waits
+    await world.emulator.wait_until(lambda: client_posts(world, channel))
     assert await world.emulator.drop_gateway(world.server_app) == 1
     assert await world.emulator.drop_gateway(world.client_app) == 1
+    held.release()  # the rest streams while both bots reconnect, much of it in files
     answer = await stored_answer(world)
-    assert not answer.is_fallback and answer.token_count and answer.token_count > HALFWAY_POSTS
+    assert not answer.is_fallback and answer.token_count and answer.token_count > HALFWAY_PIECES
     await shown_answer(world, channel, answer)
     shown = "".join(
         m.content
@@ -127,6 +135,7 @@ async def test_a_long_answer_survives_a_drop_and_slow_downloads_in_full(
         and "Your chat" not in m.content
     )
     assert answer.content.strip() in shown  # every character, in order
+    assert FILE_MARKER in client_posts(world, channel)  # part of it did travel as files
 
 
 async def test_op7_and_invalid_session_while_the_bots_run(bots_world: BotsWorld) -> None:
