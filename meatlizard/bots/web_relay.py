@@ -45,6 +45,8 @@ WebSender = Callable[[str, BaseModel], Awaitable[None]]
 class DiscordWebRelay(StreamWorker):
     """A worker whose engine is the client-bot at the other end of Discord."""
 
+    resumes_answers = True  # the client-bot resends what it had sent, then goes on
+
     def __init__(
         self,
         *,

@@ -55,6 +55,7 @@ class Progress:
     started: float
     last: float = 0.0
     request_id: str = ""
+    alias: str = ""
 
     def __post_init__(self) -> None:
         self.last = self.started
@@ -68,6 +69,7 @@ class WorkerInfo:
     aliases: list[str]
     busy: bool
     free: int = 0  # slots announced free in the last heartbeat
+    resumes: bool = False  # a take-over by it goes on with the text shown (the Discord relay)
 
 
 class RedisRelayGateway(RelayGateway):
@@ -106,6 +108,7 @@ class RedisRelayGateway(RelayGateway):
                 json.loads(record.get(b"aliases", b"[]")),
                 record.get(b"busy") == b"1",
                 int(record.get(b"free", b"0") or 0),
+                record.get(b"resumes") == b"1",
             )
             sealed = record.get(b"metrics")
             await self._maybe_store_metrics(
@@ -196,7 +199,7 @@ class RedisRelayGateway(RelayGateway):
             )
         relay = asyncio.create_task(self._relay_cancel(cancel, session_id, request_id))
         finished = False
-        progress = Progress(entry_id, started, request_id=request_id)
+        progress = Progress(entry_id, started, request_id=request_id, alias=alias)
         try:
             with relay_failed_on_outage(self._lost_redis):
                 async for piece in self._read_replies(session_id, request_id, progress, stats):
@@ -209,8 +212,8 @@ class RedisRelayGateway(RelayGateway):
                 await quietly(
                     self.redis.set(keys.abandoned_key(request_id), b"1", ex=keys.REPLY_TTL_SECONDS)
                 )
-                if cancel.is_set():
-                    await quietly(self._send_cancel(session_id, request_id))
+                # And stop one that took it over already: nobody reads its answer.
+                await quietly(self._send_cancel(session_id, request_id))
             await quietly(self.redis.delete(keys.reply_stream(request_id)))
             stats.seconds = time.perf_counter() - started
             stats.stopped = cancel.is_set()
@@ -278,8 +281,11 @@ class RedisRelayGateway(RelayGateway):
         if worker is not None and sequence > 0:
             if await self.redis.exists(keys.worker_key(worker)):
                 return
-            # Vanished mid-answer: while its entry is pending, a worker may still take it over
-            # (the server-bot relay resumes the answer where it was).
+            # Vanished mid-answer. Only a server-bot relay's take-over goes on with the text
+            # shown; any other would restart the answer, so the user is told at once and the
+            # request is abandoned before anyone spends the model on it.
+            if not any(w.resumes and progress.alias in w.aliases for w in online.values()):
+                raise RelayFailed(STOPPED)
             stalled = time.perf_counter() - progress.last
             if stalled > keys.TAKEOVER_GRACE_SECONDS or not await self._pending(progress.entry_id):
                 raise RelayFailed(STOPPED)

@@ -52,6 +52,9 @@ class WorkerState:
 class StreamWorker:
     """One consumer of the request stream, up to `slots` requests at once; subclasses answer."""
 
+    # Whether a request this worker takes over goes on with the text already shown.
+    resumes_answers = False
+
     def __init__(
         self, *, redis_url: str, sealer: PayloadSealer, worker_id: str, slots: int = 1
     ) -> None:
@@ -193,7 +196,8 @@ class StreamWorker:
             await self._ack(entry_id)
             return
         if await self.redis.exists(keys.abandoned_key(request.request_id)):
-            await self._ack(entry_id)  # the web side gave up on it already
+            log.info("dropping request %s: the web side gave up on it", request.request_id)
+            await self._ack(entry_id)
             await self.abandoned(request, attempt=attempt)
             return
         request = request.model_copy(update={"attempt": attempt})
@@ -229,6 +233,11 @@ class StreamWorker:
                 raise
 
         try:
+            # The web side may have given up between the check in _handle and now: its
+            # cancel went out before this request could hear it.
+            if await self.redis.exists(keys.abandoned_key(request.request_id)):
+                log.info("stopping request %s: the web side gave up on it", request.request_id)
+                cancel.set()
             await self.answer(request, cancel=cancel, emit=emit)
         finally:
             self.state.cancels.pop(request.request_id, None)
@@ -270,6 +279,7 @@ class StreamWorker:
                     "busy": "1" if self.state.busy else "0",
                     "slots": str(self.slots),
                     "free": str(max(self.slots - len(self._answering), 0)),
+                    "resumes": "1" if self.resumes_answers else "0",
                     "metrics": sealed,
                 },
             )

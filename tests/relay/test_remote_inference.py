@@ -150,6 +150,55 @@ async def test_worker_killed_mid_answer_gives_a_clear_error_not_a_hang(cluster: 
     assert again[-1]["type"] == "done"
 
 
+async def _answering_worker(client: redis.Redis) -> str:
+    """Return the id of the worker that claimed the one request in flight."""
+    async for key in client.scan_iter(match="ml:inference:reply:*"):
+        for _, fields in await client.xrange(key):
+            if b"claim" in fields:
+                return fields[b"claim"].decode()
+    raise AssertionError("no worker claimed the request")
+
+
+async def test_worker_killed_beside_a_live_one_is_reported_at_once_and_not_redone(
+    cluster: Cluster, cluster_env: dict[str, str]
+) -> None:
+    web = await cluster.web()
+    workers = {name: cluster.worker(name) for name in ("gpu-left", "gpu-right")}
+    await cluster.wait_for_workers(web, 2)
+    async with httpx.AsyncClient(base_url=web) as http:
+        token = await user_token(http)
+        session = await create_session(http, token)
+    client = redis.Redis.from_url(cluster_env["REDIS_URL"])
+    try:
+        async with websockets.connect(
+            socket_url(web, session["id"]), additional_headers=bearer(token)
+        ) as ws:
+            await ws.send(json.dumps({"prompt": "Write a long essay about the history of Rome."}))
+            frames: list[dict] = []
+            doomed = ""
+            while True:
+                frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
+                frames.append(frame)
+                if frame["type"] == "token" and not doomed:
+                    doomed = await _answering_worker(client)
+                    workers[doomed].send_signal(signal.SIGKILL)
+                if frame["type"] in ("done", "error"):
+                    break
+    finally:
+        await client.aclose()
+    # A Redis worker taking over would start the answer afresh: the user is told now, rather
+    # than after the take-over, and the survivor never generates an answer nobody reads.
+    assert frames[-1]["type"] == "error"
+    assert "stopped mid-answer" in frames[-1]["message"]
+    (survivor,) = set(workers) - {doomed}
+
+    await cluster.wait_for_log(survivor, "the web side gave up on it")
+    assert "taking over request entry" in cluster.log_tail(survivor)
+    # The survivor is free for the next chat at once.
+    again = await _ask(web, token, session["id"], "Say hi.")
+    assert again[-1]["type"] == "done" and again[0]["fallback"] is False
+
+
 async def test_request_taken_by_a_crashed_worker_is_redelivered(
     cluster: Cluster, cluster_env: dict[str, str]
 ) -> None:
