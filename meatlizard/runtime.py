@@ -11,6 +11,7 @@ from meatlizard.admin import privacy as admin_privacy
 from meatlizard.admin.moderation import ContentKind
 from meatlizard.chat.flows import ChatFlow
 from meatlizard.chat.guards import Moderation, PromptGuard
+from meatlizard.chat.orphans import OrphanedAnswers
 from meatlizard.chat.session_events import NoSessionEvents, SessionEvents, session_events_for
 from meatlizard.core.cache import Cache, RateLimiter, cache_from_settings
 from meatlizard.core.config import Rate, Settings
@@ -220,6 +221,10 @@ class Services:
                 timedelta(seconds=self.settings.files_orphan_grace_seconds),
             ),
         ]
+        from meatlizard.relay.redis_gateway import RedisRelayGateway  # remote mode only
+
+        if isinstance(self.inference, RedisRelayGateway):
+            self.sweepers.append(OrphanedAnswers(self.sessions, self.inference))
         for sweeper in self.sweepers:
             sweeper.start()
         if self.settings.video_transcode_in_web:

@@ -136,6 +136,7 @@ class ChatFlow:
             temperature=session.temperature,
             max_tokens=self._max_reply_tokens,
             session_id=session.id,
+            prompt_id=prompt_message.id,
         )
         yield Started(answerer.alias, answerer.is_fallback, prompt_message.id)
 

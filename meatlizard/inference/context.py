@@ -32,6 +32,7 @@ class Conversation:
     temperature: float
     max_tokens: int
     session_id: str = ""  # bound into encrypted payloads when the answer comes from a worker
+    prompt_id: int | None = None  # the stored prompt this answers (the chat side's, if any)
 
 
 def fit_context(

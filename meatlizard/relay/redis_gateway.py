@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from meatlizard.core.redis_client import connect, pending_entry
 from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats
+from meatlizard.relay import adoption
 from meatlizard.relay import redis_keys as keys
+from meatlizard.relay.adoption import Orphan
 from meatlizard.relay.answering import request_of
 from meatlizard.relay.gateway import RelayFailed, RelayGateway
 from meatlizard.relay.metrics_store import store_worker_metric
@@ -92,6 +94,7 @@ class RedisRelayGateway(RelayGateway):
         self.sealer = sealer
         self._workers: dict[str, WorkerInfo] = {}
         self._watch: asyncio.Task[None] | None = None
+        self.process_id = uuid.uuid4().hex  # marked alive while the watch runs
 
     # -- presence -------------------------------------------------------------------------
 
@@ -140,6 +143,9 @@ class RedisRelayGateway(RelayGateway):
     async def _watch_workers(self) -> None:
         while True:
             try:
+                await self.redis.set(
+                    keys.web_key(self.process_id), b"1", px=int(keys.WORKER_TTL_SECONDS * 1000)
+                )
                 await self.refresh_workers()
             except redis.RedisError as exc:
                 log.warning("cannot read worker presence: %s", exc)
@@ -197,6 +203,11 @@ class RedisRelayGateway(RelayGateway):
                 maxlen=keys.REQUESTS_MAXLEN,
                 approximate=True,
             )
+            if conversation.prompt_id is not None and self._watch is not None:
+                # Should this process die, another one stores the answer (adoption.py).
+                entry = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+                orphan = Orphan(request_id, session_id, conversation.prompt_id, alias, entry)
+                await adoption.note_in_flight(self.redis, orphan, self.process_id)
         relay = asyncio.create_task(self._relay_cancel(cancel, session_id, request_id))
         finished = False
         progress = Progress(entry_id, started, request_id=request_id, alias=alias)
@@ -215,8 +226,34 @@ class RedisRelayGateway(RelayGateway):
                 # And stop one that took it over already: nobody reads its answer.
                 await quietly(self._send_cancel(session_id, request_id))
             await quietly(self.redis.delete(keys.reply_stream(request_id)))
+            await quietly(adoption.done(self.redis, request_id))
             stats.seconds = time.perf_counter() - started
             stats.stopped = cancel.is_set()
+
+    async def adopt_orphans(self) -> list[Orphan]:
+        """Return the chat requests of web processes that died, now this process's to finish."""
+        return await adoption.adopt_orphans(self.redis, self.process_id)
+
+    async def finish_orphan(self, orphan: Orphan) -> tuple[str, GenerationStats] | None:
+        """Read an adopted request's answer to its end; None when it was lost meanwhile."""
+        stats = GenerationStats()
+        progress = Progress(
+            orphan.entry_id, time.perf_counter(), request_id=orphan.request_id, alias=orphan.alias
+        )
+        pieces: list[str] = []
+        try:
+            with relay_failed_on_outage(self._lost_redis):
+                async for piece in self._read_replies(
+                    orphan.session_id, orphan.request_id, progress, stats
+                ):
+                    pieces.append(piece)
+        except RelayFailed as exc:
+            log.warning("the answer to orphaned request %s is lost: %s", orphan.request_id, exc)
+            return None
+        finally:
+            await quietly(adoption.done(self.redis, orphan.request_id))
+        stats.seconds = time.perf_counter() - progress.started
+        return "".join(pieces), stats
 
     async def _read_replies(
         self, session_id: str, request_id: str, progress: Progress, stats: GenerationStats
@@ -244,6 +281,9 @@ class RedisRelayGateway(RelayGateway):
                     payload = await self.sealer.open(
                         fields.get(b"env", b""),
                         scope="reply",
+                        # The same entry may be read again (by a process adopting the
+                        # request); a copy of it in another entry is a replay.
+                        token=f"{request_id}:{entry_id.decode()}",
                         session_id=session_id,
                         request_id=request_id,
                     )

@@ -33,3 +33,25 @@ def abandoned_key(request_id: str) -> str:
 def worker_key(worker_id: str) -> str:
     """Return the presence key of one worker."""
     return WORKER_PREFIX + worker_id
+
+
+# A web process marks itself alive (refreshed every HEARTBEAT_SECONDS, gone after
+# WORKER_TTL_SECONDS) and records each chat request it follows; when it dies, another web
+# process adopts the request, reads its answer to the end and stores it.
+WEB_PREFIX = "ml:web:alive:"
+IN_FLIGHT_PREFIX = "ml:inference:inflight:"
+
+
+def web_key(process_id: str) -> str:
+    """Return the presence key of one web process."""
+    return WEB_PREFIX + process_id
+
+
+def in_flight_key(request_id: str) -> str:
+    """Return the record of a chat request a web process is following."""
+    return IN_FLIGHT_PREFIX + request_id
+
+
+def adopted_key(request_id: str) -> str:
+    """Return the mark of the web process that adopted an orphaned request."""
+    return f"ml:inference:adopted:{request_id}"

@@ -199,6 +199,50 @@ async def test_worker_killed_beside_a_live_one_is_reported_at_once_and_not_redon
     assert again[-1]["type"] == "done" and again[0]["fallback"] is False
 
 
+async def test_answer_of_a_killed_web_process_is_stored_by_another(cluster: Cluster) -> None:
+    doomed_web = await cluster.web()
+    doomed = cluster.processes[-1]  # the process behind doomed_web
+    survivor = await cluster.web()
+    cluster.worker("gpu-steady")
+    await cluster.wait_for_workers(doomed_web, 1)
+    async with httpx.AsyncClient(base_url=survivor) as http:
+        token = await user_token(http)
+        session = await create_session(http, token)
+    seen = ""
+    async with websockets.connect(
+        socket_url(doomed_web, session["id"]), additional_headers=bearer(token)
+    ) as ws:
+        await ws.send(json.dumps({"prompt": "Write a long essay about the history of Rome."}))
+        while True:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=60))
+            if frame["type"] == "token":
+                seen += frame["text"]
+                doomed.send_signal(signal.SIGKILL)  # the socket's process dies mid-answer
+                break
+    # The worker finishes the answer; the surviving web process adopts it and stores it.
+    async with httpx.AsyncClient(base_url=survivor) as http:
+        for _ in range(900):
+            detail = (
+                await http.get(f"/api/v1/chat/sessions/{session['id']}", headers=bearer(token))
+            ).json()
+            if len(detail["messages"]) == 2:
+                break
+            await asyncio.sleep(0.1)
+    survivor_log = "\n".join(
+        line
+        for line in (cluster.logs / f"web-{survivor.rsplit(':', 1)[1]}.log")
+        .read_text()
+        .splitlines()
+        if "meatlizard.access" not in line
+    )
+    assert len(detail["messages"]) == 2, survivor_log
+    prompt, answer = detail["messages"]
+    assert (prompt["role"], answer["role"]) == ("user", "assistant")
+    assert answer["content"].startswith(seen) and len(answer["content"]) > len(seen)
+    assert not answer["is_fallback"] and answer["token_count"] > 1
+    assert "stored the answer to orphaned request" in survivor_log
+
+
 async def test_request_taken_by_a_crashed_worker_is_redelivered(
     cluster: Cluster, cluster_env: dict[str, str]
 ) -> None:
