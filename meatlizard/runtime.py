@@ -8,9 +8,9 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from meatlizard.admin import privacy as admin_privacy
-from meatlizard.admin.moderation import ContentKind
+from meatlizard.admin.moderation import AdminRules, ContentKind
 from meatlizard.chat.flows import ChatFlow
-from meatlizard.chat.guards import Moderation, PromptGuard
+from meatlizard.chat.guards import PromptGuard
 from meatlizard.chat.session_events import NoSessionEvents, SessionEvents, session_events_for
 from meatlizard.core.cache import Cache, RateLimiter, cache_from_settings
 from meatlizard.core.config import Rate, Settings
@@ -143,12 +143,11 @@ class Services:
             )
         guard = PromptGuard(
             max_chars=settings.max_prompt_chars,
-            moderation=Moderation(
-                settings.moderation_words,
-                settings.moderation_patterns,
-                settings.moderation_message,
-            ),
+            words=settings.moderation_words,
+            patterns=settings.moderation_patterns,
+            message=settings.moderation_message,
             limiter=RateLimiter(cache, "chat", settings.chat_rate, fail_open=True),
+            rules=AdminRules(),
         )
         storage = storage_from_settings(settings)
         links = LinkResolver(
