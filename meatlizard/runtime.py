@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from meatlizard.admin import privacy as admin_privacy
 from meatlizard.admin.moderation import AdminRules, ContentKind
+from meatlizard.chat.ending import EndRule, finish_session
 from meatlizard.chat.flows import ChatFlow
 from meatlizard.chat.guards import PromptGuard
+from meatlizard.chat.models import ChatSession
 from meatlizard.chat.session_events import NoSessionEvents, SessionEvents, session_events_for
 from meatlizard.core.cache import Cache, RateLimiter, cache_from_settings
 from meatlizard.core.config import Rate, Settings
@@ -199,6 +201,17 @@ class Services:
                 self.sessions, self.storage, session_id, deliveries=self.transcript_deliveries
             ),
             name=f"transcript-{session_id}",
+        )
+
+    async def end_session(self, db: AsyncSession, end: EndRule) -> ChatSession:
+        """End a session from the web (its owner or an admin): the transcript is written in
+        the background and the server-bot is told, so the Discord channel follows."""
+
+        async def in_background(session_id: str) -> None:
+            self.archive_transcript(session_id)
+
+        return await finish_session(
+            db, end, write_transcript=in_background, events=self.session_events
         )
 
     async def prepare(self) -> None:
