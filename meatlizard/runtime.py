@@ -8,9 +8,11 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from meatlizard.admin import privacy as admin_privacy
-from meatlizard.admin.moderation import ContentKind
+from meatlizard.admin.moderation import AdminRules, ContentKind
+from meatlizard.chat.ending import EndRule, finish_session
 from meatlizard.chat.flows import ChatFlow
-from meatlizard.chat.guards import Moderation, PromptGuard
+from meatlizard.chat.guards import PromptGuard
+from meatlizard.chat.models import ChatSession
 from meatlizard.chat.orphans import OrphanedAnswers
 from meatlizard.chat.session_events import NoSessionEvents, SessionEvents, session_events_for
 from meatlizard.core.cache import Cache, RateLimiter, cache_from_settings
@@ -144,12 +146,11 @@ class Services:
             )
         guard = PromptGuard(
             max_chars=settings.max_prompt_chars,
-            moderation=Moderation(
-                settings.moderation_words,
-                settings.moderation_patterns,
-                settings.moderation_message,
-            ),
+            words=settings.moderation_words,
+            patterns=settings.moderation_patterns,
+            message=settings.moderation_message,
             limiter=RateLimiter(cache, "chat", settings.chat_rate, fail_open=True),
+            rules=AdminRules(),
         )
         storage = storage_from_settings(settings)
         links = LinkResolver(
@@ -201,6 +202,17 @@ class Services:
                 self.sessions, self.storage, session_id, deliveries=self.transcript_deliveries
             ),
             name=f"transcript-{session_id}",
+        )
+
+    async def end_session(self, db: AsyncSession, end: EndRule) -> ChatSession:
+        """End a session from the web (its owner or an admin): the transcript is written in
+        the background and the server-bot is told, so the Discord channel follows."""
+
+        async def in_background(session_id: str) -> None:
+            self.archive_transcript(session_id)
+
+        return await finish_session(
+            db, end, write_transcript=in_background, events=self.session_events
         )
 
     async def prepare(self) -> None:

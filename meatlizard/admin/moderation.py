@@ -6,7 +6,6 @@ the composition root hands them in, so reports and takedowns work the same for e
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -15,13 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.admin import audit
 from meatlizard.admin.models import AppSetting, ContentReport
-from meatlizard.admin.service import require_admin
+from meatlizard.admin.service import requests_enabled, require_admin
 from meatlizard.auth.models import User
-from meatlizard.chat.guards import MODERATION_KEY, ModerationLists
+from meatlizard.chat.guards import ModerationLists
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import InvalidInput, NotFound
+from meatlizard.core.patterns import PatternError, compile_pattern, word_pattern
 
 MAX_RULES = 500
+MODERATION_KEY = "moderation"  # the AppSetting holding the lists admins edit at run time
 OPEN, TAKEN_DOWN, DISMISSED = "open", "taken_down", "dismissed"
 
 
@@ -46,25 +47,48 @@ async def after_take_down(kinds: ContentKinds, content_type: str, content_id: st
         await kind.after_take_down(content_id)
 
 
+def check_rule(rule: str, *, word: bool = False) -> str:
+    """Return the word or pattern, or raise PatternError if the prompt guard could not run it."""
+    compile_pattern(word_pattern(rule) if word else rule)
+    return rule
+
+
 def _clean(words: list[str], patterns: list[str]) -> ModerationLists:
     words = sorted({w.strip() for w in words if w.strip()})
     patterns = [p for p in dict.fromkeys(patterns) if p]
     if len(words) + len(patterns) > MAX_RULES:
         raise InvalidInput(f"at most {MAX_RULES} words and patterns together")
-    for pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise InvalidInput(
-                f"pattern {pattern!r} is not a valid regular expression: {exc}"
-            ) from None
+    try:
+        for word in words:
+            check_rule(word, word=True)
+        for pattern in patterns:
+            check_rule(pattern)
+    except PatternError as exc:
+        raise InvalidInput(str(exc)) from None
     return ModerationLists(words, patterns)
+
+
+async def moderation_lists(db: AsyncSession) -> ModerationLists:
+    """Return the lists admins set (empty until they set some)."""
+    setting = await db.get(AppSetting, MODERATION_KEY)
+    value = setting.value if setting is not None else {}
+    return ModerationLists(list(value.get("words", [])), list(value.get("patterns", [])))
+
+
+class AdminRules:
+    """The chat guard's run-time rules, as admins set them (see `chat.guards.RunTimeRules`)."""
+
+    async def requests_enabled(self, db: AsyncSession) -> bool:
+        return await requests_enabled(db)
+
+    async def moderation_lists(self, db: AsyncSession) -> ModerationLists:
+        return await moderation_lists(db)
 
 
 async def set_moderation_lists(
     db: AsyncSession, *, actor: User, words: list[str], patterns: list[str]
 ) -> ModerationLists:
-    """Replace the run-time moderation lists; web and Discord prompts obey them at once."""
+    """Replace the run-time moderation lists; every prompt obeys them at once."""
     require_admin(actor)
     lists = _clean(words, patterns)
     value = {"words": lists.words, "patterns": lists.patterns}

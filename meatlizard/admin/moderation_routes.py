@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from meatlizard.admin import moderation
 from meatlizard.admin.models import ContentReport
 from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, RowId, ServicesDep
-from meatlizard.chat import guards
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 reports_router = APIRouter(prefix="/reports", tags=["reports"])
@@ -41,13 +40,35 @@ class ReportRead(BaseModel):
     resolved_at: datetime | None
 
 
+def _word_runs(word: str) -> str:
+    if word.strip():
+        moderation.check_rule(word.strip(), word=True)
+    return word
+
+
+def _pattern_runs(pattern: str) -> str:
+    return moderation.check_rule(pattern) if pattern else pattern
+
+
+# Checked one by one, so a refusal names the item (loc ["body", "patterns", 2]) and why.
+Word = Annotated[str, AfterValidator(_word_runs)]
+Pattern = Annotated[str, AfterValidator(_pattern_runs)]
+
+
 class ModerationListsBody(BaseModel):
     """Words (whole-word, case-insensitive) and regular expressions that refuse prompts."""
 
     model_config = ConfigDict(extra="forbid")
 
-    words: list[str] = Field(default_factory=list, max_length=moderation.MAX_RULES)
-    patterns: list[str] = Field(default_factory=list, max_length=moderation.MAX_RULES)
+    words: list[Word] = Field(default_factory=list, max_length=moderation.MAX_RULES)
+    patterns: list[Pattern] = Field(default_factory=list, max_length=moderation.MAX_RULES)
+
+
+class ModerationListsRead(BaseModel):
+    """The run-time lists as stored (an entry stored before patterns were checked included)."""
+
+    words: list[str]
+    patterns: list[str]
 
 
 @reports_router.post("", status_code=status.HTTP_201_CREATED, response_model=ReportRead)
@@ -105,19 +126,19 @@ async def dismiss(
     return [ReportRead.model_validate(r) for r in closed]
 
 
-@router.get("/moderation", response_model=ModerationListsBody)
-async def get_moderation(user: AdminUser, db: DbDep) -> ModerationListsBody:
+@router.get("/moderation", response_model=ModerationListsRead)
+async def get_moderation(user: AdminUser, db: DbDep) -> ModerationListsRead:
     """Return the run-time moderation lists (added to MODERATION_WORDS/PATTERNS)."""
-    lists = await guards.moderation_lists(db)
-    return ModerationListsBody(words=lists.words, patterns=lists.patterns)
+    lists = await moderation.moderation_lists(db)
+    return ModerationListsRead(words=lists.words, patterns=lists.patterns)
 
 
-@router.put("/moderation", response_model=ModerationListsBody)
+@router.put("/moderation", response_model=ModerationListsRead)
 async def put_moderation(
     body: ModerationListsBody, user: AdminUser, db: DbDep
-) -> ModerationListsBody:
+) -> ModerationListsRead:
     """Replace the run-time moderation lists; they apply to the next prompt."""
     lists = await moderation.set_moderation_lists(
         db, actor=user, words=body.words, patterns=body.patterns
     )
-    return ModerationListsBody(words=lists.words, patterns=lists.patterns)
+    return ModerationListsRead(words=lists.words, patterns=lists.patterns)

@@ -12,7 +12,6 @@ from meatlizard.admin import charts, dashboard, listing, moderation, service
 from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
-from meatlizard.chat import guards
 from meatlizard.core.db import utcnow
 from meatlizard.files import quotas
 from meatlizard.files.tus import file_policy
@@ -67,7 +66,7 @@ async def admin_page(
         storage_of=await quotas.usage_of_all(db, [u.id for u, _ in users.rows], policy),
         sessions=sessions,
         reports=await moderation.list_reports(db, actor=user, status=moderation.OPEN),
-        moderation=await guards.moderation_lists(db),
+        moderation=await moderation.moderation_lists(db),
         storage=await dashboard.storage_usage(services.storage),
         **await _live(db, services),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -14,7 +16,6 @@ from meatlizard.auth.invites import InviteCreate, InviteRead
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
 from meatlizard.backups.target import backup_target
-from meatlizard.chat.session_events import SessionChange, changed
 from meatlizard.core.errors import Unavailable
 from meatlizard.core.storage import StorageError
 from meatlizard.relay.models import WorkerMetric
@@ -139,10 +140,9 @@ async def end(
     session_id: str, user: AdminUser, db: DbDep, services: ServicesDep
 ) -> dict[str, object]:
     """End someone's chat session (writing its transcript if its owner opted in)."""
-    session, archive = await admin_users.end_any_session(db, actor=user, session_id=session_id)
-    if archive:
-        services.archive_transcript(session.id)
-    await services.session_events.publish(await changed(db, [session.id], SessionChange.ENDED))
+    session = await services.end_session(
+        db, partial(admin_users.end_any_session, actor=user, session_id=session_id)
+    )
     return {"id": session.id, "ended": session.ended_at is not None}
 
 

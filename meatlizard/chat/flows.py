@@ -9,12 +9,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from meatlizard.admin import service as admin_service
 from meatlizard.auth.models import User
 from meatlizard.chat import service
-from meatlizard.chat.guards import PromptGuard, check_prompt
-from meatlizard.chat.models import ChatSession, MessageStatus
-from meatlizard.core.errors import InvalidInput, Refused
+from meatlizard.chat.guards import PromptGuard, PromptPart
+from meatlizard.chat.models import ChatMessage, ChatSession, MessageStatus, Role
+from meatlizard.core.errors import InvalidInput
 from meatlizard.core.metrics import GENERATED_TOKENS, GENERATIONS, TOKENS_PER_SECOND
 from meatlizard.core.outages import (
     DatabaseUnavailable,
@@ -75,6 +74,21 @@ class Failed:
 ChatEvent = Started | Token | Finished | Failed
 
 
+def guarded_parts(
+    session: ChatSession, sent: list[ChatMessage], *, answering_again: bool
+) -> list[PromptPart]:
+    """Return the system prompt and the prompts of the branch the model will be sent."""
+    parts = []
+    if session.system_prompt:
+        parts.append(PromptPart("system", session.system_prompt, "the chat's system prompt"))
+    prompts = [m for m in sent if m.role is Role.USER]
+    for index, message in enumerate(prompts, start=1):
+        last = answering_again and index == len(prompts)
+        where = "the prompt to answer again" if last else "an earlier prompt of this chat"
+        parts.append(PromptPart("user", message.content, where))
+    return parts
+
+
 class ChatFlow:
     """Runs prompts through guards and the model, storing both sides of the conversation."""
 
@@ -113,17 +127,20 @@ class ChatFlow:
                 session = await service.get_session(db, user=user, session_id=session_id)
                 if session.ended_at is not None:
                     raise InvalidInput("this chat session has ended; start a new one")
-                if not await admin_service.requests_enabled(db):
-                    raise Refused("an admin has paused new AI requests; try again later")
-                if prompt is not None:
-                    prompt = self.guard.check_text(prompt)
-                    await check_prompt(db, prompt, self.guard.moderation.message)
-                await self.guard.check_rate(user.id)
                 if prompt is None:
                     prompt_message, messages = await service.prompt_to_answer_again(
                         db, session=session
                     )
+                    sent = messages
                 else:
+                    sent = await service.branch_before(db, session=session, replaces=replaces)
+                prompt = await self.guard.admit(
+                    db,
+                    user_id=user.id,
+                    prompt=prompt,
+                    context=guarded_parts(session, sent, answering_again=prompt is None),
+                )
+                if prompt is not None:
                     prompt_message = await service.add_user_message(
                         db, session=session, content=prompt, replaces=replaces
                     )

@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 
 from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
 from meatlizard.chat import branches, exports, service
+from meatlizard.chat.ending import by_owner
 from meatlizard.chat.models import ArchiveStatus
 from meatlizard.chat.presets import PRESETS
 from meatlizard.chat.schemas import (
@@ -96,12 +97,7 @@ async def end_session(
     session_id: str, body: SessionEnd, user: CurrentUser, db: DbDep, services: ServicesDep
 ) -> SessionRead:
     """End a session; with `save_transcript` its transcript is written in the background."""
-    session, archive = await service.end_session(
-        db, user=user, session_id=session_id, save_transcript=body.save_transcript
-    )
-    if archive:
-        services.archive_transcript(session.id)
-    await services.session_events.publish(await changed(db, [session.id], SessionChange.ENDED))
+    session = await services.end_session(db, by_owner(user, session_id, body.save_transcript))
     return SessionRead.model_validate(session)
 
 

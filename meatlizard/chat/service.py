@@ -248,6 +248,20 @@ async def prompt_to_answer_again(
     return branch[last], branch[: last + 1]
 
 
+async def branch_before(
+    db: AsyncSession, *, session: ChatSession, replaces: int | None
+) -> list[ChatMessage]:
+    """Return the messages a new prompt follows: the shown branch, or for an edit of
+    `replaces`, the branch up to the prompt it replaces."""
+    if replaces is None:
+        return await history(db, session_id=session.id)
+    messages = await tree(db, session_id=session.id)
+    edited = messages.messages.get(replaces)
+    if edited is None or edited.role is not Role.USER:
+        raise NotFound("no such prompt in this chat")
+    return messages.branch(edited.parent_id)
+
+
 def conversation_turns(messages: list[ChatMessage]) -> list[Turn]:
     """Return the history as model turns, leaving out answers that failed."""
     return [

@@ -26,6 +26,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from meatlizard.core.patterns import compile_pattern
+
 CONFIG_FILE_ENV = "MEATLIZARD_CONFIG"
 HEX_KEY_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 RATE_RE = re.compile(r"^(\d+)/(second|minute|hour|day)$")
@@ -380,10 +382,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_patterns(cls, value: list[str]) -> list[str]:
         for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from exc
+            compile_pattern(pattern)  # PatternError (a ValueError) names it and says why
         return value
 
     @field_validator("models")

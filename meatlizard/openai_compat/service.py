@@ -7,14 +7,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meatlizard.admin import service as admin_service
 from meatlizard.auth.models import User
-from meatlizard.chat.guards import PromptGuard
-from meatlizard.core.errors import InvalidInput, NotFound, Refused
+from meatlizard.chat.guards import PromptGuard, PromptPart
+from meatlizard.core.errors import InvalidInput, NotFound
 from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats, Turn
 from meatlizard.inference.service import Answerer, InferenceGateway
@@ -55,6 +54,16 @@ def list_models(inference: InferenceGateway) -> dict[str, Any]:
     }
 
 
+def _parts(body: ChatCompletionRequest) -> list[PromptPart]:
+    """Every user and system message before the last one (the prompt), named by position."""
+    parts = []
+    for index, message in enumerate(body.messages[:-1]):
+        if message.role in ("user", "system", "developer"):
+            role: Literal["user", "system"] = "user" if message.role == "user" else "system"
+            parts.append(PromptPart(role, message.content, f"messages[{index}]"))
+    return parts
+
+
 async def prepare(
     db: AsyncSession,
     *,
@@ -70,10 +79,14 @@ async def prepare(
         raise NotFound(
             f"unknown model {body.model!r}; choose one of: {', '.join(inference.aliases)}"
         )
-    if not await admin_service.requests_enabled(db):
-        raise Refused("an admin has paused new AI requests; try again later")
-    guard.check_text(body.messages[-1].content)
-    await guard.check_rate(user.id)
+    last = len(body.messages) - 1
+    await guard.admit(
+        db,
+        user_id=user.id,
+        prompt=body.messages[last].content,
+        where=f"messages[{last}]",
+        context=_parts(body),
+    )
     system = "\n\n".join(m.content for m in body.messages if m.role in ("system", "developer"))
     turns = [Turn(m.role, m.content) for m in body.messages if m.role in ("user", "assistant")]
     max_tokens = body.max_completion_tokens or body.max_tokens or default_max_tokens

@@ -126,3 +126,34 @@ async def test_moderation_lists_apply_to_the_next_prompt(
     assert await ask("forbiddenly innocent")  # whole words only
     audit = (await client.get("/api/v1/admin/audit", headers=bearer(admin))).json()
     assert audit[0]["action"] == "moderation.update"
+
+
+async def test_patterns_the_guard_cannot_run_are_refused_when_saved(
+    client: httpx.AsyncClient,
+) -> None:
+    admin = await user_token(client)
+    for bad, reason in [
+        ("(", "missing )"),
+        (r"(?<=a)b", "invalid perl operator"),  # look-behind: RE2 cannot run it
+        (r"(a)\1", "invalid escape sequence"),  # a backreference
+    ]:
+        refused = await client.put(
+            "/api/v1/admin/moderation",
+            json={"words": ["fine"], "patterns": ["ok\\d", bad]},
+            headers=bearer(admin),
+        )
+        assert refused.status_code == 422, refused.text
+        body = refused.json()
+        assert f"pattern {bad!r} is not a valid regular expression" in body["detail"]
+        assert reason in body["detail"]
+        [problem] = body["errors"]
+        assert problem["loc"] == ["body", "patterns", 1]
+        assert problem["type"] == "value_error"
+    stored = (await client.get("/api/v1/admin/moderation", headers=bearer(admin))).json()
+    assert stored == {"words": [], "patterns": []}  # nothing of a refused list was kept
+
+    # Backtracking shapes and an inline flag mid-pattern run safely on RE2: accepted.
+    harmless = {"words": [], "patterns": [r"(a+)+$", r"x(?i)ray"]}
+    saved = await client.put("/api/v1/admin/moderation", json=harmless, headers=bearer(admin))
+    assert saved.status_code == 200, saved.text
+    assert saved.json() == harmless

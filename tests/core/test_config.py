@@ -72,7 +72,11 @@ def test_embedded_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
         ),
         (
             {"MODERATION_PATTERNS": '["(unclosed"]'},
-            "setting MODERATION_PATTERNS: '(unclosed' is not a valid",
+            "setting MODERATION_PATTERNS: pattern '(unclosed' is not a valid",
+        ),
+        (  # prompts are checked with RE2, which has no look-arounds (and never backtracks)
+            {"MODERATION_PATTERNS": '["(?<!not )secret"]'},
+            "pattern '(?<!not )secret' is not a valid regular expression: invalid perl operator",
         ),
         (
             {"DISCORD_CLIENT_ID": "123", "DISCORD_OAUTH_REDIRECT_URL": "http://m.example/cb"},

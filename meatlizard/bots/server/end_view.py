@@ -9,7 +9,7 @@ import discord
 
 from meatlizard.bots import links
 from meatlizard.bots.server import channels
-from meatlizard.chat import service as chat_service
+from meatlizard.chat.ending import by_owner, finish_session
 from meatlizard.transcripts import service as transcripts
 from meatlizard.transcripts.delivery import TranscriptReady
 
@@ -54,18 +54,26 @@ class EndSessionView(discord.ui.View):
         self.stop()
         services = self.bot.services
         await interaction.response.edit_message(content="Ending the session…", view=None)
+        written: list[TranscriptReady] = []
+
+        async def write_transcript(session_id: str) -> None:  # awaited: the DM says where
+            record = await transcripts.archive_session(
+                services.sessions, services.storage, session_id
+            )
+            if record is not None:
+                written.append(record)
+
         async with services.sessions() as db:
             user = await links.account_for_discord(db, discord_id=self.owner_id)
-            _, archive = await chat_service.end_session(
-                db, user=user, session_id=self.session_id, save_transcript=save
+            # No session event: this bot archives or deletes the channel itself, below.
+            await finish_session(
+                db,
+                by_owner(user, self.session_id, save),
+                write_transcript=write_transcript,
+                events=None,
             )
         channel = interaction.channel
-        record = None
-        if archive:
-            record = await transcripts.archive_session(
-                services.sessions, services.storage, self.session_id
-            )
-        if record is not None:
+        for record in written:
             await self._announce(record)
         if save and isinstance(channel, discord.TextChannel):
             owner = interaction.user  # the owner pressed the button (interaction_check)
