@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -18,7 +17,7 @@ from meatlizard.core.config import Rate
 from meatlizard.core.errors import TooManyRequests
 from meatlizard.links import service
 from meatlizard.links.models import Link
-from meatlizard.links.safety import TargetRules
+from meatlizard.links.policy import LinkPolicy
 from meatlizard.links.schemas import LinkCreate, LinkRead, LinkStats, LinkUpdate
 from meatlizard.links.stats import link_stats
 from meatlizard.runtime import Services
@@ -39,23 +38,14 @@ def _top_level_names(request: Request) -> frozenset[str]:
     return frozenset(names)
 
 
-def policy(services: Services, request: Request) -> service.LinkPolicy:
+def policy(services: Services, request: Request) -> LinkPolicy:
     """Return the operator's link policy; this site's own hosts are never a target."""
-    settings = services.settings
     own = {request.url.hostname or ""}
     server = request.scope.get("server")
     if server:  # the address this request reached: the same machine under another name
         own.add(str(server[0]))
-    if settings.link_public_base_url:
-        own.add(urlsplit(settings.link_public_base_url).hostname or "")
-    return service.LinkPolicy(
-        rules=TargetRules(
-            max_url_length=settings.link_max_url_length,
-            blocked_domains=tuple(settings.link_blocked_domains),
-            own_hosts=frozenset(h.lower() for h in own if h),
-        ),
-        allow_anonymous=settings.link_allow_anonymous,
-        reserved=_top_level_names(request),
+    return LinkPolicy.from_settings(
+        services.settings, own_hosts=own, reserved=_top_level_names(request)
     )
 
 

@@ -10,7 +10,6 @@ from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
 from meatlizard.auth.models import User
 from meatlizard.files import quotas
 from meatlizard.files.models import StoredFile
-from meatlizard.files.tus import file_policy
 from meatlizard.links import service as links_service
 from meatlizard.links.routes import link_read, public_base
 from meatlizard.pastes.models import Paste
@@ -57,7 +56,7 @@ async def mine(
         links=[link_read(base, link, owner=owners.get(link.owner_id or 0)) for link in links],
         files=files,
         videos=videos,
-        usage=await quotas.usage(db, user.id, file_policy(services.settings)),
+        usage=await quotas.usage(db, user.id, services.file_policy),
         owners=owners,
         everyone=everyone,
     )
