@@ -181,6 +181,11 @@ async def revoke_token(db: AsyncSession, *, raw: str) -> None:
         await db.commit()
 
 
+async def usernames(db: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """Return user id -> username for these users."""
+    return {u.id: u.username for u in await db.scalars(select(User).where(User.id.in_(ids)))}
+
+
 async def list_api_tokens(db: AsyncSession, *, user: User) -> list[AuthToken]:
     """Return the user's personal API tokens, newest first."""
     rows = await db.scalars(

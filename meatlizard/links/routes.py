@@ -20,6 +20,7 @@ from meatlizard.links.models import Link
 from meatlizard.links.policy import LinkPolicy
 from meatlizard.links.schemas import LinkCreate, LinkRead, LinkStats, LinkUpdate
 from meatlizard.links.stats import link_stats
+from meatlizard.links.urls import link_read, public_base
 from meatlizard.runtime import Services
 
 router = APIRouter(prefix="/links", tags=["links"])
@@ -47,23 +48,6 @@ def policy(services: Services, request: Request) -> LinkPolicy:
     return LinkPolicy.from_settings(
         services.settings, own_hosts=own, reserved=_top_level_names(request)
     )
-
-
-def public_base(services: Services, request: Request) -> str:
-    """Return the base of short URLs: LINK_PUBLIC_BASE_URL or the address used."""
-    return services.settings.link_public_base_url or str(request.base_url).rstrip("/")
-
-
-def link_read(base: str, link: Link, *, owner: str | None = None) -> LinkRead:
-    """Describe a link with its absolute URLs."""
-    read = LinkRead.model_validate(link)
-    read.owner = owner
-    read.has_password = link.password_hash is not None
-    read.short_url = f"{base}/s/{link.slug}"
-    read.preview_url = f"{base}/s/{link.slug}+"
-    read.qr_url = f"{base}/s/{link.slug}/qr.svg"
-    read.stats_url = f"{base}/links/{link.slug}/stats"
-    return read
 
 
 async def check_rate(services: Services, request: Request, user: User | None) -> None:
@@ -121,7 +105,9 @@ async def create_link(
     data = await _body(request)
     link, delete_token = await service.create_link(db, owner=user, data=data, policy=rules)
     await services.links.forget(link.slug)  # a stale "no such slug" entry may be cached
-    read = link_read(public_base(services, request), link, owner=user.username if user else None)
+    read = link_read(
+        public_base(services.settings, request), link, owner=user.username if user else None
+    )
     read.delete_token = delete_token
     if _wants_text(request):
         return PlainTextResponse(read.short_url + "\n", status_code=status.HTTP_201_CREATED)
@@ -139,7 +125,7 @@ async def list_links(
 ) -> list[LinkRead]:
     """List your links, newest first (admins: `?all=true` for everyone's; `?tag=` filters)."""
     links = await service.list_links(db, owner=user, everyone=all, tag=tag)
-    base = public_base(services, request)
+    base = public_base(services.settings, request)
     return [_with_pending(services, link_read(base, link), link) for link in links]
 
 
@@ -157,7 +143,7 @@ async def get_link(
 ) -> LinkRead:
     """Return one of your links."""
     link = await service.owned_link(db, slug=slug, user=user)
-    return _with_pending(services, link_read(public_base(services, request), link), link)
+    return _with_pending(services, link_read(public_base(services.settings, request), link), link)
 
 
 @router.patch("/{slug}", response_model=LinkRead)
@@ -175,7 +161,7 @@ async def update_link(
     )
     cap_changed = "max_clicks" in data.model_fields_set
     await services.links.forget(slug, link_id=link.id if cap_changed else None)
-    return _with_pending(services, link_read(public_base(services, request), link), link)
+    return _with_pending(services, link_read(public_base(services.settings, request), link), link)
 
 
 @router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT)

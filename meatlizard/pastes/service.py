@@ -175,6 +175,14 @@ async def list_pastes(db: AsyncSession, *, owner: User) -> list[Paste]:
     return list(rows)
 
 
+async def pastes_for_my_stuff(db: AsyncSession, *, user: User, everyone: bool) -> list[Paste]:
+    """List the user's pastes (or, with `everyone`, all pastes), newest first."""
+    query = select(Paste).order_by(Paste.created_at.desc())
+    if not everyone:
+        query = query.where(Paste.owner_id == user.id)
+    return list(await db.scalars(query))
+
+
 async def sweep_expired(db: AsyncSession, *, batch_rows: int = SWEEP_BATCH_ROWS) -> int:
     """Delete expired pastes in batches, one commit each; return how many went.
 
