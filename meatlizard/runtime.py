@@ -13,10 +13,11 @@ from meatlizard.admin.moderation import ContentKind
 from meatlizard.chat.flows import ChatFlow
 from meatlizard.chat.guards import Moderation, PromptGuard
 from meatlizard.chat.session_events import NoSessionEvents, SessionEvents, session_events_for
-from meatlizard.core.cache import Cache, RateLimiter, cache_from_settings
+from meatlizard.core.cache import Cache, cache_from_settings
 from meatlizard.core.config import Rate, Settings
 from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.jobs import JobRunner
+from meatlizard.core.rate_limit import RateLimiter
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
 from meatlizard.core.sweeper import Sweeper
 from meatlizard.files import privacy as file_privacy

@@ -14,7 +14,6 @@ from meatlizard.admin.models import AppSetting
 from meatlizard.auth import invites
 from meatlizard.auth.models import AuthToken, TokenKind, User
 from meatlizard.core import guesses
-from meatlizard.core.cache import RateLimiter
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import (
     Conflict,
@@ -22,6 +21,7 @@ from meatlizard.core.errors import (
     NotFound,
     Unauthenticated,
 )
+from meatlizard.core.rate_limit import RateLimiter
 from meatlizard.core.security import (
     API_TOKEN_PREFIX,
     SESSION_TOKEN_PREFIX,

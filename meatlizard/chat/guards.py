@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.admin.models import AppSetting
-from meatlizard.core.cache import RateLimiter
 from meatlizard.core.errors import InvalidInput, Refused, TooManyRequests
+from meatlizard.core.rate_limit import RateLimiter
 
 
 class Moderation:

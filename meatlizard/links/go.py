@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from meatlizard.api.deps import ServicesDep, check_csrf
 from meatlizard.api.middleware import LOG_LEVEL_KEY
-from meatlizard.core.cache import RateLimiter
 from meatlizard.core.config import Rate
+from meatlizard.core.rate_limit import RateLimiter
 from meatlizard.core.security import verify_password
 from meatlizard.links.models import Link
 from meatlizard.links.redirects import REDIRECT_LOG_LEVEL, CachedLink
