@@ -51,7 +51,7 @@ from meatlizard.core.config import Settings, bundled_model_path
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.inference.service import LocalInference, ModelConfig
-from meatlizard.relay.redis_worker import InferenceWorker
+from meatlizard.relay.inference_worker import InferenceWorker
 from meatlizard.relay.wire import ChunkPayload, PayloadSealer
 
 PROMPT = "Write a story of about 200 words about a lizard who learns to sing."

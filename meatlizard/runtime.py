@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -15,15 +16,17 @@ from meatlizard.chat.guards import PromptGuard
 from meatlizard.chat.models import ChatSession
 from meatlizard.chat.orphans import OrphanedAnswers
 from meatlizard.chat.session_events import NoSessionEvents, SessionEvents, session_events_for
-from meatlizard.core.cache import Cache, RateLimiter, cache_from_settings
+from meatlizard.core.cache import Cache, cache_from_settings
 from meatlizard.core.config import Rate, Settings
 from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.jobs import JobRunner
+from meatlizard.core.rate_limit import RateLimiter
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
 from meatlizard.core.sweeper import Sweeper
 from meatlizard.files import privacy as file_privacy
 from meatlizard.files import reports as file_reports
 from meatlizard.files.jobs import FileSweeper
+from meatlizard.files.policy import FilePolicy
 from meatlizard.files.reconcile import OrphanReconciler
 from meatlizard.gdpr.providers import PersonalData
 from meatlizard.gdpr.providers import register as register_personal_data
@@ -38,6 +41,7 @@ from meatlizard.pastes import privacy as paste_privacy
 from meatlizard.pastes import reports as paste_reports
 from meatlizard.pastes.hot import PasteCache
 from meatlizard.pastes.jobs import PasteSweeper
+from meatlizard.pastes.policy import PastePolicy
 from meatlizard.pastes.pool import close_pools
 from meatlizard.transcripts.delivery import TranscriptDelivery, WebNotifications
 from meatlizard.videos import privacy as video_privacy
@@ -110,6 +114,16 @@ class Services:
     transcript_deliveries: list[TranscriptDelivery] = field(default_factory=list)
     # Ended and deleted sessions, told to the server-bot so their Discord channels follow.
     session_events: SessionEvents = field(default_factory=NoSessionEvents)
+
+    @cached_property
+    def file_policy(self) -> FilePolicy:
+        """Return the operator's upload limits, made once."""
+        return FilePolicy.from_settings(self.settings)
+
+    @cached_property
+    def paste_policy(self) -> PastePolicy:
+        """Return the operator's paste settings, made once."""
+        return PastePolicy.from_settings(self.settings)
 
     @classmethod
     def build(cls, settings: Settings, *, inference: InferenceGateway | None = None) -> Services:

@@ -14,7 +14,6 @@ from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
 from meatlizard.core.db import utcnow
 from meatlizard.files import quotas
-from meatlizard.files.tus import file_policy
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -47,7 +46,7 @@ async def admin_page(
     actors = {actor_id: name for actor_id, name in rows}
     users = await listing.user_page(db, actor=user, query=users_q, number=users_page)
     sessions = await listing.session_page(db, actor=user, query=sessions_q, number=sessions_page)
-    policy = file_policy(services.settings)
+    policy = services.file_policy
     backups, backup_problem = await backup_service.list_configured(
         services.settings, services.storage
     )

@@ -13,7 +13,6 @@ from meatlizard.auth import registration, service
 from meatlizard.auth.routes import client_address, set_session_cookie
 from meatlizard.core.errors import ServiceError, TooManyRequests
 from meatlizard.files import quotas
-from meatlizard.files.tus import file_policy
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -143,7 +142,7 @@ async def account_page(
     if user is None:
         return RedirectResponse("/login?next=/account", status_code=303)
     tokens = await service.list_api_tokens(db, user=user)
-    usage = await quotas.usage(db, user.id, file_policy(services.settings))
+    usage = await quotas.usage(db, user.id, services.file_policy)
     return render(
         request,
         "account.html",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from meatlizard.core.cache import Cache, RateLimiter
+from meatlizard.core.cache import Cache
 from meatlizard.core.config import Rate, Settings
 from meatlizard.core.errors import Forbidden, TooManyRequests
+from meatlizard.core.rate_limit import RateLimiter
 
 
 def invite_needed(settings: Settings, invite: str | None) -> str | None:

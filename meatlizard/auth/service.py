@@ -14,7 +14,6 @@ from meatlizard.admin.models import AppSetting
 from meatlizard.auth import invites
 from meatlizard.auth.models import AuthToken, TokenKind, User
 from meatlizard.core import guesses
-from meatlizard.core.cache import RateLimiter
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import (
     Conflict,
@@ -22,6 +21,7 @@ from meatlizard.core.errors import (
     NotFound,
     Unauthenticated,
 )
+from meatlizard.core.rate_limit import RateLimiter
 from meatlizard.core.security import (
     API_TOKEN_PREFIX,
     SESSION_TOKEN_PREFIX,
@@ -179,6 +179,11 @@ async def revoke_token(db: AsyncSession, *, raw: str) -> None:
     if token is not None:
         await db.delete(token)
         await db.commit()
+
+
+async def usernames(db: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """Return user id -> username for these users."""
+    return {u.id: u.username for u in await db.scalars(select(User).where(User.id.in_(ids)))}
 
 
 async def list_api_tokens(db: AsyncSession, *, user: User) -> list[AuthToken]:

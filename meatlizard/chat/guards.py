@@ -17,9 +17,9 @@ from typing import Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from meatlizard.core.cache import RateLimiter
 from meatlizard.core.errors import InvalidInput, Refused, TooManyRequests
 from meatlizard.core.patterns import PatternError, PatternSet, compile_pattern, word_pattern
+from meatlizard.core.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 PAUSED = "an admin has paused new AI requests; try again later"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from meatlizard.core.cache import Cache, RateLimiter
+from meatlizard.core.cache import Cache
 from meatlizard.core.config import Rate
 from meatlizard.core.errors import TooManyRequests
+from meatlizard.core.rate_limit import RateLimiter
 
 
 def refusal(what: str, retry_after_seconds: float) -> TooManyRequests:

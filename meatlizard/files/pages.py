@@ -27,7 +27,6 @@ from meatlizard.files.metering import DownloadMeter
 from meatlizard.files.options import EXPIRY_LABELS
 from meatlizard.files.schemas import MAX_DOWNLOADS_LIMIT, MAX_PASSWORD_CHARS
 from meatlizard.files.sniff import is_dangerous
-from meatlizard.files.tus import file_policy
 from meatlizard.videos import service as videos
 from meatlizard.web.render import render
 
@@ -62,7 +61,7 @@ async def files_page(
     if user is not None:
         files = await folder_tree.list_files(db, owner=user, folder=folder)
         folders = await folder_tree.list_folders(db, owner=user)
-        usage = await quotas.usage(db, user.id, file_policy(services.settings))
+        usage = await quotas.usage(db, user.id, services.file_policy)
         video_sources = await videos.videos_made_from(db, [f.id for f in files])
     chunk = services.settings.files_upload_chunk_bytes
     return render(

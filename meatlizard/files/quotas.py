@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.admin import audit
 from meatlizard.auth.models import User
-from meatlizard.core.config import Settings
 from meatlizard.core.errors import NotFound, TooLarge
 from meatlizard.files.models import FileQuota, StoredFile
+from meatlizard.files.policy import FilePolicy
 from meatlizard.videos.models import Video
-
-
-@dataclass(frozen=True)
-class FilePolicy:
-    """The operator's limits for uploads."""
-
-    max_upload_bytes: int
-    default_quota_bytes: int
-    upload_expiry: timedelta
-
-
-def file_policy(settings: Settings) -> FilePolicy:
-    """Return the operator's upload limits."""
-    return FilePolicy(
-        max_upload_bytes=settings.files_max_upload_bytes,
-        default_quota_bytes=settings.files_default_quota_bytes,
-        upload_expiry=timedelta(hours=settings.files_upload_expiry_hours),
-    )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, RowId, ServicesDe
 from meatlizard.files import folders, options, quotas, service
 from meatlizard.files.models import StoredFile
 from meatlizard.files.schemas import FileRead, FileUpdate, QuotaRead, QuotaSet
-from meatlizard.files.tus import file_policy, whole_body
+from meatlizard.files.tus import whole_body
 
 router = APIRouter(prefix="/files", tags=["files"])
 FORM_CHUNK = 1024 * 1024
@@ -68,7 +68,7 @@ async def upload_form(
         owner=user,
         name=file.filename or "file",
         chunks=chunks(),
-        policy=file_policy(services.settings),
+        policy=services.file_policy,
         declared_type=file.content_type or "",
         length=file.size,
     )
@@ -91,7 +91,7 @@ async def set_quota(
 
 
 async def _quota_read(db: DbDep, user_id: int, services: ServicesDep) -> QuotaRead:
-    found = await quotas.usage(db, user_id, file_policy(services.settings))
+    found = await quotas.usage(db, user_id, services.file_policy)
     return QuotaRead(
         user_id=user_id,
         used_bytes=found.used_bytes,
@@ -118,7 +118,7 @@ async def upload_raw(
         owner=user,
         name=name,
         chunks=whole_body(request, content_length),
-        policy=file_policy(services.settings),
+        policy=services.file_policy,
         declared_type=request.headers.get("content-type", ""),
         length=content_length,
     )

@@ -204,6 +204,14 @@ async def store_stream(
     return item
 
 
+async def files_for_my_stuff(db: AsyncSession, *, user: User, everyone: bool) -> list[StoredFile]:
+    """List the user's files (or, with `everyone`, all files), newest first."""
+    query = select(StoredFile).order_by(StoredFile.created_at.desc())
+    if not everyone:
+        query = query.where(StoredFile.owner_id == user.id)
+    return list(await db.scalars(query))
+
+
 async def get_owned(db: AsyncSession, *, file_id: str, owner: User) -> StoredFile:
     """Return one of the owner's files (finished or not); others' files do not exist."""
     item = await db.get(StoredFile, file_id)

@@ -22,7 +22,7 @@ from meatlizard.core.db import utcnow
 from meatlizard.core.errors import InvalidInput, ServiceError
 from meatlizard.core.lease import Lease
 from meatlizard.core.storage.base import CHUNK_SIZE
-from meatlizard.files import quotas, service
+from meatlizard.files import service
 from meatlizard.files.draining import stopping, upload_in_progress
 from meatlizard.files.models import UPLOADING, StoredFile
 from meatlizard.files.options import upload_options
@@ -39,9 +39,6 @@ OFFSET_TYPE = "application/offset+octet-stream"
 CHECKSUM_MISMATCH = 460
 LOCKED = 423
 LOCK_SECONDS = 10.0  # renewed while the write runs; a killed process holds it this long
-
-
-file_policy = quotas.file_policy  # the operator's upload limits
 
 
 def _headers(item: StoredFile | None = None, **extra: str) -> dict[str, str]:
@@ -149,7 +146,7 @@ async def tus_create(
         chosen = upload_options(meta)
     except InvalidInput as exc:
         raise _refuse(400, str(exc)) from None
-    policy = file_policy(services.settings)
+    policy = services.file_policy
     try:
         item = await service.create_upload(
             db,
@@ -224,7 +221,7 @@ async def _write(
         if checksum:
             spool = await _verified(chunks, checksum)
             chunks = _replay(spool)
-        policy = file_policy(services.settings)
+        policy = services.file_policy
         with upload_in_progress():
             await service.append(
                 db, services.storage, item=item, offset=offset, chunks=chunks, policy=policy

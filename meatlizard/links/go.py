@@ -10,12 +10,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from meatlizard.api.deps import ServicesDep, check_csrf
 from meatlizard.api.middleware import LOG_LEVEL_KEY
-from meatlizard.core.cache import RateLimiter
 from meatlizard.core.config import Rate
+from meatlizard.core.rate_limit import RateLimiter
 from meatlizard.core.security import verify_password
 from meatlizard.links.models import Link
 from meatlizard.links.redirects import REDIRECT_LOG_LEVEL, CachedLink
-from meatlizard.links.routes import public_base
+from meatlizard.links.urls import public_base
 from meatlizard.runtime import Services
 from meatlizard.web.qr import qr_svg
 from meatlizard.web.render import render
@@ -100,7 +100,7 @@ async def qr_code(slug: str, request: Request, services: ServicesDep) -> Respons
     link = await services.links.lookup(slug)
     if link is None:
         return _missing(request)
-    url = f"{public_base(services, request)}/s/{slug}"
+    url = f"{public_base(services.settings, request)}/s/{slug}"
     svg = qr_svg(url, scale=QR_SCALE, border=2, dark="#000", light="#fff", xmldecl=False)
     return Response(svg, media_type="image/svg+xml")
 

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
 from meatlizard.core.errors import NotFound
 from meatlizard.links import service
-from meatlizard.links.routes import link_read, public_base
 from meatlizard.links.schemas import DayCount
 from meatlizard.links.stats import link_stats
+from meatlizard.links.urls import link_read, public_base
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -68,7 +68,7 @@ async def links_page(
 ) -> Response:
     links = []
     if user is not None:
-        base = public_base(services, request)
+        base = public_base(services.settings, request)
         owned = await service.list_links(db, owner=user)
         links = [link_read(base, link) for link in owned[:RECENT_LINKS]]
     return render(request, "links.html", user=user, section="links", links=links)
@@ -102,7 +102,7 @@ async def stats_page(
         "link_stats.html",
         user=user,
         section="links",
-        link=link_read(public_base(services, request), link),
+        link=link_read(public_base(services.settings, request), link),
         stats=stats,
         bars=chart_bars(stats.days),
         chart_top=chart_top(stats.days),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -13,14 +12,15 @@ from pydantic import ValidationError
 from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, ServicesDep
 from meatlizard.api.errors import field_problems
 from meatlizard.auth.models import User
-from meatlizard.core.cache import RateLimiter
 from meatlizard.core.config import Rate
 from meatlizard.core.errors import TooManyRequests
+from meatlizard.core.rate_limit import RateLimiter
 from meatlizard.links import service
 from meatlizard.links.models import Link
-from meatlizard.links.safety import TargetRules
+from meatlizard.links.policy import LinkPolicy
 from meatlizard.links.schemas import LinkCreate, LinkRead, LinkStats, LinkUpdate
 from meatlizard.links.stats import link_stats
+from meatlizard.links.urls import link_read, public_base
 from meatlizard.runtime import Services
 
 router = APIRouter(prefix="/links", tags=["links"])
@@ -39,41 +39,15 @@ def _top_level_names(request: Request) -> frozenset[str]:
     return frozenset(names)
 
 
-def policy(services: Services, request: Request) -> service.LinkPolicy:
+def policy(services: Services, request: Request) -> LinkPolicy:
     """Return the operator's link policy; this site's own hosts are never a target."""
-    settings = services.settings
     own = {request.url.hostname or ""}
     server = request.scope.get("server")
     if server:  # the address this request reached: the same machine under another name
         own.add(str(server[0]))
-    if settings.link_public_base_url:
-        own.add(urlsplit(settings.link_public_base_url).hostname or "")
-    return service.LinkPolicy(
-        rules=TargetRules(
-            max_url_length=settings.link_max_url_length,
-            blocked_domains=tuple(settings.link_blocked_domains),
-            own_hosts=frozenset(h.lower() for h in own if h),
-        ),
-        allow_anonymous=settings.link_allow_anonymous,
-        reserved=_top_level_names(request),
+    return LinkPolicy.from_settings(
+        services.settings, own_hosts=own, reserved=_top_level_names(request)
     )
-
-
-def public_base(services: Services, request: Request) -> str:
-    """Return the base of short URLs: LINK_PUBLIC_BASE_URL or the address used."""
-    return services.settings.link_public_base_url or str(request.base_url).rstrip("/")
-
-
-def link_read(base: str, link: Link, *, owner: str | None = None) -> LinkRead:
-    """Describe a link with its absolute URLs."""
-    read = LinkRead.model_validate(link)
-    read.owner = owner
-    read.has_password = link.password_hash is not None
-    read.short_url = f"{base}/s/{link.slug}"
-    read.preview_url = f"{base}/s/{link.slug}+"
-    read.qr_url = f"{base}/s/{link.slug}/qr.svg"
-    read.stats_url = f"{base}/links/{link.slug}/stats"
-    return read
 
 
 async def check_rate(services: Services, request: Request, user: User | None) -> None:
@@ -131,7 +105,9 @@ async def create_link(
     data = await _body(request)
     link, delete_token = await service.create_link(db, owner=user, data=data, policy=rules)
     await services.links.forget(link.slug)  # a stale "no such slug" entry may be cached
-    read = link_read(public_base(services, request), link, owner=user.username if user else None)
+    read = link_read(
+        public_base(services.settings, request), link, owner=user.username if user else None
+    )
     read.delete_token = delete_token
     if _wants_text(request):
         return PlainTextResponse(read.short_url + "\n", status_code=status.HTTP_201_CREATED)
@@ -149,7 +125,7 @@ async def list_links(
 ) -> list[LinkRead]:
     """List your links, newest first (admins: `?all=true` for everyone's; `?tag=` filters)."""
     links = await service.list_links(db, owner=user, everyone=all, tag=tag)
-    base = public_base(services, request)
+    base = public_base(services.settings, request)
     return [_with_pending(services, link_read(base, link), link) for link in links]
 
 
@@ -167,7 +143,7 @@ async def get_link(
 ) -> LinkRead:
     """Return one of your links."""
     link = await service.owned_link(db, slug=slug, user=user)
-    return _with_pending(services, link_read(public_base(services, request), link), link)
+    return _with_pending(services, link_read(public_base(services.settings, request), link), link)
 
 
 @router.patch("/{slug}", response_model=LinkRead)
@@ -185,7 +161,7 @@ async def update_link(
     )
     cap_changed = "max_clicks" in data.model_fields_set
     await services.links.forget(slug, link_id=link.id if cap_changed else None)
-    return _with_pending(services, link_read(public_base(services, request), link), link)
+    return _with_pending(services, link_read(public_base(services.settings, request), link), link)
 
 
 @router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT)

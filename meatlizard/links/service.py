@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -16,21 +15,13 @@ from meatlizard.core.db import utcnow
 from meatlizard.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from meatlizard.core.security import hash_password, same_secret
 from meatlizard.links.models import Link, TakenDownSlug, new_slug
-from meatlizard.links.safety import TargetRules, check_slug, check_target
+from meatlizard.links.policy import LinkPolicy
+from meatlizard.links.safety import check_slug, check_target
 from meatlizard.links.schemas import LinkCreate, LinkUpdate
 
 RANDOM_SLUG_ATTEMPTS = 8
 # Expired links answer 410 for this long, then the sweep removes them (and they answer 404).
 EXPIRED_RETENTION = timedelta(days=30)
-
-
-@dataclass(frozen=True)
-class LinkPolicy:
-    """The operator's link settings, plus names the site itself uses."""
-
-    rules: TargetRules
-    allow_anonymous: bool = True
-    reserved: frozenset[str] = field(default_factory=frozenset)
 
 
 def digest(token: str) -> str:

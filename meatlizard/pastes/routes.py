@@ -9,7 +9,6 @@ from fastapi.responses import PlainTextResponse, Response
 
 from meatlizard.api.deps import CurrentUser, DbDep, GuessesDep, OptionalUser, ServicesDep
 from meatlizard.auth.models import User
-from meatlizard.core.config import Settings
 from meatlizard.core.errors import TooManyRequests
 from meatlizard.pastes import service
 from meatlizard.pastes.body import parse_create
@@ -19,16 +18,6 @@ from meatlizard.runtime import Services
 
 router = APIRouter(prefix="/pastes", tags=["pastes"])
 PASSWORD_HEADER = "X-Paste-Password"
-
-
-def policy(settings: Settings) -> service.PastePolicy:
-    """Return the operator's paste policy."""
-    return service.PastePolicy(
-        max_bytes=settings.paste_max_bytes,
-        default_expiry=settings.paste_default_expiry,
-        allow_anonymous=settings.paste_allow_anonymous,
-        highlighters=settings.paste_highlight_processes,
-    )
 
 
 def _creator(request: Request, user: User | None) -> str:
@@ -69,7 +58,7 @@ async def create_paste(
 ) -> Response:
     """Create a paste from JSON, a form or a raw body; curl without JSON gets the URL as text."""
     since = services.pastes.started()
-    rules = policy(services.settings)
+    rules = services.paste_policy
     # Only accepted pastes count against the rate: a refused one cost us no write, and a
     # typo must not lock its author out. Creators already over the limit are refused early.
     await check_rate(services, request, user)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -20,6 +19,7 @@ from meatlizard.core.security import hash_password, same_secret, verify_password
 from meatlizard.pastes.content import check_ciphertext, known_language
 from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.models import Paste
+from meatlizard.pastes.policy import PastePolicy
 from meatlizard.pastes.pool import highlight_new
 from meatlizard.pastes.schemas import PasteCreate
 
@@ -38,16 +38,6 @@ class PasswordRequired(Forbidden):
 
 class ConfirmBurn(Forbidden):
     """A burn-after-read paste was fetched without the reader confirming (a link preview?)."""
-
-
-@dataclass(frozen=True)
-class PastePolicy:
-    """The operator's paste settings."""
-
-    max_bytes: int
-    default_expiry: str
-    allow_anonymous: bool
-    highlighters: int = 0  # helper processes that highlight (0: a thread)
 
 
 def _digest(token: str) -> str:
@@ -183,6 +173,14 @@ async def list_pastes(db: AsyncSession, *, owner: User) -> list[Paste]:
         select(Paste).where(Paste.owner_id == owner.id).order_by(Paste.created_at.desc())
     )
     return list(rows)
+
+
+async def pastes_for_my_stuff(db: AsyncSession, *, user: User, everyone: bool) -> list[Paste]:
+    """List the user's pastes (or, with `everyone`, all pastes), newest first."""
+    query = select(Paste).order_by(Paste.created_at.desc())
+    if not everyone:
+        query = query.where(Paste.owner_id == user.id)
+    return list(await db.scalars(query))
 
 
 async def sweep_expired(db: AsyncSession, *, batch_rows: int = SWEEP_BATCH_ROWS) -> int:

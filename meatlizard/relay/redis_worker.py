@@ -6,20 +6,14 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio as redis
-from pydantic import BaseModel
 
 from meatlizard.core.redis_client import connect, ensure_group, is_outage, pending_entry
-from meatlizard.inference.engine import InferenceEngine
-from meatlizard.inference.scheduler import FairScheduler
 from meatlizard.relay import redis_keys as keys
-from meatlizard.relay.answering import answer_request
-from meatlizard.relay.gpu import read_gpu_stats
 from meatlizard.relay.outage import BACKOFF_CAP_SECONDS, wait_for_redis
 from meatlizard.relay.wire import (
     CancelPayload,
@@ -325,49 +319,3 @@ class StreamWorker:
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
-
-
-class InferenceWorker(StreamWorker):
-    """One client-bot process answering with its local engines, sealed end to end."""
-
-    def __init__(
-        self,
-        *,
-        redis_url: str,
-        sealer: PayloadSealer,
-        engines: dict[str, InferenceEngine],
-        default_alias: str,
-        worker_id: str,
-        slots: int = 1,
-    ) -> None:
-        super().__init__(redis_url=redis_url, sealer=sealer, worker_id=worker_id, slots=slots)
-        self.engines = engines
-        self.default_alias = default_alias
-        self._scheduler = FairScheduler(slots)
-
-    @property
-    def aliases(self) -> list[str]:
-        return list(self.engines)
-
-    async def metrics(self) -> ClientMetricsPayload:
-        return ClientMetricsPayload(
-            timestamp=time.time(),
-            gpu_stats=await read_gpu_stats(),
-            tokens_per_second=self.state.last_tokens_per_second,
-            is_online=True,
-        )
-
-    async def answer(self, request: RequestPayload, *, cancel: asyncio.Event, emit: Emit) -> None:
-        async def send(payload: BaseModel) -> None:
-            await emit(self.sealer.seal(payload))
-
-        stats = await answer_request(
-            request,
-            engines=self.engines,
-            default_alias=self.default_alias,
-            scheduler=self._scheduler,
-            cancel=cancel,
-            send=send,
-        )
-        if stats is not None:
-            self.state.last_tokens_per_second = stats.tokens_per_second

@@ -11,7 +11,7 @@ import socket
 from meatlizard.core.cache import cache_from_settings
 from meatlizard.core.config import Settings
 from meatlizard.inference.engine import InferenceEngine, InferenceError
-from meatlizard.relay.redis_worker import InferenceWorker
+from meatlizard.relay.inference_worker import InferenceWorker
 from meatlizard.relay.wire import PayloadSealer
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from meatlizard.core.config import Settings
 from meatlizard.core.errors import TooLarge
 from meatlizard.core.storage import ObjectNotFound, ObjectStorage
 from meatlizard.files.models import StoredFile
-from meatlizard.files.quotas import file_policy
+from meatlizard.files.policy import FilePolicy
 from meatlizard.videos import queue
 from meatlizard.videos.models import Video
 from meatlizard.videos.playlists import master_playlist, renditions
@@ -77,6 +77,7 @@ class VideoJobs:
         self._sessions = sessions
         self._storage = storage
         self._settings = settings
+        self._file_policy = FilePolicy.from_settings(settings)
         self._progress_every = progress_write_seconds
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self._lock = asyncio.Lock()
@@ -193,7 +194,7 @@ class VideoJobs:
 
     async def _reserve(self, video_id: str, info: Probe, rungs: list[Rung]) -> None:
         """Reserve the renditions' estimated size in the owner's quota before encoding."""
-        policy = file_policy(self._settings)
+        policy = self._file_policy
         async with self._sessions() as db:
             try:
                 mine = await queue.reserve(

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import TooLarge
-from meatlizard.files.quotas import FilePolicy, lock_owner, mib, quota_of, used_by
+from meatlizard.files.policy import FilePolicy
+from meatlizard.files.quotas import lock_owner, mib, quota_of, used_by
 from meatlizard.videos.models import FAILED, PROCESSING, QUEUED, READY, Video
 
 STALE_SECONDS = 120.0  # a claim whose heartbeat is older belongs to a dead process

@@ -109,6 +109,14 @@ async def list_videos(
     return list(await db.scalars(statement))
 
 
+async def videos_for_my_stuff(db: AsyncSession, *, user: User, everyone: bool) -> list[Video]:
+    """List the user's videos (or, with `everyone`, all videos) in any state, newest first."""
+    query = select(Video).order_by(Video.created_at.desc())
+    if not everyone:
+        query = query.where(Video.owner_id == user.id)
+    return list(await db.scalars(query))
+
+
 async def owner_names(db: AsyncSession, videos: list[Video]) -> dict[int, str]:
     """Return user id -> username for the owners of these videos."""
     ids = {video.owner_id for video in videos}

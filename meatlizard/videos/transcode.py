@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import math
 import shutil
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from meatlizard.videos.inputs import SOURCE_OPTIONS, refusal
+from meatlizard.videos.ffmpeg import (
+    Probe,
+    Progress,
+    TranscodeError,
+    even_pixels,
+    probe,
+    run_ffmpeg,
+    stderr_tail,
+    tools_missing,
+)
+from meatlizard.videos.inputs import SOURCE_OPTIONS
 
 LADDER = [(360, 800), (720, 2800), (1080, 5000)]  # (height, video kbit/s); never upscaled
 AUDIO_KBPS = 128
@@ -23,37 +30,11 @@ THUMB_WIDTH = 160
 MAX_THUMBS = 100
 SPRITE_COLUMNS = 10
 POSTER_MAX_HEIGHT = 720
-STDERR_TAIL_LINES = 25
-STDERR_TAIL_CHARS = 2000
 
 # Playlists, init segments, the poster and the thumbnail sprite, on top of the media.
 EXTRA_OUTPUT_BYTES = 4 * 1024 * 1024
 SHARE_NAME = "share.mp4"  # the lowest rung as one progressive MP4, for link previews
 COPY_CHUNK = 1024 * 1024
-
-Progress = Callable[[float], Awaitable[None]]
-
-
-class TranscodeError(Exception):
-    """ffprobe or ffmpeg refused the input or failed; the message is their reason."""
-
-
-def tools_missing() -> str | None:
-    """Return why transcoding is impossible here (ffmpeg/ffprobe absent), or None."""
-    missing = [tool for tool in ("ffmpeg", "ffprobe") if shutil.which(tool) is None]
-    if missing:
-        return f"{' and '.join(missing)} not installed (Debian: apt-get install ffmpeg)"
-    return None
-
-
-@dataclass(frozen=True)
-class Probe:
-    """What ffprobe says about a source: displayed size, duration and whether it has sound."""
-
-    duration: float
-    width: int
-    height: int
-    has_audio: bool
 
 
 @dataclass(frozen=True)
@@ -78,52 +59,14 @@ class ThumbPlan:
     height: int
 
 
-def _even(value: float) -> int:
-    return max(2, int(value) // 2 * 2)
-
-
-def _tail(text: str, workdir: Path | None = None) -> str:
-    if workdir is not None:
-        text = text.replace(str(workdir) + "/", "")
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return "\n".join(lines[-STDERR_TAIL_LINES:])[-STDERR_TAIL_CHARS:] or "no message"
-
-
-async def probe(source: Path) -> Probe:
-    """Describe the source with ffprobe's JSON, or raise TranscodeError with its reason."""
-    process = await asyncio.create_subprocess_exec(
-        "ffprobe", "-v", "error", *SOURCE_OPTIONS, "-print_format", "json", "-show_format",
-        "-show_streams", str(source), stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await process.communicate()
-    if process.returncode != 0:
-        reason = err.decode(errors="replace")
-        raise TranscodeError(f"ffprobe: {refusal(reason) or _tail(reason, source.parent)}")
-    info = json.loads(out or b"{}")
-    streams = info.get("streams", [])
-    video = next((s for s in streams if s.get("codec_type") == "video"), None)
-    if video is None or not video.get("width"):
-        raise TranscodeError("ffprobe: the file has no video stream")
-    width, height = int(video["width"]), int(video["height"])
-    rotation = next(
-        (int(d.get("rotation", 0)) for d in video.get("side_data_list", []) if "rotation" in d), 0
-    )
-    if abs(rotation) % 180 == 90:  # phones store portrait video sideways; ffmpeg turns it
-        width, height = height, width
-    duration = float(info.get("format", {}).get("duration") or video.get("duration") or 0)
-    if duration <= 0:
-        raise TranscodeError("ffprobe: the video has no duration (is it a still image?)")
-    has_audio = any(s.get("codec_type") == "audio" for s in streams)
-    return Probe(duration=duration, width=width, height=height, has_audio=has_audio)
-
-
 def ladder(width: int, height: int) -> list[Rung]:
     """Return the rungs at or below the source height; a small source gets one at its size."""
-    rungs = [Rung(f"{h}p", _even(width * h / height), h, kbps) for h, kbps in LADDER if h <= height]
+    rungs = [
+        Rung(f"{h}p", even_pixels(width * h / height), h, kbps) for h, kbps in LADDER if h <= height
+    ]
     if not rungs:
-        small = _even(height)
-        rungs = [Rung(f"{small}p", _even(width * small / height), small, LADDER[0][1])]
+        small = even_pixels(height)
+        rungs = [Rung(f"{small}p", even_pixels(width * small / height), small, LADDER[0][1])]
     return rungs
 
 
@@ -141,7 +84,7 @@ def thumb_plan(probe: Probe) -> ThumbPlan:
     count = max(1, math.ceil(probe.duration / interval))
     columns = min(SPRITE_COLUMNS, count)
     rows = math.ceil((count + 1) / columns)  # room for the fps filter's possible extra frame
-    height = _even(THUMB_WIDTH * probe.height / probe.width)
+    height = even_pixels(THUMB_WIDTH * probe.height / probe.width)
     return ThumbPlan(interval, count, columns, rows, THUMB_WIDTH, height)
 
 
@@ -181,44 +124,10 @@ def hls_command(
     return args
 
 
-async def run_ffmpeg(
-    args: list[str], duration: float, on_progress: Progress, workdir: Path
-) -> None:
-    """Run ffmpeg, reporting out_time_us / duration from `-progress pipe:1`; raise on failure."""
-    process = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    assert process.stdout is not None and process.stderr is not None
-    errors: deque[str] = deque(maxlen=STDERR_TAIL_LINES * 4)
-
-    async def drain_stderr() -> None:
-        assert process.stderr is not None
-        async for line in process.stderr:
-            errors.append(line.decode(errors="replace"))
-
-    reader = asyncio.create_task(drain_stderr())
-    try:
-        async for raw in process.stdout:
-            key, _, value = raw.decode(errors="replace").strip().partition("=")
-            if key == "out_time_us" and value.lstrip("-").isdigit() and duration > 0:
-                await on_progress(min(0.99, max(0.0, int(value) / (duration * 1e6))))
-        await process.wait()
-        await reader
-    except BaseException:  # cancelled (shutdown) or the callback failed: stop ffmpeg too
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
-        reader.cancel()
-        raise
-    if process.returncode != 0:
-        reason = _tail("".join(errors), workdir)
-        raise TranscodeError(f"ffmpeg exited with status {process.returncode}: {reason}")
-
-
 async def make_poster(source: Path, out: Path, probe: Probe) -> None:
     """Write poster.jpg from a frame a tenth of the way in (at most 5 s)."""
     at = min(probe.duration / 10, 5.0)
-    height = min(POSTER_MAX_HEIGHT, _even(probe.height))
+    height = min(POSTER_MAX_HEIGHT, even_pixels(probe.height))
     process = await asyncio.create_subprocess_exec(
         "ffmpeg", "-nostdin", "-y", "-v", "error", "-ss", f"{at:.3f}", *SOURCE_OPTIONS,
         "-i", str(source),
@@ -228,7 +137,7 @@ async def make_poster(source: Path, out: Path, probe: Probe) -> None:
     _, err = await process.communicate()
     if process.returncode != 0:
         raise TranscodeError(
-            f"ffmpeg (poster): {_tail(err.decode(errors='replace'), source.parent)}"
+            f"ffmpeg (poster): {stderr_tail(err.decode(errors='replace'), source.parent)}"
         )
 
 
@@ -266,7 +175,9 @@ async def make_share_mp4(out: Path, rung: Rung, has_audio: bool, scratch: Path) 
     for path in inputs:
         path.unlink()
     if process.returncode != 0:
-        raise TranscodeError(f"ffmpeg (share.mp4): {_tail(err.decode(errors='replace'), scratch)}")
+        raise TranscodeError(
+            f"ffmpeg (share.mp4): {stderr_tail(err.decode(errors='replace'), scratch)}"
+        )
 
 
 def _stamp(seconds: float) -> str:
@@ -321,3 +232,24 @@ async def transcode(
     (out / "thumbs.vtt").write_text(thumbnails_vtt(plan, info.duration, "sprite.jpg"))
     await on_progress(1.0)
     return Transcoded(info, rungs, plan)
+
+
+__all__ = [
+    "Probe",
+    "Progress",
+    "Rung",
+    "ThumbPlan",
+    "TranscodeError",
+    "Transcoded",
+    "estimate_bytes",
+    "hls_command",
+    "ladder",
+    "make_poster",
+    "make_share_mp4",
+    "probe",
+    "run_ffmpeg",
+    "thumb_plan",
+    "thumbnails_vtt",
+    "tools_missing",
+    "transcode",
+]

@@ -9,8 +9,9 @@ from uuid import uuid4
 import pytest
 import pytest_asyncio
 
-from meatlizard.core.cache import Cache, MemoryCache, RateLimiter, RedisCache
+from meatlizard.core.cache import Cache, MemoryCache, RedisCache
 from meatlizard.core.config import Rate
+from meatlizard.core.rate_limit import RateLimiter
 from tests.fixtures.backends import REDIS_URL
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from meatlizard.core.cache import CacheUnavailable, RateLimiter, RedisCache
+from meatlizard.core.cache import CacheUnavailable, RedisCache
 from meatlizard.core.config import Rate
+from meatlizard.core.rate_limit import RateLimiter
 from tests.fixtures.services import OwnRedis
 
 

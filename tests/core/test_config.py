@@ -104,6 +104,25 @@ def test_bad_settings_are_named(
     assert expected in str(error.value)
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CHAT_RATE_LIMIT",
+        "LOGIN_RATE_LIMIT",
+        "LOGIN_ADDRESS_RATE_LIMIT",
+        "PASSWORD_GUESS_RATE_LIMIT",
+        "REGISTRATION_RATE_LIMIT",
+        "PASTE_RATE_LIMIT",
+        "LINK_RATE_LIMIT",
+    ],
+)
+def test_every_rate_setting_is_checked(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(name, "lots")
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert f"setting {name}: 'lots' is not a rate" in str(error.value)
+
+
 def test_discord_api_base_gets_a_version() -> None:
     assert Settings().discord_rest_url == "https://discord.com/api/v10"
     emulator = Settings(discord_api_base="http://127.0.0.1:9/api/v10/")
