@@ -8,7 +8,8 @@ from email.utils import format_datetime, parsedate_to_datetime
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from meatlizard.core.storage import ObjectStorage
+from meatlizard.core.errors import Gone
+from meatlizard.core.storage import ObjectNotFound, ObjectStorage
 from meatlizard.files.metering import DownloadMeter
 from meatlizard.files.models import StoredFile
 from meatlizard.files.sniff import content_disposition, is_dangerous, shows_inline
@@ -152,9 +153,11 @@ async def range_response(
         return Response(status_code=code, headers=headers)
     try:
         stream = await storage.open_stream(key, start=first, end=last)
-    except BaseException:
+    except BaseException as exc:
         if meter is not None:
             await meter.refund(length)
+        if isinstance(exc, ObjectNotFound):  # deleted after its row was read
+            raise Gone("this file was deleted") from None
         raise
     if meter is not None:
         stream = meter.metered(stream, length)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from meatlizard.files.models import StoredFile
 from meatlizard.runtime import Services
 from tests.files.helpers import TUS, create, stored_keys, upload
 from tests.helpers import bearer, user_token
@@ -207,3 +208,18 @@ async def test_bidi_controls_are_dropped_from_file_names(client: httpx.AsyncClie
         headers=bearer(token),
     )
     assert renamed.json()["name"] == "abc.txt"
+
+
+async def test_a_file_deleted_while_fetched_answers_gone(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    token = await user_token(client)
+    file_id = await upload(client, token, DATA)
+    async with services.sessions() as db:
+        item = await db.get(StoredFile, file_id)
+        assert item is not None
+        key = item.storage_key
+    await services.storage.delete(key)  # its row is read next, its object is already gone
+    response = await client.get(f"/f/{file_id}/raw")
+    assert response.status_code == 410
+    assert response.json()["detail"] == "this file was deleted"
