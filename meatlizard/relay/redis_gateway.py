@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import uuid
@@ -24,13 +23,12 @@ from meatlizard.relay import redis_keys as keys
 from meatlizard.relay.adoption import Orphan
 from meatlizard.relay.answering import request_of
 from meatlizard.relay.gateway import RelayFailed, RelayGateway
-from meatlizard.relay.metrics_store import store_worker_metric
 from meatlizard.relay.ordering import AnswerText
 from meatlizard.relay.outage import RELAY_DOWN, quietly, relay_failed_on_outage, request_lost
+from meatlizard.relay.presence import MetricsKeeper, WorkerInfo, read_workers
 from meatlizard.relay.wire import (
     CancelPayload,
     ChunkPayload,
-    ClientMetricsPayload,
     EnvelopeError,
     ErrorPayload,
     PayloadSealer,
@@ -63,17 +61,6 @@ class Progress:
         self.last = self.started
 
 
-@dataclass(frozen=True)
-class WorkerInfo:
-    """A worker's presence record."""
-
-    worker_id: str
-    aliases: list[str]
-    busy: bool
-    free: int = 0  # slots announced free in the last heartbeat
-    resumes: bool = False  # a take-over by it goes on with the text shown (the Discord relay)
-
-
 class RedisRelayGateway(RelayGateway):
     """Routes conversations to client-bot workers over Redis Streams; Markov when none is up."""
 
@@ -87,9 +74,7 @@ class RedisRelayGateway(RelayGateway):
         metrics_interval_seconds: float = 60.0,
     ) -> None:
         self.redis = connect(redis_url)
-        self._sessions = sessions
-        self._metrics_interval = metrics_interval_seconds
-        self._metrics_saved: dict[str, float] = {}
+        self._metrics = MetricsKeeper(sealer, sessions, metrics_interval_seconds)
         super().__init__(default_alias)
         self.sealer = sealer
         self._workers: dict[str, WorkerInfo] = {}
@@ -99,46 +84,12 @@ class RedisRelayGateway(RelayGateway):
     # -- presence -------------------------------------------------------------------------
 
     async def refresh_workers(self) -> dict[str, WorkerInfo]:
-        """Read which workers are online now (their presence keys expire when they stop)."""
-        found: dict[str, WorkerInfo] = {}
-        async for key in self.redis.scan_iter(match=keys.WORKER_PREFIX + "*", count=100):
-            record = await self.redis.hgetall(key)
-            if not record:
-                continue
-            worker_id = key.decode().removeprefix(keys.WORKER_PREFIX)
-            found[worker_id] = WorkerInfo(
-                worker_id,
-                json.loads(record.get(b"aliases", b"[]")),
-                record.get(b"busy") == b"1",
-                int(record.get(b"free", b"0") or 0),
-                record.get(b"resumes") == b"1",
-            )
-            sealed = record.get(b"metrics")
-            await self._maybe_store_metrics(
-                found[worker_id], sealed if isinstance(sealed, bytes) else None
-            )
-        self._workers = found
-        return found
-
-    async def _maybe_store_metrics(self, worker: WorkerInfo, sealed: bytes | None) -> None:
-        """Keep one metrics snapshot per worker per interval in the database."""
-        now = time.monotonic()
-        last = self._metrics_saved.get(worker.worker_id)
-        if self._sessions is None or sealed is None:
-            return
-        if last is not None and now - last < self._metrics_interval:
-            return
-        try:
-            metrics = self.sealer.open_snapshot(sealed)
-        except EnvelopeError as exc:
-            log.warning("worker %s sent metrics that fail to open: %s", worker.worker_id, exc)
-            return
-        if not isinstance(metrics, ClientMetricsPayload):
-            return
-        self._metrics_saved[worker.worker_id] = now
-        await store_worker_metric(
-            self._sessions, worker_id=worker.worker_id, busy=worker.busy, metrics=metrics
-        )
+        """Read which workers are online now, keeping their metrics now and then."""
+        found = await read_workers(self.redis)
+        for info, sealed in found.values():
+            await self._metrics.keep(info, sealed)
+        self._workers = {worker_id: info for worker_id, (info, _) in found.items()}
+        return self._workers
 
     async def _watch_workers(self) -> None:
         while True:
