@@ -6,20 +6,18 @@ storage) and on the production ones (PostgreSQL, Redis, S3 on SeaweedFS).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from fastapi import FastAPI
 
 from meatlizard.app import create_app
 from meatlizard.core.config import Settings, bundled_model_path
 from meatlizard.inference.service import LocalInference, ModelConfig
 from meatlizard.runtime import Services
-from tests.helpers import free_port
+from tests.helpers import serving
 
 pytest_plugins = [
     "tests.fixtures.s3",
@@ -113,17 +111,8 @@ def app(services: Services, shared_app: FastAPI) -> Iterator[FastAPI]:
 @pytest_asyncio.fixture
 async def live_server(app: FastAPI) -> AsyncIterator[str]:
     """Serve the app with uvicorn on a free loopback port; yield its base URL."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serving(app, log_level="warning") as base_url:
+        yield base_url
 
 
 @pytest_asyncio.fixture

@@ -12,15 +12,13 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 import websockets
 from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from meatlizard.backups import dumps
 from meatlizard.core import logging as app_logging
-from tests.helpers import create_session, user_token
-from tests.helpers import free_port as _free_port
+from tests.helpers import create_session, serving, user_token
 
 DB_PASSWORD = "pw-never-on-argv"
 
@@ -52,17 +50,8 @@ def captured_logs() -> Iterator[io.StringIO]:
 @pytest_asyncio.fixture
 async def serve_like_cli(app: FastAPI, captured_logs: io.StringIO) -> AsyncIterator[str]:
     """Serve the app with the CLI's uvicorn logging (log_config=None); yield its base URL."""
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serving(app, log_config=None) as base_url:
+        yield base_url
 
 
 async def test_socket_tokens_and_file_keys_are_redacted(
