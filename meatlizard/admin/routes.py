@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from meatlizard.admin import audit, service
+from meatlizard.admin import audit, listing, service
 from meatlizard.admin import users as admin_users
 from meatlizard.api.deps import AdminUser, DbDep, RowId, ServicesDep
 from meatlizard.auth import invites
@@ -111,8 +112,15 @@ async def delete_invite(invite_id: RowId, user: AdminUser, db: DbDep) -> None:
 
 
 @router.get("/sessions")
-async def sessions(user: AdminUser, db: DbDep) -> list[dict[str, object]]:
-    """List the newest chat sessions of every user."""
+async def sessions(
+    user: AdminUser,
+    db: DbDep,
+    q: Annotated[str, Query(max_length=listing.MAX_FILTER_CHARS)] = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> list[dict[str, object]]:
+    """List chat sessions of every user, latest activity first, 50 a page; `q` filters by
+    title or owner name."""
+    found = await listing.session_page(db, actor=user, query=q, number=page)
     return [
         {
             "id": s.id,
@@ -122,7 +130,7 @@ async def sessions(user: AdminUser, db: DbDep) -> list[dict[str, object]]:
             "updated_at": s.updated_at.isoformat(),
             "ended": s.ended_at is not None,
         }
-        for s, owner, n in await admin_users.list_all_sessions(db, actor=user)
+        for s, owner, n in found.rows
     ]
 
 

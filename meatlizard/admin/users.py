@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from meatlizard.admin import audit
 from meatlizard.admin.service import require_admin
 from meatlizard.auth.models import AuthToken, User
-from meatlizard.chat.models import ArchiveStatus, ChatMessage, ChatSession
+from meatlizard.chat.models import ArchiveStatus, ChatSession
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import Conflict, NotFound
 
@@ -65,24 +65,6 @@ async def update_user(
         audit.record(db, action="user.update", actor_id=actor.id, target=user.username, **changes)
     await db.commit()
     return user
-
-
-async def list_all_sessions(db: AsyncSession, *, actor: User) -> list[tuple[ChatSession, str, int]]:
-    """Return the newest sessions of every user, with owner name and message count."""
-    require_admin(actor)
-    counts = (
-        select(ChatMessage.session_id, func.count().label("n"))
-        .group_by(ChatMessage.session_id)
-        .subquery()
-    )
-    rows = await db.execute(
-        select(ChatSession, User.username, func.coalesce(counts.c.n, 0))
-        .join(User, User.id == ChatSession.user_id)
-        .outerjoin(counts, counts.c.session_id == ChatSession.id)
-        .order_by(ChatSession.updated_at.desc())
-        .limit(PAGE_SIZE)
-    )
-    return [(s, name, int(n)) for s, name, n in rows.all()]
 
 
 async def transfer_session(

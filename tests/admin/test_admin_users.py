@@ -91,5 +91,17 @@ async def test_transfer_and_end_a_session(client: httpx.AsyncClient) -> None:
     assert ended.json()["ended"] is True
     listed = (await client.get("/api/v1/admin/sessions", headers=bearer(admin))).json()
     assert listed[0]["owner"] == heir_name and listed[0]["ended"] is True
+    found = await client.get(
+        "/api/v1/admin/sessions", params={"q": heir_name.upper()}, headers=bearer(admin)
+    )
+    assert [row["owner"] for row in found.json()] == [heir_name]
+    nothing = await client.get(
+        "/api/v1/admin/sessions", params={"q": "no-such-owner", "page": 2}, headers=bearer(admin)
+    )
+    assert nothing.json() == []
+    too_long = await client.get(
+        "/api/v1/admin/sessions", params={"q": "x" * 101}, headers=bearer(admin)
+    )
+    assert too_long.status_code == 422 and too_long.json()["errors"][0]["loc"] == ["query", "q"]
     page = await client.get("/admin", headers=bearer(admin))
     assert "inheritance" in page.text and heir_name in page.text
