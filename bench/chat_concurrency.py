@@ -1,29 +1,52 @@
-"""Many users at once over the chat socket: `meatlizard serve` on its embedded default.
+"""Many users at once: the platform's chat socket next to llama.cpp's own `llama-server`.
 
-N users (default 1, 2, 4, 8, 16) each open a socket and send a distinct prompt at the same
-moment; answers are up to --tokens tokens. Reports, per N (median of --repeat runs by total):
-total tokens/s, median per-user tokens/s, first-token p50/p95, and how many users were told
-they wait in line. The server runs with its defaults (MODEL_PARALLEL, MODEL_THREADS) unless
---env sets others, e.g. --env MODEL_PARALLEL=1 for the one-answer-at-a-time baseline.
+N users (default 1, 2, 4, 8, 16) each send a distinct prompt at the same moment; answers are
+up to --tokens tokens. Reports, per N (median of --repeat runs by total): total tokens/s,
+median per-user tokens/s, first-token p50/p95, how many users were told they wait in line,
+and the ratio to the anchor measured in the same run. Modes:
+- `llama-server`: the anchor, `llama-server --parallel 8` on the same GGUF and threads;
+- `embedded`: `meatlizard serve` on its embedded default (the model in the web process);
+- `relay`: the web process plus one client-bot over Redis Streams (BENCH_REDIS_URL).
+Then one conversation of --turns turns: the first token of the last turn against the first's
+(prefix reuse). The servers run with their defaults (MODEL_PARALLEL, MODEL_THREADS) unless
+--env sets others.
 
-    .venv/bin/python bench/chat_concurrency.py [--users 1 2 4 8 16] [--tokens 150] [--repeat 3]
+    make bench-chat   # builds the anchor, then runs all three modes
+    .venv/bin/python bench/chat_concurrency.py --modes embedded [--users 1 8] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
+import subprocess
 import tempfile
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import llama_server_anchor as anchor
+import redis.asyncio as redis
 import websockets
-from chat_stream import account_token, bench_env, start_server
+from chat_stream import (
+    BENCH_REDIS,
+    account_token,
+    bench_env,
+    free_port,
+    launch_worker,
+    start_server,
+)
 
+from meatlizard.core.config import bundled_model_path
+from meatlizard.inference.threads import usable_cpus
+
+Rows = dict[int, dict[str, float]]  # by N; 0 holds the conversation's turns
 TOPICS = ["sailor", "clock", "baker", "river", "robot", "farmer", "pilot", "painter"]
 
 
@@ -33,38 +56,62 @@ def prompt(i: int) -> str:
 
 async def one_user(base: str, token: str, i: int, gate: asyncio.Event) -> dict[str, float]:
     """Open a session and socket, wait for the gate, ask, and time the answer."""
+    session_id = await new_session(base, token)
+    async with open_socket(base, token, session_id) as ws:
+        await gate.wait()
+        return await ask_socket(ws, prompt(i))
+
+
+async def new_session(base: str, token: str) -> str:
     async with httpx.AsyncClient(base_url=base) as http:
         session = await http.post(
             "/api/v1/chat/sessions",
             json={"temperature": 0.7, "system_prompt": ""},
             headers={"Authorization": f"Bearer {token}"},
         )
-    url = base.replace("http", "ws") + f"/api/v1/chat/sessions/{session.json()['id']}/ws"
-    async with websockets.connect(
-        url, additional_headers={"Authorization": f"Bearer {token}"}
-    ) as ws:
-        await gate.wait()
-        start = time.perf_counter()
-        await ws.send(json.dumps({"prompt": prompt(i)}))
-        first: float | None = None
-        queued = 0.0
-        while True:
-            frame = json.loads(await ws.recv())
-            if frame["type"] == "queued":
-                queued = 1.0
-            elif frame["type"] == "token" and first is None:
-                first = time.perf_counter() - start
-            elif frame["type"] in ("done", "error"):
-                if frame["type"] == "error" or frame.get("fallback"):
-                    raise SystemExit(f"no model answer: {frame}")
-                wall = time.perf_counter() - start
-                tokens = float(frame["tokens"])
-                return {"tokens": tokens, "wall": wall, "first": first or wall, "queued": queued}
+    return str(session.json()["id"])
 
 
-async def round_of(base: str, token: str, users: int, offset: int) -> dict[str, float]:
+def open_socket(base: str, token: str, session_id: str) -> websockets.connect:
+    url = base.replace("http", "ws") + f"/api/v1/chat/sessions/{session_id}/ws"
+    return websockets.connect(url, additional_headers={"Authorization": f"Bearer {token}"})
+
+
+async def ask_socket(ws: websockets.ClientConnection, text: str) -> dict[str, float]:
+    start = time.perf_counter()
+    await ws.send(json.dumps({"prompt": text}))
+    first: float | None = None
+    queued = 0.0
+    while True:
+        frame = json.loads(await ws.recv())
+        if frame["type"] == "queued":
+            queued = 1.0
+        elif frame["type"] == "token" and first is None:
+            first = time.perf_counter() - start
+        elif frame["type"] in ("done", "error"):
+            if frame["type"] == "error" or frame.get("fallback"):
+                raise SystemExit(f"no model answer: {frame}")
+            wall = time.perf_counter() - start
+            tokens = float(frame["tokens"])
+            return {"tokens": tokens, "wall": wall, "first": first or wall, "queued": queued}
+
+
+async def anchor_user(base: str, i: int, tokens: int, gate: asyncio.Event) -> dict[str, float]:
+    messages = [{"role": "user", "content": prompt(i)}]
+    result = await anchor.ask(base, messages, tokens, gate)
+    return {k: float(v) for k, v in result.items() if k != "text"} | {"queued": 0.0}
+
+
+async def round_of(target: Target, users: int, offset: int, tokens: int) -> dict[str, float]:
     gate = asyncio.Event()
-    tasks = [asyncio.create_task(one_user(base, token, offset + i, gate)) for i in range(users)]
+    tasks = [
+        asyncio.create_task(
+            anchor_user(target.base, offset + i, tokens, gate)
+            if target.token is None
+            else one_user(target.base, target.token, offset + i, gate)
+        )
+        for i in range(users)
+    ]
     await asyncio.sleep(0.5)  # sockets open before everyone asks at once
     start = time.perf_counter()
     gate.set()
@@ -80,35 +127,132 @@ async def round_of(base: str, token: str, users: int, offset: int) -> dict[str, 
     }
 
 
+@dataclass
+class Target:
+    """One server under test: the platform (with an account token) or the anchor (none)."""
+
+    mode: str
+    base: str
+    token: str | None
+
+
+@contextlib.asynccontextmanager
+async def serving(mode: str, args: argparse.Namespace, tmp: Path) -> AsyncIterator[Target]:
+    """Start what a mode measures; stop it afterwards."""
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        if mode == "llama-server":
+            if args.llama_server is None:
+                raise SystemExit("--llama-server PATH is needed (make bench-chat builds it)")
+            port = free_port()
+            threads = int(dict(e.split("=", 1) for e in args.env).get("MODEL_THREADS", 0))
+            procs.append(
+                anchor.start(
+                    args.llama_server,
+                    bundled_model_path(),
+                    port=port,
+                    parallel=args.parallel,
+                    threads=threads or len(usable_cpus()),
+                    ctx_per_slot=2048,
+                )
+            )
+            base = f"http://127.0.0.1:{port}"
+            await anchor.wait_ready(base, procs[0])
+            yield Target(mode, base, None)
+            return
+        env = bench_env(tmp / mode, args.tokens, remote=mode == "relay")
+        env |= dict(item.split("=", 1) for item in args.env)
+        env["CHAT_RATE_LIMIT"] = "100000/minute"
+        if mode == "relay":
+            client = redis.Redis.from_url(BENCH_REDIS)
+            await client.flushdb()
+            await client.aclose()
+            procs.append(launch_worker(env, "bench-worker"))
+        proc, base = await start_server(env, workers=1 if mode == "relay" else 0)
+        procs.append(proc)
+        yield Target(mode, base, await account_token(base))
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=60)
+
+
+async def turns(target: Target, count: int, tokens: int) -> tuple[float, float]:
+    """Return the first-token seconds of a conversation's first and last turn."""
+    firsts: list[float] = []
+    if target.token is None:
+        messages: list[dict[str, str]] = []
+        for turn in range(count):
+            messages.append({"role": "user", "content": prompt(turn)})
+            result = await anchor.ask(target.base, messages, tokens)
+            firsts.append(float(result["first"]))
+            messages.append({"role": "assistant", "content": str(result["text"])})
+        return firsts[0], firsts[-1]
+    session_id = await new_session(target.base, target.token)
+    async with open_socket(target.base, target.token, session_id) as ws:
+        for turn in range(count):
+            firsts.append((await ask_socket(ws, prompt(turn)))["first"])
+    return firsts[0], firsts[-1]
+
+
+async def measure(target: Target, args: argparse.Namespace) -> Rows:
+    await round_of(target, 1, 1000, args.tokens)  # warm-up
+    rows: Rows = {}
+    for users in args.users:
+        runs = [await round_of(target, users, r * 32, args.tokens) for r in range(args.repeat)]
+        rows[users] = sorted(runs, key=lambda r: r["total"])[len(runs) // 2]
+    if args.turns > 1:
+        first, last = await turns(target, args.turns, args.tokens)
+        rows[0] = {"first_turn": first, "last_turn": last, "ratio": last / first}
+    return rows
+
+
+def report(mode: str, rows: Rows, anchor_rows: Rows, turn_count: int) -> None:
+    print(f"-- {mode}")
+    for users, mid in rows.items():
+        if users == 0:
+            print(
+                f"turn 1 first token {mid['first_turn']:.2f} s, turn {turn_count} "
+                f"{mid['last_turn']:.2f} s (x{mid['ratio']:.2f} of turn 1)"
+            )
+            continue
+        ratio = ""
+        if users in anchor_rows and mode != "llama-server":
+            base = anchor_rows[users]
+            ratio = (
+                f"  | vs llama-server: total x{mid['total'] / base['total']:.2f}, "
+                f"p95 first token x{mid['p95'] / base['p95']:.2f}"
+            )
+        print(
+            f"N={users:<3} total {mid['total']:6.1f} tok/s  per user "
+            f"{mid['per_user']:6.1f} tok/s  first token p50 {mid['p50']:.2f} s "
+            f"p95 {mid['p95']:.2f} s  queued {mid['queued']:.0f}{ratio}"
+        )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modes", nargs="+", default=["embedded"], choices=MODES)
     parser.add_argument("--users", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--tokens", type=int, default=150)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--env", nargs="*", default=[], help="NAME=value for the server")
+    parser.add_argument("--turns", type=int, default=10, help="1 skips the conversation")
+    parser.add_argument("--parallel", type=int, default=8, help="llama-server --parallel")
+    parser.add_argument("--llama-server", type=Path, help="the anchor's binary")
+    parser.add_argument("--env", nargs="*", default=[], help="NAME=value for the servers")
     args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()}  settings: {args.env or 'defaults'}")
+    results: dict[str, Rows] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        env = bench_env(Path(tmp), args.tokens, remote=False)
-        env |= dict(item.split("=", 1) for item in args.env)
-        env["CHAT_RATE_LIMIT"] = "100000/minute"
-        proc, base = await start_server(env)
-        try:
-            token = await account_token(base)
-            await round_of(base, token, 1, 1000)  # warm-up
-            print(f"load average before: {os.getloadavg()}  settings: {args.env or 'defaults'}")
-            for users in args.users:
-                runs = [await round_of(base, token, users, r * 32) for r in range(args.repeat)]
-                mid = sorted(runs, key=lambda r: r["total"])[len(runs) // 2]
-                print(
-                    f"N={users:<3} total {mid['total']:6.1f} tok/s  per user "
-                    f"{mid['per_user']:6.1f} tok/s  first token p50 {mid['p50']:.2f} s "
-                    f"p95 {mid['p95']:.2f} s  queued {mid['queued']:.0f}"
-                )
-            print(f"load average after: {os.getloadavg()}")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        for mode in args.modes:
+            async with serving(mode, args, Path(tmp)) as target:
+                results[mode] = await measure(target, args)
+            report(mode, results[mode], results.get("llama-server", {}), args.turns)
+    print(f"load average after: {os.getloadavg()}")
 
+
+MODES = ["llama-server", "embedded", "relay"]
 
 if __name__ == "__main__":
     asyncio.run(main())

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
-from sqlalchemy import select
 
 from meatlizard.auth import service as auth_service
 from meatlizard.backups.service import (
@@ -19,7 +16,7 @@ from meatlizard.chat import service as chat_service
 from meatlizard.chat.schemas import SessionCreate
 from meatlizard.core.db import make_engine
 from meatlizard.runtime import Services
-from meatlizard.tables import Base
+from tests.backups.helpers import content_digest
 from tests.helpers import PASSWORD, unique_name
 
 
@@ -35,21 +32,6 @@ async def _fill(services: Services) -> None:
                 default_alias="smollm2",
             )
             await chat_service.add_user_message(db, session=session, content='hé, "quoted"\nline')
-
-
-async def content_digest(database_url: str) -> str:
-    """Hash every row of every table, in primary-key order."""
-    engine = make_engine(database_url)
-    digest = hashlib.sha256()
-    try:
-        async with engine.connect() as conn:
-            for table in Base.metadata.sorted_tables:
-                rows = await conn.execute(select(table).order_by(*table.primary_key.columns))
-                for row in rows:
-                    digest.update(repr(tuple(row)).encode())
-    finally:
-        await engine.dispose()
-    return digest.hexdigest()
 
 
 async def test_backup_then_restore_into_an_empty_database(

@@ -12,7 +12,7 @@ from meatlizard.backups.target import BackupTarget, target_from_settings
 from meatlizard.core.config import Settings
 from meatlizard.core.storage import ObjectStorage
 from meatlizard.runtime import Services
-from tests.backups.test_backup_restore import content_digest
+from tests.backups.helpers import content_digest
 from tests.files.helpers import png_2x2, upload
 from tests.helpers import bearer, create_session, user_token
 from tests.links.helpers import create_link

@@ -13,12 +13,17 @@ import pytest
 
 from meatlizard.backups import dumps
 from meatlizard.backups.schedule import prune
-from meatlizard.backups.service import BackupError, create_backup, list_backups, restore_backup
+from meatlizard.backups.service import (
+    BackupError,
+    create_backup,
+    list_backups,
+    restore_backup,
+    row_counts,
+)
 from meatlizard.backups.target import BackupTarget
 from meatlizard.core.db import make_engine
 from meatlizard.core.storage import ObjectStorage
 from meatlizard.runtime import Services
-from tests.backups.test_backup_restore import row_counts
 
 
 def _sha(data: bytes) -> str:
