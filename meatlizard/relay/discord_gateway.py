@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats
+from meatlizard.inference.scheduler import QueueListener
 from meatlizard.inference.service import Answerer
 from meatlizard.relay.answering import request_of
 from meatlizard.relay.gateway import RelayFailed, RelayGateway
@@ -119,7 +120,12 @@ class DiscordRelayGateway(RelayGateway):
         }
 
     async def _remote(
-        self, conversation: Conversation, alias: str, cancel: asyncio.Event, stats: GenerationStats
+        self,
+        conversation: Conversation,
+        alias: str,
+        cancel: asyncio.Event,
+        stats: GenerationStats,
+        on_queued: QueueListener | None,  # the client-bot answers every request it gets
     ) -> AsyncIterator[str]:
         assert self._send is not None
         request = request_of(conversation, alias=alias, request_id=uuid.uuid4().hex)

@@ -37,9 +37,14 @@ class RelayGateway(InferenceGateway):
 
     @abc.abstractmethod
     def _remote(
-        self, conversation: Conversation, alias: str, cancel: asyncio.Event, stats: GenerationStats
+        self,
+        conversation: Conversation,
+        alias: str,
+        cancel: asyncio.Event,
+        stats: GenerationStats,
+        on_queued: QueueListener | None,
     ) -> AsyncIterator[str]:
-        """Stream the remote engine's answer."""
+        """Stream the remote engine's answer (telling `on_queued` its place while it waits)."""
 
     def answerer(self, alias: str | None) -> Answerer:
         if self._answers_remotely(alias):
@@ -66,4 +71,4 @@ class RelayGateway(InferenceGateway):
                 stats=stats,
                 on_queued=on_queued,
             )
-        return self._remote(conversation, alias or self.default_alias, cancel, stats)
+        return self._remote(conversation, alias or self.default_alias, cancel, stats, on_queued)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from meatlizard.core.redis_client import connect, pending_entry
 from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats
+from meatlizard.inference.scheduler import QueueListener
 from meatlizard.relay import adoption
 from meatlizard.relay import redis_keys as keys
 from meatlizard.relay.adoption import Orphan
@@ -26,6 +27,7 @@ from meatlizard.relay.gateway import RelayFailed, RelayGateway
 from meatlizard.relay.ordering import AnswerText
 from meatlizard.relay.outage import RELAY_DOWN, quietly, relay_failed_on_outage, request_lost
 from meatlizard.relay.presence import MetricsKeeper, WorkerInfo, read_workers
+from meatlizard.relay.queue_place import place_in_line
 from meatlizard.relay.wire import (
     CancelPayload,
     ChunkPayload,
@@ -56,6 +58,8 @@ class Progress:
     last: float = 0.0
     request_id: str = ""
     alias: str = ""
+    on_queued: QueueListener | None = None  # hears the place in line while no worker has it
+    ahead: int | None = None  # the place last told
 
     def __post_init__(self) -> None:
         self.last = self.started
@@ -141,7 +145,12 @@ class RedisRelayGateway(RelayGateway):
     # -- requests -------------------------------------------------------------------------
 
     async def _remote(
-        self, conversation: Conversation, alias: str, cancel: asyncio.Event, stats: GenerationStats
+        self,
+        conversation: Conversation,
+        alias: str,
+        cancel: asyncio.Event,
+        stats: GenerationStats,
+        on_queued: QueueListener | None,
     ) -> AsyncIterator[str]:
         request_id = uuid.uuid4().hex
         request = request_of(conversation, alias=alias, request_id=request_id)
@@ -161,7 +170,9 @@ class RedisRelayGateway(RelayGateway):
                 await adoption.note_in_flight(self.redis, orphan, self.process_id)
         relay = asyncio.create_task(self._relay_cancel(cancel, session_id, request_id))
         finished = False
-        progress = Progress(entry_id, started, request_id=request_id, alias=alias)
+        progress = Progress(
+            entry_id, started, request_id=request_id, alias=alias, on_queued=on_queued
+        )
         try:
             with relay_failed_on_outage(self._lost_redis):
                 async for piece in self._read_replies(session_id, request_id, progress, stats):
@@ -218,6 +229,8 @@ class RedisRelayGateway(RelayGateway):
             entries: Any = await self.redis.xread({stream: last_id}, block=READ_BLOCK_MS, count=100)
             if not entries:
                 await self._check_progress(progress, worker, answer.shown)
+                if worker is None:
+                    await self._tell_place(progress)
                 continue
             progress.last = time.perf_counter()
             for entry_id, fields in entries[0][1]:
@@ -285,6 +298,15 @@ class RedisRelayGateway(RelayGateway):
             raise RelayFailed("no inference worker is online any more; please try again")
         if time.perf_counter() - progress.started > PICKUP_TIMEOUT_SECONDS:
             raise RelayFailed("every inference worker is busy; please try again in a moment")
+
+    async def _tell_place(self, progress: Progress) -> None:
+        """Tell a request still waiting for a worker how many are ahead of it."""
+        if progress.on_queued is None:
+            return
+        ahead = await place_in_line(self.redis, progress.entry_id)
+        if ahead is not None and ahead != progress.ahead:
+            progress.ahead = ahead
+            await progress.on_queued(ahead)
 
     async def _pending(self, entry_id: Any) -> bool:
         """Return whether a request entry was handed out and not acknowledged yet."""

@@ -150,6 +150,39 @@ async def test_worker_killed_mid_answer_gives_a_clear_error_not_a_hang(cluster: 
     assert again[-1]["type"] == "done"
 
 
+async def test_chats_waiting_for_a_busy_worker_hear_their_place_in_line(cluster: Cluster) -> None:
+    web = await cluster.web()
+    cluster.worker("gpu-one-slot")  # MODEL_PARALLEL=1: one answer at a time
+    await cluster.wait_for_workers(web, 1)
+    async with httpx.AsyncClient(base_url=web) as http:
+        token = await user_token(http)
+        sessions = [(await create_session(http, token))["id"] for _ in range(3)]
+    sockets = [
+        await websockets.connect(socket_url(web, sid), additional_headers=bearer(token))
+        for sid in sessions
+    ]
+    try:
+        await sockets[0].send(json.dumps({"prompt": "Write a long essay about Rome."}))
+        first = json.loads(await asyncio.wait_for(sockets[0].recv(), timeout=60))
+        while first["type"] != "token":  # the worker is busy with the first chat
+            first = json.loads(await asyncio.wait_for(sockets[0].recv(), timeout=60))
+        await sockets[1].send(json.dumps({"prompt": "Write a long essay about Carthage."}))
+        await sockets[2].send(json.dumps({"prompt": "Say hi."}))
+        answers = await asyncio.wait_for(
+            asyncio.gather(*(collect_answer(ws) for ws in sockets)), timeout=300
+        )
+    finally:
+        for ws in sockets:
+            await ws.close()
+    assert all(frames[-1]["type"] == "done" for frames in answers)
+    places = [[f["position"] for f in frames if f["type"] == "queued"] for frames in answers]
+    assert places[1][0] == 0 and places[2][0] == 1  # "next", then "1 chat ahead of you"
+    assert places[2][-1] == 0  # moved up when the first chat finished
+    for frames in answers[1:]:  # told before its first token, never after
+        kinds = [f["type"] for f in frames]
+        assert kinds.index("queued") < kinds.index("token")
+
+
 async def _answering_worker(client: redis.Redis) -> str:
     """Return the id of the worker that claimed the one request in flight."""
     async for key in client.scan_iter(match="ml:inference:reply:*"):
