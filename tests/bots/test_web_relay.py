@@ -7,6 +7,7 @@ clients against the emulator; the client-bot answers with the real SmolLM2.
 from __future__ import annotations
 
 import base64
+import asyncio
 import contextlib
 import json
 from typing import Any
@@ -149,7 +150,7 @@ async def test_request_in_flight_survives_a_server_bot_gateway_drop(
         frames = []
         dropped_at = None
         while True:
-            frame = json.loads(await ws.recv())
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 120))
             frames.append(frame)
             if frame["type"] == "token" and dropped_at is None:
                 assert await world.emulator.drop_gateway(world.server_app) == 1
@@ -203,7 +204,7 @@ async def test_server_bot_restarted_mid_answer_still_answers_in_full(
         frames: list[dict[str, Any]] = []
         successor: ServerBot | None = None
         while True:
-            frame = json.loads(await ws.recv())
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 120))
             frames.append(frame)
             if frame["type"] == "token" and successor is None:
                 # Mid-answer: the server-bot stops and another one starts in its place.
