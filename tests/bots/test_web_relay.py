@@ -6,8 +6,8 @@ clients against the emulator; the client-bot answers with the real SmolLM2.
 
 from __future__ import annotations
 
-import base64
 import asyncio
+import base64
 import contextlib
 import json
 from typing import Any
