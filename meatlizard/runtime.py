@@ -14,7 +14,7 @@ from meatlizard.chat.ending import EndRule, finish_session
 from meatlizard.chat.flows import ChatFlow
 from meatlizard.chat.guards import PromptGuard
 from meatlizard.chat.models import ChatSession
-from meatlizard.chat.orphans import OrphanedAnswers
+from meatlizard.chat.orphans import Adopter, OrphanedAnswers
 from meatlizard.chat.session_events import NoSessionEvents, SessionEvents, session_events_for
 from meatlizard.core.cache import Cache, cache_from_settings
 from meatlizard.core.config import Rate, Settings
@@ -247,9 +247,7 @@ class Services:
                 timedelta(seconds=self.settings.files_orphan_grace_seconds),
             ),
         ]
-        from meatlizard.relay.redis_gateway import RedisRelayGateway  # remote mode only
-
-        if isinstance(self.inference, RedisRelayGateway):
+        if isinstance(self.inference, Adopter):  # the Redis relay: answers outlive a process
             self.sweepers.append(OrphanedAnswers(self.sessions, self.inference))
         for sweeper in self.sweepers:
             sweeper.start()

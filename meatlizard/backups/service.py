@@ -189,7 +189,10 @@ async def list_backups(
     infos = []
     for item in await target.storage.list(target.prefix + "meatdb-"):
         if item.key.endswith(".json") and not item.key.endswith(".objects.json"):
-            data: dict[str, Any] = json.loads(await target.storage.get_bytes(item.key))
+            try:
+                data: dict[str, Any] = json.loads(await target.storage.get_bytes(item.key))
+            except ObjectNotFound:
+                continue  # pruned between the listing and this read
             infos.append(BackupInfo(**data))
     return sorted(infos, key=lambda i: i.created_at, reverse=True)
 

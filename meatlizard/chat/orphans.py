@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,6 +25,7 @@ ADOPT_INTERVAL_SECONDS = 2.0
 STORE_RETRY_SECONDS = 30.0  # how long a stored answer waits for a database that is down
 
 
+@runtime_checkable
 class Adopter(Protocol):
     """The relay gateway's side: find orphaned requests and read their answers."""
 

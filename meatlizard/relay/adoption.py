@@ -9,11 +9,12 @@ goes on writing the answer into the reply stream, and the first web process to s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import redis.asyncio as redis
+from typing import TYPE_CHECKING, Any
 
 from meatlizard.relay import redis_keys as keys
+
+if TYPE_CHECKING:
+    import redis.asyncio as redis
 
 
 @dataclass(frozen=True)
