@@ -21,7 +21,7 @@ from meatlizard.auth.models import TokenKind, User
 from meatlizard.core.errors import NotFound, TooManyRequests
 from meatlizard.core.guesses import Guesses
 from meatlizard.files import folders as folder_tree
-from meatlizard.files import quotas, service
+from meatlizard.files import quotas, service, thumbnails
 from meatlizard.files.download import file_response
 from meatlizard.files.metering import DownloadMeter
 from meatlizard.files.options import EXPIRY_LABELS
@@ -63,11 +63,12 @@ async def files_page(
         folders = await folder_tree.list_folders(db, owner=user)
         usage = await quotas.usage(db, user.id, services.file_policy)
         video_sources = await videos.videos_made_from(db, [f.id for f in files])
+    looks = thumbnails.looks(files)
     chunk = services.settings.files_upload_chunk_bytes
     return render(
         request, "files.html", user=user, section="files", files=files, usage=usage,
         chunk_bytes=chunk, folders=folders, folder=folder, video_sources=video_sources,
-        expiry_labels=EXPIRY_LABELS, **FIELD_LIMITS,
+        looks=looks, expiry_labels=EXPIRY_LABELS, **FIELD_LIMITS,
     )  # fmt: skip
 
 
