@@ -109,6 +109,8 @@ def free_port() -> int:
 CLI = [sys.executable, "-m", "meatlizard"]
 BENCH_KEY = "5" * 64
 BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+# /readyz tells the inference state only to admins or to whoever holds METRICS_TOKEN.
+BENCH_METRICS_TOKEN = "bench-" + "6" * 32
 
 
 def bench_env(data_dir: Path, max_tokens: int, remote: bool) -> dict[str, str]:
@@ -118,6 +120,7 @@ def bench_env(data_dir: Path, max_tokens: int, remote: bool) -> dict[str, str]:
         "MODEL_MAX_TOKENS": str(max_tokens),
         "CHAT_RATE_LIMIT": "100000/minute",
         "LOG_LEVEL": "WARNING",
+        "METRICS_TOKEN": BENCH_METRICS_TOKEN,
     }
     if remote:
         env |= {
@@ -147,7 +150,8 @@ async def start_server(
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server and wait until its model is loaded (or `workers` workers are up)."""
     proc, base = launch_server(env)
-    async with httpx.AsyncClient(base_url=base) as http:
+    headers = {"Authorization": f"Bearer {BENCH_METRICS_TOKEN}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers) as http:
         for _ in range(1200):
             try:
                 ready = (await http.get("/readyz")).json()
