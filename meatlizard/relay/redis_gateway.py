@@ -289,6 +289,7 @@ class RedisRelayGateway(RelayGateway):
         if worker is not None and sequence > 0:
             if await self.redis.exists(keys.worker_key(worker)):
                 return
+            self._workers.pop(worker, None)  # gone: route nothing more to it
             # Vanished mid-answer. Only a server-bot relay's take-over goes on with the text
             # shown (a restarted relay, or another one online); a client-bot's would restart
             # the answer, so the user is told at once and the request is abandoned before

@@ -167,10 +167,14 @@ async def test_chats_waiting_for_a_busy_worker_hear_their_place_in_line(cluster:
         while first["type"] != "token":  # the worker is busy with the first chat
             first = json.loads(await asyncio.wait_for(sockets[0].recv(), timeout=60))
         await sockets[1].send(json.dumps({"prompt": "Write a long essay about Carthage."}))
+        told: list[dict] = []  # the second chat is in line before the third one asks
+        while not told or told[-1]["type"] != "queued":
+            told.append(json.loads(await asyncio.wait_for(sockets[1].recv(), timeout=60)))
         await sockets[2].send(json.dumps({"prompt": "Say hi."}))
         answers = await asyncio.wait_for(
             asyncio.gather(*(collect_answer(ws) for ws in sockets)), timeout=300
         )
+        answers[1] = told + answers[1]
     finally:
         for ws in sockets:
             await ws.close()
