@@ -30,7 +30,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import llama_server_anchor as anchor
 import redis.asyncio as redis
 import websockets
@@ -40,6 +39,7 @@ from chat_stream import (
     bench_env,
     free_port,
     launch_worker,
+    new_session,
     start_server,
 )
 
@@ -56,20 +56,10 @@ def prompt(i: int) -> str:
 
 async def one_user(base: str, token: str, i: int, gate: asyncio.Event) -> dict[str, float]:
     """Open a session and socket, wait for the gate, ask, and time the answer."""
-    session_id = await new_session(base, token)
+    session_id = await new_session(base, token, temperature=0.7)
     async with open_socket(base, token, session_id) as ws:
         await gate.wait()
         return await ask_socket(ws, prompt(i))
-
-
-async def new_session(base: str, token: str) -> str:
-    async with httpx.AsyncClient(base_url=base) as http:
-        session = await http.post(
-            "/api/v1/chat/sessions",
-            json={"temperature": 0.7, "system_prompt": ""},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    return str(session.json()["id"])
 
 
 def open_socket(base: str, token: str, session_id: str) -> websockets.connect:
@@ -189,7 +179,7 @@ async def turns(target: Target, count: int, tokens: int) -> tuple[float, float]:
             firsts.append(float(result["first"]))
             messages.append({"role": "assistant", "content": str(result["text"])})
         return firsts[0], firsts[-1]
-    session_id = await new_session(target.base, target.token)
+    session_id = await new_session(target.base, target.token, temperature=0.7)
     async with open_socket(target.base, target.token, session_id) as ws:
         for turn in range(count):
             firsts.append((await ask_socket(ws, prompt(turn)))["first"])

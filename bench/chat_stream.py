@@ -69,12 +69,12 @@ def raw_sample(llama: object, max_tokens: int) -> Sample:
     return Sample.from_times(start, stamps)
 
 
-async def new_session(base: str, token: str) -> str:
+async def new_session(base: str, token: str, temperature: float = 0.0) -> str:
     """Create a fresh session so every sample sends the same one-turn context."""
     async with httpx.AsyncClient(base_url=base) as http:
         session = await http.post(
             "/api/v1/chat/sessions",
-            json={"temperature": 0.0, "system_prompt": ""},
+            json={"temperature": temperature, "system_prompt": ""},
             headers={"Authorization": f"Bearer {token}"},
         )
         return str(session.json()["id"])

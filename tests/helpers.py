@@ -115,9 +115,9 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: Any, **config: Any) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn (lifespan off) on a free loopback port; yield its base URL."""
-    port = free_port()
+async def serving(app: Any, port: int | None = None, **config: Any) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn (lifespan off) on `port` (a free one by default); yield its URL."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", **config)
     )

@@ -52,8 +52,11 @@ class Orphan:
 
 async def note_in_flight(client: redis.Redis, orphan: Orphan, owner: str) -> None:
     """Record a request this process follows (forgotten by `done`, or after the reply TTL)."""
-    await client.hset(keys.in_flight_key(orphan.request_id), mapping=orphan.record(owner))
-    await client.expire(keys.in_flight_key(orphan.request_id), keys.REPLY_TTL_SECONDS)
+    key = keys.in_flight_key(orphan.request_id)
+    async with client.pipeline(transaction=False) as pipe:  # one round trip per request
+        pipe.hset(key, mapping=orphan.record(owner))
+        pipe.expire(key, keys.REPLY_TTL_SECONDS)
+        await pipe.execute()
 
 
 async def done(client: redis.Redis, request_id: str) -> None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 import socket
 from collections.abc import AsyncIterator
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.models import Application, User
+from tests.helpers import serving as serve_app
 
 CALLBACK = "/auth/discord/callback"
 TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -47,19 +46,8 @@ def login_app(emulator: DiscordEmulator, port: int) -> Application:
 @contextlib.asynccontextmanager
 async def serving(app: FastAPI, port: int) -> AsyncIterator[str]:
     """Serve the app with uvicorn on the port; yield its base URL."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serve_app(app, port, log_level="warning") as base_url:
+        yield base_url
 
 
 async def discord_login(
