@@ -36,9 +36,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under xdist, run the tests that generate with the model one after another, on one worker.
 
     On a small machine several workers generating at once slow each other's answers past the
-    limits the tests wait under; the rest of the suite runs beside them.
+    limits the tests wait under; the rest of the suite runs beside them, and so do tests marked
+    `no_answers` (bots that hold the model but are never asked to answer: the bots' world
+    fails such a test if it asks).
     """
     for item in items:
+        if item.get_closest_marker("no_answers"):
+            continue
         fixtures = set(getattr(item, "fixturenames", ()))
         module = getattr(item, "module", None)
         overrides_use_model = module is not None and "use_model" in vars(module)

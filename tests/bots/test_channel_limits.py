@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from meatlizard.bots.server.channels import CHANNEL_LIMIT_ADMINS, CHANNEL_LIMIT_USER
 from meatlizard.chat.models import ChatSession
 from meatlizard.dev.discord_emulator.rest_channels import MAX_GUILD_CHANNELS
 from tests.bots.helpers import BotsWorld, general, run
+
+# The bots hold the model but no test here asks it for an answer (tests/conftest.py).
+pytestmark = pytest.mark.no_answers
 
 
 async def test_a_full_guild_tells_the_user_and_the_admins(bots_world: BotsWorld) -> None:
