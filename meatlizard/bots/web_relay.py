@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from meatlizard.core.errors import ServiceError
 from meatlizard.relay.discord_gateway import (
     PICKUP_TIMEOUT_SECONDS,
     STALL_TIMEOUT_SECONDS,
@@ -104,6 +105,9 @@ class DiscordWebRelay(StreamWorker):
         try:
             try:
                 await self._send(sid, request)
+            except ServiceError as exc:  # e.g. no room for the session's channel
+                await self._fail(request, emit, str(exc), posted=False)
+                return
             except Exception:
                 log.exception("cannot post web request %s in Discord", rid)
                 await self._fail(request, emit, UNREACHABLE)
@@ -169,13 +173,15 @@ class DiscordWebRelay(StreamWorker):
             return None
         raise TimeoutError
 
-    async def _fail(self, request: RequestPayload, emit: Emit, message: str) -> None:
-        """Close the web request with an error and tell the client-bot to stop."""
+    async def _fail(
+        self, request: RequestPayload, emit: Emit, message: str, *, posted: bool = True
+    ) -> None:
+        """Close the web request with an error and tell the client-bot (if it got it) to stop."""
         sid, rid = request.session_id, request.request_id
         log.warning("web request %s over Discord failed: %s", rid, message)
         await emit(
             self.sealer.seal(ErrorPayload(session_id=sid, request_id=rid, error_message=message))
         )
-        if self._send is not None:
+        if posted and self._send is not None:
             with contextlib.suppress(Exception):
                 await self._send(sid, CancelPayload(session_id=sid, request_id=rid))

@@ -66,6 +66,18 @@ def test_embedded_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
             "setting MODEL_KEEP_ALIVE: Input should be greater than or equal to -1",
         ),
         ({"DISCORD_GUILD_ID": "abc"}, "setting DISCORD_GUILD_ID: Input should be a valid integer"),
+        (  # Discord's maximum of channels per guild
+            {"DISCORD_CHANNEL_BUDGET": "501"},
+            "setting DISCORD_CHANNEL_BUDGET: Input should be less than or equal to 500",
+        ),
+        (
+            {"DISCORD_CHANNEL_BUDGET": "0"},
+            "setting DISCORD_CHANNEL_BUDGET: Input should be greater than or equal to 1",
+        ),
+        (
+            {"DISCORD_ARCHIVE_RETENTION_DAYS": "-1"},
+            "setting DISCORD_ARCHIVE_RETENTION_DAYS: Input should be greater than or equal to 0",
+        ),
         (
             {"MODELS": '{"x": "/nope.gguf"}'},
             "setting MODELS: model 'x': GGUF file '/nope.gguf' does not exist",

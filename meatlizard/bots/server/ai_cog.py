@@ -90,8 +90,9 @@ class AiCog(commands.GroupCog, group_name="ai", group_description="Chat with the
                 default_alias=services.inference.default_alias,
             )
             session_id = session.id
-        try:
-            channel = await guild.create_text_channel(
+        try:  # within the channel budget, or Refused with a clear message (admins told)
+            channel = await self.bot.channel_budget.create_channel(
+                guild,
                 f"{channels.SESSION_CHANNEL_PREFIX}{session_id[:8]}",
                 overwrites=channels.session_overwrites(
                     guild,
@@ -106,12 +107,9 @@ class AiCog(commands.GroupCog, group_name="ai", group_description="Chat with the
                 await links.remember_channel(
                     db, session_id=session_id, channel_id=channel.id, guild_id=guild.id
                 )
-        except Exception as exc:
+        except Exception:
             async with services.sessions() as db:  # no session without its channel
                 await chat_service.delete_session(db, user=user, session_id=session_id)
-            if channels.is_channel_limit(exc):
-                await self.bot.tell_admins(channels.CHANNEL_LIMIT_ADMINS)
-                raise Refused(channels.CHANNEL_LIMIT_USER) from exc
             raise
         await interaction.followup.send(
             f"Your chat is ready in {channel.mention}. Write your prompts there.", ephemeral=True

@@ -13,6 +13,8 @@ from pydantic import BaseModel
 from meatlizard.bots import links
 from meatlizard.bots.frames import RelayOutbox
 from meatlizard.bots.server import channels
+from meatlizard.bots.server.archives import Archives
+from meatlizard.bots.server.channel_budget import ArchiveSweepCog, ChannelBudget
 from meatlizard.bots.server.web_channels import WebSessionChannels
 from meatlizard.bots.web_relay import DiscordWebRelay
 from meatlizard.relay.discord_gateway import DiscordRelayGateway
@@ -57,6 +59,8 @@ class ServerBot(commands.Bot):
         # Web chats (INFERENCE=remote) answered through the client-bot; None without Redis.
         self.web_relay = web_relay
         self.web_channels = WebSessionChannels(self)
+        self.archives = Archives(self)
+        self.channel_budget = ChannelBudget(self)
         self._web_task: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
@@ -73,6 +77,7 @@ class ServerBot(commands.Bot):
         await self.add_cog(ChatCog(self))
         await self.add_cog(RelayCog(self))
         await self.add_cog(SessionChannelsCog(self))
+        await self.add_cog(ArchiveSweepCog(self))
         await self.tree.sync(guild=guild)
         self.relay.attach(self.send_payload)
         if self.web_relay is not None:

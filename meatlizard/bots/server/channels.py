@@ -15,13 +15,19 @@ MAX_GUILD_CHANNELS_REACHED = 30013
 # discord.py keeps a form error's message, not its code (CHANNEL_PARENT_MAX_CHANNELS).
 CATEGORY_FULL = "Maximum number of channels in category"
 CHANNEL_LIMIT_USER = (
-    "This server has reached Discord's limit of 500 channels, so no new chat can start "
+    "The Discord server has no room for another chat channel, so no new chat can start "
     "right now; the admins have been told."
 )
-CHANNEL_LIMIT_ADMINS = (
-    "A new chat could not start: the server holds Discord's maximum of 500 channels. "
-    "Delete archived chat channels (their transcripts keep the text) to make room."
-)
+
+
+def channel_limit_notice(count: int, budget: int) -> str:
+    """Return what the admins are told when a chat could not start for want of a channel."""
+    return (
+        f"A new chat could not start: the server holds {count} channels and the channel "
+        f"budget is {budget} (DISCORD_CHANNEL_BUDGET; Discord allows at most 500). No archived "
+        "chat channel was left to delete: delete channels by hand, or raise the budget."
+    )
+
 
 Overwrites = dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite]
 
@@ -100,13 +106,3 @@ async def ensure_channel(
 def is_archived(channel: discord.TextChannel) -> bool:
     """Return whether the channel was archived already."""
     return channel.name.startswith(ARCHIVED_PREFIX)
-
-
-async def archive(
-    channel: discord.TextChannel, *, owner: discord.Member | None, reason: str
-) -> None:
-    """Keep the channel as a read-only record: its owner may read it but not write."""
-    if owner is not None:
-        await channel.set_permissions(owner, overwrite=READ_ONLY, reason=reason)
-    if not is_archived(channel):
-        await channel.edit(name=f"{ARCHIVED_PREFIX}{channel.name}"[:100], reason=reason)

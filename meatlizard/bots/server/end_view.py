@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import discord
 
 from meatlizard.bots import links
-from meatlizard.bots.server import channels
 from meatlizard.chat.ending import by_owner, finish_session
 from meatlizard.transcripts import service as transcripts
 from meatlizard.transcripts.delivery import TranscriptReady
@@ -77,7 +76,7 @@ class EndSessionView(discord.ui.View):
             await self._announce(record)
         if save and isinstance(channel, discord.TextChannel):
             owner = interaction.user  # the owner pressed the button (interaction_check)
-            await channels.archive(
+            await self.bot.archives.archive(
                 channel,
                 owner=owner if isinstance(owner, discord.Member) else None,
                 reason="chat session ended with a transcript",

@@ -111,7 +111,7 @@ class SessionChannelsCog(commands.Cog):
         member = await _member(channel.guild, owner.discord_id if owner is not None else None)
         if not channel.name.startswith(WEB_CHANNEL_PREFIX):  # web channels carry ML1 frames only
             await channel.send(ENDED_NOTICE)
-        await channels.archive(channel, owner=member, reason="chat session ended")
+        await self.bot.archives.archive(channel, owner=member, reason="chat session ended")
 
     async def _listen(self, redis_url: str) -> None:
         """Follow the stream for good: first what is left pending, then new entries."""

@@ -58,7 +58,8 @@ class WebSessionChannels:
             overwrites = channels.staff_overwrites(
                 guild, client_bot_id=bot.client_bot_id, admin_role_id=bot.admin_role_id
             )
-        channel = await guild.create_text_channel(
+        channel = await bot.channel_budget.create_channel(
+            guild,
             f"{WEB_CHANNEL_PREFIX}{session_id[:8]}",
             overwrites=overwrites,
             topic=f"MeatLizard web chat session {session_id}",

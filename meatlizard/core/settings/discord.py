@@ -19,6 +19,12 @@ class DiscordSettings(BaseModel):
     client_bot_user_id: int | None = Field(default=None, ge=1)
     # The Discord client-bot posts metrics this often; it counts as offline after 3 missed posts.
     discord_heartbeat_seconds: float = Field(default=15.0, ge=0.1, le=3600.0)
+    # Discord holds at most 500 channels per guild (categories included): the server-bot keeps
+    # the guild under this many, deleting the oldest archived session channels to make room.
+    discord_channel_budget: int = Field(default=450, ge=1, le=500)
+    # Archived session channels are deleted this long after they were archived (their
+    # transcripts keep the text); 0 keeps them until the budget needs the room.
+    discord_archive_retention_days: int = Field(default=30, ge=0, le=36500)
     # Where the bots and "Log in with Discord" reach Discord (an emulator in tests and trials).
     discord_api_base: str = "https://discord.com/api"
     discord_gateway_url: str | None = None  # None: the URL Discord's API hands out

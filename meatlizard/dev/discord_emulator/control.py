@@ -127,9 +127,19 @@ class Control:
         *,
         overwrites: Iterable[Overwrite] = (),
         kind: int = GUILD_TEXT,
+        topic: str | None = None,
+        parent: Channel | None = None,
     ) -> Channel:
         """Create a guild channel as an admin would, and publish CHANNEL_CREATE."""
-        channel = Channel(snowflake(), kind, name, guild.id, position=len(guild.channels))
+        channel = Channel(
+            snowflake(),
+            kind,
+            name,
+            guild.id,
+            position=len(guild.channels),
+            topic=topic,
+            parent_id=parent.id if parent is not None else None,
+        )
         channel.overwrites = {o.id: o for o in overwrites}
         guild.channels[channel.id] = channel
         self.core.state.channels[channel.id] = channel
