@@ -63,7 +63,7 @@ async def files_page(
         folders = await folder_tree.list_folders(db, owner=user)
         usage = await quotas.usage(db, user.id, services.file_policy)
         video_sources = await videos.videos_made_from(db, [f.id for f in files])
-    looks = thumbnails.looks(files)
+    looks = thumbnails.looks(files, viewer_id=user.id) if user is not None else {}
     chunk = services.settings.files_upload_chunk_bytes
     return render(
         request, "files.html", user=user, section="files", files=files, usage=usage,

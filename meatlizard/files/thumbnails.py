@@ -29,9 +29,17 @@ class FileLook:
     label: str
 
 
-def thumbnail_url(item: StoredFile, now: datetime | None = None) -> str | None:
-    """Return the raw URL to draw as this file's thumbnail, or None when it gets a label."""
+def thumbnail_url(
+    item: StoredFile, now: datetime | None = None, viewer_id: int | None = None
+) -> str | None:
+    """Return the raw URL to draw as this file's thumbnail, or None when it gets a label.
+
+    `viewer_id` is the user the list is drawn for: a file with a download limit is drawn
+    only for its owner, since anyone else's fetch (an admin's in My stuff) uses a download.
+    """
     if item.status != READY or item.content_type not in THUMBNAIL_TYPES:
+        return None
+    if item.max_downloads is not None and (viewer_id is None or viewer_id != item.owner_id):
         return None
     if item.size > THUMBNAIL_MAX_BYTES or is_dangerous(item.content_type, item.name):
         return None
@@ -51,9 +59,10 @@ def type_label(content_type: str, name: str) -> str:
     return "FILE"
 
 
-def looks(files: list[StoredFile]) -> dict[str, FileLook]:
-    """Return each listed file's look, keyed by file id."""
+def looks(files: list[StoredFile], *, viewer_id: int) -> dict[str, FileLook]:
+    """Return each listed file's look for the user `viewer_id`, keyed by file id."""
     now = utcnow()
     return {
-        f.id: FileLook(thumbnail_url(f, now), type_label(f.content_type, f.name)) for f in files
+        f.id: FileLook(thumbnail_url(f, now, viewer_id), type_label(f.content_type, f.name))
+        for f in files
     }

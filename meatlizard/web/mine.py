@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
 from meatlizard.auth import service as auth_service
-from meatlizard.files import quotas
+from meatlizard.files import quotas, thumbnails
 from meatlizard.files import service as files_service
 from meatlizard.links import service as links_service
 from meatlizard.links.urls import link_read, public_base
@@ -45,6 +45,7 @@ async def mine(
         pastes=pastes,
         links=[link_read(base, link, owner=owners.get(link.owner_id or 0)) for link in links],
         files=files,
+        looks=thumbnails.looks(files, viewer_id=user.id),
         videos=videos,
         usage=await quotas.usage(db, user.id, services.file_policy),
         owners=owners,

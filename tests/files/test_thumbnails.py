@@ -19,6 +19,8 @@ def stored(**fields: object) -> StoredFile:
         "size": 1000,
         "status": READY,
         "expires_at": None,
+        "owner_id": 7,
+        "max_downloads": None,
     }
     values.update(fields)
     return StoredFile(**values)
@@ -44,7 +46,16 @@ def test_small_images_are_their_own_thumbnail(content_type: str) -> None:
     ids=["too big", "svg", "tiff", "text", "svg name", "unfinished", "expired"],
 )
 def test_other_files_get_a_label(fields: dict[str, object]) -> None:
-    assert thumbnail_url(stored(**fields)) is None
+    assert thumbnail_url(stored(**fields), viewer_id=7) is None
+
+
+def test_a_download_limited_image_is_drawn_only_for_its_owner() -> None:
+    """Anyone else's fetch of the thumbnail (an admin's list of everyone's) is a download."""
+    item = stored(max_downloads=3)
+    assert thumbnail_url(item, viewer_id=7) == "/f/abc123/raw"
+    assert thumbnail_url(item, viewer_id=8) is None
+    assert thumbnail_url(item) is None
+    assert thumbnail_url(stored(), viewer_id=8) == "/f/abc123/raw"  # no limit, nothing used
 
 
 @pytest.mark.parametrize(

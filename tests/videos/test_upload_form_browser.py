@@ -8,19 +8,22 @@ import httpx
 import pytest
 
 from meatlizard.runtime import Services
-from tests.fixtures.browser import logged_in_page
+from tests.fixtures.browser import (
+    VIEWPORTS,
+    assert_no_sideways_scroll,
+    assert_tappable,
+    logged_in_page,
+)
 from tests.helpers import PASSWORD, bearer, login, register
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.parametrize("settings_overrides", [{"video_transcode_in_web": False}]),
 ]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 CLIP = b"not really a video, never transcoded here" * 100
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@VIEWPORTS
 async def test_details_are_chosen_before_the_upload(
     browser_context: Any, client: httpx.AsyncClient, viewport: dict[str, int]
 ) -> None:
@@ -100,8 +103,9 @@ async def test_one_view_is_singular(
     await expect(page.locator("#views").locator("..")).to_contain_text("1 view ·")
 
 
+@VIEWPORTS
 async def test_caption_picker_wears_the_theme(
-    browser_context: Any, client: httpx.AsyncClient
+    browser_context: Any, client: httpx.AsyncClient, viewport: dict[str, int]
 ) -> None:
     from tests.files.helpers import upload
 
@@ -110,8 +114,12 @@ async def test_caption_picker_wears_the_theme(
     file_id = await upload(client, token, CLIP, "clip.mp4")
     answer = await client.post("/api/v1/videos", json={"file_id": file_id}, headers=bearer(token))
     page = await logged_in_page(browser_context, username, PASSWORD)
+    await page.set_viewport_size(viewport)
     await page.goto(f"/v/{answer.json()['id']}")
     picker = page.locator('#caption-form input[type="file"]')
+    await assert_tappable(picker)
+    await assert_tappable(page.locator("#caption-form button[type=submit]"))
+    await assert_no_sideways_scroll(page)
     style = await picker.evaluate(
         """(el) => { const s = getComputedStyle(el, '::file-selector-button');
                    return [s.borderTopColor, s.fontFamily, s.backgroundColor]; }"""

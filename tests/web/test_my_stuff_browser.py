@@ -1,4 +1,5 @@
-"""My stuff in a real Chromium: in the navigation, and an admin's own things by default."""
+"""My stuff in a real Chromium: in the navigation, an admin's own things by default, and files
+pictured as in Files."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures.browser import logged_in_page
+from tests.files.helpers import png_2x2, upload
+from tests.fixtures.browser import (
+    VIEWPORTS,
+    assert_no_sideways_scroll,
+    assert_tappable,
+    logged_in_page,
+    wait_for_page,
+)
 from tests.helpers import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.browser
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+THUMB = "#mine-files img.thumb"
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@VIEWPORTS
 async def test_admin_sees_their_own_stuff_with_a_switch(
     browser_context: Any, client: httpx.AsyncClient, viewport: dict[str, int]
 ) -> None:
@@ -62,3 +69,47 @@ async def test_members_see_only_their_own(browser_context: Any, client: httpx.As
     await page.goto("/mine?everyone=true")
     await expect(page.locator("h1")).to_have_text("My stuff")
     await expect(page.get_by_role("navigation", name="Whose things")).to_have_count(0)
+
+
+@VIEWPORTS
+async def test_files_show_a_thumbnail_or_a_type_as_in_files(
+    browser_context: Any, client: httpx.AsyncClient, viewport: dict[str, int]
+) -> None:
+    from playwright.async_api import expect
+
+    username = await register(client)
+    token = await login(client, username)
+    image_id = await upload(client, token, png_2x2(), "lizard.png")
+    await upload(client, token, b"hello\n", "notes_" + "x" * 80 + ".txt")
+    page = await logged_in_page(browser_context, username, PASSWORD)
+    await page.set_viewport_size(viewport)
+    await page.goto("/mine")
+    rows = page.locator("#mine-files tbody tr")
+    await expect(rows).to_have_count(2)
+    image = rows.filter(has_text="lizard.png")
+    text = rows.filter(has_text="notes_")
+
+    thumb = image.locator("img.thumb")
+    await expect(thumb).to_have_attribute("src", f"/f/{image_id}/raw")
+    await expect(thumb).to_have_attribute("loading", "lazy")
+    await thumb.scroll_into_view_if_needed()
+    await wait_for_page(
+        page, f"document.querySelector('{THUMB}').complete"
+        f" && document.querySelector('{THUMB}').naturalWidth === 2"
+    )  # fmt: skip
+    await expect(image.locator(".thumb-cell a")).to_have_attribute("tabindex", "-1")
+    await expect(text.locator("img")).to_have_count(0)
+    await expect(text.locator(".file-type")).to_have_text("TXT")
+
+    # The picture sits before the name, on the same line, at both widths.
+    for row in (image, text):
+        picture = await row.locator(".thumb-cell a").bounding_box()
+        name = await row.locator(".file-cell a").bounding_box()
+        assert picture is not None and name is not None
+        assert 24 <= picture["width"] <= 48 and 24 <= picture["height"] <= 48
+        assert picture["x"] + picture["width"] <= name["x"]
+        assert name["y"] < picture["y"] + picture["height"]
+        assert picture["y"] < name["y"] + name["height"]
+        await assert_tappable(row.locator(".file-cell a"))
+        await assert_tappable(row.get_by_role("button", name="Delete"))
+    await assert_no_sideways_scroll(page)

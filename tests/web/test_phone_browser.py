@@ -9,11 +9,10 @@ import pytest
 
 from meatlizard.runtime import Services
 from tests.files.helpers import upload
-from tests.fixtures.browser import logged_in_page
+from tests.fixtures.browser import PHONE, logged_in_page
 from tests.helpers import PASSWORD, bearer, login, register
 
 pytestmark = pytest.mark.browser
-PHONE = {"width": 390, "height": 844}
 # WCAG 2.5.8 asks for 24 px; a thumb wants more. Our phone buttons are 2.25rem (36 px).
 MIN_TAP_PX = 32
 LONG_URL = "https://example.com/" + "a-long-path-segment/" * 8 + "?q=" + "z" * 60
