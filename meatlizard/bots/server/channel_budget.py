@@ -27,6 +27,7 @@ from meatlizard.chat.discord_channels import DiscordSessionChannel
 from meatlizard.chat.models import ChatSession
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import Refused
+from meatlizard.core.tasks import being_cancelled, cancel_and_wait
 
 if TYPE_CHECKING:
     from meatlizard.bots.server.bot import ServerBot
@@ -159,9 +160,7 @@ class ArchiveSweepCog(commands.Cog):
 
     async def cog_unload(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         await self.bot.wait_until_ready()
@@ -169,6 +168,8 @@ class ArchiveSweepCog(commands.Cog):
             try:
                 deleted = await self.bot.channel_budget.sweep()
             except Exception:
+                if being_cancelled():
+                    raise
                 log.exception("the sweep of archived session channels failed")
             else:
                 if deleted:

@@ -25,6 +25,7 @@ from meatlizard.bots.server.web_channels import WEB_CHANNEL_PREFIX
 from meatlizard.chat.discord_channels import DiscordSessionChannel
 from meatlizard.chat.models import ChatSession
 from meatlizard.chat.session_events import GROUP, STREAM, SessionChange, SessionEvent
+from meatlizard.core.tasks import being_cancelled, cancel_and_wait
 
 if TYPE_CHECKING:
     import redis.asyncio as redis
@@ -59,9 +60,7 @@ class SessionChannelsCog(commands.Cog):
 
     async def cog_unload(self) -> None:
         if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._listener
+            await cancel_and_wait(self._listener)
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
@@ -130,6 +129,8 @@ class SessionChannelsCog(commands.Cog):
                         grouped = True
                     backlog = await self._read(client, backlog=backlog)
                 except Exception as exc:  # Redis, Discord or the database: try again later
+                    if being_cancelled():  # a library turned the cancellation into an error
+                        raise asyncio.CancelledError from exc
                     log.warning("session events: %r; retrying in %.0f s", exc, RETRY_SECONDS)
                     backlog, grouped = True, not isinstance(exc, redis.RedisError)
                     await asyncio.sleep(RETRY_SECONDS)
