@@ -22,12 +22,12 @@ typecheck: install-dev
 
 # The suite runs on PYTEST_WORKERS pytest-xdist processes (measured on a 2-core machine: most
 # tests wait on servers, subprocesses and the browser). Each worker has its own PostgreSQL
-# database, Redis database and data folders (tests/fixtures/backends.py); a plain `pytest`
-# runs in one process.
+# database, Redis database and data folders (tests/fixtures/backends.py) and loads the model
+# once for the tests that generate with it; a plain `pytest` runs in one process.
 PYTEST_WORKERS ?= 3
 
 pytest: install-dev assets
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev

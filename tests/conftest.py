@@ -28,28 +28,6 @@ pytest_plugins = [
     "tests.fixtures.services",
 ]
 
-MODEL_FIXTURES = {"model_inference", "cluster"}  # the model in this process, or in processes
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under xdist, run the tests that generate with the model one after another, on one worker.
-
-    On a small machine several workers generating at once slow each other's answers past the
-    limits the tests wait under; the rest of the suite runs beside them, and so do tests marked
-    `no_answers` (bots that hold the model but are never asked to answer: the bots' world
-    fails such a test if it asks).
-    """
-    for item in items:
-        if item.get_closest_marker("no_answers"):
-            continue
-        fixtures = set(getattr(item, "fixturenames", ()))
-        module = getattr(item, "module", None)
-        overrides_use_model = module is not None and "use_model" in vars(module)
-        if fixtures & MODEL_FIXTURES or item.get_closest_marker("model") or overrides_use_model:
-            item.add_marker(pytest.mark.xdist_group("model"))
-
-
 # Answers the shared model decodes at once (tests/inference/test_batching.py runs eight).
 MODEL_PARALLEL = 8
 

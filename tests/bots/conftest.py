@@ -17,12 +17,11 @@ from meatlizard.bots.server.channels import SERVER_BOT_PERMISSIONS
 from meatlizard.core.cache import MemoryCache, cache_from_settings
 from meatlizard.core.config import Settings
 from meatlizard.dev.discord_emulator import DiscordEmulator
-from meatlizard.inference.engine import InferenceEngine
 from meatlizard.inference.service import LocalInference
 from meatlizard.relay.discord_gateway import DiscordRelayGateway
 from meatlizard.relay.wire import PayloadSealer
 from meatlizard.runtime import Services
-from tests.bots.helpers import BotsWorld, MuteEngine
+from tests.bots.helpers import BotsWorld
 from tests.bots.relay_helpers import RelayWorld
 from tests.fixtures.backends import Backend, make_settings, reset_production
 from tests.fixtures.cluster import KEY, Cluster
@@ -79,9 +78,7 @@ async def bots_world(
     )
     # The client-bot is another process: its replay memory is its own (or the shared Redis).
     client_cache = cache_from_settings(settings)
-    engine: InferenceEngine = model_inference.engine_for("smollm2")
-    if request.node.get_closest_marker("no_answers"):
-        engine = MuteEngine(engine)
+    engine = model_inference.engine_for("smollm2")
     client = ClientBot(
         sealer=PayloadSealer.from_settings(settings, client_cache),
         engines={"smollm2": engine},
@@ -107,8 +104,6 @@ async def bots_world(
                 services,
                 relay,
             )
-        if isinstance(engine, MuteEngine):
-            assert engine.asked == 0, "a test marked no_answers asked the model for an answer"
     finally:
         await services.jobs.drain()
         if backend.name == "production":

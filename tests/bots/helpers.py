@@ -195,28 +195,3 @@ class HeldEngine(InferenceEngine):
 
     def lease(self) -> AbstractAsyncContextManager[None]:
         return self.engine.lease()
-
-
-class MuteEngine(InferenceEngine):
-    """The real engine for everything but answering: a `no_answers` test asked for one.
-
-    Such tests run beside the serial model group (tests/conftest.py), so an answer there would
-    compete with the group's; the world fails the test instead of letting it slip by.
-    """
-
-    def __init__(self, engine: InferenceEngine) -> None:
-        self.engine, self.asked = engine, 0
-        self.alias, self.context_window = engine.alias, engine.context_window
-
-    async def stream(  # type: ignore[override]
-        self, request: GenerationRequest, cancel: asyncio.Event, stats: GenerationStats
-    ) -> AsyncIterator[str]:
-        self.asked += 1
-        raise AssertionError("a test marked no_answers asked the model for an answer")
-        yield ""  # pragma: no cover - makes this a generator like the real engine's
-
-    def count_tokens(self, text: str) -> int:
-        return self.engine.count_tokens(text)
-
-    def lease(self) -> AbstractAsyncContextManager[None]:
-        return self.engine.lease()

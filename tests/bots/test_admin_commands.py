@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from meatlizard.admin import service as admin_service
@@ -10,9 +9,6 @@ from meatlizard.bots.server.admin_cog import NOT_ADMIN
 from meatlizard.chat.models import ChatSession
 from meatlizard.relay.models import WorkerMetric
 from tests.bots.helpers import BotsWorld, general, run, start_session, wait_for
-
-# The bots hold the model but no test here asks it for an answer (tests/conftest.py).
-pytestmark = pytest.mark.no_answers
 
 
 async def test_every_admin_command_refuses_non_admins(bots_world: BotsWorld) -> None:

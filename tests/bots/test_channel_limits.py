@@ -25,9 +25,6 @@ from meatlizard.dev.discord_emulator.models import GUILD_CATEGORY, Channel, User
 from meatlizard.dev.discord_emulator.rest_channels import MAX_GUILD_CHANNELS
 from tests.bots.helpers import BotsWorld, general, run, wait_for
 
-# The bots hold the model but no test here asks it for an answer (tests/conftest.py).
-pytestmark = pytest.mark.no_answers
-
 
 async def started(world: BotsWorld, user: User) -> Channel:
     """Start a chat with /ai start and return its channel once the server-bot has it cached."""

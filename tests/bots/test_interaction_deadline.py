@@ -24,10 +24,6 @@ from tests.bots.helpers import (
     start_session,
 )
 
-# The bots hold the model but no test here asks it for an answer (tests/conftest.py).
-pytestmark = pytest.mark.no_answers
-
-
 LOG_WAIT_S = 30.0
 
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from meatlizard.admin.models import AppSetting
 from meatlizard.admin.moderation import MODERATION_KEY
 from meatlizard.chat.models import ChatMessage
 from tests.bots.helpers import BotsWorld, start_session
-
-# The bots hold the model but no test here asks it for an answer (tests/conftest.py).
-pytestmark = pytest.mark.no_answers
 
 REFUSAL = "That prompt was refused by this server's content rules."
 

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 
-import pytest
 from sqlalchemy import select
 
 from meatlizard.auth.models import User
@@ -39,7 +38,6 @@ TRANSCRIPT_KEYS = [
 ]
 
 
-@pytest.mark.no_answers
 async def test_set_system_and_set_temp_change_the_session(bots_world: BotsWorld) -> None:
     world = bots_world
     channel = await start_session(world)
@@ -115,7 +113,6 @@ async def test_end_with_save_writes_the_transcript_and_archives_the_channel(
     assert (await the_session(world)).ended_at is not None
 
 
-@pytest.mark.no_answers
 async def test_only_the_owner_may_end_a_session(bots_world: BotsWorld) -> None:
     world = bots_world
     channel = await start_session(world)
