@@ -111,12 +111,12 @@ async def answered(world: BotsWorld, channel: Channel, prompt: str) -> ChatMessa
     return await wait_for(stored)
 
 
-async def stored_answer(world: BotsWorld) -> ChatMessage:
+async def stored_answer(world: BotsWorld, limit: float = 120.0) -> ChatMessage:
     async def found() -> ChatMessage | None:
         async with world.services.sessions() as db:
             return await db.scalar(select(ChatMessage).where(ChatMessage.role == Role.ASSISTANT))
 
-    return await wait_for(found)
+    return await wait_for(found, limit)
 
 
 ACK_DEADLINE_S = 3.0  # Discord's window for the first answer to an interaction

@@ -129,7 +129,7 @@ async def test_pause_and_resume_continue_from_the_server_offset(
     assert gate.patch_offsets[sent_before:] == [HOLD_AT]  # from where it stopped, not from 0
     assert await _bar(page) >= 100 * HOLD_AT / SIZE
     await gate.release()
-    await expect(page.locator(".upload.done")).to_have_count(1)
+    await expect(page.locator(".upload.done")).to_have_count(1, timeout=GIVE_UP_SECONDS * 1000)
     assert gate.creations == 1
     assert gate.patch_offsets[sent_before:] == [CHUNK * i for i in range(6, 16)]
     raw = await client.get(f"/f/{file_id}/raw", headers=bearer(token))
@@ -164,7 +164,7 @@ async def test_upload_resumes_after_a_page_reload(
     assert gate.patch_offsets[sent_before:] == [HOLD_AT]
     assert await _bar(page) >= 100 * HOLD_AT / SIZE
     await gate.release()
-    await expect(page.locator(".upload.done")).to_have_count(1)
+    await expect(page.locator(".upload.done")).to_have_count(1, timeout=GIVE_UP_SECONDS * 1000)
     assert gate.creations == 1  # no second upload was created
     listed = (await client.get("/api/v1/files", headers=bearer(token))).json()
     assert [(f["id"], f["size"]) for f in listed] == [(file_id, SIZE)]
