@@ -1,4 +1,7 @@
-"""The client-bot over Discord: sealed requests in relay channels, sealed streamed replies out."""
+"""The client-bot over Discord: sealed requests in relay channels, sealed streamed replies out.
+
+It answers in the channel the request came from: #ai-relay, or a web chat's audit channel.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from pydantic import BaseModel
 
 from meatlizard.bots import frames
 from meatlizard.bots.answer_log import Answer, AnswerLog
+from meatlizard.bots.chunk_merge import MergedReplies
 from meatlizard.bots.frames import RelayOutbox
 from meatlizard.bots.server.channels import METRICS_CHANNEL
 from meatlizard.inference.engine import InferenceEngine
@@ -73,10 +77,10 @@ class ClientBot(discord.Client):
             return
         if not frames.is_relay(message):
             return
-        if message.author.id != self.server_bot_id:
+        if message.author.id != self.server_bot_id or not self._in_home_guild(message):
             self.ignored += 1
             log.warning(
-                "ignoring relay message %s from %s: not the server-bot",
+                "ignoring relay message %s from %s: not the server-bot in our guild",
                 message.id,
                 message.author.id,
             )
@@ -96,6 +100,9 @@ class ClientBot(discord.Client):
                 event = self._cancels.get(payload.request_id)
                 if event is not None:
                     event.set()
+
+    def _in_home_guild(self, message: discord.Message) -> bool:
+        return message.guild is not None and message.guild.id == self.guild_id
 
     def _start(self, channel: discord.abc.Messageable, request: RequestPayload) -> None:
         answer = self.answers.get(request.request_id)
@@ -119,10 +126,10 @@ class ClientBot(discord.Client):
     async def _answer(self, answer: Answer) -> None:
         request = answer.request
         cancel = self._cancels[request.request_id] = asyncio.Event()
+        replies = MergedReplies(answer, sealer=self.sealer, outbox=self.outbox)
 
         async def send(payload: BaseModel) -> None:
-            answer.note(payload)
-            self.outbox.put(answer.channel, self.sealer.seal(payload))
+            replies.send(payload)
 
         try:
             stats = await answer_request(

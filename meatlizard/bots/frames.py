@@ -2,6 +2,8 @@
 
 A relay message is `ML1` then one base64 envelope per line. When that does not fit in one
 message the text goes in an attachment named `relay.ml1` and the content is `ML1 file`.
+An envelope may be queued as a function that seals it when its batch goes out, so that what
+arrives until then (the pieces of an answer) travels in it: see bots/chunk_merge.py.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import io
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -29,6 +32,9 @@ FILE_NAME = "relay.ml1"
 FLUSH_SECONDS = 1.1
 SEND_RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 10.0
+
+# An envelope, or a function that seals one when its batch is sent.
+Queued = bytes | Callable[[], bytes]
 
 
 def is_relay(message: discord.Message) -> bool:
@@ -83,13 +89,13 @@ class RelayOutbox:
     def __init__(self, flush_seconds: float = FLUSH_SECONDS) -> None:
         self.flush_seconds = flush_seconds
         self.sent_messages = 0
-        self._pending: dict[int, list[bytes]] = {}
+        self._pending: dict[int, list[Queued]] = {}
         self._wake: dict[int, asyncio.Event] = {}
         self._idle: dict[int, asyncio.Event] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
 
-    def put(self, channel: discord.abc.Messageable, envelope: bytes) -> None:
-        """Queue an envelope for a channel."""
+    def put(self, channel: discord.abc.Messageable, envelope: Queued) -> None:
+        """Queue an envelope (or a function sealing one at send time) for a channel."""
         key = channel.id  # type: ignore[attr-defined]
         self._pending.setdefault(key, []).append(envelope)
         self._idle.setdefault(key, asyncio.Event()).clear()
@@ -119,7 +125,7 @@ class RelayOutbox:
             delay = last_sent + self.flush_seconds - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            batch = self._pending.pop(key, [])
+            batch = [e if isinstance(e, bytes) else e() for e in self._pending.pop(key, [])]
             if batch:
                 await self._send(channel, Frame.of(batch))
                 last_sent = time.monotonic()

@@ -2,8 +2,9 @@
 
 The server-bot is one more member of the `workers` group (claims, acks, redelivery, cancels
 and presence come from StreamWorker). It is advertised only while the client-bot is online
-over Discord, posts each request (re-sealed) in the session's Discord channel, and writes
-the client-bot's sealed replies unchanged to the request's reply stream.
+over Discord, posts each request (re-sealed) in the session's audit channel (#ai-relay when
+its user sees that channel), and writes the client-bot's sealed replies unchanged to the
+request's reply stream.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 UNREACHABLE = "the inference bot cannot be reached right now; please try again"
 LOST = "part of the answer was lost; press regenerate"
 
-# Posts a sealed payload in the Discord channel of a web session (creating it when needed).
+# Posts a sealed payload for a web session in Discord (creating its channel when needed).
 WebSender = Callable[[str, BaseModel], Awaitable[None]]
 
 

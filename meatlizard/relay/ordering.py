@@ -121,6 +121,9 @@ class AnswerText:
             if isinstance(reply, ErrorPayload):
                 raise RelayFailed(reply.error_message)
             if isinstance(reply, ResponsePayload):
+                tokens = reply.metrics.get("tokens")
+                if isinstance(tokens, int):  # a chunk may carry several tokens
+                    self.stats.token_count = tokens
                 return pieces, True
             if self.stats.time_to_first_token is None:
                 self.stats.time_to_first_token = time.perf_counter() - self.started

@@ -89,7 +89,7 @@ async def bots_world(
     )
     try:
         async with running(server, server_app.token), running(client, client_app.token):
-            await emu.wait_until(lambda: server.relay_channel_id is not None)
+            await emu.wait_until(lambda: server.transcript_channel_id is not None)  # made last
             yield BotsWorld(
                 emu,
                 guild,

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.bots.client import ClientBot
+from meatlizard.bots.frames import FILE_MARKER, MARKER
 from meatlizard.bots.server.bot import ServerBot
 from meatlizard.chat.models import ChatMessage, ChatSession, Role
+from meatlizard.core.cache import MemoryCache
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.guild import Guild
 from meatlizard.dev.discord_emulator.models import EPHEMERAL, Application, Channel, Message, User
 from meatlizard.dev.discord_emulator.models import Role as GuildRole
 from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceEngine
 from meatlizard.relay.discord_gateway import DiscordRelayGateway
+from meatlizard.relay.wire import PayloadSealer
 from meatlizard.runtime import Services
 
 
@@ -71,6 +76,28 @@ async def run(world: BotsWorld, invoker, channel: Channel, command: str, **optio
     message = await world.emulator.wait_until(answered)
     assert message.flags & EPHEMERAL, message.content
     return str(message.content)
+
+
+def relay_room(world: BotsWorld) -> Channel:
+    """Return #ai-relay, where the bots' sealed payloads of Discord chats travel."""
+    assert world.server.relay_channel_id is not None
+    return world.emulator.core.state.channels[world.server.relay_channel_id]
+
+
+def payloads(world: BotsWorld, channel: Channel, author_id: int) -> list[tuple[Message, Any]]:
+    """Open every envelope one author posted in a channel (as an auditor with the key)."""
+    reader = PayloadSealer.from_settings(world.services.settings, MemoryCache())
+    found = []
+    for message in world.emulator.history(channel):
+        if message.author.id != author_id or not message.content.startswith(MARKER):
+            continue
+        if message.content == FILE_MARKER:
+            text = message.attachments[0].data.decode()
+        else:
+            text = message.content.removeprefix(MARKER + "\n")
+        for line in text.split():
+            found.append((message, reader.open_snapshot(base64.b64decode(line))))
+    return found
 
 
 def session_channel(world: BotsWorld) -> Channel:

@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
-from typing import Any
 
-from meatlizard.bots.frames import FILE_MARKER, MARKER
-from meatlizard.core.cache import MemoryCache
+from meatlizard.bots.frames import MARKER
 from meatlizard.dev.discord_emulator.models import Channel, Message
-from meatlizard.relay.wire import ChunkPayload, PayloadSealer, RequestPayload, ResponsePayload
-from tests.bots.helpers import BotsWorld
-
-
-def relay_room(world: BotsWorld) -> Channel:
-    """Return #ai-relay, where payloads of a session without a channel go."""
-    assert world.server.relay_channel_id is not None
-    return world.emulator.core.state.channels[world.server.relay_channel_id]
-
-
-def payloads(world: BotsWorld, channel: Channel, author_id: int) -> list[tuple[Message, Any]]:
-    """Open every envelope one author posted in a channel (as an auditor with the key)."""
-    reader = PayloadSealer.from_settings(world.services.settings, MemoryCache())
-    found = []
-    for message in world.emulator.history(channel):
-        if message.author.id != author_id or not message.content.startswith(MARKER):
-            continue
-        if message.content == FILE_MARKER:
-            text = message.attachments[0].data.decode()
-        else:
-            text = message.content.removeprefix(MARKER + "\n")
-        for line in text.split():
-            found.append((message, reader.open_snapshot(base64.b64decode(line))))
-    return found
+from meatlizard.relay.wire import ChunkPayload, RequestPayload, ResponsePayload
+from tests.bots.helpers import BotsWorld, payloads, relay_room
 
 
 def responses(world: BotsWorld, channel: Channel, request_id: str) -> list[ResponsePayload]:

@@ -184,7 +184,19 @@ async def test_linked_web_user_gets_their_own_channel(relay_world: RelayWorld) -
     state = world.emulator.core.state
     assert state.can_view(world.alice.id, channel)  # the web user's own channel
     assert state.can_view(world.admin.id, channel)
-    assert all(m.content.startswith(MARKER) for m in world.emulator.history(channel))
+    # The sealed traffic went to #ai-relay, out of the user's sight.
+    assert not [m for m in world.emulator.history(channel) if m.content.startswith(MARKER)]
+    assert world.server.relay_channel_id is not None
+    room = world.emulator.core.state.channels[world.server.relay_channel_id]
+    assert not state.can_view(world.alice.id, room)
+
+    def closed() -> ResponsePayload | None:
+        payloads = opened(world, world.emulator.history(room))
+        return next((p for _, p in payloads if isinstance(p, ResponsePayload)), None)
+
+    response = await world.emulator.wait_until(closed)
+    assert response.session_id == session["id"]
+    assert response.response == "".join(f["text"] for f in frames if f["type"] == "token")
 
 
 async def test_server_bot_restarted_mid_answer_still_answers_in_full(

@@ -76,6 +76,18 @@ def test_a_gateway_shows_each_chunk_once_in_order_and_counts_them() -> None:
     assert stats.time_to_first_token is not None
 
 
+def test_the_closing_response_gives_the_token_count_of_chunks_carrying_several() -> None:
+    stats = GenerationStats()
+    answer = AnswerText(stats, 0.0, lost="lost")
+    answer.push(chunk(0, "Hello, wor"))  # the client-bot merges what one message carries
+    response = ResponsePayload(
+        session_id="s", request_id="r", response="Hello, world", metrics={"tokens": 4}
+    )
+    assert answer.push(chunk(1, "ld")) == (["ld"], False)
+    assert answer.push(response) == ([], True)
+    assert (answer.shown, stats.token_count) == (2, 4)
+
+
 def test_a_gateway_answer_with_a_gap_or_an_error_fails_with_the_users_message() -> None:
     answer = AnswerText(GenerationStats(), 0.0, lost="part of the answer was lost")
     answer.push(chunk(0, "a"))

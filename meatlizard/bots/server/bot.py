@@ -10,7 +10,6 @@ import discord
 from discord.ext import commands
 from pydantic import BaseModel
 
-from meatlizard.bots import links
 from meatlizard.bots.frames import RelayOutbox
 from meatlizard.bots.server import channels
 from meatlizard.bots.server.archives import Archives
@@ -85,7 +84,7 @@ class ServerBot(commands.Bot):
             self._web_task = asyncio.create_task(self.web_relay.run())
 
     async def on_ready(self) -> None:
-        """Create #ai-metrics, #ai-transcripts and #ai-relay when they are missing."""
+        """Create #ai-relay, #ai-metrics and #ai-transcripts when they are missing."""
         guild = self.home_guild()
         missing = channels.missing_permissions(guild.me)
         if missing:
@@ -97,15 +96,17 @@ class ServerBot(commands.Bot):
         staff = channels.staff_overwrites(
             guild, client_bot_id=self.client_bot_id, admin_role_id=self.admin_role_id
         )
+        # #ai-relay first: the client-bot comes online by posting in #ai-metrics, and the
+        # first request after that goes to #ai-relay.
+        if self.relay_channel_id is None:
+            found = await channels.ensure_channel(guild, channels.RELAY_CHANNEL, staff)
+            self.relay_channel_id = found.id
         if self.metrics_channel_id is None:
             found = await channels.ensure_channel(guild, channels.METRICS_CHANNEL, staff)
             self.metrics_channel_id = found.id
         if self.transcript_channel_id is None:
             found = await channels.ensure_channel(guild, channels.TRANSCRIPTS_CHANNEL, staff)
             self.transcript_channel_id = found.id
-        if self.relay_channel_id is None:
-            found = await channels.ensure_channel(guild, channels.RELAY_CHANNEL, staff)
-            self.relay_channel_id = found.id
         log.info("server-bot ready in guild %s", guild.id)
 
     def home_guild(self) -> discord.Guild:
@@ -134,18 +135,20 @@ class ServerBot(commands.Bot):
         roles = getattr(member, "roles", [])
         return any(role.id == self.admin_role_id for role in roles)
 
-    async def send_payload(self, session_id: str, payload: BaseModel) -> None:
-        """Seal a payload and queue it in the session's channel (or #ai-relay)."""
-        async with self.services.sessions() as db:
-            channel_id = await links.channel_of(db, session_id=session_id)
-        channel = self.get_channel(channel_id or self.relay_channel_id or 0)
+    def relay_channel(self) -> discord.TextChannel:
+        """Return #ai-relay, which only both bots and the admin role see."""
+        channel = self.get_channel(self.relay_channel_id or 0)
         if not isinstance(channel, discord.TextChannel):
-            raise LookupError(f"no relay channel for session {session_id}")
-        self.outbox.put(channel, self.sealer.seal(payload))
+            raise LookupError("#ai-relay is not ready")
+        return channel
+
+    async def send_payload(self, session_id: str, payload: BaseModel) -> None:
+        """Seal a Discord chat's payload and queue it in #ai-relay, out of its user's sight."""
+        self.outbox.put(self.relay_channel(), self.sealer.seal(payload))
 
     async def send_web_payload(self, session_id: str, payload: BaseModel) -> None:
-        """Seal a payload and queue it in the web session's channel (created when missing)."""
-        channel = await self.web_channels.channel_for(session_id)
+        """Seal a web chat's payload and queue it in its audit channel (created when missing)."""
+        channel = await self.web_channels.relay_channel_for(session_id)
         self.outbox.put(channel, self.sealer.seal(payload))
 
     async def close(self) -> None:

@@ -84,6 +84,15 @@ def staff_overwrites(guild: discord.Guild, *, client_bot_id: int, admin_role_id:
     }
 
 
+def is_staff_only(channel: discord.TextChannel, *, client_bot_id: int, admin_role_id: int) -> bool:
+    """Return whether no one but both bots and the admin role is let in by an overwrite."""
+    staff = {channel.guild.me.id, client_bot_id, admin_role_id}
+    return not any(
+        target.id not in staff and overwrite.view_channel
+        for target, overwrite in channel.overwrites.items()
+    )
+
+
 def session_overwrites(
     guild: discord.Guild, user_id: int, *, client_bot_id: int, admin_role_id: int
 ) -> Overwrites:

@@ -1,4 +1,8 @@
-"""The Discord channel of a web chat session: where its bot-to-bot traffic is kept for audit."""
+"""The Discord channel of a web chat session: where its bot-to-bot traffic is kept for audit.
+
+A session of a web user linked to Discord gets a channel its user sees (they may go on
+chatting there); its bot-to-bot traffic goes to #ai-relay instead, as a Discord chat's does.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +42,16 @@ class WebSessionChannels:
                     await links.forget_channel(db, session_id=session_id)
             return await self._create(session_id)
 
+    async def relay_channel_for(self, session_id: str) -> discord.TextChannel:
+        """Return where its payloads go: its channel if only staff see it, else #ai-relay."""
+        channel = await self.channel_for(session_id)
+        bot = self.bot
+        if channels.is_staff_only(
+            channel, client_bot_id=bot.client_bot_id, admin_role_id=bot.admin_role_id
+        ):
+            return channel
+        return bot.relay_channel()
+
     async def _create(self, session_id: str) -> discord.TextChannel:
         bot, guild = self.bot, self.bot.home_guild()
         async with bot.services.sessions() as db:
@@ -47,7 +61,7 @@ class WebSessionChannels:
             owner = await db.get(User, session.user_id)
             discord_id = owner.discord_id if owner is not None else None
         if discord_id:
-            # The user's own channel: they see the audit trail and may go on chatting there.
+            # The user's own channel, where they may go on chatting; its relay goes to #ai-relay.
             overwrites = channels.session_overwrites(
                 guild,
                 int(discord_id),
