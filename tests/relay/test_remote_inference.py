@@ -265,11 +265,12 @@ async def test_answer_of_a_killed_web_process_is_stored_by_another(cluster: Clus
             if len(detail["messages"]) == 2:
                 break
             await asyncio.sleep(0.1)
+    survivor_name = f"web-{survivor.rsplit(':', 1)[1]}"
+    # The sweeper logs once the answer is committed: the row can be read before the line is.
+    await cluster.wait_for_log(survivor_name, "stored the answer to orphaned request")
     survivor_log = "\n".join(
         line
-        for line in (cluster.logs / f"web-{survivor.rsplit(':', 1)[1]}.log")
-        .read_text()
-        .splitlines()
+        for line in (cluster.logs / f"{survivor_name}.log").read_text().splitlines()
         if "meatlizard.access" not in line
     )
     assert len(detail["messages"]) == 2, survivor_log
