@@ -18,6 +18,7 @@ from meatlizard.bots.frames import FILE_MARKER, MARKER
 from meatlizard.bots.server.bot import ServerBot
 from meatlizard.chat.models import ChatMessage, ChatSession, Role
 from meatlizard.core.cache import MemoryCache
+from meatlizard.core.config import Settings
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.guild import Guild
 from meatlizard.dev.discord_emulator.models import EPHEMERAL, Application, Channel, Message, User
@@ -84,12 +85,12 @@ def relay_room(world: BotsWorld) -> Channel:
     return world.emulator.core.state.channels[world.server.relay_channel_id]
 
 
-def payloads(world: BotsWorld, channel: Channel, author_id: int) -> list[tuple[Message, Any]]:
-    """Open every envelope one author posted in a channel (as an auditor with the key)."""
-    reader = PayloadSealer.from_settings(world.services.settings, MemoryCache())
+def opened(settings: Settings, messages: list[Message]) -> list[tuple[Message, Any]]:
+    """Open every envelope in the relay messages among these (as an auditor with the key)."""
+    reader = PayloadSealer.from_settings(settings, MemoryCache())
     found = []
-    for message in world.emulator.history(channel):
-        if message.author.id != author_id or not message.content.startswith(MARKER):
+    for message in messages:
+        if not message.content.startswith(MARKER):
             continue
         if message.content == FILE_MARKER:
             text = message.attachments[0].data.decode()
@@ -98,6 +99,12 @@ def payloads(world: BotsWorld, channel: Channel, author_id: int) -> list[tuple[M
         for line in text.split():
             found.append((message, reader.open_snapshot(base64.b64decode(line))))
     return found
+
+
+def payloads(world: BotsWorld, channel: Channel, author_id: int) -> list[tuple[Message, Any]]:
+    """Open every envelope one author posted in a channel."""
+    history = world.emulator.history(channel)
+    return opened(world.services.settings, [m for m in history if m.author.id == author_id])
 
 
 def session_channel(world: BotsWorld) -> Channel:

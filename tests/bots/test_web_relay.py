@@ -7,7 +7,6 @@ clients against the emulator; the client-bot answers with the real SmolLM2.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 from typing import Any
@@ -17,18 +16,17 @@ import pytest
 import websockets
 
 from meatlizard.auth.models import User as UserRow
-from meatlizard.bots.frames import FILE_MARKER, MARKER
+from meatlizard.bots.frames import MARKER
 from meatlizard.bots.run import build_server_bot
 from meatlizard.bots.server.bot import ServerBot
-from meatlizard.core.cache import MemoryCache
 from meatlizard.dev.discord_emulator.models import Message
 from meatlizard.relay.wire import (
     CancelPayload,
     ChunkPayload,
-    PayloadSealer,
     RequestPayload,
     ResponsePayload,
 )
+from tests.bots.helpers import opened
 from tests.bots.relay_helpers import RelayWorld, close_services, session_channel
 from tests.fixtures.discord import running
 from tests.helpers import bearer, collect_answer, create_session, socket_url, user_token
@@ -48,20 +46,6 @@ async def ask(world: RelayWorld, prompt: str, **kw: Any) -> tuple[str, list[dict
         return session["id"], await collect_answer(ws, **kw)
 
 
-def opened(world: RelayWorld, messages: list[Message]) -> list[tuple[Message, Any]]:
-    """Decrypt every envelope in relay messages (as an auditor holding the key would)."""
-    reader = PayloadSealer.from_settings(world.server.settings, MemoryCache())
-    found = []
-    for message in messages:
-        if message.content == FILE_MARKER:
-            text = message.attachments[0].data.decode()
-        else:
-            text = message.content.removeprefix(MARKER + "\n")
-        for line in text.split():
-            found.append((message, reader.open_snapshot(base64.b64decode(line))))
-    return found
-
-
 async def test_web_chat_travels_over_discord_as_ciphertext(relay_world: RelayWorld) -> None:
     world = relay_world
     session_id, frames = await ask(world, "Name three colours.")
@@ -78,7 +62,7 @@ async def test_web_chat_travels_over_discord_as_ciphertext(relay_world: RelayWor
     assert not state.can_view(world.alice.id, channel)
 
     def complete() -> list[tuple[Message, Any]] | None:
-        payloads = opened(world, world.emulator.history(channel))
+        payloads = opened(world.server.settings, world.emulator.history(channel))
         return payloads if any(isinstance(p, ResponsePayload) for _, p in payloads) else None
 
     payloads = await world.emulator.wait_until(complete)
@@ -112,11 +96,11 @@ async def test_stop_button_cancels_on_the_client_bot(relay_world: RelayWorld) ->
     channel = session_channel(world, session_id)
 
     def closed() -> ResponsePayload | None:
-        payloads = opened(world, world.emulator.history(channel))
+        payloads = opened(world.server.settings, world.emulator.history(channel))
         return next((p for _, p in payloads if isinstance(p, ResponsePayload)), None)
 
     response = await world.emulator.wait_until(closed)
-    payloads = opened(world, world.emulator.history(channel))
+    payloads = opened(world.server.settings, world.emulator.history(channel))
     cancels = [p for m, p in payloads if isinstance(p, CancelPayload)]
     assert cancels and all(m.author.id == world.server_app.id for m, p in payloads if p in cancels)
     assert cancels[0].request_id == response.request_id
@@ -191,7 +175,7 @@ async def test_linked_web_user_gets_their_own_channel(relay_world: RelayWorld) -
     assert not state.can_view(world.alice.id, room)
 
     def closed() -> ResponsePayload | None:
-        payloads = opened(world, world.emulator.history(room))
+        payloads = opened(world.server.settings, world.emulator.history(room))
         return next((p for _, p in payloads if isinstance(p, ResponsePayload)), None)
 
     response = await world.emulator.wait_until(closed)
@@ -232,7 +216,7 @@ async def test_server_bot_restarted_mid_answer_still_answers_in_full(
     answer = "".join(f["text"] for f in frames if f["type"] == "token")
 
     channel = session_channel(world, session["id"])
-    payloads = opened(world, world.emulator.history(channel))
+    payloads = opened(world.server.settings, world.emulator.history(channel))
     requests = [p for _, p in payloads if isinstance(p, RequestPayload)]
     assert [r.attempt for r in requests] == [1, 2]  # posted again by the successor
     assert world.client.resumed == 1  # which the client-bot answered from memory
