@@ -14,12 +14,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Held for the migration's transaction on PostgreSQL: web processes started together (each
+# systemd unit migrates first) take turns, and the later ones find the schema current.
+MIGRATION_LOCK_ID = 0x4D4C_4D49  # "MLMI"
 
 
 class MigrationFailed(RuntimeError):
@@ -47,6 +51,10 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID}
+            )
         await connection.run_sync(_upgrade)
 
 
