@@ -10,7 +10,6 @@ import asyncio
 import hashlib
 import os
 import random
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 
 from tests.files.helpers import OFFSET_TYPE, TUS
 from tests.fixtures.backends import Backend
+from tests.fixtures.processes import spawn
 from tests.helpers import bearer, free_port, user_token
 
 pytestmark = pytest.mark.large
@@ -45,9 +45,7 @@ def server(backend: Backend, tmp_path: Path, services: object) -> Iterator[tuple
     env["LOG_LEVEL"] = "WARNING"
     env.update({k.upper(): str(v) for k, v in backend.settings.items()})
     env["FILES_MAX_UPLOAD_BYTES"] = str(2 * FILE_BYTES)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "meatlizard", "serve", "--port", str(port)], env=env
-    )
+    process = spawn([sys.executable, "-m", "meatlizard", "serve", "--port", str(port)], env=env)
     try:
         yield f"http://127.0.0.1:{port}", process.pid
     finally:

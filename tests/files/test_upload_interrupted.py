@@ -24,6 +24,7 @@ import pytest
 from meatlizard.core.storage.base import PART_SIZE
 from tests.files.helpers import OFFSET_TYPE, TUS, create
 from tests.fixtures.backends import Backend
+from tests.fixtures.processes import spawn
 from tests.helpers import bearer, user_token
 from tests.helpers import free_port as _free_port
 
@@ -35,7 +36,7 @@ POLLS = 600  # 0.1 s apart: one minute at most for any wait below (the old lock 
 
 def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "meatlizard", "serve", "--port", str(port)]
-    return subprocess.Popen(command, env=env)
+    return spawn(command, env=env)
 
 
 async def _up(port: int, process: subprocess.Popen[bytes]) -> None:

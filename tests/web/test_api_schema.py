@@ -9,7 +9,6 @@ that breaks its schema fails the test.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
+from tests.fixtures.processes import spawn
 from tests.helpers import PASSWORD, unique_name
 from tests.helpers import free_port as _free_port
 
@@ -75,7 +75,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     env["REGISTRATION_RATE_LIMIT"] = "1000/hour"  # the run registers accounts on purpose
     port = _free_port()
     command = [sys.executable, "-m", "meatlizard", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, cwd=folder)
+    process = spawn(command, env=env, cwd=folder)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_SECONDS

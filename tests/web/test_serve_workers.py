@@ -15,6 +15,7 @@ from sqlalchemy import select
 from meatlizard.links.models import Link
 from meatlizard.runtime import Services
 from tests.fixtures.backends import Backend
+from tests.fixtures.processes import spawn
 from tests.helpers import free_port
 
 CLICKS = 30
@@ -22,7 +23,7 @@ CLICKS = 30
 
 def _serve(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "meatlizard", "serve", *args]
-    return subprocess.Popen(command, env=env, cwd=cwd, stderr=subprocess.PIPE, text=True)
+    return spawn(command, env=env, cwd=cwd, stderr=subprocess.PIPE, text=True)
 
 
 def test_workers_without_redis_stop_with_one_line(tmp_path: Path) -> None:
