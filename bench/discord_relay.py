@@ -50,7 +50,8 @@ from meatlizard.core.cache import MemoryCache
 from meatlizard.core.config import Settings, bundled_model_path
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.permissions import Permission
-from meatlizard.inference.service import LocalInference, ModelConfig
+from meatlizard.inference.loading import ModelConfig
+from meatlizard.inference.service import LocalInference
 from meatlizard.relay.inference_worker import InferenceWorker
 from meatlizard.relay.wire import ChunkPayload, PayloadSealer
 

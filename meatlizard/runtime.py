@@ -30,7 +30,9 @@ from meatlizard.files.policy import FilePolicy
 from meatlizard.files.reconcile import OrphanReconciler
 from meatlizard.gdpr.providers import PersonalData
 from meatlizard.gdpr.providers import register as register_personal_data
-from meatlizard.inference.service import InferenceGateway, LocalInference, ModelConfig
+from meatlizard.inference.loading import model_configs
+from meatlizard.inference.registry_watch import RegistryWatch
+from meatlizard.inference.service import InferenceGateway, LocalInference
 from meatlizard.links import privacy as link_privacy
 from meatlizard.links import reports as link_reports
 from meatlizard.links.clicks import ClickRecorder
@@ -109,6 +111,9 @@ class Services:
     pastes: PasteCache
     videos: VideoJobs
     content_kinds: dict[str, ContentKind] = field(default_factory=dict)  # reports, takedowns
+    # The in-process models follow the registry (models added while running are served).
+    # Off when the caller passed its own gateway (tests share one loaded model).
+    watch_models: bool = False
     sweepers: list[Sweeper] = field(default_factory=list)  # started by start()
     # Who is told about transcripts; the server-bot appends its Discord delivery.
     transcript_deliveries: list[TranscriptDelivery] = field(default_factory=list)
@@ -137,21 +142,11 @@ class Services:
         sessions = make_session_factory(engine)
         cache = cache_from_settings(settings)
         models = (
-            [
-                ModelConfig(
-                    alias,
-                    path,
-                    settings.model_window,
-                    settings.model_threads,
-                    settings.model_n_gpu_layers,
-                    settings.model_keep_alive_seconds,
-                    settings.model_parallel,
-                )
-                for alias, path in settings.model_paths.items()
-            ]
+            list(model_configs(settings, settings.model_paths).values())
             if settings.inference == "local"
             else []
         )
+        built_here = inference is None
         if inference is None:
             inference = (
                 remote_inference(settings, cache, sessions)
@@ -205,6 +200,7 @@ class Services:
             content_kinds=content_kinds(sessions, storage, links, pastes),
             transcript_deliveries=[WebNotifications(sessions)],
             session_events=session_events_for(settings.redis_url),
+            watch_models=built_here and isinstance(inference, LocalInference),
         )
 
     def archive_transcript(self, session_id: str) -> None:
@@ -249,6 +245,8 @@ class Services:
         ]
         if isinstance(self.inference, Adopter):  # the Redis relay: answers outlive a process
             self.sweepers.append(OrphanedAnswers(self.sessions, self.inference))
+        if self.watch_models and isinstance(self.inference, LocalInference):
+            self.sweepers.append(RegistryWatch(self.settings, self.inference))
         for sweeper in self.sweepers:
             sweeper.start()
         if self.settings.video_transcode_in_web:

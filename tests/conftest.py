@@ -15,7 +15,8 @@ from fastapi import FastAPI
 
 from meatlizard.app import create_app
 from meatlizard.core.config import Settings, bundled_model_path
-from meatlizard.inference.service import LocalInference, ModelConfig
+from meatlizard.inference.loading import ModelConfig
+from meatlizard.inference.service import LocalInference
 from meatlizard.runtime import Services
 from tests.helpers import serving
 

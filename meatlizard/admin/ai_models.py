@@ -20,7 +20,11 @@ from meatlizard.web.render import render
 
 router = APIRouter(prefix="/admin/models", tags=["admin"])
 pages = APIRouter(include_in_schema=False)
-RESTART_NOTE = "served after the next start of the web process (and of each client-bot)"
+# Web processes follow the registry of their data folder (inference/registry_watch.py).
+SERVED_NOTE = (
+    "served within seconds by the web processes that run the model; "
+    "client-bots serve the models registered on their own machine"
+)
 
 
 class ModelRead(BaseModel):
@@ -94,7 +98,7 @@ async def add_model(
         architecture=model.architecture,
         context_length=model.context_length,
         quantisation=model.quantisation,
-        note=RESTART_NOTE,
+        note=SERVED_NOTE,
     )
 
 
@@ -107,7 +111,7 @@ async def remove_model(name: str, user: AdminUser, services: ServicesDep) -> Res
 
 @router.put("/{name}/default", status_code=status.HTTP_204_NO_CONTENT)
 async def make_default(name: str, user: AdminUser, services: ServicesDep) -> Response:
-    """Make a registered model the default (after the next start; DEFAULT_MODEL wins)."""
+    """Make a registered model the default for new chats (DEFAULT_MODEL, if set, wins)."""
     registry.Registry(services.settings.data_dir).set_default(name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -139,5 +143,5 @@ async def models_page(
         section="admin",
         models=_rows(services),
         uploads=list(uploads),
-        restart_note=RESTART_NOTE,
+        restart_note=SERVED_NOTE,
     )

@@ -14,7 +14,7 @@ from meatlizard.bots.web_relay import DiscordWebRelay
 from meatlizard.core.cache import cache_from_settings
 from meatlizard.core.config import Settings
 from meatlizard.relay.discord_gateway import DiscordRelayGateway
-from meatlizard.relay.run import load_engines
+from meatlizard.relay.run import load_engines, watch_registry
 from meatlizard.relay.wire import PayloadSealer
 from meatlizard.runtime import Services
 
@@ -80,11 +80,13 @@ async def run_client_bot(settings: Settings) -> int:
         metrics_channel_id=settings.metrics_channel_id,
         slots=settings.model_parallel,
     )
+    watch = watch_registry(settings, bot)
     try:
         async with bot:
             await bot.start(settings.client_bot_token.get_secret_value())
     finally:
-        for engine in engines.values():
+        await watch.stop()
+        for engine in bot.engines.values():
             await engine.close()
         await cache.close()
     return 0

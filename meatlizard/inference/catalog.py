@@ -43,11 +43,12 @@ def describe(path: Path) -> tuple[GgufInfo | None, int | None, str | None]:
 
 
 def model_rows(settings: Settings, in_memory: list[str]) -> list[ModelRow]:
-    """List the models of these settings with what their files say."""
+    """List the models these settings serve now, with what their files say."""
     registered, _ = registered_models(settings.data_dir)
     bundled = bundled_model_path()
+    paths, default = settings.current_models()  # models added since the start are served too
     rows = []
-    for name, path in sorted(settings.model_paths.items()):
+    for name, path in sorted(paths.items()):
         source = (
             "MODELS"
             if name in settings.models
@@ -68,7 +69,7 @@ def model_rows(settings: Settings, in_memory: list[str]) -> list[ModelRow]:
                 context_length=info.context_length if info else None,
                 chat_template=(info.chat_template is not None) if info else None,
                 loaded=name in in_memory,
-                default=name == settings.default_model,
+                default=name == default,
                 problem=problem,
             )
         )

@@ -73,6 +73,9 @@ class InferenceEngine(abc.ABC):
     def count_tokens(self, text: str) -> int:
         """Return how many tokens `text` takes in this engine's vocabulary (inside lease())."""
 
+    async def wait_idle(self) -> None:  # noqa: B027 - engines without leases are always idle
+        """Return once no answer is being written (a model in use must not be freed)."""
+
     def lease(self) -> AbstractAsyncContextManager[None]:
         """Keep the engine ready (its model loaded) for the duration of the block."""
         return nullcontext()

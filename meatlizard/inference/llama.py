@@ -60,6 +60,8 @@ class LlamaEngine(InferenceEngine):
         self._llama: Batcher | None = None if keep_alive_seconds is not None else self._open()
         MODEL_LOADED.labels(model=alias).set_function(lambda: float(self.loaded))
         self._users = 0
+        self._idle = asyncio.Event()  # set while no lease is held
+        self._idle.set()
         self._lock: asyncio.Lock | None = None
         self._unload_timer: asyncio.TimerHandle | None = None
         self._unloading: asyncio.Task[None] | None = None
@@ -92,6 +94,9 @@ class LlamaEngine(InferenceEngine):
         """Say whether the model is in memory now."""
         return self._llama is not None
 
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
     def count_tokens(self, text: str) -> int:
         if self._llama is None:
             raise InferenceError(f"model {self.alias!r} is not loaded: count inside lease()")
@@ -103,6 +108,7 @@ class LlamaEngine(InferenceEngine):
         if self._lock is None:
             self._lock = asyncio.Lock()
         self._users += 1
+        self._idle.clear()
         if self._unload_timer is not None:
             self._unload_timer.cancel()
             self._unload_timer = None
@@ -113,6 +119,8 @@ class LlamaEngine(InferenceEngine):
             yield
         finally:
             self._users -= 1
+            if self._users == 0:
+                self._idle.set()
             if self._users == 0 and self.keep_alive_seconds is not None:
                 loop = asyncio.get_running_loop()
                 self._unload_timer = loop.call_later(self.keep_alive_seconds, self._unload_soon)

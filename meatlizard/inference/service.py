@@ -10,12 +10,13 @@ import abc
 import asyncio
 import enum
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 from meatlizard.inference.context import TEMPLATE_TOKENS_PER_TURN, Conversation, fit_context
 from meatlizard.inference.engine import GenerationStats, InferenceEngine, InferenceError
+from meatlizard.inference.loading import ModelConfig, changed, close_when_idle, load_engine
 from meatlizard.inference.markov import MarkovEngine
 from meatlizard.inference.scheduler import FairScheduler, QueueListener
 
@@ -28,19 +29,6 @@ class EngineState(enum.StrEnum):
     LOADING = "loading"
     READY = "ready"
     FALLBACK = "fallback"  # no model could be loaded (or none configured)
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """How to load one model alias."""
-
-    alias: str
-    path: Path
-    n_ctx: int
-    n_threads: int | None
-    n_gpu_layers: int
-    keep_alive_seconds: float | None = None  # None: load the weights at once and keep them
-    parallel: int = 1  # answers decoded at once, each with an n_ctx window
 
 
 @dataclass(frozen=True)
@@ -131,6 +119,7 @@ class LocalInference(InferenceGateway):
         self._schedulers: dict[str, FairScheduler] = {}
         self._errors: dict[str, str] = {}
         self._load_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # models loading or retiring meanwhile
         self.fallback = MarkovEngine()
         self._fallback_scheduler = FairScheduler()
 
@@ -173,27 +162,47 @@ class LocalInference(InferenceGateway):
             await asyncio.shield(self._load_task)
 
     async def _load_all(self) -> None:
-        from meatlizard.inference.llama import LlamaEngine
+        for config in list(self._configs.values()):
+            await self._load(config)
 
-        for config in self._configs.values():
-            try:
-                engine = await asyncio.to_thread(
-                    LlamaEngine,
-                    config.alias,
-                    config.path,
-                    n_ctx=config.n_ctx,
-                    n_threads=config.n_threads,
-                    n_gpu_layers=config.n_gpu_layers,
-                    keep_alive_seconds=config.keep_alive_seconds,
-                    parallel=config.parallel,
-                )
-            except InferenceError as exc:
-                self._errors[config.alias] = str(exc)
-                log.error("model failed to load; the Markov fallback answers instead: %s", exc)
-                continue
-            self._engines[config.alias] = engine
-            self._schedulers[config.alias] = FairScheduler(config.parallel)
-            log.info("model %s loaded from %s", config.alias, config.path)
+    async def _load(self, config: ModelConfig) -> None:
+        try:
+            engine = await load_engine(config)
+        except InferenceError as exc:
+            self._errors[config.alias] = str(exc)
+            log.error("model failed to load; the Markov fallback answers instead: %s", exc)
+            return
+        if self._configs.get(config.alias) is not config:  # removed while it loaded
+            await engine.close()
+            return
+        self._engines[config.alias] = engine
+        self._schedulers[config.alias] = FairScheduler(config.parallel)
+        log.info("model %s loaded from %s", config.alias, config.path)
+
+    async def serve_models(self, configs: dict[str, ModelConfig], default_alias: str) -> None:
+        """Serve these models from now on: load the new ones, retire those no longer listed.
+
+        A retired model answers what it is writing and is freed after; new answers name only
+        the models served now.
+        """
+        self.default_alias = default_alias
+        for alias in changed(self._configs, configs):
+            del self._configs[alias]
+            self._errors.pop(alias, None)
+            self._schedulers.pop(alias, None)
+            engine = self._engines.pop(alias, None)
+            if engine is not None:
+                self._background(close_when_idle(engine), f"retire-{alias}")
+                log.info("model %s is no longer served", alias)
+        for alias, config in configs.items():
+            if alias not in self._configs:
+                self._configs[alias] = config
+                self._background(self._load(config), f"load-{alias}")
+
+    def _background(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def engine_for(self, alias: str | None) -> InferenceEngine:
         """Return the engine that would answer for this alias right now."""
@@ -235,8 +244,9 @@ class LocalInference(InferenceGateway):
 
     async def close(self) -> None:
         """Stop loading and free the models."""
-        if self._load_task is not None:
-            self._load_task.cancel()
+        for task in [self._load_task, *self._tasks]:
+            if task is not None:
+                task.cancel()
         for engine in self._engines.values():
             await engine.close()
         self._engines.clear()

@@ -11,6 +11,8 @@ import socket
 from meatlizard.core.cache import cache_from_settings
 from meatlizard.core.config import Settings
 from meatlizard.inference.engine import InferenceEngine, InferenceError
+from meatlizard.inference.loading import load_engine, model_configs
+from meatlizard.inference.registry_watch import EngineHolder, RegistryWatch, WorkerModels
 from meatlizard.relay.inference_worker import InferenceWorker
 from meatlizard.relay.wire import PayloadSealer
 
@@ -24,24 +26,21 @@ def default_worker_id() -> str:
 
 async def load_engines(settings: Settings) -> dict[str, InferenceEngine]:
     """Load every configured model; a model that fails is logged and skipped."""
-    from meatlizard.inference.llama import LlamaEngine
-
     engines: dict[str, InferenceEngine] = {}
-    for alias, path in settings.model_paths.items():
+    for alias, config in model_configs(settings, settings.model_paths).items():
         try:
-            engines[alias] = await asyncio.to_thread(
-                LlamaEngine,
-                alias,
-                path,
-                n_ctx=settings.model_window,
-                n_threads=settings.model_threads,
-                n_gpu_layers=settings.model_n_gpu_layers,
-                keep_alive_seconds=settings.model_keep_alive_seconds,
-                parallel=settings.model_parallel,
-            )
+            engines[alias] = await load_engine(config)
         except InferenceError as exc:
             log.error("%s", exc)
     return engines
+
+
+def watch_registry(settings: Settings, worker: EngineHolder) -> RegistryWatch:
+    """Start serving models registered on this machine from now on (no restart needed)."""
+    configs = model_configs(settings, settings.model_paths)
+    watch = RegistryWatch(settings, WorkerModels(worker, configs))
+    watch.start()
+    return watch
 
 
 async def run_worker(settings: Settings) -> int:
@@ -63,10 +62,12 @@ async def run_worker(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, worker.stop)
+    watch = watch_registry(settings, worker)
     try:
         await worker.run()
     finally:
-        for engine in engines.values():
+        await watch.stop()
+        for engine in worker.engines.values():
             await engine.close()
         await cache.close()
     return 0

@@ -51,7 +51,7 @@ async def test_admin_adds_an_uploaded_gguf(client: httpx.AsyncClient, services: 
         4096,
         "Q4_K_M",
     )
-    assert "next start" in body["note"]
+    assert "within seconds" in body["note"]
     stored = services.settings.data_dir / "models" / "qwen-tiny.gguf"
     assert stored.read_bytes() == tiny_gguf()
 

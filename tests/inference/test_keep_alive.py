@@ -11,7 +11,8 @@ import pytest
 from meatlizard.core.config import bundled_model_path
 from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceError, Turn
 from meatlizard.inference.llama import LlamaEngine
-from meatlizard.inference.service import LocalInference, ModelConfig
+from meatlizard.inference.loading import ModelConfig
+from meatlizard.inference.service import LocalInference
 
 QUESTION = GenerationRequest([Turn("user", "Say hello.")], temperature=0.0, max_tokens=6)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from meatlizard.inference.service import EngineState, LocalInference, ModelConfig
+from meatlizard.inference.loading import ModelConfig
+from meatlizard.inference.service import EngineState, LocalInference
 
 
 async def test_unloadable_model_falls_back_with_the_reason(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from meatlizard.core.settings.accounts import AccountSettings
@@ -13,12 +13,7 @@ from meatlizard.core.settings.backups import BackupSettings
 from meatlizard.core.settings.chat import ChatSettings
 from meatlizard.core.settings.discord import DiscordSettings
 from meatlizard.core.settings.files import FileSettings
-from meatlizard.core.settings.inference import (
-    BUNDLED_ALIAS,
-    InferenceSettings,
-    bundled_model_path,
-    registered_models,
-)
+from meatlizard.core.settings.inference import BUNDLED_ALIAS, InferenceSettings, served_models
 from meatlizard.core.settings.links import LinkSettings
 from meatlizard.core.settings.pastes import PasteSettings
 from meatlizard.core.settings.security import SecuritySettings
@@ -47,6 +42,8 @@ class Settings(
     """Every setting of every process; environment variables use the upper-case field name."""
 
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    # DEFAULT_MODEL as the operator set it (None: the registry's default, else the bundled).
+    _chosen_default: str | None = PrivateAttr(default=None)
 
     @classmethod
     def settings_customise_sources(
@@ -71,15 +68,19 @@ class Settings(
         )
         if problem:
             raise ValueError(problem)
-        registered, chosen = registered_models(self.data_dir)
-        if chosen in registered and "default_model" not in self.model_fields_set:
-            self.default_model = chosen  # `meatlizard models default`, unless DEFAULT_MODEL says
-        if self.models and self.default_model not in {**registered, **self.models}:
+        if "default_model" in self.model_fields_set:
+            self._chosen_default = self.default_model
+        paths, self.default_model = self.current_models()
+        if self.models and self.default_model not in paths:
             raise ValueError(
                 f"DEFAULT_MODEL {self.default_model!r} is not one of MODELS "
                 f"({', '.join(sorted(self.models))}) nor a registered model"
             )
         return self
+
+    def current_models(self) -> tuple[dict[str, Path], str]:
+        """Return the models to serve and the default alias, as the registry says now."""
+        return served_models(self.data_dir, self.models, self._chosen_default, BUNDLED_ALIAS)
 
     def _remote_inference_problem(self) -> str | None:
         if self.inference == "remote" and not (self.redis_url and self.payload_encryption_key):
@@ -91,10 +92,5 @@ class Settings(
 
     @cached_property
     def model_paths(self) -> dict[str, Path]:
-        """Return alias -> GGUF path: MODELS (or else the bundled SmolLM2) and registered models."""
-        registered, _ = registered_models(self.data_dir)
-        if self.models:
-            return {**registered, **self.models}
-        bundled = bundled_model_path()
-        alias = BUNDLED_ALIAS if self.default_model in registered else self.default_model
-        return {**registered, alias: bundled} if bundled else registered
+        """Return alias -> GGUF path at start: MODELS (or the bundled SmolLM2) and registered."""
+        return self.current_models()[0]

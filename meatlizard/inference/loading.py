@@ -1,0 +1,66 @@
+"""Load models as the settings describe them, and free one once its answers have ended."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from meatlizard.core.config import Settings
+from meatlizard.inference.engine import InferenceEngine
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """How to load one model alias."""
+
+    alias: str
+    path: Path
+    n_ctx: int
+    n_threads: int | None
+    n_gpu_layers: int
+    keep_alive_seconds: float | None = None  # None: load the weights at once and keep them
+    parallel: int = 1  # answers decoded at once, each with an n_ctx window
+
+
+def model_configs(settings: Settings, paths: dict[str, Path]) -> dict[str, ModelConfig]:
+    """Return how to load each alias -> GGUF file with this process's model settings."""
+    return {
+        alias: ModelConfig(
+            alias,
+            path,
+            settings.model_window,
+            settings.model_threads,
+            settings.model_n_gpu_layers,
+            settings.model_keep_alive_seconds,
+            settings.model_parallel,
+        )
+        for alias, path in paths.items()
+    }
+
+
+def changed(current: dict[str, ModelConfig], wanted: dict[str, ModelConfig]) -> list[str]:
+    """Return the aliases served now that must go: gone, or now loaded differently."""
+    return [alias for alias, config in current.items() if wanted.get(alias) != config]
+
+
+async def load_engine(config: ModelConfig) -> InferenceEngine:
+    """Open one model (in a thread: reading its header or weights blocks); InferenceError if not."""
+    from meatlizard.inference.llama import LlamaEngine
+
+    return await asyncio.to_thread(
+        LlamaEngine,
+        config.alias,
+        config.path,
+        n_ctx=config.n_ctx,
+        n_threads=config.n_threads,
+        n_gpu_layers=config.n_gpu_layers,
+        keep_alive_seconds=config.keep_alive_seconds,
+        parallel=config.parallel,
+    )
+
+
+async def close_when_idle(engine: InferenceEngine) -> None:
+    """Free a model no longer offered once the answers it is writing have ended."""
+    await engine.wait_idle()
+    await engine.close()
