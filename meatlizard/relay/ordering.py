@@ -130,3 +130,36 @@ class AnswerText:
             self.stats.token_count += 1
             pieces.append(reply.text)
         return pieces, False
+
+
+class AttemptText:
+    """The answer text of the attempt the user is shown, when a worker may start over.
+
+    A worker that takes a request over and generates afresh numbers its replies with a higher
+    attempt. Before any text is shown the newer attempt simply replaces the older; once text
+    is shown it cannot be spliced onto it, so the answer fails with `restarted`. Replies left
+    over from an attempt that was given up are dropped.
+    """
+
+    def __init__(self, stats: GenerationStats, started: float, *, lost: str, restarted: str):
+        self._new = lambda: AnswerText(stats, started, lost=lost)
+        self.answer = self._new()
+        self.restarted = restarted
+        self.attempt: int | None = None
+
+    @property
+    def shown(self) -> int:
+        return self.answer.shown
+
+    def push(self, payload: Reply) -> tuple[list[str], bool]:
+        """Return the pieces that may be shown now, and whether the answer is complete."""
+        if isinstance(payload, ChunkPayload | ResponsePayload):
+            if self.attempt is None or (self.answer.shown == 0 and payload.attempt > self.attempt):
+                if self.attempt is not None:  # a newer attempt before any text: follow it
+                    self.answer = self._new()
+                self.attempt = payload.attempt
+            elif payload.attempt < self.attempt:
+                return [], False
+            elif payload.attempt > self.attempt:
+                raise RelayFailed(self.restarted)
+        return self.answer.push(payload)

@@ -8,7 +8,6 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as redis
@@ -24,9 +23,10 @@ from meatlizard.relay import redis_keys as keys
 from meatlizard.relay.adoption import Orphan
 from meatlizard.relay.answering import request_of
 from meatlizard.relay.gateway import RelayFailed, RelayGateway
-from meatlizard.relay.ordering import AnswerText
+from meatlizard.relay.ordering import AttemptText
 from meatlizard.relay.outage import RELAY_DOWN, quietly, relay_failed_on_outage, request_lost
 from meatlizard.relay.presence import MetricsKeeper, WorkerInfo, read_workers
+from meatlizard.relay.progress import Progress
 from meatlizard.relay.queue_place import place_in_line
 from meatlizard.relay.wire import (
     CancelPayload,
@@ -47,23 +47,6 @@ PICKUP_TIMEOUT_SECONDS = 120.0
 STOPPED = "the inference worker stopped mid-answer; press regenerate"
 RESTARTED = "the inference worker restarted the answer; press regenerate"
 LOST = "part of the answer was lost; press regenerate"
-
-
-@dataclass
-class Progress:
-    """Where one request stands: its request entry, when it was sent, when a reply last came."""
-
-    entry_id: Any
-    started: float
-    last: float = 0.0
-    request_id: str = ""
-    alias: str = ""
-    on_queued: QueueListener | None = None  # hears the place in line while no worker has it
-    resumable: bool = True  # the worker answering is a relay whose successor resumes
-    ahead: int | None = None  # the place last told
-
-    def __post_init__(self) -> None:
-        self.last = self.started
 
 
 class RedisRelayGateway(RelayGateway):
@@ -223,9 +206,8 @@ class RedisRelayGateway(RelayGateway):
     ) -> AsyncIterator[str]:
         stream = keys.reply_stream(request_id)
         last_id: Any = "0-0"
-        answer = AnswerText(stats, progress.started, lost=LOST)
+        answer = AttemptText(stats, progress.started, lost=LOST, restarted=RESTARTED)
         worker: str | None = None
-        attempt: int | None = None  # the attempt whose text the user is shown
         while True:
             entries: Any = await self.redis.xread({stream: last_id}, block=READ_BLOCK_MS, count=100)
             if not entries:
@@ -261,16 +243,6 @@ class RedisRelayGateway(RelayGateway):
                     continue
                 if not isinstance(payload, ChunkPayload | ResponsePayload | ErrorPayload):
                     continue
-                if isinstance(payload, ChunkPayload | ResponsePayload):
-                    if attempt is None or (answer.shown == 0 and payload.attempt > attempt):
-                        if attempt is not None:  # a newer attempt before any text: follow it
-                            answer = AnswerText(stats, progress.started, lost=LOST)
-                        attempt = payload.attempt
-                    elif payload.attempt < attempt:
-                        continue  # left over from an attempt that was given up
-                    elif payload.attempt > attempt:
-                        # A new attempt generates afresh: never splice it onto the text shown.
-                        raise RelayFailed(RESTARTED)
                 pieces, done = answer.push(payload)
                 for piece in pieces:
                     yield piece

@@ -14,14 +14,9 @@ import redis.asyncio as redis
 
 from meatlizard.core.redis_client import connect, ensure_group, is_outage, pending_entry
 from meatlizard.relay import redis_keys as keys
-from meatlizard.relay.outage import BACKOFF_CAP_SECONDS, wait_for_redis
-from meatlizard.relay.wire import (
-    CancelPayload,
-    ClientMetricsPayload,
-    EnvelopeError,
-    PayloadSealer,
-    RequestPayload,
-)
+from meatlizard.relay.outage import wait_for_redis
+from meatlizard.relay.wire import ClientMetricsPayload, EnvelopeError, PayloadSealer, RequestPayload
+from meatlizard.relay.worker_cancels import listen_for_cancels
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +85,9 @@ class StreamWorker:
             return
         tasks = [
             asyncio.create_task(self._heartbeat_loop()),
-            asyncio.create_task(self._cancel_listener()),
+            asyncio.create_task(
+                listen_for_cancels(self.redis, self.sealer, self.worker_id, self.state.cancels)
+            ),
         ]
         log.info("worker %s serving %s", self.worker_id, ", ".join(self.aliases))
         try:
@@ -287,35 +284,3 @@ class StreamWorker:
                 await self._heartbeat_once()
             except redis.RedisError as exc:
                 log.warning("heartbeat failed: %s", exc)
-
-    async def _cancel_listener(self) -> None:
-        while True:
-            try:
-                await self._listen_cancels()
-            except Exception as exc:
-                if not is_outage(exc):
-                    raise
-                log.warning("cancel channel lost: %s", exc)
-                await asyncio.sleep(BACKOFF_CAP_SECONDS)
-
-    async def _listen_cancels(self) -> None:
-        pubsub = self.redis.pubsub()
-        await pubsub.subscribe(keys.CANCEL_CHANNEL)
-        try:
-            async for message in pubsub.listen():
-                if message.get("type") != "message":
-                    continue
-                try:
-                    payload = await self.sealer.open(
-                        message["data"], scope=f"cancel:{self.worker_id}"
-                    )
-                except EnvelopeError as exc:
-                    log.warning("ignoring a cancel that failed to open: %s", exc)
-                    continue
-                if isinstance(payload, CancelPayload):
-                    event = self.state.cancels.get(payload.request_id)
-                    if event is not None:
-                        event.set()
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()

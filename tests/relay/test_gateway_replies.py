@@ -12,7 +12,8 @@ from meatlizard.inference.engine import GenerationStats
 from meatlizard.relay import redis_keys as keys
 from meatlizard.relay.envelope import Keyring
 from meatlizard.relay.gateway import RelayFailed
-from meatlizard.relay.redis_gateway import RESTARTED, Progress, RedisRelayGateway
+from meatlizard.relay.progress import Progress
+from meatlizard.relay.redis_gateway import RESTARTED, RedisRelayGateway
 from meatlizard.relay.replay import ReplayGuard
 from meatlizard.relay.wire import ChunkPayload, PayloadSealer, ResponsePayload
 from tests.fixtures.cluster import KEY
