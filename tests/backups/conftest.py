@@ -8,15 +8,13 @@ from uuid import uuid4
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from meatlizard.backups.target import BackupTarget
-from meatlizard.core.db import make_engine
 from meatlizard.core.storage import LocalStorage, ObjectStorage
 from meatlizard.runtime import Services
 from meatlizard.videos.transcode import tools_missing
 from tests.fixtures.backends import empty_bucket
+from tests.fixtures.databases import new_postgres_database
 from tests.fixtures.seaweedfs import S3Endpoint, s3_storage
 from tests.videos.helpers import make_sample
 
@@ -42,16 +40,8 @@ async def empty_database(services: Services, tmp_path: Path) -> AsyncIterator[st
     if url.startswith("sqlite"):
         yield f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}"
         return
-    name = f"restore_{uuid4().hex[:10]}"
-    admin = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with new_postgres_database(url, "restore") as fresh:
+        yield fresh
 
 
 @pytest_asyncio.fixture

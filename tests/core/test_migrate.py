@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from uuid import uuid4
 
 import pytest_asyncio
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from meatlizard.core.db import make_engine
 from meatlizard.core.migrate import upgrade
+from tests.fixtures.databases import new_postgres_database
 
 PROCESSES = 3  # like `systemctl start meatlizard-web@8001 ... @8003` on a fresh database
 # Concurrent migrations without the lock hang on each other; bound the wait so that fails.
@@ -20,16 +20,8 @@ MIGRATIONS_BOUND_S = 180
 @pytest_asyncio.fixture
 async def fresh_postgres(postgres_url: str) -> AsyncIterator[str]:
     """A brand-new, empty PostgreSQL database beside the test database."""
-    name = f"migrate_{uuid4().hex[:10]}"
-    admin = make_engine(postgres_url).execution_options(isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with new_postgres_database(postgres_url, "migrate") as url:
+        yield url
 
 
 async def test_processes_migrating_at_once_all_succeed(fresh_postgres: str) -> None:
