@@ -107,6 +107,9 @@ def payloads(world: BotsWorld, channel: Channel, author_id: int) -> list[tuple[M
     return opened(world.services.settings, [m for m in history if m.author.id == author_id])
 
 
+CODING_PRESET = {"preset": "coding-assistant"}
+
+
 def session_channel(world: BotsWorld) -> Channel:
     return next(
         c
@@ -115,15 +118,37 @@ def session_channel(world: BotsWorld) -> Channel:
     )
 
 
-async def start_session(world: BotsWorld) -> Channel:
+async def start_session(world: BotsWorld, **options: Any) -> Channel:
+    """Run /ai start as alice (the coding-assistant preset unless options say otherwise)."""
     general = next(c for c in world.guild.channels.values() if c.name == "general")
     interaction = world.emulator.invoke_command(
-        world.server_app, world.alice, general, "ai start", preset="coding-assistant"
+        world.server_app, world.alice, general, "ai start", **(options or CODING_PRESET)
     )
     await world.emulator.wait_until(
         lambda: interaction.original and "Your chat is ready" in interaction.original.content
     )
     return session_channel(world)
+
+
+def answer_parts(world: BotsWorld, channel: Channel, prompt: Message) -> list[Message]:
+    """Return what the server-bot posted in a session channel after a prompt: the answer."""
+    history = world.emulator.history(channel, include_ephemeral=False)
+    after = history[[m.id for m in history].index(prompt.id) + 1 :]
+    return [m for m in after if m.author.id == world.server_app.id]
+
+
+async def shown_in_full(
+    world: BotsWorld, channel: Channel, prompt: Message, limit: float = 120.0
+) -> tuple[ChatMessage, list[Message]]:
+    """Wait until the stored answer to a prompt is shown in full; return it and its messages."""
+    answer = await stored_answer(world, limit)
+
+    def complete() -> list[Message] | None:
+        parts = answer_parts(world, channel, prompt)
+        shown = "".join(m.content for m in parts)
+        return parts if shown.strip() == answer.content.strip() else None
+
+    return answer, await world.emulator.wait_until(complete)
 
 
 async def the_session(world: BotsWorld) -> ChatSession:

@@ -1,4 +1,4 @@
-"""Application commands: bulk overwrite as Discord stores them, and options for invocations."""
+"""Application commands: bulk overwrite as Discord stores them; options and modal values sent."""
 
 from __future__ import annotations
 
@@ -130,3 +130,49 @@ def leaf_options(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if option["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP):
             return leaf_options(option.get("options", []))
     return options
+
+
+def resolved(state: State, options: list[dict[str, Any]], guild_id: int | None) -> dict[str, Any]:
+    """Return the interaction's `resolved` objects for user, channel and role option values."""
+    found: dict[str, dict[str, Any]] = {}
+    for option in options:
+        ident = option["value"]
+        if option["type"] in (USER, MENTIONABLE) and int(ident) in state.users:
+            found.setdefault("users", {})[ident] = state.users[int(ident)].payload()
+            guild = state.guilds.get(guild_id) if guild_id else None
+            if guild is not None and int(ident) in guild.members:  # as Discord: the member too
+                member = guild.members[int(ident)].payload()
+                member.pop("user", None)
+                found.setdefault("members", {})[ident] = member
+        elif option["type"] == CHANNEL:
+            channel = state.channel(ident)
+            found.setdefault("channels", {})[ident] = {
+                "id": ident,
+                "type": channel.type,
+                "name": channel.name,
+                "permissions": "0",
+            }
+        elif option["type"] == ROLE:
+            for guild in state.guilds.values():
+                if int(ident) in guild.roles:
+                    found.setdefault("roles", {})[ident] = guild.roles[int(ident)].payload()
+    return found
+
+
+def filled(component: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """Return a modal component as submitted: text inputs carry their values."""
+    kind = component.get("type")
+    if kind == 4:
+        custom_id = component["custom_id"]
+        return {
+            "type": 4,
+            "id": component.get("id", 0),
+            "custom_id": custom_id,
+            "value": values.get(custom_id, ""),
+        }
+    result = {"type": kind, "id": component.get("id", 0)}
+    if "components" in component:
+        result["components"] = [filled(c, values) for c in component["components"]]
+    if "component" in component:
+        result["component"] = filled(component["component"], values)
+    return result

@@ -197,41 +197,13 @@ class Control:
         }
         if channel.guild_id:
             data["guild_id"] = str(channel.guild_id)
-        resolved = self._resolved(commands.leaf_options(data["options"]), channel.guild_id)
+        leaves = commands.leaf_options(data["options"])
+        resolved = commands.resolved(self.core.state, leaves, channel.guild_id)
         if resolved:
             data["resolved"] = resolved
         return self._deliver(
             *self.core.interactions.create(app, user, channel, APPLICATION_COMMAND, data)
         )
-
-    def _resolved(self, options: list[dict[str, Any]], guild_id: int | None) -> dict[str, Any]:
-        state = self.core.state
-        resolved: dict[str, dict[str, Any]] = {}
-        for option in options:
-            ident = option["value"]
-            if (
-                option["type"] in (commands.USER, commands.MENTIONABLE)
-                and int(ident) in state.users
-            ):
-                resolved.setdefault("users", {})[ident] = state.users[int(ident)].payload()
-                guild = state.guilds.get(guild_id) if guild_id else None
-                if guild is not None and int(ident) in guild.members:  # as Discord: the member too
-                    member = guild.members[int(ident)].payload()
-                    member.pop("user", None)
-                    resolved.setdefault("members", {})[ident] = member
-            elif option["type"] == commands.CHANNEL:
-                channel = state.channel(ident)
-                resolved.setdefault("channels", {})[ident] = {
-                    "id": ident,
-                    "type": channel.type,
-                    "name": channel.name,
-                    "permissions": "0",
-                }
-            elif option["type"] == commands.ROLE:
-                for guild in state.guilds.values():
-                    if int(ident) in guild.roles:
-                        resolved.setdefault("roles", {})[ident] = guild.roles[int(ident)].payload()
-        return resolved
 
     def click_button(
         self, app: Application, user: User, message: Message, custom_id: str
@@ -247,7 +219,7 @@ class Control:
         """Submit the modal an interaction answered with; deliver a MODAL_SUBMIT interaction."""
         if shown.modal is None:
             raise RuntimeError("the app did not answer this interaction with a modal")
-        rows = [_filled(row, values) for row in shown.modal.get("components", [])]
+        rows = [commands.filled(row, values) for row in shown.modal.get("components", [])]
         data = {"custom_id": shown.modal["custom_id"], "components": rows}
         return self._deliver(
             *self.core.interactions.create(shown.app, shown.user, shown.channel, MODAL_SUBMIT, data)
@@ -272,6 +244,10 @@ class Control:
         """Send op 7 RECONNECT to the app."""
         self.core.gateway.request_reconnect(app)
 
+    def set_heartbeat(self, interval_s: float) -> None:
+        """Set the heartbeat interval told in HELLO to connections opened from now on."""
+        self.core.gateway.heartbeat_interval_ms = round(interval_s * 1000)
+
     def invalidate_session(self, app: Application, *, resumable: bool = False) -> None:
         """Send op 9 INVALID_SESSION to the app."""
         self.core.gateway.invalidate(app, resumable=resumable)
@@ -295,22 +271,3 @@ class Control:
     def deny_authorization(self) -> None:
         """Make the signed-in user cancel the consent page (redirect with access_denied)."""
         self.core.deny_consent = True
-
-
-def _filled(component: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
-    """Return a modal component as submitted: text inputs carry their values."""
-    kind = component.get("type")
-    if kind == 4:
-        custom_id = component["custom_id"]
-        return {
-            "type": 4,
-            "id": component.get("id", 0),
-            "custom_id": custom_id,
-            "value": values.get(custom_id, ""),
-        }
-    result = {"type": kind, "id": component.get("id", 0)}
-    if "components" in component:
-        result["components"] = [_filled(c, values) for c in component["components"]]
-    if "component" in component:
-        result["component"] = _filled(component["component"], values)
-    return result

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from meatlizard.dev.discord_emulator.heartbeat import SESSION_TIMED_OUT, HeartbeatWatchdog
 from meatlizard.dev.discord_emulator.models import Application, iso_now
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class Connection:
     socket: web.WebSocketResponse
     compressor: Any = None
     queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    watchdog: HeartbeatWatchdog | None = None
 
     async def write(self) -> None:
         """Send queued frames until told to stop or the socket closes."""
@@ -97,6 +99,7 @@ class Gateway:
         self.honour_compression = False
         self.identifies = 0
         self.resumes = 0
+        self.timeouts = 0  # connections closed for missing heartbeats
 
     def live_sessions(self, app: Application) -> list[Session]:
         """Return the app's sessions (connected or waiting to resume)."""
@@ -118,11 +121,15 @@ class Gateway:
         session: Session | None = None
         try:
             self._send(conn, HELLO, {"heartbeat_interval": self.heartbeat_interval_ms})
+            interval_s = self.heartbeat_interval_ms / 1000
+            conn.watchdog = HeartbeatWatchdog(interval_s, lambda: self._time_out(conn))
             async for message in socket:
                 if message.type is not WSMsgType.TEXT:
                     break
                 session = await self._receive(conn, session, message.data)
         finally:
+            if conn.watchdog is not None:
+                conn.watchdog.stop()
             if session is not None and session.connection is conn:
                 session.connection = None
             conn.queue.put_nowait(None)
@@ -142,7 +149,8 @@ class Gateway:
         if op not in CLIENT_OPS:
             await conn.socket.close(code=UNKNOWN_OPCODE, message=b"Unknown opcode")
         elif op == HEARTBEAT:
-            self._send(conn, HEARTBEAT_ACK, None)
+            if conn.watchdog is None or conn.watchdog.beat():
+                self._send(conn, HEARTBEAT_ACK, None)
         elif op in (IDENTIFY, RESUME) and session is not None:
             await conn.socket.close(code=ALREADY_AUTHENTICATED, message=b"Already authenticated")
         elif op == IDENTIFY:
@@ -210,6 +218,14 @@ class Gateway:
         session.dispatch("RESUMED", {"_trace": ["meatlizard-discord-emulator"]})
         self.state.notify()
         return session
+
+    async def _time_out(self, conn: Connection) -> None:
+        """Close a connection that missed its heartbeat; its session stays resumable."""
+        if conn.socket.closed:
+            return
+        self.timeouts += 1
+        await conn.socket.close(code=SESSION_TIMED_OUT, message=b"Session timed out")
+        self.state.notify()
 
     @staticmethod
     def _can_replay(session: Session, seq: int) -> bool:
