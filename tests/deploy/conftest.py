@@ -1,4 +1,5 @@
-"""Fixtures of the deployment tests: nginx in front of two web processes (production backends)."""
+"""Fixtures of the deployment tests: nginx or Caddy in front of two web processes (production
+backends)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from sqlalchemy import text
 
 from meatlizard.core.db import make_engine
 from meatlizard.tables import Base
-from tests.deploy.proxy import Proxy, WebPair, nginx_binary, start_nginx
+from tests.deploy.caddy import start_caddy
+from tests.deploy.proxy import Proxy, WebPair, find_binary, start_nginx
+
+# Each shipped proxy configuration, by the name of its program and Debian package.
+PROXIES = {"nginx": start_nginx, "caddy": start_caddy}
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -51,14 +56,18 @@ async def web(
         await client.aclose()
 
 
-@pytest.fixture(scope="module")
-def proxy(web: WebPair, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    """The shipped nginx site, with a certificate made for this run, in front of `web`."""
-    binary = nginx_binary()
+@pytest.fixture(scope="module", params=sorted(PROXIES))
+def proxy(
+    request: pytest.FixtureRequest, web: WebPair, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Proxy]:
+    """A shipped proxy configuration, with a certificate made for this run, in front of `web`."""
+    name: str = request.param
+    binary = find_binary(name)
     if binary is None:
         pytest.skip(
-            "nginx is not installed (Debian package nginx; `make test` installs it as root)"
+            f"{name} is not installed (Debian package {name}: `apt-get install {name}`; "
+            "`make proxies` installs it as root)"
         )
-    started = start_nginx(binary, Path(tmp_path_factory.mktemp("nginx")), web.ports)
+    started = PROXIES[name](binary, Path(tmp_path_factory.mktemp(name)), web.ports)
     yield started
     started.stop()
