@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -14,7 +13,7 @@ from sqlalchemy import text
 from meatlizard.core.db import make_engine
 from meatlizard.tables import Base
 from tests.deploy.caddy import start_caddy
-from tests.deploy.proxy import Proxy, WebPair, find_binary, start_nginx
+from tests.deploy.proxy import Launch, Proxy, WebPair, find_binary, start_nginx
 
 # Each shipped proxy configuration, by the name of its program and Debian package.
 PROXIES = {"nginx": start_nginx, "caddy": start_caddy}
@@ -57,10 +56,10 @@ async def web(
 
 
 @pytest.fixture(scope="module", params=sorted(PROXIES))
-def proxy(
-    request: pytest.FixtureRequest, web: WebPair, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Proxy]:
-    """A shipped proxy configuration, with a certificate made for this run, in front of `web`."""
+def launch_proxy(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Launch]:
+    """Start nginx or Caddy (one test run each) with its shipped configuration; stop them after."""
     name: str = request.param
     binary = find_binary(name)
     if binary is None:
@@ -68,6 +67,18 @@ def proxy(
             f"{name} is not installed (Debian package {name}: `apt-get install {name}`; "
             "`make proxies` installs it as root)"
         )
-    started = PROXIES[name](binary, Path(tmp_path_factory.mktemp(name)), web.ports)
-    yield started
-    started.stop()
+    started: list[Proxy] = []
+
+    def launch(upstreams: list[int]) -> Proxy:
+        started.append(PROXIES[name](binary, tmp_path_factory.mktemp(name), upstreams))
+        return started[-1]
+
+    yield launch
+    for each in started:
+        each.stop()
+
+
+@pytest.fixture(scope="module")
+def proxy(launch_proxy: Launch, web: WebPair) -> Proxy:
+    """The proxy, with a certificate made for this run, in front of both web processes."""
+    return launch_proxy(web.ports)

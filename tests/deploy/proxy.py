@@ -164,6 +164,10 @@ class Proxy:
             self.process.wait()
 
 
+# Starts a shipped proxy in a folder of its own, in front of the given upstream ports.
+Launch = Callable[[list[int]], Proxy]
+
+
 def start_proxy(
     check: list[str],
     run: list[str],
@@ -232,9 +236,12 @@ class WebPair:
             found.append(records)
         return found
 
-    def health_checks_served(self) -> list[int]:
-        """How many /healthz requests each process answered."""
-        return [sum(r["msg"] == "GET /healthz 200" for r in records) for records in self._access()]
+    def health_checks_served(self, client: str) -> list[int]:
+        """How many /healthz requests of `client` (not the proxy's own checks) each answered."""
+        return [
+            sum(r["msg"] == "GET /healthz 200" and r["client"] == client for r in records)
+            for records in self._access()
+        ]
 
     async def seen_addresses(self, path: str) -> set[object]:
         """The client addresses the processes logged for `path` (the log is written at once)."""
