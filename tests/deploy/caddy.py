@@ -20,9 +20,12 @@ def caddyfile_for_test(http_port: int, https_port: int, certs: Path) -> str:
         OWN_CERTIFICATE,
         f"tls {certs / 'cert.pem'} {certs / 'key.pem'}",
     )
-    # Global options come first: free ports instead of 80 and 443, and no admin endpoint on
-    # localhost:2019, which two test processes (or a Caddy on this machine) would share.
-    return f"{{\n\tadmin off\n\thttp_port {http_port}\n\thttps_port {https_port}\n}}\n{text}"
+    # Global options come first: free loopback ports instead of 80 and 443 on every address,
+    # and no admin endpoint on localhost:2019, which two test processes would share.
+    options = (
+        f"admin off\n\tdefault_bind 127.0.0.1\n\thttp_port {http_port}\n\thttps_port {https_port}"
+    )
+    return f"{{\n\t{options}\n}}\n{text}"
 
 
 def start_caddy(binary: str, directory: Path, upstreams: list[int]) -> Proxy:
