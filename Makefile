@@ -4,13 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 VENDOR := meatlizard/web/static/vendor
 
-.PHONY: run client-bot test lint typecheck pytest install install-dev assets browser ffmpeg nginx bench bench-chat bench-links bench-pastes bench-files clean
+.PHONY: run client-bot test lint typecheck pytest install install-dev assets browser ffmpeg proxies bench bench-chat bench-links bench-pastes bench-files clean
 
 run: install assets ffmpeg
 	$(BIN)/meatlizard migrate
 	$(BIN)/meatlizard serve --host 127.0.0.1 --port 8000
 
-test: install-dev assets browser ffmpeg nginx lint typecheck pytest
+test: install-dev assets browser ffmpeg proxies lint typecheck pytest
 
 lint: install-dev
 	$(BIN)/ruff check meatlizard tests bench
@@ -121,11 +121,15 @@ ffmpeg:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
 	  else echo "ffmpeg is missing and we are not root: install it (apt-get install ffmpeg) for videos; video tests will be skipped"; fi; }
 
-# Debian's nginx runs the shipped TLS proxy configuration (deploy/nginx) in its test.
-nginx:
-	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
-	  else echo "nginx is missing and we are not root: install it (apt-get install nginx); the proxy test will be skipped"; fi; }
+# Debian's nginx and caddy run the shipped TLS proxy configurations (deploy/nginx,
+# deploy/caddy) in their tests; the missing ones are installed.
+proxies:
+	@missing=; \
+	command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || missing=nginx; \
+	command -v caddy >/dev/null 2>&1 || missing="$$missing caddy"; \
+	test -z "$$missing" || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing:$$missing, and we are not root: install it (apt-get install$$missing); its proxy tests will be skipped"; fi; }
 
 bench: install-dev assets
 	$(BIN)/python bench/chat_stream.py

@@ -1,10 +1,10 @@
-"""Fixtures of the deployment tests: nginx in front of two web processes (production backends)."""
+"""Fixtures of the deployment tests: nginx or Caddy in front of two web processes (production
+backends)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -12,7 +12,11 @@ from sqlalchemy import text
 
 from meatlizard.core.db import make_engine
 from meatlizard.tables import Base
-from tests.deploy.proxy import Proxy, WebPair, nginx_binary, start_nginx
+from tests.deploy.caddy import start_caddy
+from tests.deploy.proxy import Launch, Proxy, WebPair, find_binary, start_nginx
+
+# Each shipped proxy configuration, by the name of its program and Debian package.
+PROXIES = {"nginx": start_nginx, "caddy": start_caddy}
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -51,14 +55,30 @@ async def web(
         await client.aclose()
 
 
-@pytest.fixture(scope="module")
-def proxy(web: WebPair, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
-    """The shipped nginx site, with a certificate made for this run, in front of `web`."""
-    binary = nginx_binary()
+@pytest.fixture(scope="module", params=sorted(PROXIES))
+def launch_proxy(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Launch]:
+    """Start nginx or Caddy (one test run each) with its shipped configuration; stop them after."""
+    name: str = request.param
+    binary = find_binary(name)
     if binary is None:
         pytest.skip(
-            "nginx is not installed (Debian package nginx; `make test` installs it as root)"
+            f"{name} is not installed (Debian package {name}: `apt-get install {name}`; "
+            "`make proxies` installs it as root)"
         )
-    started = start_nginx(binary, Path(tmp_path_factory.mktemp("nginx")), web.ports)
-    yield started
-    started.stop()
+    started: list[Proxy] = []
+
+    def launch(upstreams: list[int]) -> Proxy:
+        started.append(PROXIES[name](binary, tmp_path_factory.mktemp(name), upstreams))
+        return started[-1]
+
+    yield launch
+    for each in started:
+        each.stop()
+
+
+@pytest.fixture(scope="module")
+def proxy(launch_proxy: Launch, web: WebPair) -> Proxy:
+    """The proxy, with a certificate made for this run, in front of both web processes."""
+    return launch_proxy(web.ports)

@@ -1,4 +1,5 @@
-"""nginx with the shipped configuration and a self-signed certificate, and two web processes."""
+"""What the proxy tests share (a self-signed certificate, the proxy's handle, two web
+processes) and nginx with the shipped site; Caddy is in caddy.py."""
 
 from __future__ import annotations
 
@@ -13,13 +14,17 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.fixtures.processes import spawn
 
 SHIPPED = Path(__file__).parents[2] / "deploy" / "nginx" / "meatlizard.conf"
 START_SECONDS = 120
@@ -31,9 +36,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def nginx_binary() -> str | None:
-    """Return Debian's nginx, or None."""
-    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+def find_binary(name: str) -> str | None:
+    """Return the installed program (Debian puts nginx in /usr/sbin), or None."""
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], log: Callable[[], str]) -> None:
+    """Wait until `port` accepts connections; fail with the log if the process ends first."""
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log()[-3000:]
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"nothing listens on {port}: {log()[-3000:]}")
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
@@ -66,10 +85,10 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def _replace(text: str, pattern: str, new: str, expected: int) -> str:
+def replace(shipped: Path, text: str, pattern: str, new: str, expected: int = 1) -> str:
     """Substitute, insisting that the shipped file still has what the test relies on."""
     result, count = re.subn(pattern, new, text)
-    assert count == expected, f"{SHIPPED.name}: {pattern!r} found {count} times, not {expected}"
+    assert count == expected, f"{shipped.name}: {pattern!r} found {count} times, not {expected}"
     return result
 
 
@@ -83,15 +102,23 @@ def site_for_test(upstreams: list[int], http_port: int, https_port: int, certs: 
     assert count == len(upstreams), (
         f"{SHIPPED.name}: {count} upstream servers, not {len(upstreams)}"
     )
-    text = _replace(text, r"listen 80;", f"listen 127.0.0.1:{http_port};", 1)
-    text = _replace(text, r"listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;", 1)
-    text = _replace(text, r"\n\s*listen \[::\]:\d+[^\n]*;", "", 2)
-    text = _replace(text, r"chat\.example\.org;", "localhost;", 2)
-    text = _replace(
-        text, r"/etc/letsencrypt/live/chat\.example\.org/fullchain\.pem", str(certs / "cert.pem"), 1
+    text = replace(SHIPPED, text, r"listen 80;", f"listen 127.0.0.1:{http_port};", 1)
+    text = replace(
+        SHIPPED, text, r"listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;", 1
     )
-    return _replace(
-        text, r"/etc/letsencrypt/live/chat\.example\.org/privkey\.pem", str(certs / "key.pem"), 1
+    text = replace(SHIPPED, text, r"\n\s*listen \[::\]:\d+[^\n]*;", "", 2)
+    text = replace(SHIPPED, text, r"chat\.example\.org;", "localhost;", 2)
+    text = replace(
+        SHIPPED,
+        text,
+        r"/etc/letsencrypt/live/chat\.example\.org/fullchain\.pem",
+        str(certs / "cert.pem"),
+    )
+    return replace(
+        SHIPPED,
+        text,
+        r"/etc/letsencrypt/live/chat\.example\.org/privkey\.pem",
+        str(certs / "key.pem"),
     )
 
 
@@ -112,12 +139,13 @@ def main_config(directory: Path, site: Path) -> str:
 
 @dataclass
 class Proxy:
-    """nginx in front of the web processes; `tls` trusts its certificate."""
+    """A proxy in front of the web processes; `tls` trusts its certificate."""
 
     http_port: int
     https_port: int
     tls: ssl.SSLContext
     process: subprocess.Popen[bytes]
+    graceful_stop: signal.Signals  # closes open sockets, then exits
 
     @property
     def https(self) -> str:
@@ -128,7 +156,7 @@ class Proxy:
         return f"http://127.0.0.1:{self.http_port}"
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGQUIT)  # graceful: open sockets are closed
+        self.process.send_signal(self.graceful_stop)
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -136,35 +164,43 @@ class Proxy:
             self.process.wait()
 
 
+# Starts a shipped proxy in a folder of its own, in front of the given upstream ports.
+Launch = Callable[[list[int]], Proxy]
+
+
+def start_proxy(
+    check: list[str],
+    run: list[str],
+    directory: Path,
+    ports: tuple[int, int],
+    graceful_stop: signal.Signals,
+    env: dict[str, str] | None = None,
+) -> Proxy:
+    """Check the configuration, start the proxy and wait until it accepts connections."""
+    checked = subprocess.run(check, capture_output=True, env=env)
+    assert checked.returncode == 0, (checked.stdout + checked.stderr).decode(errors="replace")
+    log = directory / "proxy.log"
+    with log.open("wb") as output:
+        process = spawn(run, stdout=output, stderr=output, env=env)
+    http_port, https_port = ports
+    wait_listening(https_port, process, lambda: log.read_text(errors="replace"))
+    tls = ssl.create_default_context(cafile=str(directory / "cert.pem"))
+    return Proxy(http_port, https_port, tls, process, graceful_stop)
+
+
 def start_nginx(binary: str, directory: Path, upstreams: list[int]) -> Proxy:
-    """Start nginx on free ports and wait until it accepts TLS connections."""
-    cert, _ = self_signed(directory)
-    http_port, https_port = free_port(), free_port()
+    """Start nginx on free ports with the shipped site and this run's certificate."""
+    self_signed(directory)
+    ports = free_port(), free_port()
     site = directory / "meatlizard.conf"
-    site.write_text(site_for_test(upstreams, http_port, https_port, directory))
+    site.write_text(site_for_test(upstreams, *ports, directory))
     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (directory / kind).mkdir()
     conf = directory / "nginx.conf"
     conf.write_text(main_config(directory, site))
-    checked = subprocess.run(
-        [binary, "-t", "-p", str(directory), "-c", str(conf)], capture_output=True
-    )
-    assert checked.returncode == 0, checked.stderr.decode()
-    process = subprocess.Popen(
-        [binary, "-p", str(directory), "-c", str(conf), "-g", "daemon off; master_process on;"],
-        stderr=subprocess.PIPE,
-    )
-    tls = ssl.create_default_context(cafile=str(cert))
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-        try:
-            with socket.create_connection(("127.0.0.1", https_port), timeout=1):
-                return Proxy(http_port, https_port, tls, process)
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("nginx did not start listening")
+    options = [binary, "-p", str(directory), "-c", str(conf)]
+    run = [*options, "-g", "daemon off; master_process on;"]
+    return start_proxy([*options, "-t"], run, directory, ports, signal.SIGQUIT)
 
 
 @dataclass
@@ -179,23 +215,12 @@ class WebPair:
     def start(self) -> None:
         for _ in range(2):
             port = free_port()
-            log = open(self.logs / f"web-{port}.log", "wb")  # noqa: SIM115 - closed with the process
-            command = [sys.executable, "-m", "meatlizard", "serve", "--port", str(port)]
-            self.processes.append(subprocess.Popen(command, env=self.env, stdout=log, stderr=log))
+            with open(self.logs / f"web-{port}.log", "wb") as log:
+                command = [sys.executable, "-m", "meatlizard", "serve", "--port", str(port)]
+                self.processes.append(spawn(command, env=self.env, stdout=log, stderr=log))
             self.ports.append(port)
         for port, process in zip(self.ports, self.processes, strict=True):
-            self._wait_up(port, process)
-
-    def _wait_up(self, port: int, process: subprocess.Popen[bytes]) -> None:
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            assert process.poll() is None, self.log(port)[-3000:]
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"web process on {port} did not start: {self.log(port)[-3000:]}")
+            wait_listening(port, process, partial(self.log, port))
 
     def log(self, port: int) -> str:
         return (self.logs / f"web-{port}.log").read_text(errors="replace")
@@ -211,9 +236,12 @@ class WebPair:
             found.append(records)
         return found
 
-    def health_checks_served(self) -> list[int]:
-        """How many /healthz requests each process answered."""
-        return [sum(r["msg"] == "GET /healthz 200" for r in records) for records in self._access()]
+    def health_checks_served(self, client: str) -> list[int]:
+        """How many /healthz requests of `client` (not the proxy's own checks) each answered."""
+        return [
+            sum(r["msg"] == "GET /healthz 200" and r["client"] == client for r in records)
+            for records in self._access()
+        ]
 
     async def seen_addresses(self, path: str) -> set[object]:
         """The client addresses the processes logged for `path` (the log is written at once)."""

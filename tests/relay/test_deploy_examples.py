@@ -52,7 +52,9 @@ def test_compose_refers_to_files_and_commands_that_exist() -> None:
         for volume in spec.get("volumes", []):
             source = volume.split(":")[0]
             if source.startswith("./"):
-                assert (DEPLOY / f"{source[2:]}.example").is_file(), f"{service}: {source}"
+                shipped = DEPLOY / source[2:]  # the file itself, or an example to copy
+                found = shipped.is_file() or Path(f"{shipped}.example").is_file()
+                assert found, f"{service}: {source}"
         if spec.get("build"):
             for part in str(spec["command"]).removeprefix('sh -c "').rstrip('"').split("&&"):
                 _check_command(part)
@@ -71,7 +73,9 @@ def test_compose_trusts_forwarded_headers_from_its_proxy_only() -> None:
         trusted = services[name]["environment"]["FORWARDED_ALLOW_IPS"]
         assert trusted.split(",") == [proxy], name  # not "*": clients could forge their address
         assert "ports" not in services[name], name  # reachable only through the proxy
-    assert "web1:8000" in services["caddy"]["command"]
+    upstreams = services["caddy"]["environment"]["MEATLIZARD_UPSTREAMS"].split()
+    assert sorted(upstreams) == [f"{name}:8000" for name in sorted(web)]
+    assert "./caddy/Caddyfile:/etc/caddy/Caddyfile:ro" in services["caddy"]["volumes"]
 
 
 @pytest.mark.parametrize("unit", sorted(p.name for p in (DEPLOY / "systemd").iterdir()))
