@@ -23,6 +23,7 @@ from tests.bots.helpers import (
     shown_in_full,
     start_session,
     stored_answer,
+    wait_for,
 )
 
 HALFWAY_PIECES = 40  # pieces of the answer generated before the gateways drop
@@ -100,7 +101,11 @@ async def test_offline_client_bot_gets_a_labelled_fallback(bots_world: BotsWorld
     channel = await start_session(world)
     await world.emulator.wait_until(lambda: world.relay.online)
     await world.client.close()  # posts is_online=false to #ai-metrics on the way out
-    await world.emulator.wait_until(lambda: not world.relay.online)
+
+    async def offline() -> bool:  # the server-bot reads it after the emulator's last change
+        return not world.relay.online
+
+    await wait_for(offline, limit=30.0)
     world.emulator.post_message(channel, world.alice, "Hello?")
     answer = await stored_answer(world)
     assert answer.is_fallback
