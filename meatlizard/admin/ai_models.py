@@ -143,5 +143,5 @@ async def models_page(
         section="admin",
         models=_rows(services),
         uploads=list(uploads),
-        restart_note=SERVED_NOTE,
+        served_note=SERVED_NOTE,
     )

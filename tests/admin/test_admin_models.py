@@ -62,6 +62,7 @@ async def test_admin_adds_an_uploaded_gguf(client: httpx.AsyncClient, services: 
     )
     page = await client.get("/admin/models", headers=bearer(admin))
     assert page.status_code == 200 and "qwen-tiny" in page.text and "Q4_K_M" in page.text
+    assert "A new model or a new default is served within seconds" in page.text
 
     for method, path in [
         ("GET", "/api/v1/admin/models"),
