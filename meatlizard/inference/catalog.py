@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from meatlizard.core.config import Settings, bundled_model_path, registered_models
+from meatlizard.core.config import Settings, bundled_model_path
 from meatlizard.inference.gguf import GgufInfo, NotGguf, read_info
 from meatlizard.inference.registry import QUANTISATIONS
 
@@ -44,20 +44,14 @@ def describe(path: Path) -> tuple[GgufInfo | None, int | None, str | None]:
 
 def model_rows(settings: Settings, in_memory: list[str]) -> list[ModelRow]:
     """List the models these settings serve now, with what their files say."""
-    registered, _ = registered_models(settings.data_dir)
     bundled = bundled_model_path()
     paths, default = settings.current_models()  # models added since the start are served too
     rows = []
     for name, path in sorted(paths.items()):
+        # Registered copies live in DATA_DIR/models, never at the bundled file's path.
         source = (
-            "MODELS"
-            if name in settings.models
-            else "registered"
-            if name in registered
-            else "bundled"
+            "MODELS" if name in settings.models else "bundled" if path == bundled else "registered"
         )
-        if source == "bundled" and path != bundled:
-            source = "registered"
         info, size, problem = describe(path)
         rows.append(
             ModelRow(

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from meatlizard.core.config import Settings
 from meatlizard.inference.engine import InferenceEngine
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,3 +69,18 @@ async def close_when_idle(engine: InferenceEngine) -> None:
     """Free a model no longer offered once the answers it is writing have ended."""
     await engine.wait_idle()
     await engine.close()
+
+
+def in_background(
+    work: Coroutine[Any, Any, None], name: str, tasks: set[asyncio.Task[None]]
+) -> None:
+    """Run `work` as a task kept in `tasks` until it ends (so it is not collected midway)."""
+    task = asyncio.create_task(work, name=name)
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+def retire(alias: str, engine: InferenceEngine, tasks: set[asyncio.Task[None]]) -> None:
+    """Stop offering a model: it finishes the answers it is writing, then it is freed."""
+    in_background(close_when_idle(engine), f"retire-{alias}", tasks)
+    log.info("model %s is no longer served", alias)

@@ -15,13 +15,7 @@ from meatlizard.core.config import Settings
 from meatlizard.core.settings.inference import MODEL_REGISTRY
 from meatlizard.core.sweeper import Sweeper
 from meatlizard.inference.engine import InferenceEngine, InferenceError
-from meatlizard.inference.loading import (
-    ModelConfig,
-    changed,
-    close_when_idle,
-    load_engine,
-    model_configs,
-)
+from meatlizard.inference.loading import ModelConfig, changed, load_engine, model_configs, retire
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +75,7 @@ class WorkerModels:
             del self._configs[alias]
             engine = self._worker.engines.pop(alias, None)
             if engine is not None:
-                task = asyncio.create_task(close_when_idle(engine), name=f"retire-{alias}")
-                self._retiring.add(task)
-                task.add_done_callback(self._retiring.discard)
-                log.info("model %s is no longer served", alias)
+                retire(alias, engine, self._retiring)
         for alias, config in configs.items():
             if alias in self._configs:
                 continue

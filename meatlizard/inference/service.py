@@ -10,13 +10,12 @@ import abc
 import asyncio
 import enum
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 from meatlizard.inference.context import TEMPLATE_TOKENS_PER_TURN, Conversation, fit_context
 from meatlizard.inference.engine import GenerationStats, InferenceEngine, InferenceError
-from meatlizard.inference.loading import ModelConfig, changed, close_when_idle, load_engine
+from meatlizard.inference.loading import ModelConfig, changed, in_background, load_engine, retire
 from meatlizard.inference.markov import MarkovEngine
 from meatlizard.inference.scheduler import FairScheduler, QueueListener
 
@@ -192,17 +191,11 @@ class LocalInference(InferenceGateway):
             self._schedulers.pop(alias, None)
             engine = self._engines.pop(alias, None)
             if engine is not None:
-                self._background(close_when_idle(engine), f"retire-{alias}")
-                log.info("model %s is no longer served", alias)
+                retire(alias, engine, self._tasks)
         for alias, config in configs.items():
             if alias not in self._configs:
                 self._configs[alias] = config
-                self._background(self._load(config), f"load-{alias}")
-
-    def _background(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(work, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+                in_background(self._load(config), f"load-{alias}", self._tasks)
 
     def engine_for(self, alias: str | None) -> InferenceEngine:
         """Return the engine that would answer for this alias right now."""
