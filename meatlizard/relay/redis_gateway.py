@@ -22,6 +22,7 @@ from meatlizard.relay import adoption
 from meatlizard.relay import redis_keys as keys
 from meatlizard.relay.adoption import Orphan
 from meatlizard.relay.answering import request_of
+from meatlizard.relay.cancels import relay_cancel, send_cancel
 from meatlizard.relay.gateway import RelayFailed, RelayGateway
 from meatlizard.relay.ordering import AttemptText
 from meatlizard.relay.outage import RELAY_DOWN, quietly, relay_failed_on_outage, request_lost
@@ -29,7 +30,6 @@ from meatlizard.relay.presence import MetricsKeeper, WorkerInfo, read_workers
 from meatlizard.relay.progress import Progress
 from meatlizard.relay.queue_place import place_in_line
 from meatlizard.relay.wire import (
-    CancelPayload,
     ChunkPayload,
     EnvelopeError,
     ErrorPayload,
@@ -152,7 +152,9 @@ class RedisRelayGateway(RelayGateway):
                 entry = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
                 orphan = Orphan(request_id, session_id, conversation.prompt_id, alias, entry)
                 await adoption.note_in_flight(self.redis, orphan, self.process_id)
-        relay = asyncio.create_task(self._relay_cancel(cancel, session_id, request_id))
+        relay = asyncio.create_task(
+            relay_cancel(self.redis, self.sealer, cancel, session_id, request_id)
+        )
         finished = False
         progress = Progress(
             entry_id, started, request_id=request_id, alias=alias, on_queued=on_queued
@@ -170,7 +172,7 @@ class RedisRelayGateway(RelayGateway):
                     self.redis.set(keys.abandoned_key(request_id), b"1", ex=keys.REPLY_TTL_SECONDS)
                 )
                 # And stop one that took it over already: nobody reads its answer.
-                await quietly(self._send_cancel(session_id, request_id))
+                await quietly(send_cancel(self.redis, self.sealer, session_id, request_id))
             await quietly(self.redis.delete(keys.reply_stream(request_id)))
             await quietly(adoption.done(self.redis, request_id))
             stats.seconds = time.perf_counter() - started
@@ -291,11 +293,3 @@ class RedisRelayGateway(RelayGateway):
         """Return whether a request entry was handed out and not acknowledged yet."""
         found = await pending_entry(self.redis, keys.REQUESTS_STREAM, keys.WORKER_GROUP, entry_id)
         return found is not None
-
-    async def _relay_cancel(self, cancel: asyncio.Event, session_id: str, request_id: str) -> None:
-        await cancel.wait()
-        await quietly(self._send_cancel(session_id, request_id))
-
-    async def _send_cancel(self, session_id: str, request_id: str) -> None:
-        cancel = CancelPayload(session_id=session_id, request_id=request_id)
-        await self.redis.publish(keys.CANCEL_CHANNEL, self.sealer.seal(cancel))

@@ -14,9 +14,9 @@ import redis.asyncio as redis
 
 from meatlizard.core.redis_client import connect, ensure_group, is_outage, pending_entry
 from meatlizard.relay import redis_keys as keys
+from meatlizard.relay.cancels import listen_for_cancels
 from meatlizard.relay.outage import wait_for_redis
 from meatlizard.relay.wire import ClientMetricsPayload, EnvelopeError, PayloadSealer, RequestPayload
-from meatlizard.relay.worker_cancels import listen_for_cancels
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ from uuid import uuid4
 
 from meatlizard.core.storage.base import (
     DEFAULT_CONTENT_TYPE,
-    PROGRESS_BYTES,
     RESERVED_PREFIX,
     InvalidKey,
     InvalidRange,
@@ -28,11 +27,9 @@ from meatlizard.core.storage.base import (
     _check_range,
     validate_key,
 )
+from meatlizard.core.storage.file_io import read_file, sync_file, write_all
 
 UPLOADS_FOLDER = f"{RESERVED_PREFIX}uploads"  # resumable uploads in progress
-# Disk reads and writes go through a worker thread; one hop per MiB instead of per 64 KiB
-# keeps large transfers near disk speed while a transfer holds at most ~1 MiB in memory.
-IO_CHUNK_BYTES = 1024 * 1024
 
 
 class LocalStorage(ObjectStorage):
@@ -89,8 +86,8 @@ class LocalStorage(ObjectStorage):
             raise StorageError(f"local storage, key {key!r}: {exc}") from exc
         try:
             with handle:
-                size = await _write_all(handle, chunks)
-                await asyncio.to_thread(_sync, handle)
+                size = await write_all(handle, chunks)
+                await asyncio.to_thread(sync_file, handle)
             try:
                 await asyncio.to_thread(os.replace, tmp, path)
             except OSError as exc:  # e.g. the key is already a folder of other keys
@@ -123,7 +120,7 @@ class LocalStorage(ObjectStorage):
             raise InvalidRange(f"range starts at {first} but {key!r} has {size} bytes")
         remaining = (size if last is None else min(last + 1, size)) - first
         handle.seek(first)
-        return _read_file(handle, remaining)
+        return read_file(handle, remaining)
 
     def _staging(self, token: str) -> Path:
         if not token.isalnum():
@@ -161,20 +158,20 @@ class LocalStorage(ObjectStorage):
             start = offset
 
             async def stored(written: int) -> None:
-                await asyncio.to_thread(_sync, handle)
+                await asyncio.to_thread(sync_file, handle)
                 if progress is not None:
                     await progress(start + written)
 
             try:
-                offset += await _write_all(handle, chunks, stored if progress else None)
+                offset += await write_all(handle, chunks, stored if progress else None)
             except asyncio.CancelledError:
-                # What arrived was written (see _write_all): make it durable and say so.
+                # What arrived was written (see write_all): make it durable and say so.
                 if progress is not None:
                     await stored(handle.tell() - start)
                 raise
             finally:
                 # Keep what arrived: the caller records the offset only if we return.
-                await asyncio.to_thread(_sync, handle)
+                await asyncio.to_thread(sync_file, handle)
         return offset
 
     async def finish_upload(
@@ -250,53 +247,3 @@ class LocalStorage(ObjectStorage):
 
     async def close(self) -> None:
         return None
-
-
-async def _write_all(
-    handle: IO[bytes], chunks: AsyncIterator[bytes], stored: Progress | None = None
-) -> int:
-    """Write the chunks in ~1 MiB batches, gathering the next while a thread writes the last.
-
-    Chunks are handed over as they came (no copy into one buffer). What arrived is written
-    even when the chunks fail; the count is returned on success. `stored` is awaited with
-    the bytes written so far about every PROGRESS_BYTES.
-    """
-    size, batch, batch_bytes = 0, list[bytes](), 0
-    written = reported = 0  # bytes whose write has finished; of them, reported to `stored`
-    writing: asyncio.Future[None] | None = None
-    try:
-        async for chunk in chunks:
-            batch.append(chunk)
-            batch_bytes += len(chunk)
-            size += len(chunk)
-            if batch_bytes >= IO_CHUNK_BYTES:
-                if writing is not None:
-                    await writing
-                    written = size - batch_bytes
-                    if stored is not None and written - reported >= PROGRESS_BYTES:
-                        await stored(written)
-                        reported = written
-                writing = asyncio.ensure_future(asyncio.to_thread(handle.writelines, batch))
-                batch, batch_bytes = [], 0  # the thread owns the full batch now
-    finally:
-        if writing is not None:
-            await writing
-        await asyncio.to_thread(handle.writelines, batch)
-    return size
-
-
-def _sync(handle: IO[bytes]) -> None:
-    handle.flush()
-    os.fsync(handle.fileno())  # the rename must not expose a file whose data is not on disk
-
-
-async def _read_file(handle: IO[bytes], remaining: int) -> AsyncIterator[bytes]:
-    try:
-        while remaining > 0:
-            chunk = await asyncio.to_thread(handle.read, min(IO_CHUNK_BYTES, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            yield chunk
-    finally:
-        handle.close()

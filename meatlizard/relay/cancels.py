@@ -1,4 +1,4 @@
-"""A worker hears "stop this answer" on the cancel channel, sealed like every relay message."""
+"""Cancels: the web side tells a worker to stop an answer, sealed like all relay traffic."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import redis.asyncio as redis
 
 from meatlizard.core.redis_client import is_outage
 from meatlizard.relay import redis_keys as keys
-from meatlizard.relay.outage import BACKOFF_CAP_SECONDS
+from meatlizard.relay.outage import BACKOFF_CAP_SECONDS, quietly
 from meatlizard.relay.wire import CancelPayload, EnvelopeError, PayloadSealer
 
 log = logging.getLogger(__name__)
@@ -51,3 +51,23 @@ async def _listen(
     finally:
         with contextlib.suppress(Exception):
             await pubsub.aclose()
+
+
+async def send_cancel(
+    client: redis.Redis, sealer: PayloadSealer, session_id: str, request_id: str
+) -> None:
+    """Tell whichever worker has the request to stop it."""
+    cancel = CancelPayload(session_id=session_id, request_id=request_id)
+    await client.publish(keys.CANCEL_CHANNEL, sealer.seal(cancel))
+
+
+async def relay_cancel(
+    client: redis.Redis,
+    sealer: PayloadSealer,
+    cancel: asyncio.Event,
+    session_id: str,
+    request_id: str,
+) -> None:
+    """Send the cancel once the user stops the answer (a lost Redis has nobody to tell)."""
+    await cancel.wait()
+    await quietly(send_cancel(client, sealer, session_id, request_id))
