@@ -151,6 +151,8 @@ async def chatter(base: str, every: float, until: float, ledger: Ledger, token: 
         "messages": [{"role": "user", "content": "Say hi."}],
         "max_tokens": 16,
     }
+    if every <= 0:  # --chat-every 0: the web path alone, no model loaded
+        return
     async with httpx.AsyncClient(base_url=base, timeout=120) as http:
         while time.monotonic() < until:
             started = time.monotonic()
@@ -160,7 +162,8 @@ async def chatter(base: str, every: float, until: float, ledger: Ledger, token: 
             ledger.chats += 1
             if answer.status_code != 200:
                 ledger.errors.append(f"chat {answer.status_code}")
-            await asyncio.sleep(max(0.0, every - (time.monotonic() - started)))
+            wait = min(every - (time.monotonic() - started), until - time.monotonic())
+            await asyncio.sleep(max(0.0, wait))
 
 
 async def sampler(pid: int, every: float, until: float, samples: list[tuple[float, ...]]) -> None:
@@ -243,7 +246,9 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=180, help="seconds of load")
     parser.add_argument("--long", action="store_true", help="12 minutes of load")
     parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--chat-every", type=float, default=15.0)
+    parser.add_argument(
+        "--chat-every", type=float, default=15.0, help="seconds between chats; 0: none"
+    )
     parser.add_argument("--sample", type=float, default=5.0)
     parser.add_argument("--idle", type=int, default=60, help="seconds sampled after the load")
     args = parser.parse_args()
