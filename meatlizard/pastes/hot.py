@@ -180,7 +180,7 @@ class PasteCache:
             ttl = min(ttl, entry.expires_ts - self.clock())
         raw = entry.encode()
         if ttl > 0 and len(raw) <= MAX_ENTRY_BYTES:
-            await self.cache.set_if_absent(cache_key(paste.id), raw, ttl_seconds=ttl)
+            await self.cache.add(cache_key(paste.id), raw, ttl_seconds=ttl)
 
     async def forget(self, *paste_ids: str) -> None:
         """Tombstone pastes that were deleted or changed (after the change commits)."""

@@ -76,6 +76,14 @@ async def test_set_if_absent_has_exactly_one_winner(cache: Cache) -> None:
     assert await cache.get("lock") == str(winner).encode()
 
 
+async def test_a_cached_copy_is_added_once_and_expires(cache: Cache) -> None:
+    assert await cache.add("copy", b"first", ttl_seconds=10)
+    assert not await cache.add("copy", b"second", ttl_seconds=10)
+    assert await cache.get("copy") == b"first"
+    ttl = await cache.ttl("copy")
+    assert ttl is not None and 0 < ttl <= 10
+
+
 async def test_concurrent_increments_are_exact(cache: Cache) -> None:
     values = await asyncio.gather(*(cache.incr("counter", ttl_seconds=60) for _ in range(200)))
     assert sorted(values) == list(range(1, 201))

@@ -10,6 +10,7 @@ from meatlizard.core.cache import MemoryCache, cache_from_settings
 from meatlizard.core.config import load_settings
 from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.hot import CachedPaste, PasteCache, cache_key
+from meatlizard.pastes.models import Paste
 from meatlizard.relay.envelope import EnvelopeError, Keyring
 from meatlizard.relay.replay import SEEN_PREFIX, ReplayGuard
 from meatlizard.relay.wire import ChunkPayload, PayloadSealer
@@ -110,3 +111,21 @@ async def test_decoded_pastes_stay_within_their_bytes() -> None:
         found = await pastes.lookup(entry.id)
         assert found is not None and found.content == content
         assert pastes.memo_bytes <= 2048 * KIB
+
+
+async def test_remembered_pastes_make_room_like_any_cached_copy() -> None:
+    # Pastes the routes remember are copies: under a steady stream of new ones the cache
+    # stays within its bytes (they once were pinned like locks, and piled up until expiry).
+    cache = MemoryCache(max_bytes=1024 * KIB)
+    pastes = PasteCache(cache, 300)
+    for i in range(60):
+        content = f"{i}: " + "x" * (30 * KIB)
+        paste = Paste(
+            id=f"p{i}", title="", language="text", content=content, size=len(content),
+            visibility="unlisted", burn_after_read=False, encrypted=False, expires_at=None,
+            password_hash=None,
+        )  # fmt: skip
+        await pastes.remember(paste, "<span>x</span>", since=pastes.started())
+        assert cache.used_bytes <= 1024 * KIB
+    assert await pastes.lookup("p59") is not None  # the newest is cached
+    assert await pastes.lookup("p0") is None  # the oldest made room

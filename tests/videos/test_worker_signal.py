@@ -25,8 +25,10 @@ GIVE_UP_SECONDS = 600.0
 
 @pytest.fixture(scope="module")
 def long_clip(tmp_path_factory: pytest.TempPathFactory, sample_720p: bytes) -> bytes:
-    """A 30 s 720p clip: at the slow preset its transcode runs long enough to interrupt."""
-    return make_sample(tmp_path_factory.mktemp("long") / "long.mp4", "1280x720", 30)
+    """A 10 s 720p clip: at the slow preset its transcode runs long enough to interrupt
+    (several seconds after its first progress report), and the test's own transcode of it
+    afterwards stays short."""
+    return make_sample(tmp_path_factory.mktemp("long") / "long.mp4", "1280x720", 10)
 
 
 def _worker_env(backend: Backend, services: Services, tmp: Path) -> dict[str, str]:

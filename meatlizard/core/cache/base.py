@@ -52,6 +52,14 @@ class Cache(abc.ABC):
     async def set_if_absent(self, key: str, value: bytes, *, ttl_seconds: float | None) -> bool:
         """Store only if the key is missing; return whether it was stored (atomic)."""
 
+    async def add(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
+        """Store a cached copy only if the key is missing; return whether it was stored.
+
+        Unlike `set_if_absent` (locks and once-only markers, which must outlive any pressure
+        on memory), what `add` stores is only a copy: a bounded cache may drop it for room.
+        """
+        return await self.set_if_absent(key, value, ttl_seconds=ttl_seconds)
+
     @abc.abstractmethod
     async def delete(self, key: str) -> None:
         """Remove a key (missing keys are fine)."""

@@ -93,6 +93,13 @@ class MemoryCache(Cache):
             self._schedule_sweep()
         return True
 
+    async def add(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
+        full = self.key(key)
+        if self._live(full) is not None:
+            return False
+        self._put(full, value, self._expiry(ttl_seconds))  # not pinned: evicted for room
+        return True
+
     async def delete(self, key: str) -> None:
         self._store.pop(self.key(key))
 
