@@ -124,13 +124,15 @@ async def one(http: httpx.AsyncClient, rng: random.Random, ledger: Ledger, token
         deleted_meanwhile = file_id not in ledger.files and got.status_code == 404
         intact = got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == digest
         ok = intact or deleted_meanwhile
+        if not ok:  # say what came back, not only that it was wrong
+            kind = f"{kind} {got.status_code} {len(got.content)} bytes"
     else:
         file_id = rng.choice(list(ledger.files))
         del ledger.files[file_id]
         ok = (await http.delete(f"/api/v1/files/{file_id}", headers=auth)).status_code == 204
         if ok:
             ledger.deleted.append(file_id)
-    ledger.counts[kind] = ledger.counts.get(kind, 0) + 1
+    ledger.counts[kind.split()[0]] = ledger.counts.get(kind.split()[0], 0) + 1
     if not ok:
         ledger.errors.append(kind)
 
