@@ -88,7 +88,7 @@ def paste_text(rng: random.Random) -> str:
 async def one(http: httpx.AsyncClient, rng: random.Random, ledger: Ledger, token: str) -> None:
     kind = rng.choices(list(MIX), weights=list(MIX.values()))[0]
     auth = {"Authorization": f"Bearer {token}"}
-    ok = True
+    ok, problem = True, ""  # problem: what a wrong answer held, for the error list
     if kind == "paste_create" or (kind in ("paste_raw", "paste_page") and not ledger.pastes):
         kind, text = "paste_create", paste_text(rng)
         made = await http.post("/api/v1/pastes", json={"content": text, "expires_in": "1d"})
@@ -125,16 +125,16 @@ async def one(http: httpx.AsyncClient, rng: random.Random, ledger: Ledger, token
         intact = got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == digest
         ok = intact or deleted_meanwhile
         if not ok:  # say what came back, not only that it was wrong
-            kind = f"{kind} {got.status_code} {len(got.content)} bytes"
+            problem = f" {got.status_code} {len(got.content)} bytes"
     else:
         file_id = rng.choice(list(ledger.files))
         del ledger.files[file_id]
         ok = (await http.delete(f"/api/v1/files/{file_id}", headers=auth)).status_code == 204
         if ok:
             ledger.deleted.append(file_id)
-    ledger.counts[kind.split()[0]] = ledger.counts.get(kind.split()[0], 0) + 1
+    ledger.counts[kind] = ledger.counts.get(kind, 0) + 1
     if not ok:
-        ledger.errors.append(kind)
+        ledger.errors.append(kind + problem)
 
 
 async def client(base: str, seed: int, until: float, ledger: Ledger, token: str) -> None:
@@ -148,13 +148,13 @@ async def client(base: str, seed: int, until: float, ledger: Ledger, token: str)
 
 
 async def chatter(base: str, every: float, until: float, ledger: Ledger, token: str) -> None:
+    if every <= 0:  # --chat-every 0: the web path alone, no model loaded
+        return
     body = {
         "model": "smollm2",
         "messages": [{"role": "user", "content": "Say hi."}],
         "max_tokens": 16,
     }
-    if every <= 0:  # --chat-every 0: the web path alone, no model loaded
-        return
     async with httpx.AsyncClient(base_url=base, timeout=120) as http:
         while time.monotonic() < until:
             started = time.monotonic()
