@@ -121,7 +121,9 @@ async def one(http: httpx.AsyncClient, rng: random.Random, ledger: Ledger, token
         file_id = rng.choice(list(ledger.files))
         digest = ledger.files[file_id]
         got = await http.get(f"/f/{file_id}/raw", headers=auth)
-        deleted_meanwhile = file_id not in ledger.files and got.status_code == 404
+        # Deleted by another client meanwhile: 404 if the row went first, 410 (the route's
+        # "this file was deleted") if the object went between reading the row and opening it.
+        deleted_meanwhile = file_id not in ledger.files and got.status_code in (404, 410)
         intact = got.status_code == 200 and hashlib.sha256(got.content).hexdigest() == digest
         ok = intact or deleted_meanwhile
         if not ok:  # say what came back, not only that it was wrong

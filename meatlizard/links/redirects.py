@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.core.cache import Cache
+from meatlizard.core.memo import DecodedMemo
 from meatlizard.links.clicks import ClickRecorder
 from meatlizard.links.models import Link
 
@@ -89,8 +90,9 @@ class LinkResolver:
         self._sessions = sessions
         self._ttl = ttl_seconds
         self._loading: dict[str, asyncio.Task[CachedLink | None]] = {}
-        self._decoded: dict[bytes, CachedLink] = {}
-        self._decoded_bytes = 0
+        self._decoded = DecodedMemo[CachedLink](
+            max_bytes=DECODED_MEMO_BYTES, max_entries=DECODED_MEMO_SIZE, keep_seconds=ttl_seconds
+        )
 
     @staticmethod
     def _key(slug: str) -> str:
@@ -117,15 +119,10 @@ class LinkResolver:
 
     def _decode(self, raw: bytes) -> CachedLink:
         # Keyed by the cached bytes, so an edited link (new bytes) is decoded afresh.
-        link = self._decoded.get(raw)
-        if link is None:
-            size = 2 * len(raw)
-            full = self._decoded_bytes + size > DECODED_MEMO_BYTES
-            if full or len(self._decoded) >= DECODED_MEMO_SIZE:
-                self._decoded.clear()
-                self._decoded_bytes = 0
-            link = self._decoded[raw] = CachedLink(**json.loads(raw))
-            self._decoded_bytes += size
+        if raw in self._decoded:
+            return self._decoded.get(raw)
+        link = CachedLink(**json.loads(raw))
+        self._decoded.put(raw, link, 2 * len(raw))
         return link
 
     async def _load(self, slug: str) -> CachedLink | None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 from meatlizard.core.cache import Cache, CacheUnavailable
+from meatlizard.core.memo import DecodedMemo
 from meatlizard.pastes.caching import cacheable, raw_tag
 from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.models import Paste
@@ -116,9 +117,10 @@ class PasteCache:
         self.clock = clock  # wall time, against expiry
         self.monotonic = monotonic  # how long a load took
         self._ttl = ttl_seconds
-        self._decoded: dict[bytes, CachedPaste | None] = {}
-        self._decoded_bytes = 0
-        self._memo_bytes = memo_bytes
+        # None: cached by another renderer (a process before an upgrade), drawn anew.
+        self._decoded = DecodedMemo[CachedPaste | None](
+            max_bytes=memo_bytes, keep_seconds=ttl_seconds, clock=monotonic
+        )
 
     async def lookup(self, paste_id: str) -> CachedPaste | None:
         """Return the cached, unexpired paste, or None (the route then asks the database)."""
@@ -133,24 +135,25 @@ class PasteCache:
     def _decode(self, raw: bytes) -> CachedPaste | None:
         # Keyed by the cached bytes, so a changed entry (new bytes) is decoded afresh.
         if raw in self._decoded:
-            return self._decoded[raw]
+            return self._decoded.get(raw)
         entry = CachedPaste(**json.loads(raw))
         # The key keeps the cached bytes alive after the cache drops them; the decoded text
         # (up to 4 bytes a character) comes beside it, and a drawn page about as big again.
         size = 2 * len(raw) + sys.getsizeof(entry.content) + sys.getsizeof(entry.lines)
-        if self._decoded_bytes + size > self._memo_bytes:
-            self._decoded.clear()
-            self._decoded_bytes = 0
-        # Drawn by another renderer (a process before an upgrade): the route draws it anew.
         same = entry.version == content_version(entry.content, entry.language)
-        self._decoded[raw] = fresh = entry if same else None
-        self._decoded_bytes += size
+        fresh = entry if same else None
+        self._decoded.put(raw, fresh, size)
         return fresh
 
     @property
     def memo_bytes(self) -> int:
         """Return the bytes this process's decoded entries are counted as."""
-        return self._decoded_bytes
+        return self._decoded.used_bytes
+
+    @property
+    def memo_entries(self) -> int:
+        """Return how many decoded entries this process keeps."""
+        return len(self._decoded)
 
     def started(self) -> float:
         """Mark the start of a database load whose result may be stored."""

@@ -129,3 +129,24 @@ async def test_remembered_pastes_make_room_like_any_cached_copy() -> None:
         assert cache.used_bytes <= 1024 * KIB
     assert await pastes.lookup("p59") is not None  # the newest is cached
     assert await pastes.lookup("p0") is None  # the oldest made room
+
+
+async def test_decoded_pastes_go_once_their_copies_have_expired() -> None:
+    # The memo keeps a decoded paste no longer than its cached copy can live.
+    now = [0.0]
+    cache = MemoryCache()
+    pastes = PasteCache(cache, 300, monotonic=lambda: now[0])
+    for paste_id in ("p1", "p2"):
+        content = f"hello from {paste_id}"
+        entry = CachedPaste(
+            id=paste_id, title="", language="text", size=len(content), encrypted=False,
+            expires_ts=None, content=content, lines=f"<span>{content}</span>",
+            version=content_version(content, "text"), raw_tag="t",
+        )  # fmt: skip
+        await cache.set(cache_key(paste_id), entry.encode(), ttl_seconds=300)
+    assert await pastes.lookup("p1") is not None
+    one = pastes.memo_bytes
+    assert pastes.memo_entries == 1 and one > 0
+    now[0] += 301
+    assert await pastes.lookup("p2") is not None
+    assert pastes.memo_entries == 1 and pastes.memo_bytes == one  # p1 went, p2 came
