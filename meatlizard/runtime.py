@@ -20,6 +20,7 @@ from meatlizard.core.cache import Cache, cache_from_settings
 from meatlizard.core.config import Rate, Settings
 from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.jobs import JobRunner
+from meatlizard.core.memory import HeapTrimmer
 from meatlizard.core.rate_limit import RateLimiter
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
 from meatlizard.core.sweeper import Sweeper
@@ -242,6 +243,7 @@ class Services:
                 self.storage,
                 timedelta(seconds=self.settings.files_orphan_grace_seconds),
             ),
+            HeapTrimmer(),
         ]
         if isinstance(self.inference, Adopter):  # the Redis relay: answers outlive a process
             self.sweepers.append(OrphanedAnswers(self.sessions, self.inference))
