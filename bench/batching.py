@@ -17,7 +17,7 @@ import os
 import statistics
 import time
 
-from meatlizard.core.config import bundled_model_path
+from meatlizard.core.settings import bundled_model_path
 from meatlizard.inference.engine import GenerationRequest, GenerationStats, Turn
 from meatlizard.inference.llama import LlamaEngine
 

@@ -43,7 +43,7 @@ from chat_stream import (
     start_server,
 )
 
-from meatlizard.core.config import bundled_model_path
+from meatlizard.core.settings import bundled_model_path
 from meatlizard.inference.threads import usable_cpus
 
 Rows = dict[int, dict[str, float]]  # by N; 0 holds the conversation's turns

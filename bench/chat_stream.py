@@ -33,7 +33,7 @@ from pathlib import Path
 import httpx
 import websockets
 
-from meatlizard.core.config import bundled_model_path
+from meatlizard.core.settings import bundled_model_path
 from meatlizard.inference.threads import usable_cpus
 
 PROMPT = "Describe in about 150 words why lizards bask in the sun."

@@ -47,7 +47,7 @@ from meatlizard.bots.client import ClientBot
 from meatlizard.bots.frames import FILE_MARKER, MARKER
 from meatlizard.bots.run import build_server_bot
 from meatlizard.core.cache import MemoryCache
-from meatlizard.core.config import Settings, bundled_model_path
+from meatlizard.core.settings import Settings, bundled_model_path
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.inference.loading import ModelConfig

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))  # run as a script: bench.pastes is a sibling modu
 
 from bench.pastes import cpu_seconds, source  # noqa: E402
 from meatlizard.app import create_app  # noqa: E402
-from meatlizard.core.config import Settings  # noqa: E402
+from meatlizard.core.settings import Settings  # noqa: E402
 
 PATH = "/api/v1/pastes"
 

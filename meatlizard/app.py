@@ -30,7 +30,7 @@ from meatlizard.chat import pages as chat_pages
 from meatlizard.chat import routes as chat_routes
 from meatlizard.chat import socket as chat_socket
 from meatlizard.core import errors
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.files import pages as file_pages
 from meatlizard.files import routes as file_routes
 from meatlizard.files import tus as file_tus
@@ -202,9 +202,9 @@ def app_from_environment() -> FastAPI:
 
     `serve` migrated the database before starting the workers.
     """
-    from meatlizard.core.config import load_settings
     from meatlizard.core.logging import configure
     from meatlizard.core.memory import release_large_blocks
+    from meatlizard.core.settings import load_settings
 
     release_large_blocks()  # a worker is a fresh interpreter: the CLI's setting is not inherited
     settings = load_settings()

@@ -10,8 +10,8 @@ from typing import Any
 
 from meatlizard.backups.schedule import run_schedule
 from meatlizard.backups.target import open_target
-from meatlizard.core.config import Settings
 from meatlizard.core.db import make_engine, make_session_factory
+from meatlizard.core.settings import Settings
 from meatlizard.core.storage import storage_from_settings
 from meatlizard.videos.jobs import VideoJobs
 

@@ -17,11 +17,11 @@ from meatlizard.chat.models import ChatSession
 from meatlizard.chat.orphans import Adopter, OrphanedAnswers
 from meatlizard.chat.session_events import NoSessionEvents, SessionEvents, session_events_for
 from meatlizard.core.cache import Cache, cache_from_settings
-from meatlizard.core.config import Rate, Settings
 from meatlizard.core.db import make_engine, make_session_factory
 from meatlizard.core.jobs import JobRunner
 from meatlizard.core.memory import HeapTrimmer
 from meatlizard.core.rate_limit import RateLimiter
+from meatlizard.core.settings import Rate, Settings
 from meatlizard.core.storage import ObjectStorage, storage_from_settings
 from meatlizard.core.sweeper import Sweeper
 from meatlizard.files import privacy as file_privacy

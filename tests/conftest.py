@@ -14,7 +14,7 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from meatlizard.app import create_app
-from meatlizard.core.config import Settings, bundled_model_path
+from meatlizard.core.settings import Settings, bundled_model_path
 from meatlizard.inference.loading import ModelConfig
 from meatlizard.inference.service import LocalInference
 from meatlizard.runtime import Services

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from meatlizard.api.errors import ErrorOut
 from meatlizard.core import strictjson
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.pastes.body import body_limit as paste_body_limit
 from meatlizard.videos.captions import MAX_CAPTION_BYTES
 

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import User
-from meatlizard.core.config import Rate
 from meatlizard.core.guesses import Guesses
 from meatlizard.core.numbers import INT64_MAX
 from meatlizard.core.security import same_secret
+from meatlizard.core.settings import Rate
 from meatlizard.runtime import Services
 
 SESSION_COOKIE = "ml_session"

@@ -9,8 +9,8 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from meatlizard.core.config import Settings
 from meatlizard.core.errors import Unavailable
+from meatlizard.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from meatlizard.core.cache import Cache
-from meatlizard.core.config import Rate, Settings
 from meatlizard.core.errors import Forbidden, TooManyRequests
 from meatlizard.core.rate_limit import RateLimiter
+from meatlizard.core.settings import Rate, Settings
 
 
 def invite_needed(settings: Settings, invite: str | None) -> str | None:

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from meatlizard.backups import dumps, objects
 from meatlizard.backups.target import BackupTarget, backup_target, in_data_storage
-from meatlizard.core.config import Settings
 from meatlizard.core.db import make_engine
 from meatlizard.core.migrate import upgrade
+from meatlizard.core.settings import Settings
 from meatlizard.core.storage import ObjectNotFound, ObjectStorage, StorageError
 from meatlizard.tables import Base
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.core.storage import LocalStorage, ObjectStorage, StorageError
 
 DATA_STORAGE_PREFIX = "backups/"

@@ -12,7 +12,7 @@ from meatlizard.bots.client import ClientBot
 from meatlizard.bots.server.bot import ServerBot
 from meatlizard.bots.web_relay import DiscordWebRelay
 from meatlizard.core.cache import cache_from_settings
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.relay.discord_gateway import DiscordRelayGateway
 from meatlizard.relay.run import load_engines, watch_registry
 from meatlizard.relay.wire import PayloadSealer

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from meatlizard.commands.common import settings_or_exit
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 
 # sysexits.h EX_CONFIG: a setting only the operator can fix; the unit files do not restart on it.
 EXIT_CONFIG = 78
@@ -29,8 +29,8 @@ def client_bot(
     ] = False,
 ) -> None:
     """Run an inference worker: decrypt requests, run llama.cpp, stream encrypted replies."""
-    from meatlizard.core.config import discord_problem
     from meatlizard.core.logging import configure
+    from meatlizard.core.settings import discord_problem
     from meatlizard.relay.run import run_worker
 
     settings = settings_or_exit()
@@ -86,8 +86,8 @@ def _check_model(settings: Settings) -> int:
 def server_bot() -> None:
     """Run the Discord server-bot: slash commands, session channels, relay to the client-bot."""
     from meatlizard.bots.run import run_server_bot
-    from meatlizard.core.config import discord_problem
     from meatlizard.core.logging import configure
+    from meatlizard.core.settings import discord_problem
 
     settings = settings_or_exit()
     configure(settings.log_level, settings.log_format)

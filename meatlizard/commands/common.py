@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from meatlizard.core.config import Settings, SettingsError, load_settings
+from meatlizard.core.settings import Settings, SettingsError, load_settings
 
 
 def settings_or_exit() -> Settings:

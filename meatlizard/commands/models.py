@@ -10,8 +10,8 @@ import typer
 if TYPE_CHECKING:
     from meatlizard.inference.registry import Registry
 
-from meatlizard.core.config import SettingsError, load_settings
 from meatlizard.core.errors import ServiceError
+from meatlizard.core.settings import SettingsError, load_settings
 
 models = typer.Typer(help="Models an operator brings (GGUF files in DATA_DIR/models).")
 

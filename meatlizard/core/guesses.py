@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from meatlizard.core.cache import Cache
-from meatlizard.core.config import Rate
 from meatlizard.core.errors import TooManyRequests
 from meatlizard.core.rate_limit import RateLimiter
+from meatlizard.core.settings import Rate
 
 
 def refusal(what: str, retry_after_seconds: float) -> TooManyRequests:

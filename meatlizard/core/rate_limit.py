@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from meatlizard.core.cache import Cache, CacheUnavailable
-from meatlizard.core.config import Rate
+from meatlizard.core.settings import Rate
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from starlette.requests import ClientDisconnect
 
 from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
 from meatlizard.api.errors import status_for
-from meatlizard.core.config import Settings
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import InvalidInput, ServiceError
 from meatlizard.core.lease import Lease
+from meatlizard.core.settings import Settings
 from meatlizard.core.storage.base import CHUNK_SIZE
 from meatlizard.files import service
 from meatlizard.files.draining import stopping, upload_in_progress

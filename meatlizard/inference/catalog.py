@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from meatlizard.core.config import Settings, bundled_model_path
+from meatlizard.core.settings import Settings, bundled_model_path
 from meatlizard.inference.gguf import GgufInfo, NotGguf, read_info
 from meatlizard.inference.registry import QUANTISATIONS
 

@@ -10,7 +10,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceEngine, Turn
 from meatlizard.inference.gguf import read_info
 

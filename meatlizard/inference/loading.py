@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.inference.engine import InferenceEngine
 
 log = logging.getLogger(__name__)

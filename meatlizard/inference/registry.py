@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from meatlizard.core.config import MODEL_REGISTRY
 from meatlizard.core.errors import InvalidInput, NotFound
+from meatlizard.core.settings import MODEL_REGISTRY
 from meatlizard.inference.gguf import NotGguf, read_info
 
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")

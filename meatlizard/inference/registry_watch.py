@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Protocol
 
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.core.settings.inference import MODEL_REGISTRY
 from meatlizard.core.sweeper import Sweeper
 from meatlizard.inference.engine import InferenceEngine, InferenceError

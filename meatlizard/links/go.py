@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from meatlizard.api.deps import ServicesDep, check_csrf
 from meatlizard.api.middleware import LOG_LEVEL_KEY
-from meatlizard.core.config import Rate
 from meatlizard.core.rate_limit import RateLimiter
 from meatlizard.core.security import verify_password
+from meatlizard.core.settings import Rate
 from meatlizard.links.models import Link
 from meatlizard.links.redirects import REDIRECT_LOG_LEVEL, CachedLink
 from meatlizard.links.urls import public_base

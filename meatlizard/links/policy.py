@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.links.safety import TargetRules
 
 

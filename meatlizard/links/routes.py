@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, ServicesDep
 from meatlizard.api.errors import field_problems
 from meatlizard.auth.models import User
-from meatlizard.core.config import Rate
 from meatlizard.core.errors import TooManyRequests
 from meatlizard.core.rate_limit import RateLimiter
+from meatlizard.core.settings import Rate
 from meatlizard.links import service
 from meatlizard.links.models import Link
 from meatlizard.links.policy import LinkPolicy

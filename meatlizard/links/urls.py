@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.links.models import Link
 from meatlizard.links.schemas import LinkRead
 

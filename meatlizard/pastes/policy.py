@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 
 
 @dataclass(frozen=True)

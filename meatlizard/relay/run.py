@@ -9,7 +9,7 @@ import signal
 import socket
 
 from meatlizard.core.cache import cache_from_settings
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.inference.engine import InferenceEngine, InferenceError
 from meatlizard.inference.loading import load_engine, model_configs
 from meatlizard.inference.registry_watch import EngineHolder, RegistryWatch, WorkerModels

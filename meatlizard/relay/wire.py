@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from meatlizard.core.cache import Cache
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.relay import envelope
 from meatlizard.relay.envelope import EnvelopeError, Keyring, Opened
 from meatlizard.relay.replay import ReplayGuard

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from meatlizard.core.config import Settings
 from meatlizard.core.errors import TooLarge
+from meatlizard.core.settings import Settings
 from meatlizard.core.storage import ObjectNotFound, ObjectStorage
 from meatlizard.files.models import StoredFile
 from meatlizard.files.policy import FilePolicy

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 
 
 def content_security_policy(settings: Settings, *, embed: bool = False) -> str:

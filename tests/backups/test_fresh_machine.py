@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from meatlizard.backups.service import create_backup, restore_backup
 from meatlizard.backups.target import BackupTarget, target_from_settings
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.core.storage import ObjectStorage
 from meatlizard.runtime import Services
 from tests.backups.helpers import content_digest

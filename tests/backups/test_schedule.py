@@ -9,7 +9,7 @@ import pytest
 
 from meatlizard.backups import schedule
 from meatlizard.backups.service import BackupInfo, list_backups
-from meatlizard.core.config import SettingsError, load_settings
+from meatlizard.core.settings import SettingsError, load_settings
 from meatlizard.runtime import Services
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from meatlizard.backups.target import target_from_settings
-from meatlizard.core.config import SettingsError, load_settings
+from meatlizard.core.settings import SettingsError, load_settings
 from meatlizard.core.storage import LocalStorage
 
 S3 = {"s3_access_key_id": "k", "s3_secret_access_key": "s"}

@@ -15,7 +15,7 @@ from meatlizard.bots.run import build_server_bot
 from meatlizard.bots.server.bot import ServerBot
 from meatlizard.bots.server.channels import SERVER_BOT_PERMISSIONS
 from meatlizard.core.cache import MemoryCache, cache_from_settings
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.inference.service import LocalInference
 from meatlizard.relay.discord_gateway import DiscordRelayGateway

@@ -18,7 +18,7 @@ from meatlizard.bots.frames import FILE_MARKER, MARKER
 from meatlizard.bots.server.bot import ServerBot
 from meatlizard.chat.models import ChatMessage, ChatSession, Role
 from meatlizard.core.cache import MemoryCache
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.guild import Guild
 from meatlizard.dev.discord_emulator.models import EPHEMERAL, Application, Channel, Message, User

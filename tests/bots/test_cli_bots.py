@@ -18,8 +18,8 @@ from sqlalchemy import select
 from meatlizard.bots.server.channels import SERVER_BOT_PERMISSIONS
 from meatlizard.chat.models import ChatMessage, Role
 from meatlizard.cli import EXIT_CONFIG
-from meatlizard.core.config import bundled_model_path
 from meatlizard.core.db import make_engine
+from meatlizard.core.settings import bundled_model_path
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.cli import seed
 from meatlizard.dev.discord_emulator.models import Channel, Message

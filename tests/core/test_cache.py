@@ -10,8 +10,8 @@ import pytest
 import pytest_asyncio
 
 from meatlizard.core.cache import Cache, MemoryCache, RedisCache
-from meatlizard.core.config import Rate
 from meatlizard.core.rate_limit import RateLimiter
+from meatlizard.core.settings import Rate
 from tests.fixtures.backends import REDIS_URL
 
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from meatlizard.core.cache import MemoryCache, cache_from_settings
-from meatlizard.core.config import load_settings
+from meatlizard.core.settings import load_settings
 from meatlizard.pastes.highlight import content_version
 from meatlizard.pastes.hot import CachedPaste, PasteCache, cache_key
 from meatlizard.pastes.models import Paste

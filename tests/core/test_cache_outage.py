@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from meatlizard.core.cache import CacheUnavailable, RedisCache
-from meatlizard.core.config import Rate
 from meatlizard.core.rate_limit import RateLimiter
+from meatlizard.core.settings import Rate
 from tests.fixtures.services import OwnRedis
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from meatlizard.core.config import Settings, SettingsError, load_settings
+from meatlizard.core.settings import Settings, SettingsError, load_settings
 
 
 def test_embedded_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ OPTIONAL = {
 PROBE = """
 import json, sys
 from meatlizard.app import create_app
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 create_app(Settings(data_dir=sys.argv[1]), migrate=False)
 print(json.dumps(sorted(sys.modules)))
 """

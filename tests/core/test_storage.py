@@ -12,7 +12,7 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.core.storage import (
     InvalidKey,
     InvalidRange,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from meatlizard.core.config import bundled_model_path
+from meatlizard.core.settings import bundled_model_path
 from meatlizard.inference.check import Build, backend_of, offloaded_layers
 from meatlizard.inference.gguf import NotGguf, read_info
 

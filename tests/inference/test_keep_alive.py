@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from meatlizard.core.config import bundled_model_path
+from meatlizard.core.settings import bundled_model_path
 from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceError, Turn
 from meatlizard.inference.llama import LlamaEngine
 from meatlizard.inference.loading import ModelConfig

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from meatlizard.core.config import bundled_model_path, load_settings
+from meatlizard.core.settings import bundled_model_path, load_settings
 from tests.inference.model_server import model_server
 
 SMOLLM2 = bundled_model_path()

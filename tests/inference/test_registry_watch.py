@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from meatlizard.core.config import Settings, bundled_model_path
+from meatlizard.core.settings import Settings, bundled_model_path
 from meatlizard.inference.context import Conversation
 from meatlizard.inference.engine import GenerationStats, InferenceEngine, Turn
 from meatlizard.inference.loading import model_configs

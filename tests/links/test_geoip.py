@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from meatlizard.core.config import SettingsError, load_settings
+from meatlizard.core.settings import SettingsError, load_settings
 from meatlizard.links.geo import RECHECK_SECONDS, UNKNOWN, CountryLookup, is_global
 from meatlizard.links.models import LinkStat
 from meatlizard.runtime import Services

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from meatlizard.core.config import SettingsError, load_settings
+from meatlizard.core.settings import SettingsError, load_settings
 from tests.helpers import bearer, user_token
 from tests.links.helpers import TARGET, follow
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import httpx
 
 from meatlizard.app import create_app
-from meatlizard.core.config import Settings
 from meatlizard.core.db import utcnow
+from meatlizard.core.settings import Settings
 from meatlizard.pastes import service
 from meatlizard.pastes.models import Paste
 from meatlizard.runtime import Services

@@ -13,7 +13,7 @@ import typer
 import yaml
 
 from meatlizard.cli import app
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
 SETTING_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]+)=", re.MULTILINE)

@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 from meatlizard.core.cache import Cache, MemoryCache, RedisCache
-from meatlizard.core.config import load_settings
+from meatlizard.core.settings import load_settings
 from meatlizard.relay.envelope import EnvelopeError, Keyring
 from meatlizard.relay.replay import ReplayGuard
 from meatlizard.relay.wire import (

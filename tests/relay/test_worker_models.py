@@ -11,7 +11,7 @@ import httpx
 import pytest
 import websockets
 
-from meatlizard.core.config import bundled_model_path
+from meatlizard.core.settings import bundled_model_path
 from meatlizard.inference.registry import Registry, file_sha256
 from tests.fixtures.cluster import Cluster
 from tests.helpers import bearer, collect_answer, create_session, socket_url, user_token

@@ -6,7 +6,7 @@ from meatlizard.core.bounded import CacheFull
 from meatlizard.core.cache.base import Cache, CacheUnavailable
 from meatlizard.core.cache.memory import MemoryCache
 from meatlizard.core.cache.redis import RedisCache
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 
 
 def cache_from_settings(settings: Settings) -> Cache:

@@ -7,7 +7,7 @@ server on the local folder never needs them.
 
 from __future__ import annotations
 
-from meatlizard.core.config import Settings
+from meatlizard.core.settings import Settings
 from meatlizard.core.storage.base import (
     InvalidKey,
     InvalidRange,
