@@ -25,6 +25,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TEMPERATURE = 0.7
 DEFAULT_MAX_TOKENS = 512
+# Pieces that come sooner after the last reply wait and go with the next: at most 40 replies a
+# second per answer. Each reply is an encryption, a stream write and a wake-up of this worker,
+# Redis (or Discord) and the web process; on a small machine those wake-ups take cores from
+# the decoding threads. Nobody reads faster than 40 updates a second. The first piece goes at
+# once; a piece waits at most this long.
+REPLY_INTERVAL_SECONDS = 0.025
 
 Send = Callable[[BaseModel], Awaitable[None]]
 
@@ -91,7 +97,8 @@ async def answer_request(
     )
     try:
         # Closed even when a send fails, so that the model stops at once.
-        async with contextlib.aclosing(_numbered(stream)) as numbered:
+        replies = paced(stream, REPLY_INTERVAL_SECONDS)
+        async with contextlib.aclosing(_numbered(replies)) as numbered:
             async for sequence, piece in numbered:
                 pieces.append(piece)
                 chunk = ChunkPayload(
@@ -115,6 +122,52 @@ async def answer_request(
         )
     )
     return stats
+
+
+class _End:
+    """Marks the end of the pieces (with the error that ended them, if any)."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.error = error
+
+
+async def paced(stream: AsyncIterator[str], interval: float) -> AsyncGenerator[str, None]:
+    """Yield the stream's pieces, those that came within `interval` of the last joined."""
+    queue: asyncio.Queue[str | _End] = asyncio.Queue()
+
+    async def pump() -> None:
+        try:
+            async with contextlib.aclosing(stream):  # type: ignore[type-var]
+                async for piece in stream:
+                    queue.put_nowait(piece)
+        except Exception as exc:  # InferenceError and the like: raised to the reader
+            queue.put_nowait(_End(exc))
+        else:
+            queue.put_nowait(_End())
+
+    reading = asyncio.ensure_future(pump())
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            item = await queue.get()
+            sent_at = loop.time()
+            parts: list[str] = []
+            while not isinstance(item, _End):
+                parts.append(item)
+                if queue.empty():
+                    break
+                item = queue.get_nowait()
+            if parts:
+                yield "".join(parts)
+            if isinstance(item, _End):
+                if item.error is not None:
+                    raise item.error
+                return
+            await asyncio.sleep(sent_at + interval - loop.time())  # now or soon
+    finally:
+        reading.cancel()  # a closed reader stops the model at once
+        with contextlib.suppress(asyncio.CancelledError):
+            await reading
 
 
 async def _numbered(stream: AsyncIterator[str]) -> AsyncGenerator[tuple[int, str], None]:
