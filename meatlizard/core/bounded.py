@@ -102,6 +102,12 @@ class BoundedStore:
         table[key] = Entry(value, old.expires, size)
         self.used_bytes += size - old.size
 
+    def expire(self, key: str, expires: float) -> None:
+        """Give a live entry a new expiry, keeping its value and its table (pinned or not)."""
+        table = self._table(key)
+        table[key] = table[key]._replace(expires=expires)
+        heapq.heappush(self._heap, (expires, key))  # the old heap item is stale now: skipped
+
     def pop(self, key: str) -> Entry | None:
         """Remove an entry if present and return it."""
         entry = self._table(key).pop(key, None)

@@ -89,6 +89,10 @@ class LinkResolver:
         self.clicks = clicks
         self._sessions = sessions
         self._ttl = ttl_seconds
+        # A capped link's click counter outlives its cached copy (renewed at every load and
+        # click), so it never lapses while the copy is served; once both have lapsed, the next
+        # load counts again from the stored clicks. Deleted links' counters go with time.
+        self._counter_ttl = 2 * ttl_seconds
         self._loading: dict[str, asyncio.Task[CachedLink | None]] = {}
         self._decoded = DecodedMemo[CachedLink](
             max_bytes=DECODED_MEMO_BYTES, max_entries=DECODED_MEMO_SIZE, keep_seconds=ttl_seconds
@@ -137,9 +141,12 @@ class LinkResolver:
             # process to load the link seeds the shared counter; later loads keep it.
             people, bots = self.clicks.pending(found.id)
             seen = link.clicks + link.bot_clicks + people + bots
-            await self.cache.set_if_absent(
-                self._counter(found.id), str(seen).encode(), ttl_seconds=None
+            counter = self._counter(found.id)
+            seeded = await self.cache.set_if_absent(
+                counter, str(seen).encode(), ttl_seconds=self._counter_ttl
             )
+            if not seeded:
+                await self.cache.touch(counter, ttl_seconds=self._counter_ttl)
         await self.cache.set(
             self._key(slug), json.dumps(asdict(found)).encode(), ttl_seconds=self._ttl
         )
@@ -149,7 +156,10 @@ class LinkResolver:
         """Take one click from a capped link's allowance; False once it is used up."""
         if link.max_clicks is None:
             return True
-        return await self.cache.incr(self._counter(link.id)) <= link.max_clicks
+        counter = self._counter(link.id)
+        clicks = await self.cache.incr(counter, ttl_seconds=self._counter_ttl)
+        await self.cache.touch(counter, ttl_seconds=self._counter_ttl)
+        return clicks <= link.max_clicks
 
     async def forget(self, slug: str, *, link_id: int | None = None) -> None:
         """Drop the cached copy after an edit (and the counter, when the cap changed)."""

@@ -157,3 +157,14 @@ async def test_renew_and_release_only_touch_the_holders_value(cache: Cache) -> N
     assert await cache.release("lease", b"mine")
     assert await cache.get("lease") is None
     assert not await cache.renew("lease", b"mine", ttl_seconds=60)  # gone: not recreated
+
+
+async def test_touch_renews_whatever_the_key_holds(cache: Cache) -> None:
+    await cache.set_if_absent("counter", b"1", ttl_seconds=None)
+    assert await cache.ttl("counter") is None
+    assert await cache.touch("counter", ttl_seconds=100)
+    left = await cache.ttl("counter")
+    assert left is not None and 90 < left <= 100
+    assert await cache.get("counter") == b"1"
+    assert not await cache.touch("missing", ttl_seconds=100)
+    assert await cache.get("missing") is None

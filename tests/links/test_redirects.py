@@ -227,3 +227,21 @@ async def test_shutdown_flushes_every_click(services: Services, tmp_path: Path) 
     assert {r.status_code for r in responses} == {302}
     await other.close()
     assert await _stored_clicks(services, slug) == (BURST, 0)
+
+
+async def test_a_capped_links_counter_lapses_in_time_and_counts_on_from_the_clicks(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    slug = (await create_link(client, max_clicks=3))["slug"]
+    assert (await follow(client, slug)).status_code == 302
+    async with services.sessions() as db:
+        link_id = await db.scalar(select(Link.id).where(Link.slug == slug))
+    counter = f"link-clicks:{link_id}"
+    # The counter expires (it stayed for ever, also for deleted links), later than the copy.
+    left = await services.cache.ttl(counter)
+    assert left is not None and left > services.settings.link_cache_seconds
+    # Both lapse: the next load counts on from the clicks so far (1), not from zero.
+    await services.cache.delete(counter)
+    await services.cache.delete(f"link:{slug}")
+    codes = [(await follow(client, slug)).status_code for _ in range(3)]
+    assert codes == [302, 302, 410]

@@ -69,6 +69,10 @@ class Cache(abc.ABC):
         """Give the key a new TTL if it still holds `value`; return whether it did (atomic)."""
 
     @abc.abstractmethod
+    async def touch(self, key: str, *, ttl_seconds: float) -> bool:
+        """Give an existing key a new TTL, whatever it holds; return False if it is absent."""
+
+    @abc.abstractmethod
     async def release(self, key: str, value: bytes) -> bool:
         """Delete the key if it still holds `value`; return whether it did (atomic)."""
 

@@ -111,6 +111,14 @@ class MemoryCache(Cache):
         self._put(full, value, self._expiry(ttl_seconds))
         return True
 
+    async def touch(self, key: str, *, ttl_seconds: float) -> bool:
+        full = self.key(key)
+        if self._live(full) is None:
+            return False
+        self._store.expire(full, self._clock() + ttl_seconds)
+        self._schedule_sweep()
+        return True
+
     async def release(self, key: str, value: bytes) -> bool:
         full = self.key(key)
         entry = self._live(full)

@@ -54,6 +54,11 @@ class RedisCache(Cache):
             px = max(1, math.ceil(ttl_seconds * 1000))
             return bool(await self.client.eval(RENEW_SCRIPT, 1, self.key(key), value, px))
 
+    async def touch(self, key: str, *, ttl_seconds: float) -> bool:
+        with outage():
+            px = max(1, math.ceil(ttl_seconds * 1000))
+            return bool(await self.client.pexpire(self.key(key), px))
+
     async def release(self, key: str, value: bytes) -> bool:
         with outage():
             return bool(await self.client.eval(RELEASE_SCRIPT, 1, self.key(key), value))
