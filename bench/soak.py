@@ -46,7 +46,11 @@ MIX = {  # relative weights of the request kinds
     "file_download": 12,
     "file_delete": 3,
 }
-SOURCES = sorted(Path(__file__).parents[1].joinpath("meatlizard").rglob("*.py"))
+# Read once at start: the tree may change while the soak runs (a file deleted mid-run).
+SOURCES = [
+    path.read_text()
+    for path in sorted(Path(__file__).parents[1].joinpath("meatlizard").rglob("*.py"))
+]
 
 
 @dataclass
@@ -81,7 +85,7 @@ def open_fds(pid: int) -> int:
 
 
 def paste_text(rng: random.Random) -> str:
-    body = rng.choice(SOURCES).read_text()[: rng.randint(1024, 20 * 1024)]
+    body = rng.choice(SOURCES)[: rng.randint(1024, 20 * 1024)]
     return f"# soak {rng.getrandbits(64):x}\n{body}"
 
 
