@@ -17,7 +17,6 @@ from meatlizard.core.storage.base import (
     CHUNK_SIZE,
     DEFAULT_CONTENT_TYPE,
     NOT_FOUND_CODES,
-    PART_SIZE,
     InvalidRange,
     ObjectInfo,
     ObjectNotFound,
@@ -126,51 +125,8 @@ class S3Storage(ObjectStorage):
     ) -> int:
         validate_key(key)
         client = await self.client()
-        target = {"Bucket": self.bucket, "Key": key}
-        size, buffer, parts = 0, bytearray(), list[dict[str, Any]]()
-        upload_id: str | None = None
-        try:
-            with self._errors(key):
-                async for chunk in chunks:
-                    buffer += chunk
-                    size += len(chunk)
-                    # Strictly greater: the final part is then never empty, and a stream of at
-                    # most one part is sent with a single put_object.
-                    while len(buffer) > PART_SIZE:
-                        if upload_id is None:
-                            created = await client.create_multipart_upload(
-                                **target, ContentType=content_type
-                            )
-                            upload_id = created["UploadId"]
-                        parts.append(await self._part(upload_id, key, len(parts) + 1, buffer))
-                        del buffer[:PART_SIZE]
-                if upload_id is None:
-                    await client.put_object(**target, Body=bytes(buffer), ContentType=content_type)
-                    return size
-                parts.append(await self._part(upload_id, key, len(parts) + 1, buffer))
-                await client.complete_multipart_upload(
-                    **target, UploadId=upload_id, MultipartUpload={"Parts": parts}
-                )
-        except BaseException:
-            if upload_id is not None:
-                # Otherwise the uploaded parts linger (and are billed) until a lifecycle rule.
-                with suppress(Exception):
-                    await client.abort_multipart_upload(**target, UploadId=upload_id)
-            raise
-        return size
-
-    async def _part(
-        self, upload_id: str, key: str, number: int, buffer: bytearray
-    ) -> dict[str, Any]:
-        client = await self.client()
-        response = await client.upload_part(
-            Bucket=self.bucket,
-            Key=key,
-            UploadId=upload_id,
-            PartNumber=number,
-            Body=bytes(buffer[:PART_SIZE]),
-        )
-        return {"ETag": response["ETag"], "PartNumber": number}
+        with self._errors(key):
+            return await s3_uploads.put(client, self.bucket, key, chunks, content_type)
 
     async def open_stream(
         self, key: str, *, start: int | None = None, end: int | None = None

@@ -1,7 +1,11 @@
-"""Resumable uploads on S3: a multipart upload plus a small 'tail' object between appends.
+"""Uploads on S3: a stream stored in parts, and resumable uploads.
 
-S3 parts must be at least 5 MiB (except the last), but a tus client may send any amount per
-request. Every part therefore has the same size, PART_SIZE, so part N always holds bytes
+A stream of unknown length is sent with one put_object when it fits in a part, otherwise as a
+multipart upload of PART_SIZE parts, aborted if anything fails.
+
+A resumable upload is a multipart upload plus a small 'tail' object between appends. S3 parts
+must be at least 5 MiB (except the last), but a tus client may send any amount per request.
+Every part therefore has the same size, PART_SIZE, so part N always holds bytes
 (N-1)*PART_SIZE .. N*PART_SIZE-1. The bytes after the last full part are kept in a tail object
 between requests and prepended to the next append. A tail is named by the offset it ends at,
 so an append the caller never recorded cannot spoil the tail of the recorded offset. Each part
@@ -14,11 +18,58 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from typing import IO, Any
 
 from meatlizard.core.storage.base import CHUNK_SIZE, PART_SIZE, RESERVED_PREFIX, Progress
 
 TAIL_PREFIX = f"{RESERVED_PREFIX}tail/"
+
+
+async def put(
+    client: Any, bucket: str, key: str, chunks: AsyncIterator[bytes], content_type: str
+) -> int:
+    """Store a stream under `key` and return its size (multipart beyond one part)."""
+    target = {"Bucket": bucket, "Key": key}
+    size, buffer, parts = 0, bytearray(), list[dict[str, Any]]()
+    upload_id: str | None = None
+    try:
+        async for chunk in chunks:
+            buffer += chunk
+            size += len(chunk)
+            # Strictly greater: the final part is then never empty, and a stream of at most
+            # one part is sent with a single put_object.
+            while len(buffer) > PART_SIZE:
+                if upload_id is None:
+                    created = await client.create_multipart_upload(
+                        **target, ContentType=content_type
+                    )
+                    upload_id = created["UploadId"]
+                parts.append(await _put_part(client, target, upload_id, len(parts) + 1, buffer))
+                del buffer[:PART_SIZE]
+        if upload_id is None:
+            await client.put_object(**target, Body=bytes(buffer), ContentType=content_type)
+            return size
+        parts.append(await _put_part(client, target, upload_id, len(parts) + 1, buffer))
+        await client.complete_multipart_upload(
+            **target, UploadId=upload_id, MultipartUpload={"Parts": parts}
+        )
+    except BaseException:
+        if upload_id is not None:
+            # Otherwise the uploaded parts linger (and are billed) until a lifecycle rule.
+            with suppress(Exception):
+                await client.abort_multipart_upload(**target, UploadId=upload_id)
+        raise
+    return size
+
+
+async def _put_part(
+    client: Any, target: dict[str, str], upload_id: str, number: int, buffer: bytearray
+) -> dict[str, Any]:
+    response = await client.upload_part(
+        **target, UploadId=upload_id, PartNumber=number, Body=bytes(buffer[:PART_SIZE])
+    )
+    return {"ETag": response["ETag"], "PartNumber": number}
 
 
 def tail_key(key: str, offset: int | None = None) -> str:
