@@ -191,7 +191,8 @@ async def measure(target: Target, args: argparse.Namespace) -> Rows:
     rows: Rows = {}
     for users in args.users:
         runs = [await round_of(target, users, r * 32, args.tokens) for r in range(args.repeat)]
-        rows[users] = sorted(runs, key=lambda r: r["total"])[len(runs) // 2]
+        # The median, or with an even count the lower of the middle two (not the upper).
+        rows[users] = sorted(runs, key=lambda r: r["total"])[(len(runs) - 1) // 2]
     if args.turns > 1:
         first, last = await turns(target, args.turns, args.tokens)
         rows[0] = {"first_turn": first, "last_turn": last, "ratio": last / first}
