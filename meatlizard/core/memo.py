@@ -9,11 +9,12 @@ anything is kept, so the memory returns when reads stop, not only at the next re
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
+
+from meatlizard.core.sweep_timer import SweepTimer
 
 T = TypeVar("T")
 SWEEP_SECONDS = 5.0  # how often kept entries past their time are dropped
@@ -36,10 +37,8 @@ class DecodedMemo(Generic[T]):
         self.keep_seconds = keep_seconds
         self.used_bytes = 0
         self._entries: OrderedDict[bytes, tuple[T, float, int]] = OrderedDict()  # oldest first
-        self._sweep_seconds = sweep_seconds
         self._clock = clock
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_loop: asyncio.AbstractEventLoop | None = None
+        self._timer = SweepTimer(sweep_seconds, self._sweep_while_kept)
 
     def __contains__(self, raw: bytes) -> bool:
         return raw in self._entries
@@ -64,7 +63,7 @@ class DecodedMemo(Generic[T]):
             self._drop(raw)
         self._entries[raw] = (value, now, size)
         self.used_bytes += size
-        self._schedule_sweep()
+        self._timer.schedule()  # outside a loop, entries still go at the next put
 
     def sweep(self) -> int:
         """Drop the entries past `keep_seconds`; return how many went."""
@@ -88,18 +87,6 @@ class DecodedMemo(Generic[T]):
         _, _, size = self._entries.pop(raw)
         self.used_bytes -= size
 
-    def _schedule_sweep(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # used outside a loop: entries still go at the next put
-            return
-        if self._timer is not None and self._timer_loop is loop:
-            return
-        self._timer_loop = loop
-        self._timer = loop.call_later(self._sweep_seconds, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
+    def _sweep_while_kept(self) -> bool:
         self.sweep()
-        if self._entries:
-            self._schedule_sweep()
+        return bool(self._entries)

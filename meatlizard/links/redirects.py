@@ -157,8 +157,7 @@ class LinkResolver:
         if link.max_clicks is None:
             return True
         counter = self._counter(link.id)
-        clicks = await self.cache.incr(counter, ttl_seconds=self._counter_ttl)
-        await self.cache.touch(counter, ttl_seconds=self._counter_ttl)
+        clicks = await self.cache.incr(counter, ttl_seconds=self._counter_ttl, renew=True)
         return clicks <= link.max_clicks
 
     async def forget(self, slug: str, *, link_id: int | None = None) -> None:

@@ -168,3 +168,11 @@ async def test_touch_renews_whatever_the_key_holds(cache: Cache) -> None:
     assert await cache.get("counter") == b"1"
     assert not await cache.touch("missing", ttl_seconds=100)
     assert await cache.get("missing") is None
+
+
+async def test_a_renewed_counter_gets_its_full_ttl_at_every_increment(cache: Cache) -> None:
+    await cache.incr("renewed", ttl_seconds=100)
+    await cache.touch("renewed", ttl_seconds=5)  # as if most of its time had passed
+    assert await cache.incr("renewed", ttl_seconds=100, renew=True) == 2
+    left = await cache.ttl("renewed")
+    assert left is not None and left > 90

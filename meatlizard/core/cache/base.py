@@ -77,8 +77,11 @@ class Cache(abc.ABC):
         """Delete the key if it still holds `value`; return whether it did (atomic)."""
 
     @abc.abstractmethod
-    async def incr(self, key: str, amount: int = 1, *, ttl_seconds: float | None = None) -> int:
-        """Add to a counter atomically; the TTL is set only when the key is created."""
+    async def incr(
+        self, key: str, amount: int = 1, *, ttl_seconds: float | None = None, renew: bool = False
+    ) -> int:
+        """Add to a counter atomically; the TTL is set when the key is created, or every time
+        with `renew` (a counter that lapses only after `ttl_seconds` without use)."""
 
     @abc.abstractmethod
     async def ttl(self, key: str) -> float | None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 
 from meatlizard.core.bounded import BoundedStore, CacheFull, Entry
 from meatlizard.core.cache.base import DEFAULT_PREFIX, Cache
+from meatlizard.core.sweep_timer import SweepTimer
 
 MEMORY_MAX_KEYS = 100_000
 MEMORY_MAX_BYTES = 64 * 1024 * 1024  # the default of CACHE_MEMORY_MAX_BYTES
@@ -33,10 +33,8 @@ class MemoryCache(Cache):
     ) -> None:
         super().__init__(prefix)
         self._store = BoundedStore(max_entries=max_keys, max_bytes=max_bytes)
-        self._sweep_seconds = sweep_seconds
         self._clock = clock
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_loop: asyncio.AbstractEventLoop | None = None
+        self._timer = SweepTimer(sweep_seconds, self._sweep)
 
     @property
     def used_bytes(self) -> int:
@@ -55,20 +53,11 @@ class MemoryCache(Cache):
     def _put(self, key: str, value: bytes, expires: float | None) -> None:
         self._store.put(key, value, expires)
         if expires is not None:
-            self._schedule_sweep()
+            self._timer.schedule()
 
-    def _schedule_sweep(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._timer is not None and self._timer_loop is loop:
-            return
-        self._timer_loop = loop
-        self._timer = loop.call_later(self._sweep_seconds, self._sweep)
-
-    def _sweep(self) -> None:
-        self._timer = None
+    def _sweep(self) -> bool:
         self._store.sweep(self._clock())
-        if self._store.next_expiry() is not None:
-            self._schedule_sweep()
+        return self._store.next_expiry() is not None
 
     async def get(self, key: str) -> bytes | None:
         entry = self._live(self.key(key))
@@ -90,7 +79,7 @@ class MemoryCache(Cache):
             self._store.sweep(self._clock())
             self._store.put(full, value, expires, keep=True)
         if expires is not None:
-            self._schedule_sweep()
+            self._timer.schedule()
         return True
 
     async def add(self, key: str, value: bytes, *, ttl_seconds: float) -> bool:
@@ -116,7 +105,7 @@ class MemoryCache(Cache):
         if self._live(full) is None:
             return False
         self._store.expire(full, self._clock() + ttl_seconds)
-        self._schedule_sweep()
+        self._timer.schedule()
         return True
 
     async def release(self, key: str, value: bytes) -> bool:
@@ -127,7 +116,9 @@ class MemoryCache(Cache):
         self._store.pop(full)
         return True
 
-    async def incr(self, key: str, amount: int = 1, *, ttl_seconds: float | None = None) -> int:
+    async def incr(
+        self, key: str, amount: int = 1, *, ttl_seconds: float | None = None, renew: bool = False
+    ) -> int:
         full = self.key(key)
         entry = self._live(full)
         if entry is None:
@@ -135,6 +126,9 @@ class MemoryCache(Cache):
             return amount
         value = int(entry.value) + amount
         self._store.replace(full, str(value).encode())
+        if renew and ttl_seconds is not None:
+            self._store.expire(full, self._clock() + ttl_seconds)
+            self._timer.schedule()
         return value
 
     async def ttl(self, key: str) -> float | None:
@@ -147,9 +141,7 @@ class MemoryCache(Cache):
         return None
 
     async def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.cancel()
 
     def names(self) -> list[str]:
         """Return the names of the stored keys, without the prefix."""

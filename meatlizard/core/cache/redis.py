@@ -63,14 +63,16 @@ class RedisCache(Cache):
         with outage():
             return bool(await self.client.eval(RELEASE_SCRIPT, 1, self.key(key), value))
 
-    async def incr(self, key: str, amount: int = 1, *, ttl_seconds: float | None = None) -> int:
+    async def incr(
+        self, key: str, amount: int = 1, *, ttl_seconds: float | None = None, renew: bool = False
+    ) -> int:
         with outage():
             full = self.key(key)
             async with self.client.pipeline(transaction=True) as pipe:
                 pipe.incrby(full, amount)
                 if ttl_seconds is not None:
                     # NX: only a key without an expiry gets one, so a fixed window never slides.
-                    pipe.pexpire(full, max(1, math.ceil(ttl_seconds * 1000)), nx=True)
+                    pipe.pexpire(full, max(1, math.ceil(ttl_seconds * 1000)), nx=not renew)
                 results = await pipe.execute()
             return int(results[0])
 
