@@ -6,10 +6,11 @@ import asyncio
 import builtins
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, contextmanager, suppress
+from functools import cache
 from typing import Any
 
 from aiobotocore.config import AioConfig
-from aiobotocore.session import get_session
+from aiobotocore.session import AioSession, get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from meatlizard.core.storage import s3_uploads
@@ -26,6 +27,13 @@ from meatlizard.core.storage.base import (
     _check_range,
     validate_key,
 )
+
+
+@cache
+def _session() -> AioSession:
+    """One botocore session per process: each new one reads the S3 service model's JSON again
+    (about 0.1 s of CPU), and a process that opens several clients needs it once."""
+    return get_session()
 
 
 class S3Storage(ObjectStorage):
@@ -73,7 +81,7 @@ class S3Storage(ObjectStorage):
         )
         stack = AsyncExitStack()
         self._client = await stack.enter_async_context(
-            get_session().create_client(
+            _session().create_client(
                 "s3",
                 endpoint_url=self.endpoint_url,
                 region_name=self.region,
