@@ -54,6 +54,8 @@ class StreamWorker:
         self.state = WorkerState()
         self._stopping = asyncio.Event()
         self._answering: set[asyncio.Task[None]] = set()
+        self._advertise_now = asyncio.Event()
+        self._leaving = False
 
     # -- what a kind of worker provides ---------------------------------------------------
 
@@ -115,6 +117,10 @@ class StreamWorker:
             for task in self._answering:
                 task.cancel()  # killed: entries stay pending and the group takes them over
             await asyncio.gather(*self._answering, return_exceptions=True)
+            # A cancel can be lost inside a Redis call on Python 3.11 (seen as a hang at stop):
+            # the heartbeat also ends at its next turn once it sees the worker leave.
+            self._leaving = True
+            self._advertise_now.set()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -125,6 +131,10 @@ class StreamWorker:
     async def _join(self) -> None:
         await ensure_group(self.redis, keys.REQUESTS_STREAM, keys.WORKER_GROUP)
         await self._heartbeat_once()
+
+    def availability_changed(self) -> None:
+        """Advertise (or withdraw) the worker now instead of at the next heartbeat."""
+        self._advertise_now.set()
 
     def stop(self) -> None:
         """Finish the current requests, then leave."""
@@ -278,8 +288,17 @@ class StreamWorker:
             await pipe.execute()
 
     async def _heartbeat_loop(self) -> None:
-        while True:
-            await asyncio.sleep(keys.HEARTBEAT_SECONDS)
+        while not self._leaving:
+            # asyncio.wait, not wait_for: on Python 3.11 wait_for swallows a cancel that
+            # arrives as the event is set.
+            changed = asyncio.ensure_future(self._advertise_now.wait())
+            try:
+                await asyncio.wait({changed}, timeout=keys.HEARTBEAT_SECONDS)
+            finally:
+                changed.cancel()
+            if self._leaving:
+                return
+            self._advertise_now.clear()
             try:
                 await self._heartbeat_once()
             except redis.RedisError as exc:

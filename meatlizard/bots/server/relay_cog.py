@@ -63,7 +63,10 @@ class RelayCog(commands.Cog):
                 log.warning("ignoring a %s payload from the client-bot", type(payload).__name__)
 
     async def _metrics(self, metrics: ClientMetricsPayload) -> None:
+        was_online = self.bot.relay.online
         self.bot.relay.heartbeat(metrics)
+        if self.bot.web_relay is not None and self.bot.relay.online != was_online:
+            self.bot.web_relay.availability_changed()  # web chats may use it from now on
         now = time.monotonic()
         interval = self.bot.settings.metrics_interval_seconds
         if self._metrics_saved is not None and now - self._metrics_saved < interval:
