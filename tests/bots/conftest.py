@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator
@@ -135,7 +136,6 @@ async def relay_world(
     server_app, client_app = emu.create_bot("server-bot"), emu.create_bot("client-bot")
     emu.add_member(guild, server_app, [bots_role])
     emu.add_member(guild, client_app)
-    web = await cluster.web()
     settings = Settings(
         database_url=cluster.env["DATABASE_URL"],
         redis_url=cluster.env["REDIS_URL"],
@@ -159,13 +159,17 @@ async def relay_world(
         guild_id=guild.id,
         heartbeat_seconds=HEARTBEAT_SECONDS,
     )
+    web_started = asyncio.create_task(cluster.web())  # starts while the bots connect
     try:
         async with running(server, server_app.token), running(client, client_app.token):
+            web = await web_started
             await cluster.wait_for_workers(web, 1)
             yield RelayWorld(
                 web, cluster, emu, guild, admin, alice, server_app, client_app, server, client
             )
     finally:
+        if not web_started.done():
+            web_started.cancel()
         await server.services.cache.close()
         await server.services.storage.close()
         await server.services.engine.dispose()

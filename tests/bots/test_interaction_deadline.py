@@ -53,19 +53,25 @@ def interactions(world: BotsWorld) -> list[Interaction]:
     return list(world.emulator.core.interactions.by_id.values())
 
 
-# Two tests, not one: each command waits out the slow database, and apart they run at once.
+# Two tests, not one, and independent commands at once: each waits out the slow database.
 async def test_chat_commands_answer_in_time_on_a_slow_database(bots_world: BotsWorld) -> None:
     world = bots_world
     assert world.emulator.core.interactions.ack_deadline_s == ACK_DEADLINE_S
     channel = await start_session(world)
-    with slow_database(world):
+
+    async def in_the_session() -> None:
         assert await run(world, world.alice, channel, "ai set-system", prompt="Be brief.") == (
             "System prompt set."
         )
         assert "0.5" in await run(world, world.alice, channel, "ai set-temp", temperature=0.5)
-        assert "ready in" in await run(world, world.alice, general(world), "ai start")
         prompt = await end_prompt(world, channel, world.alice)
         assert "Save a transcript" in prompt.content
+
+    async def a_new_session() -> None:
+        assert "ready in" in await run(world, world.alice, general(world), "ai start")
+
+    with slow_database(world):
+        await asyncio.gather(in_the_session(), a_new_session())
     assert all(record.refused == 0 for record in interactions(world))
 
 
@@ -76,27 +82,29 @@ async def test_admin_commands_answer_in_time_on_a_slow_database(bots_world: Bots
     async with world.services.sessions() as db:
         session = await db.scalar(select(ChatSession))
         assert session is not None
-    with slow_database(world):
-        assert "paused" in await run(
-            world, world.admin, general(world), "admin enable-requests", enabled=False
-        )
-        assert "accepted" in await run(
-            world, world.admin, general(world), "admin enable-requests", enabled=True
-        )
-        assert "Uptime" in await run(world, world.admin, general(world), "admin metrics")
+    admin, here = world.admin, general(world)
+
+    async def pause_and_resume() -> None:
+        paused = await run(world, admin, here, "admin enable-requests", enabled=False)
+        assert "paused" in paused
+        resumed = await run(world, admin, here, "admin enable-requests", enabled=True)
+        assert "accepted" in resumed
+
+    async def metrics() -> None:
+        assert "Uptime" in await run(world, admin, here, "admin metrics")
+
+    async def transfer() -> None:
         assert "now belong to" in await run(
-            world,
-            world.admin,
-            general(world),
-            "admin transfer-session",
-            session_id=session.id,
-            user=world.bob.id,
-        )
-        assert (await run(world, world.admin, general(world), "admin backup")).startswith(
-            "Backup stored in the"
+            world, admin, here, "admin transfer-session", session_id=session.id, user=world.bob.id
         )
         prompt = await end_prompt(world, channel, world.bob)  # bob owns the session now
         assert "Save a transcript" in prompt.content
+
+    async def backup() -> None:
+        assert (await run(world, admin, here, "admin backup")).startswith("Backup stored in the")
+
+    with slow_database(world):
+        await asyncio.gather(pause_and_resume(), metrics(), transfer(), backup())
     assert all(record.refused == 0 for record in interactions(world))
 
 
