@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from meatlizard.core.db import utcnow
+from meatlizard.videos.ffmpeg import BACKGROUND_NICENESS
 from meatlizard.videos.models import Video
 from meatlizard.videos.service import eta_seconds
 from meatlizard.videos.transcode import Probe, ladder, thumb_plan, transcode
@@ -54,3 +58,35 @@ async def test_progress_is_reported_from_ffmpeg(tmp_path: Path, sample_720p: byt
     assert any(0 < value < 1 for value in seen)
     assert seen == sorted(seen)
     assert done.probe.has_audio and [r.name for r in done.rungs] == ["360p", "720p"]
+
+
+def _ffmpeg_children_niceness() -> list[int]:
+    """Return the niceness of this process's ffmpeg children (from /proc, Linux)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        if name == "ffmpeg" and int(fields[1]) == os.getpid():  # fields: state, ppid, ...
+            found.append(int(fields[16]))  # the 19th field of stat: nice
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+async def test_the_encode_runs_at_the_lowest_cpu_priority(
+    tmp_path: Path, sample_720p: bytes
+) -> None:
+    source = tmp_path / "source"
+    source.write_bytes(sample_720p)
+    (tmp_path / "out" / "hls").mkdir(parents=True)
+    seen: list[int] = []
+
+    async def look(fraction: float) -> None:
+        if 0 < fraction < 1:
+            seen.extend(_ffmpeg_children_niceness())
+
+    await transcode(source, tmp_path / "out", preset="ultrafast", on_progress=look)
+    assert seen and set(seen) == {BACKGROUND_NICENESS}, seen
