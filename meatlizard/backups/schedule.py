@@ -18,6 +18,7 @@ from meatlizard.backups.service import (
 )
 from meatlizard.backups.target import BackupTarget, in_data_storage
 from meatlizard.core.storage import ObjectStorage
+from meatlizard.core.tasks import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -89,11 +90,8 @@ async def run_schedule(
     while not stop.is_set():
         due = next_run(cron, datetime.now(UTC))
         delay = (due - datetime.now(UTC)).total_seconds()
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=max(0.0, delay))
+        if await wait_event(stop, max(0.0, delay)):
             return
-        except TimeoutError:
-            pass
         try:
             info = await create_backup(database_url=database_url, storage=storage, target=target)
             removed = await prune(

@@ -34,3 +34,17 @@ def being_cancelled() -> bool:
     """Return whether the running task was asked to stop (for loops that retry on errors)."""
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
+
+
+async def wait_event(event: asyncio.Event, seconds: float) -> bool:
+    """Wait until `event` is set or `seconds` pass; return whether it was set.
+
+    Not `asyncio.wait_for(event.wait(), ...)`: on Python 3.11 that swallows a cancel that
+    arrives as the event is set, and the caller's loop would go on after being stopped.
+    """
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait({waiter}, timeout=seconds)
+    finally:
+        waiter.cancel()
+    return event.is_set()

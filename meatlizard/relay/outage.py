@@ -12,6 +12,7 @@ from typing import Any
 import redis.asyncio as redis
 
 from meatlizard.core.redis_client import is_outage
+from meatlizard.core.tasks import wait_event
 from meatlizard.relay import redis_keys as keys
 from meatlizard.relay.gateway import RelayFailed
 
@@ -69,8 +70,7 @@ async def wait_for_redis(
             if not is_outage(exc):
                 raise
             log.warning("%s: Redis unreachable (%s); retrying in %.1f s", what, exc, delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), delay)
+            await wait_event(stopping, delay)
             delay = min(delay * 2, BACKOFF_CAP_SECONDS)
             continue
         log.info("%s: Redis reachable after %.1f s", what, time.monotonic() - started)

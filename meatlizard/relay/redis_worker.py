@@ -13,6 +13,7 @@ from typing import Any
 import redis.asyncio as redis
 
 from meatlizard.core.redis_client import connect, ensure_group, is_outage, pending_entry
+from meatlizard.core.tasks import being_cancelled, wait_event
 from meatlizard.relay import redis_keys as keys
 from meatlizard.relay.cancels import listen_for_cancels
 from meatlizard.relay.outage import wait_for_redis
@@ -55,7 +56,6 @@ class StreamWorker:
         self._stopping = asyncio.Event()
         self._answering: set[asyncio.Task[None]] = set()
         self._advertise_now = asyncio.Event()
-        self._leaving = False
 
     # -- what a kind of worker provides ---------------------------------------------------
 
@@ -117,10 +117,6 @@ class StreamWorker:
             for task in self._answering:
                 task.cancel()  # killed: entries stay pending and the group takes them over
             await asyncio.gather(*self._answering, return_exceptions=True)
-            # A cancel can be lost inside a Redis call on Python 3.11 (seen as a hang at stop):
-            # the heartbeat also ends at its next turn once it sees the worker leave.
-            self._leaving = True
-            self._advertise_now.set()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -288,16 +284,10 @@ class StreamWorker:
             await pipe.execute()
 
     async def _heartbeat_loop(self) -> None:
-        while not self._leaving:
-            # asyncio.wait, not wait_for: on Python 3.11 wait_for swallows a cancel that
-            # arrives as the event is set.
-            changed = asyncio.ensure_future(self._advertise_now.wait())
-            try:
-                await asyncio.wait({changed}, timeout=keys.HEARTBEAT_SECONDS)
-            finally:
-                changed.cancel()
-            if self._leaving:
-                return
+        # A cancel can be lost inside a Redis call (seen as a hang at stop): the loop also
+        # ends at its next turn once its task was asked to stop.
+        while not being_cancelled():
+            await wait_event(self._advertise_now, keys.HEARTBEAT_SECONDS)
             self._advertise_now.clear()
             try:
                 await self._heartbeat_once()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from meatlizard.core.tasks import being_cancelled, cancel_and_wait
+from meatlizard.core.tasks import being_cancelled, cancel_and_wait, wait_event
 
 
 async def test_a_task_that_stops_is_waited_for() -> None:
@@ -62,3 +62,29 @@ async def test_a_retry_loop_sees_a_cancellation_turned_into_an_error() -> None:
     assert await cancel_and_wait(task) is True
     assert rounds == 1
     assert not being_cancelled()  # the test's own task was not asked to stop
+
+
+async def test_wait_event_tells_a_set_event_from_the_time_running_out() -> None:
+    event = asyncio.Event()
+    assert await wait_event(event, 0.01) is False
+    event.set()
+    assert await wait_event(event, 60.0) is True
+
+
+async def test_a_loop_waiting_on_an_event_stops_when_cancelled_as_the_event_is_set() -> None:
+    event, turns = asyncio.Event(), 0
+
+    async def loop() -> None:
+        nonlocal turns
+        while True:
+            await wait_event(event, 60.0)
+            event.clear()
+            turns += 1
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0)
+    event.set()
+    await asyncio.sleep(0)  # the event's waiter wakes; the cancel comes in the same turn
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=5.0)
+    assert done and task.cancelled(), f"the loop went on after its cancel ({turns} turns)"
