@@ -17,6 +17,7 @@ from meatlizard.dev.discord_emulator.interactions import (
     MODAL_SUBMIT,
     Interaction,
 )
+from meatlizard.dev.discord_emulator.message import Message
 from meatlizard.dev.discord_emulator.messaging import Upload
 from meatlizard.dev.discord_emulator.models import (
     DM,
@@ -24,7 +25,6 @@ from meatlizard.dev.discord_emulator.models import (
     Application,
     Channel,
     Member,
-    Message,
     Overwrite,
     Role,
     User,

@@ -6,7 +6,8 @@ import copy
 from typing import Any
 
 from meatlizard.dev.discord_emulator.gateway import Gateway, Intent, Session
-from meatlizard.dev.discord_emulator.models import DM, Application, Channel, Message
+from meatlizard.dev.discord_emulator.message import Message
+from meatlizard.dev.discord_emulator.models import DM, Application, Channel
 from meatlizard.dev.discord_emulator.state import State
 
 CONTENT_FIELDS = {"content": "", "embeds": [], "attachments": [], "components": []}

@@ -10,18 +10,14 @@ from typing import Any
 
 from meatlizard.dev.discord_emulator import errors
 from meatlizard.dev.discord_emulator.errors import ApiError
-from meatlizard.dev.discord_emulator.messaging import Messaging, Upload
-from meatlizard.dev.discord_emulator.models import (
+from meatlizard.dev.discord_emulator.message import (
     CHAT_INPUT_COMMAND_MESSAGE,
-    DM,
     EPHEMERAL,
     LOADING,
-    Application,
-    Channel,
     Message,
-    User,
-    snowflake,
 )
+from meatlizard.dev.discord_emulator.messaging import Messaging, Upload
+from meatlizard.dev.discord_emulator.models import DM, Application, Channel, User, snowflake
 from meatlizard.dev.discord_emulator.permissions import ALL
 from meatlizard.dev.discord_emulator.state import State
 

@@ -13,15 +13,8 @@ from aiohttp import BodyPartReader, web
 from meatlizard.dev.discord_emulator import errors, limits
 from meatlizard.dev.discord_emulator.errors import ApiError
 from meatlizard.dev.discord_emulator.events import Events
-from meatlizard.dev.discord_emulator.models import (
-    EPHEMERAL,
-    Attachment,
-    Channel,
-    Message,
-    User,
-    iso_now,
-    snowflake,
-)
+from meatlizard.dev.discord_emulator.message import EPHEMERAL, Attachment, Message
+from meatlizard.dev.discord_emulator.models import Channel, User, iso_now, snowflake
 from meatlizard.dev.discord_emulator.state import State
 
 MAX_CONTENT_CHARS = 2000

@@ -6,8 +6,9 @@ from aiohttp import web
 
 from meatlizard.dev.discord_emulator import errors
 from meatlizard.dev.discord_emulator.core import bot_app, core, json
+from meatlizard.dev.discord_emulator.message import EPHEMERAL, Message
 from meatlizard.dev.discord_emulator.messaging import read_body
-from meatlizard.dev.discord_emulator.models import DM, EPHEMERAL, Channel, Message
+from meatlizard.dev.discord_emulator.models import DM, Channel
 from meatlizard.dev.discord_emulator.permissions import Permission
 
 routes = web.RouteTableDef()

@@ -10,14 +10,8 @@ from typing import Any
 from meatlizard.dev.discord_emulator import errors
 from meatlizard.dev.discord_emulator.errors import ApiError
 from meatlizard.dev.discord_emulator.guild import Guild
-from meatlizard.dev.discord_emulator.models import (
-    DM,
-    Application,
-    Attachment,
-    Channel,
-    Message,
-    User,
-)
+from meatlizard.dev.discord_emulator.message import Attachment, Message
+from meatlizard.dev.discord_emulator.models import DM, Application, Channel, User
 from meatlizard.dev.discord_emulator.permissions import Permission
 
 CDN_SEED = 1815
