@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import uuid4
 
 import httpx
@@ -18,6 +19,7 @@ import websockets
 
 PASSWORD = "correct horse battery"
 README = Path(__file__).resolve().parents[1] / "README.md"
+T = TypeVar("T")
 
 
 def unique_name(prefix: str = "user") -> str:
@@ -131,3 +133,26 @@ async def serving(app: Any, port: int | None = None, **config: Any) -> AsyncIter
     finally:
         server.should_exit = True
         await task
+
+
+async def until(
+    condition: Callable[[], T | Awaitable[T]],
+    what: str = "the condition",
+    *,
+    within: float = 60.0,
+    every: float = 0.05,
+) -> T:
+    """Poll `condition` (plain or async) until it is truthy; return it, or fail after `within` s.
+
+    For changes that have no event to await: a Redis key, a file, a list filled by a server.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        value = condition()
+        result = await value if inspect.isawaitable(value) else value
+        if result:
+            return result  # type: ignore[return-value]
+        if loop.time() >= deadline:
+            raise AssertionError(f"not within {within} s: {what}")
+        await asyncio.sleep(every)

@@ -21,12 +21,14 @@ from meatlizard.core.cache import MemoryCache
 from meatlizard.core.settings import Settings
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.guild import Guild
-from meatlizard.dev.discord_emulator.models import EPHEMERAL, Application, Channel, Message, User
+from meatlizard.dev.discord_emulator.message import EPHEMERAL, Message
+from meatlizard.dev.discord_emulator.models import Application, Channel, User
 from meatlizard.dev.discord_emulator.models import Role as GuildRole
 from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceEngine
 from meatlizard.relay.discord_gateway import DiscordRelayGateway
 from meatlizard.relay.wire import PayloadSealer
 from meatlizard.runtime import Services
+from tests.helpers import until
 
 
 @dataclass
@@ -49,13 +51,7 @@ class BotsWorld:
 
 async def wait_for(predicate, limit: float = 120.0):  # type: ignore[no-untyped-def]
     """Poll a condition that does not show up as an emulator change (e.g. a database row)."""
-
-    async def _loop():  # type: ignore[no-untyped-def]
-        while not (result := await predicate()):  # noqa: ASYNC110 - a database row has no event
-            await asyncio.sleep(0.05)
-        return result
-
-    return await asyncio.wait_for(_loop(), limit)
+    return await until(predicate, "a stored change", within=limit)
 
 
 def general(world: BotsWorld) -> Channel:

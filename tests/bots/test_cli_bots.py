@@ -22,7 +22,8 @@ from meatlizard.core.db import make_engine
 from meatlizard.core.settings import bundled_model_path
 from meatlizard.dev.discord_emulator import DiscordEmulator
 from meatlizard.dev.discord_emulator.cli import seed
-from meatlizard.dev.discord_emulator.models import Channel, Message
+from meatlizard.dev.discord_emulator.message import Message
+from meatlizard.dev.discord_emulator.models import Channel
 from tests.bots.helpers import wait_for
 
 START_LIMIT_S = 300.0  # safety net: two Python processes and the model on a shared 2-core box

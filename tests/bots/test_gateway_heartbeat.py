@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from meatlizard.dev.discord_emulator.heartbeat import HEARTBEAT_GRACE
-from meatlizard.dev.discord_emulator.models import Message
+from meatlizard.dev.discord_emulator.message import Message
 from tests.bots.helpers import BotsWorld, shown_in_full, start_session
 
 HEARTBEAT_INTERVAL_S = 1.0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 
 from meatlizard.bots.frames import MARKER
-from meatlizard.dev.discord_emulator.models import Channel, Message
+from meatlizard.dev.discord_emulator.message import Message
+from meatlizard.dev.discord_emulator.models import Channel
 from meatlizard.relay.wire import ChunkPayload, RequestPayload, ResponsePayload
 from tests.bots.helpers import BotsWorld, payloads, relay_room
 

@@ -19,7 +19,7 @@ from meatlizard.auth.models import User as UserRow
 from meatlizard.bots.frames import MARKER
 from meatlizard.bots.run import build_server_bot
 from meatlizard.bots.server.bot import ServerBot
-from meatlizard.dev.discord_emulator.models import Message
+from meatlizard.dev.discord_emulator.message import Message
 from meatlizard.relay.wire import (
     CancelPayload,
     ChunkPayload,

@@ -24,6 +24,7 @@ from meatlizard.relay.wire import (
     RequestPayload,
 )
 from tests.fixtures.cluster import KEY
+from tests.helpers import until
 
 
 async def test_a_taken_over_request_the_web_gave_up_on_stops_the_client_bot(
@@ -55,7 +56,7 @@ async def test_a_taken_over_request_the_web_gave_up_on_stops_the_client_bot(
         await client.xreadgroup(keys.WORKER_GROUP, "relay", {keys.REQUESTS_STREAM: ">"}, count=1)
         await client.set(keys.abandoned_key(request.request_id), b"1", ex=60)
         running = asyncio.create_task(relay.run())
-        await asyncio.wait_for(_until(lambda: bool(posted)), 30)
+        await until(lambda: posted, "the relay posts the cancel", within=30)
         relay.stop()
         await running
         assert posted == [CancelPayload(session_id="s", request_id=request.request_id)]
@@ -69,8 +70,3 @@ async def test_a_taken_over_request_the_web_gave_up_on_stops_the_client_bot(
         await client.delete(keys.REQUESTS_STREAM, keys.abandoned_key(request.request_id))
         await client.aclose()
         await cache.close()
-
-
-async def _until(condition) -> None:  # type: ignore[no-untyped-def]
-    while not condition():  # noqa: ASYNC110 - a list filled by the relay has no event
-        await asyncio.sleep(0.05)

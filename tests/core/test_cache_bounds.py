@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from meatlizard.core.cache import MemoryCache, cache_from_settings
@@ -14,18 +12,10 @@ from meatlizard.pastes.models import Paste
 from meatlizard.relay.envelope import EnvelopeError, Keyring
 from meatlizard.relay.replay import SEEN_PREFIX, ReplayGuard
 from meatlizard.relay.wire import ChunkPayload, PayloadSealer
+from tests.helpers import until
 
 KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 KIB = 1024
-SWEEP_WAIT_POLLS = 1000  # 10 s at most for a sweep due every 10 ms
-
-
-async def _until_empty(cache: MemoryCache) -> None:
-    for _ in range(SWEEP_WAIT_POLLS):
-        if len(cache) == 0:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{len(cache)} expired entries were never swept")
 
 
 async def test_bytes_are_bounded_and_the_least_recently_used_go_first() -> None:
@@ -47,7 +37,7 @@ async def test_expired_entries_vanish_without_being_read() -> None:
         await cache.set(f"short:{i}", b"y" * KIB, ttl_seconds=0.02)
     await cache.incr("counter", ttl_seconds=0.02)
     assert cache.used_bytes > 100 * KIB
-    await _until_empty(cache)
+    await until(lambda: len(cache) == 0, "the expired entries are swept", within=10, every=0.01)
     assert cache.used_bytes == 0
     await cache.close()
 

@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from meatlizard.dev.discord_emulator.models import LOADING
+from meatlizard.dev.discord_emulator.message import LOADING
 from tests.fixtures.discord import GUILD_READY_TIMEOUT_S, DiscordWorld, intents, running
 
 

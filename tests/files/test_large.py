@@ -6,10 +6,10 @@ Data is generated on the fly and hashed on both ends; the server's peak resident
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 import random
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,13 +20,14 @@ import pytest
 from tests.files.helpers import OFFSET_TYPE, TUS
 from tests.fixtures.backends import Backend
 from tests.fixtures.processes import spawn
-from tests.helpers import bearer, free_port, user_token
+from tests.helpers import bearer, free_port, until, user_token
 
 pytestmark = pytest.mark.large
 FILE_BYTES = 1024**3
 REQUEST_BYTES = 128 * 1024**2  # one tus PATCH, as tus-js-client sends with a chunkSize
 BLOCK = random.Random(5).randbytes(1024**2)
 PEAK_RSS_LIMIT = 400 * 1024**2  # an order of magnitude below what buffering would take
+START_LIMIT_S = 60.0  # a hang guard only
 
 
 def peak_rss(pid: int) -> int:
@@ -38,7 +39,9 @@ def peak_rss(pid: int) -> int:
 
 
 @pytest.fixture
-def server(backend: Backend, tmp_path: Path, services: object) -> Iterator[tuple[str, int]]:
+def server(
+    backend: Backend, tmp_path: Path, services: object
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`meatlizard serve` on this backend (`services` empties the production database after)."""
     port = free_port()
     env = {**os.environ, "DATA_DIR": str(tmp_path / "serve"), "INFERENCE": "fallback"}
@@ -47,19 +50,21 @@ def server(backend: Backend, tmp_path: Path, services: object) -> Iterator[tuple
     env["FILES_MAX_UPLOAD_BYTES"] = str(2 * FILE_BYTES)
     process = spawn([sys.executable, "-m", "meatlizard", "serve", "--port", str(port)], env=env)
     try:
-        yield f"http://127.0.0.1:{port}", process.pid
+        yield f"http://127.0.0.1:{port}", process
     finally:
         process.terminate()
         process.wait()
 
 
-async def _wait_up(http: httpx.AsyncClient) -> None:
-    while True:
+async def _wait_up(http: httpx.AsyncClient, process: subprocess.Popen[bytes]) -> None:
+    async def answers() -> bool:
+        assert process.poll() is None, "serve exited before it answered"
         try:
-            if (await http.get("/healthz")).status_code == 200:
-                return
+            return (await http.get("/healthz")).status_code == 200
         except httpx.TransportError:
-            await asyncio.sleep(0.2)
+            return False
+
+    await until(answers, "serve answers /healthz", within=START_LIMIT_S, every=0.1)
 
 
 async def generated(start: int, end: int, digest: hashlib._Hash) -> AsyncIterator[bytes]:
@@ -69,10 +74,12 @@ async def generated(start: int, end: int, digest: hashlib._Hash) -> AsyncIterato
         yield chunk
 
 
-async def test_one_gib_round_trip(server: tuple[str, int], record_property) -> None:  # type: ignore[no-untyped-def]
-    url, pid = server
+async def test_one_gib_round_trip(
+    server: tuple[str, subprocess.Popen[bytes]], record_property
+) -> None:  # type: ignore[no-untyped-def]
+    url, process = server
     async with httpx.AsyncClient(base_url=url, timeout=600) as http:
-        await _wait_up(http)
+        await _wait_up(http, process)
         token = await user_token(http)
         created = await http.post(
             "/api/v1/files/tus",
@@ -98,7 +105,7 @@ async def test_one_gib_round_trip(server: tuple[str, int], record_property) -> N
                 size += len(chunk)
     assert size == FILE_BYTES
     assert received.hexdigest() == sent.hexdigest()
-    peak = peak_rss(pid)
+    peak = peak_rss(process.pid)
     record_property("server_peak_rss_mib", round(peak / 1024**2, 1))
     print(f"server peak RSS for a 1 GiB upload and download: {peak / 1024**2:.1f} MiB")
     assert peak < PEAK_RSS_LIMIT

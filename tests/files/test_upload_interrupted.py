@@ -25,7 +25,7 @@ from meatlizard.core.storage.base import PART_SIZE
 from tests.files.helpers import OFFSET_TYPE, TUS, create
 from tests.fixtures.backends import Backend
 from tests.fixtures.processes import spawn
-from tests.helpers import bearer, user_token
+from tests.helpers import bearer, until, user_token
 from tests.helpers import free_port as _free_port
 
 MIB = 1024 * 1024
@@ -72,14 +72,6 @@ async def _offset(http: httpx.AsyncClient, token: str, path: str) -> int:
     return int(head.headers["Upload-Offset"])
 
 
-async def _until(check: object) -> None:
-    for _ in range(POLLS):
-        if await check():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition never became true")
-
-
 async def _exited(process: subprocess.Popen[bytes]) -> int:
     return await asyncio.to_thread(process.wait, POLLS / 10)
 
@@ -111,7 +103,11 @@ async def test_a_stopped_web_process_neither_loses_the_upload_nor_locks_it(
             )
             await asyncio.wait_for(sent.wait(), POLLS / 10)
             # Stop it mid-stream: once its first part is stored (before, never recorded).
-            await _until(lambda: _at(http, token, path, PART_SIZE))
+            await until(
+                lambda: _at(http, token, path, PART_SIZE),
+                "the first part is recorded",
+                within=POLLS / 10,
+            )
             first.send_signal(signal.SIGTERM)
             await _exited(first)
             writing.cancel()  # the client would wait for its next chunk forever
@@ -126,14 +122,22 @@ async def test_a_stopped_web_process_neither_loses_the_upload_nor_locks_it(
             )
             await asyncio.wait_for(sent.wait(), POLLS / 10)
             # The part that completes at 2 * PART_SIZE is recorded as soon as it is stored.
-            await _until(lambda: _at(http, token, path, 2 * PART_SIZE))
+            await until(
+                lambda: _at(http, token, path, 2 * PART_SIZE),
+                "the second part is recorded",
+                within=POLLS / 10,
+            )
             second.send_signal(signal.SIGKILL)
             await _exited(second)
             writing.cancel()
             headers = {**TUS, **OFFSET_TYPE, **bearer(token)}
             probe = {**headers, "Upload-Offset": str(2 * PART_SIZE)}
             assert (await http.patch(path, content=b"", headers=probe)).status_code == 423
-            await _until(lambda: _unlocked(http, path, probe))
+            await until(
+                lambda: _unlocked(http, path, probe),
+                "the dead process's lock goes",
+                within=POLLS / 10,
+            )
 
             # The rest goes to the process that stayed; the file is whole.
             rest = {**headers, "Upload-Offset": str(2 * PART_SIZE)}

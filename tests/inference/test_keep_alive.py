@@ -13,6 +13,7 @@ from meatlizard.inference.engine import GenerationRequest, GenerationStats, Infe
 from meatlizard.inference.llama import LlamaEngine
 from meatlizard.inference.loading import ModelConfig
 from meatlizard.inference.service import LocalInference
+from tests.helpers import until
 
 QUESTION = GenerationRequest([Turn("user", "Say hello.")], temperature=0.0, max_tokens=6)
 
@@ -33,11 +34,13 @@ async def answer(engine: LlamaEngine) -> str:
 
 
 async def until_unloaded(engine: LlamaEngine) -> None:
-    for _ in range(500):  # the unload runs on the loop and a thread; no clock is asserted
-        if not engine.loaded:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the weights were not freed after the keep-alive")
+    # The unload runs on the loop and a thread; no clock is asserted, 5 s only bounds the wait.
+    await until(
+        lambda: not engine.loaded,
+        "the weights are freed after the keep-alive",
+        within=5,
+        every=0.01,
+    )
 
 
 def resident_mib() -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,18 +17,9 @@ from meatlizard.inference.loading import model_configs
 from meatlizard.inference.registry import Registry, file_sha256
 from meatlizard.inference.registry_watch import RegistryWatch, WorkerModels
 from meatlizard.inference.service import LocalInference
+from tests.helpers import until
 
-BOUND_S = 60.0  # every wait below ends as soon as its condition holds
 QUESTION = Conversation("", [Turn("user", "Say hello.")], temperature=0.0, max_tokens=24)
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    """Wait for a change the process makes on its own (the registry file has no event)."""
-    for _ in range(int(BOUND_S / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not within {BOUND_S} s: {what}")
 
 
 def register(settings: Settings, name: str) -> None:

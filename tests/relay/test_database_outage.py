@@ -14,7 +14,7 @@ import websockets
 
 from tests.fixtures.cluster import Cluster
 from tests.fixtures.services import OwnPostgres, OwnRedis
-from tests.helpers import bearer, create_session, socket_url, user_token
+from tests.helpers import bearer, create_session, socket_url, until, user_token
 
 pytestmark = pytest.mark.model
 
@@ -24,10 +24,12 @@ LOG_WAIT_SECONDS = 60
 
 async def _wait_for_line(log: Path, text: str) -> None:
     """Wait until a process log mentions `text` (bounded)."""
-    deadline = time.monotonic() + LOG_WAIT_SECONDS
-    while text not in await asyncio.to_thread(log.read_text, errors="replace"):
-        assert time.monotonic() < deadline, f"{text!r} never logged"
-        await asyncio.sleep(0.1)
+    await until(
+        lambda: text in log.read_text(errors="replace"),
+        f"{text!r} logged",
+        within=LOG_WAIT_SECONDS,
+        every=0.1,
+    )
 
 
 async def test_answer_finished_while_the_database_is_down_is_stored(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from typing import Any
 
 import pytest
 import redis.asyncio as redis
@@ -15,9 +13,10 @@ from meatlizard.relay.envelope import Keyring
 from meatlizard.relay.replay import ReplayGuard
 from meatlizard.relay.wire import PayloadSealer, RequestPayload
 from tests.fixtures.cluster import KEY, Cluster
+from tests.helpers import until
 
 pytestmark = pytest.mark.model
-HANG_GUARD_POLLS = 1200
+HANG_GUARD_S = 120.0
 
 
 def _request(request_id: str) -> RequestPayload:
@@ -26,21 +25,17 @@ def _request(request_id: str) -> RequestPayload:
     )
 
 
-async def _until(check: Any) -> None:
-    for _ in range(HANG_GUARD_POLLS):
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition never became true")
-
-
 async def test_worker_answers_once_and_refuses_copies(
     cluster: Cluster, cluster_env: dict[str, str]
 ) -> None:
     client = redis.Redis.from_url(cluster_env["REDIS_URL"])
     try:
         cluster.worker("gpu-replay")
-        await _until(lambda: client.exists(keys.worker_key("gpu-replay")))
+        await until(
+            lambda: client.exists(keys.worker_key("gpu-replay")),
+            "the worker is advertised",
+            within=HANG_GUARD_S,
+        )
         guard = ReplayGuard(MemoryCache(), window_seconds=300)
         sealer = PayloadSealer(Keyring.from_hex(KEY), guard)
         genuine = sealer.seal(_request("r-genuine"))
@@ -50,7 +45,7 @@ async def test_worker_answers_once_and_refuses_copies(
         for blob in (genuine, genuine, bytes(tampered), stale_sealer.seal(_request("r-stale"))):
             await client.xadd(keys.REQUESTS_STREAM, {"env": blob})
         # The worker deletes each entry once handled, answered or refused.
-        await _until(lambda: _drained(client))
+        await until(lambda: _drained(client), "every entry is handled", within=HANG_GUARD_S)
         answered = await client.xrange(keys.reply_stream("r-genuine"))
         for refused in ("r-tampered", "r-stale"):
             assert await client.xlen(keys.reply_stream(refused)) == 0

@@ -15,6 +15,7 @@ from meatlizard.relay.redis_worker import StreamWorker
 from meatlizard.relay.replay import ReplayGuard
 from meatlizard.relay.wire import ClientMetricsPayload, GpuStats, PayloadSealer
 from tests.fixtures.cluster import KEY
+from tests.helpers import until
 
 # Far longer than the test may wait: only the change itself can make the worker show.
 SLOW_HEARTBEAT_S = 3600.0
@@ -43,11 +44,12 @@ class SwitchedWorker(StreamWorker):
 
 async def shown(client: redis.Redis, worker_id: str, expected: bool) -> None:
     """Wait (bounded) until the presence key is there or gone; a key has no event to await."""
-    for _ in range(int(WAIT_S / POLL_S)):
-        if bool(await client.exists(keys.worker_key(worker_id))) == expected:
-            return
-        await asyncio.sleep(POLL_S)
-    raise AssertionError(f"{worker_id} still {'missing' if expected else 'advertised'}")
+
+    async def as_expected() -> bool:
+        return bool(await client.exists(keys.worker_key(worker_id))) == expected
+
+    state = "advertised" if expected else "withdrawn"
+    await until(as_expected, f"{worker_id} {state}", within=WAIT_S, every=POLL_S)
 
 
 async def test_a_worker_is_advertised_and_withdrawn_as_soon_as_it_changes(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import pytest
 import redis.asyncio as redis
 
@@ -14,9 +11,10 @@ from meatlizard.relay.envelope import Keyring
 from meatlizard.relay.replay import ReplayGuard
 from meatlizard.relay.wire import PayloadSealer, RequestPayload
 from tests.fixtures.cluster import KEY, Cluster
+from tests.helpers import until
 
 pytestmark = pytest.mark.model
-POLLS = 3000
+WAIT_S = 300.0  # a bound only: every wait ends as soon as its condition holds
 SLOTS = 4
 
 
@@ -28,14 +26,6 @@ def _request(n: int) -> RequestPayload:
         temperature=0.0,
         max_tokens=32,
     )
-
-
-async def _until(check: Any) -> None:
-    for _ in range(POLLS):
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition never became true")
 
 
 def _entry_time(entry_id: bytes) -> tuple[int, int]:
@@ -50,7 +40,7 @@ async def test_a_worker_with_four_slots_takes_four_requests_at_once(
     try:
         cluster.worker("gpu-slots", MODEL_PARALLEL=str(SLOTS))
         presence = keys.worker_key("gpu-slots")
-        await _until(lambda: client.exists(presence))
+        await until(lambda: client.exists(presence), "the worker is advertised", within=WAIT_S)
         assert await client.hget(presence, "slots") == str(SLOTS).encode()
         assert await client.hget(presence, "free") == str(SLOTS).encode()
         sealer = PayloadSealer(
@@ -58,7 +48,7 @@ async def test_a_worker_with_four_slots_takes_four_requests_at_once(
         )
         for n in range(SLOTS):
             await client.xadd(keys.REQUESTS_STREAM, {"env": sealer.seal(_request(n))})
-        await _until(lambda: _all_answered(client))
+        await until(lambda: _all_answered(client), "every request is answered", within=WAIT_S)
         replies = [await client.xrange(keys.reply_stream(f"r-slots-{n}")) for n in range(SLOTS)]
     finally:
         await client.aclose()
