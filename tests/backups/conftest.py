@@ -19,12 +19,6 @@ from tests.fixtures.seaweedfs import S3Endpoint, s3_storage
 from tests.videos.helpers import make_sample
 
 
-@pytest.fixture
-def settings_overrides() -> dict[str, object]:
-    """Transcode fast in tests."""
-    return {"video_x264_preset": "ultrafast"}
-
-
 @pytest.fixture(scope="session")
 def sample_clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """A 2 s 640x360 clip with sound, made with ffmpeg's test sources."""

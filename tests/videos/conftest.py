@@ -14,9 +14,3 @@ def sample_720p(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     if tools_missing():
         pytest.skip(f"video tests need ffmpeg: {tools_missing()} (make ffmpeg installs it)")
     return make_sample(tmp_path_factory.mktemp("video") / "sample.mp4", "1280x720", 4)
-
-
-@pytest.fixture
-def settings_overrides() -> dict[str, object]:
-    """Transcode fast in tests."""
-    return {"video_x264_preset": "ultrafast"}

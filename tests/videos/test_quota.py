@@ -17,7 +17,7 @@ from meatlizard.videos.transcode import Probe, estimate_bytes, ladder
 from tests.helpers import bearer, user_token
 from tests.videos.helpers import keys_under, make_video, video_info
 
-QUEUE_ONLY = {"video_transcode_in_web": False, "video_x264_preset": "ultrafast"}
+QUEUE_ONLY = {"video_transcode_in_web": False}
 
 
 async def _used(client: httpx.AsyncClient, token: str) -> int:
