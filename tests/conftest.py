@@ -18,7 +18,7 @@ from meatlizard.core.settings import Settings, bundled_model_path
 from meatlizard.inference.loading import ModelConfig
 from meatlizard.inference.service import LocalInference
 from meatlizard.runtime import Services
-from tests.helpers import serving
+from tests.helpers import TLS, serving
 
 pytest_plugins = [
     "tests.fixtures.s3",
@@ -110,5 +110,5 @@ async def live_server(app: FastAPI) -> AsyncIterator[str]:
 @pytest_asyncio.fixture
 async def client(live_server: str) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the live server."""
-    async with httpx.AsyncClient(base_url=live_server, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=live_server, timeout=30, verify=TLS) as http:
         yield http
