@@ -47,10 +47,11 @@ class ClientBot(discord.Client):
         heartbeat_seconds: float,
         metrics_channel_id: int | None = None,
         slots: int = 1,
+        guild_ready_timeout: float = 2.0,
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = True
-        super().__init__(intents=intents)
+        super().__init__(intents=intents, guild_ready_timeout=guild_ready_timeout)
         self.sealer = sealer
         self.engines = engines
         self.default_alias = default_alias

@@ -28,7 +28,7 @@ def use_discord_endpoints(settings: Settings) -> None:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-def build_server_bot(settings: Settings) -> ServerBot:
+def build_server_bot(settings: Settings, *, guild_ready_timeout: float = 2.0) -> ServerBot:
     """Wire the services with the Discord relay as their inference gateway."""
     relay = DiscordRelayGateway(
         settings.default_model, heartbeat_seconds=settings.discord_heartbeat_seconds
@@ -43,7 +43,13 @@ def build_server_bot(settings: Settings) -> ServerBot:
             worker_id=settings.worker_id or f"discord-relay-{settings.client_bot_user_id}",
             relay=relay,
         )
-    return ServerBot(services=services, relay=relay, sealer=sealer, web_relay=web_relay)
+    return ServerBot(
+        services=services,
+        relay=relay,
+        sealer=sealer,
+        web_relay=web_relay,
+        guild_ready_timeout=guild_ready_timeout,
+    )
 
 
 async def run_server_bot(settings: Settings) -> int:

@@ -87,6 +87,7 @@ async def bots_world(
         server_bot_id=server_app.id,
         guild_id=guild.id,
         heartbeat_seconds=HEARTBEAT_SECONDS,
+        guild_ready_timeout=GUILD_READY_TIMEOUT_S,
     )
     try:
         async with running(server, server_app.token), running(client, client_app.token):
@@ -149,7 +150,7 @@ async def relay_world(
         discord_heartbeat_seconds=HEARTBEAT_SECONDS,
         metrics_interval_seconds=1.0,
     )  # type: ignore[call-arg]
-    server = build_server_bot(settings)
+    server = build_server_bot(settings, guild_ready_timeout=GUILD_READY_TIMEOUT_S)
     await server.services.prepare()
     client = ClientBot(
         sealer=PayloadSealer.from_settings(settings, MemoryCache()),
@@ -158,6 +159,7 @@ async def relay_world(
         server_bot_id=server_app.id,
         guild_id=guild.id,
         heartbeat_seconds=HEARTBEAT_SECONDS,
+        guild_ready_timeout=GUILD_READY_TIMEOUT_S,
     )
     web_started = asyncio.create_task(cluster.web())  # starts while the bots connect
     try:

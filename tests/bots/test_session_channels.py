@@ -30,7 +30,7 @@ from meatlizard.dev.discord_emulator.permissions import Permission
 from meatlizard.relay.wire import PayloadSealer
 from tests.bots.helpers import BotsWorld, general, start_session, the_session, wait_for
 from tests.bots.relay_helpers import RelayWorld, close_services, session_channel
-from tests.fixtures.discord import running
+from tests.fixtures.discord import GUILD_READY_TIMEOUT_S, running
 from tests.helpers import PASSWORD, bearer, collect_answer, create_session, socket_url, user_token
 
 pytestmark = pytest.mark.model
@@ -161,7 +161,7 @@ async def test_changes_made_while_the_server_bot_is_offline_are_done_on_its_retu
     await call(world, "DELETE", f"/api/v1/chat/sessions/{session_of(deleted)}", token)
     assert not archived(ended) and deleted.id in world.guild.channels  # nobody acted yet
 
-    successor = build_server_bot(world.server.settings)
+    successor = build_server_bot(world.server.settings, guild_ready_timeout=GUILD_READY_TIMEOUT_S)
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(close_services, successor)
         await successor.services.prepare()
@@ -191,6 +191,7 @@ async def test_start_up_sweep_archives_discord_sessions_ended_elsewhere(
         services=world.services,
         relay=world.relay,
         sealer=PayloadSealer.from_settings(world.services.settings, world.services.cache),
+        guild_ready_timeout=GUILD_READY_TIMEOUT_S,
     )
     async with running(successor, world.server_app.token):
         await emu.wait_until(lambda: archived(channel))

@@ -28,7 +28,7 @@ from meatlizard.relay.wire import (
 )
 from tests.bots.helpers import opened
 from tests.bots.relay_helpers import RelayWorld, close_services, session_channel
-from tests.fixtures.discord import running
+from tests.fixtures.discord import GUILD_READY_TIMEOUT_S, running
 from tests.helpers import bearer, collect_answer, create_session, socket_url, user_token
 
 pytestmark = pytest.mark.model
@@ -205,7 +205,9 @@ async def test_server_bot_restarted_mid_answer_still_answers_in_full(
             if frame["type"] == "token" and successor is None:
                 # Mid-answer: the server-bot stops and another one starts in its place.
                 await world.server.close()
-                successor = build_server_bot(world.server.settings)
+                successor = build_server_bot(
+                    world.server.settings, guild_ready_timeout=GUILD_READY_TIMEOUT_S
+                )
                 stack.push_async_callback(close_services, successor)
                 await successor.services.prepare()
                 await stack.enter_async_context(running(successor, world.server_app.token))
