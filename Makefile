@@ -23,11 +23,13 @@ typecheck: install-dev
 # The suite runs on PYTEST_WORKERS pytest-xdist processes (measured on a 2-core machine: most
 # tests wait on servers, subprocesses and the browser). Each worker has its own PostgreSQL
 # database, Redis database and data folders (tests/fixtures/backends.py) and loads the model
-# once for the tests that generate with it; a plain `pytest` runs in one process.
+# once for the tests that generate with it; a plain `pytest` runs in one process. The tests that
+# wait on other processes are collected first (tests/conftest.py) and idle workers take tests
+# queued for busy ones (worksteal), so no worker is left finishing a long queue alone.
 PYTEST_WORKERS ?= 3
 
 pytest: install-dev assets
-	$(BIN)/pytest -n $(PYTEST_WORKERS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev

@@ -37,6 +37,22 @@ MODEL_PARALLEL = 8
 MODEL_THREADS = 1
 
 
+# Tests that wait on other processes (a cluster of web processes and workers, both bots, a
+# 1 GiB transfer) run first: under pytest-xdist the long ones are then spread over the workers
+# from the start, rather than left for one worker to finish alone at the end of the run.
+LONG_FIXTURES = {"cluster", "bots_world", "relay_world"}
+LONG_MARKERS = {"large", "subprocesses"}
+
+
+def _long(item: pytest.Item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(fixtures & LONG_FIXTURES) or any(item.get_closest_marker(m) for m in LONG_MARKERS)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not _long(item))  # stable: the order within each group stays
+
+
 @pytest_asyncio.fixture(scope="session")
 async def model_inference() -> AsyncIterator[LocalInference]:
     """The real SmolLM2 model, loaded once for the whole run."""

@@ -26,6 +26,8 @@ from meatlizard.dev.discord_emulator.message import Message
 from meatlizard.dev.discord_emulator.models import Channel
 from tests.bots.helpers import wait_for
 
+pytestmark = pytest.mark.subprocesses
+
 START_LIMIT_S = 300.0  # safety net: two Python processes and the model on a shared 2-core box
 
 

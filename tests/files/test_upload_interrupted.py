@@ -28,6 +28,8 @@ from tests.fixtures.processes import spawn
 from tests.helpers import bearer, until, user_token
 from tests.helpers import free_port as _free_port
 
+pytestmark = pytest.mark.subprocesses
+
 MIB = 1024 * 1024
 DATA = random.Random(26).randbytes(3 * PART_SIZE)
 FIRST = PART_SIZE + 3 * MIB  # sent before the SIGTERM: a whole part and a tail

@@ -18,6 +18,8 @@ from tests.fixtures.backends import Backend
 from tests.helpers import user_token
 from tests.videos.helpers import keys_under, make_sample, make_video, video_info
 
+pytestmark = pytest.mark.subprocesses
+
 POLL_SECONDS = 0.2
 # Only a safety net so a broken worker cannot hang the suite; nothing is timed against it.
 GIVE_UP_SECONDS = 600.0

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from meatlizard.links.models import Link
@@ -17,6 +18,8 @@ from meatlizard.runtime import Services
 from tests.fixtures.backends import Backend
 from tests.fixtures.processes import spawn
 from tests.helpers import free_port
+
+pytestmark = pytest.mark.subprocesses
 
 CLICKS = 30
 
