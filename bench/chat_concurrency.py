@@ -50,8 +50,17 @@ Rows = dict[int, dict[str, float]]  # by N; 0 holds the conversation's turns
 TOPICS = ["sailor", "clock", "baker", "river", "robot", "farmer", "pilot", "painter"]
 
 
+SUBJECTS = ["tea", "bridges", "owls", "glass", "maps", "bees", "salt", "kites", "moss", "bells"]
+
+
 def prompt(i: int) -> str:
     return f"Write a story about a {TOPICS[i % len(TOPICS)]} called number {i}."
+
+
+def follow_up(turn: int) -> str:
+    """A conversation's turn: it shares no opening words with the rounds' prompts, so its first
+    turn finds nothing of itself in a cache those rounds filled (both servers reuse prefixes)."""
+    return f"Explain, in your own words, something about {SUBJECTS[turn % len(SUBJECTS)]}."
 
 
 async def one_user(base: str, token: str, i: int, gate: asyncio.Event) -> dict[str, float]:
@@ -174,7 +183,7 @@ async def turns(target: Target, count: int, tokens: int) -> tuple[float, float]:
     if target.token is None:
         messages: list[dict[str, str]] = []
         for turn in range(count):
-            messages.append({"role": "user", "content": prompt(turn)})
+            messages.append({"role": "user", "content": follow_up(turn)})
             result = await anchor.ask(target.base, messages, tokens)
             firsts.append(float(result["first"]))
             messages.append({"role": "assistant", "content": str(result["text"])})
@@ -182,7 +191,7 @@ async def turns(target: Target, count: int, tokens: int) -> tuple[float, float]:
     session_id = await new_session(target.base, target.token, temperature=0.7)
     async with open_socket(target.base, target.token, session_id) as ws:
         for turn in range(count):
-            firsts.append((await ask_socket(ws, prompt(turn)))["first"])
+            firsts.append((await ask_socket(ws, follow_up(turn)))["first"])
     return firsts[0], firsts[-1]
 
 
