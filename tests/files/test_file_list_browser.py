@@ -10,13 +10,24 @@ import httpx
 import pytest
 
 from tests.files.helpers import png_2x2
-from tests.fixtures.browser import logged_in_page, wait_for_page
-from tests.helpers import PASSWORD, register
+from tests.fixtures.browser import logged_in_page
+from tests.helpers import PASSWORD, register, until
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 THUMB = "#file-list img.thumb"
+# The loaded thumbnail's box and its file name's, or null while the image is not drawn yet.
+MEASURE_THUMB = f"""() => {{
+  const img = document.querySelector('{THUMB}');
+  if (!img || !img.complete || img.naturalWidth !== 2) return null;
+  const name = img.closest('tr').querySelector('.file-cell a');
+  const box = (e) => {{
+    const r = e.getBoundingClientRect();
+    return {{x: r.x, y: r.y, width: r.width, height: r.height}};
+  }};
+  return [box(img), box(name)];
+}}"""
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -48,13 +59,11 @@ async def test_uploads_show_a_thumbnail_or_a_type_and_their_date(
     await expect(thumb).to_have_attribute("loading", "lazy")
     file_id = await image.get_attribute("data-id")
     await expect(thumb).to_have_attribute("src", f"/f/{file_id}/raw")
-    await wait_for_page(
-        page, f"document.querySelector('{THUMB}').complete"
-        f" && document.querySelector('{THUMB}').naturalWidth === 2"
-    )  # fmt: skip
-    thumb_box = await thumb.bounding_box()
-    name_box = await image.locator(".file-cell a").bounding_box()
-    assert thumb_box is not None and name_box is not None
+    # Measured in one step in the page: the list may be redrawn once more (the second upload's
+    # redraw), replacing the row between a locator's lookup and its bounding box.
+    thumb_box, name_box = await until(
+        lambda: page.evaluate(MEASURE_THUMB), "a loaded thumbnail to measure", within=30
+    )
     assert 24 <= thumb_box["width"] <= 48 and 24 <= thumb_box["height"] <= 48
     assert thumb_box["x"] + thumb_box["width"] <= name_box["x"]  # before the name...
     assert name_box["y"] < thumb_box["y"] + thumb_box["height"]  # ...on the same line
