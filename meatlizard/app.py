@@ -14,10 +14,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
+from meatlizard import health, mine
 from meatlizard.admin import ai_models, moderation_routes, report_pages
 from meatlizard.admin import pages as admin_pages
 from meatlizard.admin import routes as admin_routes
-from meatlizard.api import health, openapi
+from meatlizard.api import openapi
 from meatlizard.api.body_guard import BodyGuard
 from meatlizard.api.deps import session_user
 from meatlizard.api.errors import error_content, field_problems, status_for, summary
@@ -48,7 +49,6 @@ from meatlizard.pastes.fast import PasteFastPath
 from meatlizard.runtime import Services
 from meatlizard.videos import pages as video_pages
 from meatlizard.videos import routes as video_routes
-from meatlizard.web import mine as web_mine
 from meatlizard.web import pages as web_pages
 from meatlizard.web.render import STATIC_DIR, render
 
@@ -188,7 +188,7 @@ def create_app(
     app.include_router(paste_pages.router)
     app.include_router(link_go.router)
     app.include_router(link_pages.router)
-    app.include_router(web_mine.router)
+    app.include_router(mine.router)
     app.include_router(file_pages.router)
     app.include_router(video_pages.router)
     app.include_router(web_pages.router)

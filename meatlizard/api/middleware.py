@@ -14,8 +14,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from meatlizard.api.edge_headers import html_headers
 from meatlizard.core.metrics import HTTP_REQUESTS
-from meatlizard.web.edge_headers import html_headers
 
 access_log = logging.getLogger("meatlizard.access")
 # A handler may lower its own request's access-log level (redirects log at DEBUG).

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
+from meatlizard.api.edge_headers import content_security_policy
 from meatlizard.auth.models import User
 from meatlizard.core.errors import NotFound
 from meatlizard.videos import service
@@ -16,7 +17,6 @@ from meatlizard.videos.models import READY, Video
 from meatlizard.videos.routes import video_read
 from meatlizard.videos.serving import check_path, object_response
 from meatlizard.videos.transcode import SHARE_NAME
-from meatlizard.web.edge_headers import content_security_policy
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)

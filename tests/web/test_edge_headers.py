@@ -7,8 +7,8 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from meatlizard.api.edge_headers import content_security_policy
 from meatlizard.runtime import Services
-from meatlizard.web.edge_headers import content_security_policy
 from tests.helpers import bearer, user_token
 
 METRICS_TOKEN = "metrics-secret-0123456789"

@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from meatlizard.admin import dashboard
 from meatlizard.admin.service import requests_enabled
 from meatlizard.api.deps import SESSION_COOKIE, ServicesDep
+from meatlizard.api.edge_headers import is_loopback
 from meatlizard.api.errors import ErrorOut
 from meatlizard.auth import service as auth_service
 from meatlizard.core.db import ping as db_ping
@@ -26,7 +27,6 @@ from meatlizard.core.metrics import (
 )
 from meatlizard.core.security import same_secret
 from meatlizard.runtime import Services
-from meatlizard.web.edge_headers import is_loopback
 
 router = APIRouter(tags=["health"])
 CHECK_TIMEOUT_SECONDS = 5.0
