@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
-from meatlizard import health, mine
+from meatlizard import health, mine, uploads
 from meatlizard.admin import ai_models, moderation_routes, report_pages
 from meatlizard.admin import pages as admin_pages
 from meatlizard.admin import routes as admin_routes
@@ -123,7 +123,15 @@ class MeatLizardApp(FastAPI):
         super().__init__(**options)
         # In front of FastAPI's own stack, so a plain redirect or paste read skips its error
         # and telemetry wrappers too; an exception still reaches ServerErrorMiddleware inside.
-        self._front = RequestLogMiddleware(LinkFastPath(PasteFastPath(BodyGuard(super().__call__))))
+        self._front = RequestLogMiddleware(
+            LinkFastPath(
+                PasteFastPath(
+                    BodyGuard(
+                        super().__call__, own_limit=uploads.own_limit, is_upload=uploads.is_upload
+                    )
+                )
+            )
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self  # the fast paths find the services here

@@ -5,12 +5,14 @@ answer is 413 and the connection closes (`Connection: close`), so unread bytes a
 taken for a next request. A declared Content-Length over the limit is refused before a byte
 is read. JSON bodies (up to MAX_JSON_BODY_BYTES) are read here and parsed strictly, so a
 route never meets NaN, invalid UTF-8, lone surrogates or runaway nesting. Uploads (files,
-tus, captions, pastes) keep their own, larger limits and read their bodies as streams.
+tus, captions, pastes; see `uploads.py`) keep their own, larger limits and read their bodies
+as streams.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.exceptions import HTTPException
@@ -19,10 +21,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from meatlizard.api.errors import ErrorOut
 from meatlizard.core import strictjson
 from meatlizard.core.settings import Settings
-from meatlizard.pastes.body import body_limit as paste_body_limit
-from meatlizard.videos.captions import MAX_CAPTION_BYTES
 
-MULTIPART_FRAMING_BYTES = 64 * 1024  # form boundaries and the other fields of an upload
+# The limit of a route with its own (upload) limit, or None: the JSON default.
+OwnLimit = Callable[[str, str, Settings, bytes], int | None]
+# Whether a route's body is a file, whatever its content type says.
+IsUpload = Callable[[str, str], bool]
 JSON_TYPES = (b"application/json",)
 CLOSE = (b"connection", b"close")
 
@@ -44,35 +47,15 @@ def _is_json(content_type: bytes) -> bool:
     return kind in JSON_TYPES or kind.endswith(b"+json")
 
 
-def own_limit(method: str, path: str, settings: Settings, content_type: bytes) -> int | None:
-    """Return the limit of a route with its own (upload) limit, or None: the JSON default."""
-    if path.startswith("/api/v1/files"):
-        if path.startswith("/api/v1/files/tus") or (method, path) == ("POST", "/api/v1/files"):
-            return settings.files_max_upload_bytes + MULTIPART_FRAMING_BYTES
-        if method == "PUT" and path.count("/") == 4:  # PUT /api/v1/files/{name}
-            return settings.files_max_upload_bytes
-    elif (method, path) == ("POST", "/api/v1/pastes"):
-        kind = content_type.split(b";", 1)[0].strip().lower().decode("latin-1")
-        return paste_body_limit(kind, settings.paste_max_bytes)
-    elif method == "PUT" and path.startswith("/api/v1/videos/") and "/captions/" in path:
-        return MAX_CAPTION_BYTES
-    return None
-
-
-def _is_upload(method: str, path: str) -> bool:
-    """Return True for routes whose body is a file, whatever its type says (JSON files too)."""
-    if path.startswith("/api/v1/files/tus"):
-        return True
-    if method != "PUT":
-        return False
-    return (path.startswith("/api/v1/files/") and path.count("/") == 4) or "/captions/" in path
-
-
 class BodyGuard:
-    """Limit every request body while it is read; parse JSON bodies strictly."""
+    """Limit every request body while it is read; parse JSON bodies strictly.
 
-    def __init__(self, app: ASGIApp) -> None:
+    Which routes take uploads, and how large, is the domains' knowledge: the app hands it in.
+    """
+
+    def __init__(self, app: ASGIApp, *, own_limit: OwnLimit, is_upload: IsUpload) -> None:
         self.app = app
+        self.own_limit, self.is_upload = own_limit, is_upload
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -86,11 +69,11 @@ class BodyGuard:
                 content_type = value
         settings: Settings = scope["app"].state.services.settings
         method, path = scope["method"], scope["path"]
-        limit = own_limit(method, path, settings, content_type) or settings.max_json_body_bytes
+        limit = self.own_limit(method, path, settings, content_type) or settings.max_json_body_bytes
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await refuse_too_large(send, limit)
             return
-        if _is_json(content_type) and not _is_upload(method, path):
+        if _is_json(content_type) and not self.is_upload(method, path):
             await self._json(scope, receive, send, limit)
             return
         await self._counted(scope, receive, send, limit)
