@@ -123,7 +123,8 @@
       if (!response.ok) return;
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
       const fresh = page.getElementById("file-listing");
-      if (fresh) current.replaceChildren(...fresh.childNodes);
+      // Unchanged rows stay as they are: no flicker, and thumbnails are not fetched again.
+      if (fresh && fresh.innerHTML !== current.innerHTML) current.replaceChildren(...fresh.childNodes);
       // The storage bar counts what was just uploaded too.
       const usage = page.getElementById("storage-usage");
       if (usage) document.getElementById("storage-usage")?.replaceWith(usage);
