@@ -48,8 +48,6 @@ from meatlizard.inference.threads import usable_cpus
 
 Rows = dict[int, dict[str, float]]  # by N; 0 holds the conversation's turns
 TOPICS = ["sailor", "clock", "baker", "river", "robot", "farmer", "pilot", "painter"]
-
-
 SUBJECTS = ["tea", "bridges", "owls", "glass", "maps", "bees", "salt", "kites", "moss", "bells"]
 
 

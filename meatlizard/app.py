@@ -123,15 +123,10 @@ class MeatLizardApp(FastAPI):
         super().__init__(**options)
         # In front of FastAPI's own stack, so a plain redirect or paste read skips its error
         # and telemetry wrappers too; an exception still reaches ServerErrorMiddleware inside.
-        self._front = RequestLogMiddleware(
-            LinkFastPath(
-                PasteFastPath(
-                    BodyGuard(
-                        super().__call__, own_limit=uploads.own_limit, is_upload=uploads.is_upload
-                    )
-                )
-            )
+        guard = BodyGuard(
+            super().__call__, own_limit=uploads.own_limit, is_upload=uploads.is_upload
         )
+        self._front = RequestLogMiddleware(LinkFastPath(PasteFastPath(guard)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self  # the fast paths find the services here
