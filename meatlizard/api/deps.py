@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Form, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import User
+from meatlizard.core.cache import Cache
 from meatlizard.core.guesses import Guesses
 from meatlizard.core.numbers import INT64_MAX
 from meatlizard.core.security import same_secret
-from meatlizard.core.settings import Rate
+from meatlizard.core.settings import Rate, Settings
 from meatlizard.runtime import Services
 
 SESSION_COOKIE = "ml_session"
@@ -35,6 +36,34 @@ async def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def settings_of(app_state: Any) -> Settings:
+    """Return the operator's settings from the app's state (also for ASGI middleware)."""
+    settings: Settings = app_state.services.settings
+    return settings
+
+
+async def get_settings(request: Request) -> Settings:
+    """Return the operator's settings."""
+    return settings_of(request.app.state)
+
+
+async def get_cache(request: Request) -> Cache:
+    """Return the shared cache (Redis or in-process)."""
+    cache: Cache = request.app.state.services.cache
+    return cache
+
+
+async def get_session_maker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """Return the session factory, for work that opens its own sessions."""
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.services.sessions
+    return sessions
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+CacheDep = Annotated[Cache, Depends(get_cache)]
+SessionMakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_session_maker)]
 
 
 async def get_db(services: ServicesDep) -> AsyncIterator[AsyncSession]:

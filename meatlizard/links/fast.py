@@ -11,9 +11,10 @@ import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from meatlizard.api.deps import settings_of
 from meatlizard.api.middleware import LOG_LEVEL_KEY
+from meatlizard.links.deps import links_of
 from meatlizard.links.redirects import REDIRECT_LOG_LEVEL, CachedLink
-from meatlizard.runtime import Services
 
 PREFIX = "/s/"
 HEADER_MEMO_SIZE = 4096  # precomputed redirect headers, one list per (target, status)
@@ -42,15 +43,16 @@ class LinkFastPath:
         """Send the redirect and return True, or return False having sent nothing."""
         if not slug or "/" in slug or slug.endswith("+"):
             return False
-        services: Services = scope["app"].state.services
+        state = scope["app"].state
+        resolver = links_of(state)
         try:
-            link = await services.links.lookup(slug)
+            link = await resolver.lookup(slug)
             if link is None or link.protected or link.gone_reason(time.time()):
                 return False
-            status = services.settings.link_redirect_status
+            status = settings_of(state).link_redirect_status
             headers = self._headers_for(link, status)
             # A link past its limit falls through too; the route then refuses it (410).
-            if not await services.links.claim(link):
+            if not await resolver.claim(link):
                 return False
         except Exception:  # the route meets the same problem and reports it properly
             return False
@@ -61,7 +63,7 @@ class LinkFastPath:
             elif name == b"referer":
                 referer = value.decode("latin-1")
         client = scope.get("client")  # uvicorn applied a trusted proxy's X-Forwarded-For
-        services.links.clicks.record(
+        resolver.clicks.record(
             link.id, user_agent=user_agent, referer=referer, client=client[0] if client else None
         )
         scope[LOG_LEVEL_KEY] = REDIRECT_LOG_LEVEL

@@ -9,19 +9,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import ValidationError
 
-from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, ServicesDep
+from meatlizard.api.deps import CacheDep, CurrentUser, DbDep, OptionalUser, SettingsDep
 from meatlizard.api.errors import field_problems
 from meatlizard.auth.models import User
+from meatlizard.core.cache import Cache
 from meatlizard.core.errors import TooManyRequests
 from meatlizard.core.rate_limit import RateLimiter
-from meatlizard.core.settings import Rate
+from meatlizard.core.settings import Rate, Settings
 from meatlizard.links import service
+from meatlizard.links.deps import LinksDep
 from meatlizard.links.models import Link
 from meatlizard.links.policy import LinkPolicy
+from meatlizard.links.redirects import LinkResolver
 from meatlizard.links.schemas import LinkCreate, LinkRead, LinkStats, LinkUpdate
 from meatlizard.links.stats import link_stats
 from meatlizard.links.urls import link_read, public_base
-from meatlizard.runtime import Services
 
 router = APIRouter(prefix="/links", tags=["links"])
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -39,22 +41,18 @@ def _top_level_names(request: Request) -> frozenset[str]:
     return frozenset(names)
 
 
-def policy(services: Services, request: Request) -> LinkPolicy:
+def policy(settings: Settings, request: Request) -> LinkPolicy:
     """Return the operator's link policy; this site's own hosts are never a target."""
     own = {request.url.hostname or ""}
     server = request.scope.get("server")
     if server:  # the address this request reached: the same machine under another name
         own.add(str(server[0]))
-    return LinkPolicy.from_settings(
-        services.settings, own_hosts=own, reserved=_top_level_names(request)
-    )
+    return LinkPolicy.from_settings(settings, own_hosts=own, reserved=_top_level_names(request))
 
 
-async def check_rate(services: Services, request: Request, user: User | None) -> None:
+async def check_rate(cache: Cache, settings: Settings, request: Request, user: User | None) -> None:
     """Refuse creators who shorten faster than the configured rate."""
-    limiter = RateLimiter(
-        services.cache, "link", Rate.parse(services.settings.link_rate_limit), fail_open=True
-    )
+    limiter = RateLimiter(cache, "link", Rate.parse(settings.link_rate_limit), fail_open=True)
     who = f"user:{user.id}" if user else f"ip:{request.client.host if request.client else '-'}"
     decision = await limiter.hit(who)
     if not decision.allowed:
@@ -95,19 +93,22 @@ def _wants_text(request: Request) -> bool:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=LinkRead)
 async def create_link(
-    request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+    request: Request,
+    user: OptionalUser,
+    db: DbDep,
+    settings: SettingsDep,
+    cache: CacheDep,
+    resolver: LinksDep,
 ) -> Response:
     """Shorten a URL; curl (without JSON) and `Accept: text/plain` get the short URL as text."""
     if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "request body too large")
-    rules = policy(services, request)
-    await check_rate(services, request, user)
+    rules = policy(settings, request)
+    await check_rate(cache, settings, request, user)
     data = await _body(request)
     link, delete_token = await service.create_link(db, owner=user, data=data, policy=rules)
-    await services.links.forget(link.slug)  # a stale "no such slug" entry may be cached
-    read = link_read(
-        public_base(services.settings, request), link, owner=user.username if user else None
-    )
+    await resolver.forget(link.slug)  # a stale "no such slug" entry may be cached
+    read = link_read(public_base(settings, request), link, owner=user.username if user else None)
     read.delete_token = delete_token
     if _wants_text(request):
         return PlainTextResponse(read.short_url + "\n", status_code=status.HTTP_201_CREATED)
@@ -119,19 +120,20 @@ async def list_links(
     request: Request,
     user: CurrentUser,
     db: DbDep,
-    services: ServicesDep,
+    settings: SettingsDep,
+    resolver: LinksDep,
     all: bool = False,
     tag: str | None = None,
 ) -> list[LinkRead]:
     """List your links, newest first (admins: `?all=true` for everyone's; `?tag=` filters)."""
     links = await service.list_links(db, owner=user, everyone=all, tag=tag)
-    base = public_base(services.settings, request)
-    return [_with_pending(services, link_read(base, link), link) for link in links]
+    base = public_base(settings, request)
+    return [_with_pending(resolver, link_read(base, link), link) for link in links]
 
 
-def _with_pending(services: Services, read: LinkRead, link: Link) -> LinkRead:
+def _with_pending(resolver: LinkResolver, read: LinkRead, link: Link) -> LinkRead:
     """Add the clicks this process has counted but not yet written."""
-    people, bots = services.links.clicks.pending(link.id)
+    people, bots = resolver.clicks.pending(link.id)
     read.clicks += people
     read.bot_clicks += bots
     return read
@@ -139,11 +141,16 @@ def _with_pending(services: Services, read: LinkRead, link: Link) -> LinkRead:
 
 @router.get("/{slug}", response_model=LinkRead)
 async def get_link(
-    slug: str, request: Request, user: CurrentUser, db: DbDep, services: ServicesDep
+    slug: str,
+    request: Request,
+    user: CurrentUser,
+    db: DbDep,
+    settings: SettingsDep,
+    resolver: LinksDep,
 ) -> LinkRead:
     """Return one of your links."""
     link = await service.owned_link(db, slug=slug, user=user)
-    return _with_pending(services, link_read(public_base(services.settings, request), link), link)
+    return _with_pending(resolver, link_read(public_base(settings, request), link), link)
 
 
 @router.patch("/{slug}", response_model=LinkRead)
@@ -153,15 +160,16 @@ async def update_link(
     request: Request,
     user: CurrentUser,
     db: DbDep,
-    services: ServicesDep,
+    settings: SettingsDep,
+    resolver: LinksDep,
 ) -> LinkRead:
     """Edit a link: target, title, tags, expiry, max clicks, password, enabled."""
     link = await service.update_link(
-        db, slug=slug, user=user, data=data, policy=policy(services, request)
+        db, slug=slug, user=user, data=data, policy=policy(settings, request)
     )
     cap_changed = "max_clicks" in data.model_fields_set
-    await services.links.forget(slug, link_id=link.id if cap_changed else None)
-    return _with_pending(services, link_read(public_base(services.settings, request), link), link)
+    await resolver.forget(slug, link_id=link.id if cap_changed else None)
+    return _with_pending(resolver, link_read(public_base(settings, request), link), link)
 
 
 @router.delete("/{slug}", status_code=status.HTTP_204_NO_CONTENT)
@@ -169,18 +177,18 @@ async def delete_link(
     slug: str,
     user: OptionalUser,
     db: DbDep,
-    services: ServicesDep,
+    resolver: LinksDep,
     token: str | None = None,
     x_delete_token: Annotated[str | None, Header()] = None,
 ) -> None:
     """Delete a link as its owner, an admin, or with its delete token (header or ?token=)."""
     link = await service.delete_link(db, slug=slug, user=user, token=x_delete_token or token)
-    await services.links.forget(slug, link_id=link.id)
+    await resolver.forget(slug, link_id=link.id)
 
 
 @router.get("/{slug}/stats", response_model=LinkStats)
 async def get_stats(
-    slug: str, user: CurrentUser, db: DbDep, services: ServicesDep, days: int = 30
+    slug: str, user: CurrentUser, db: DbDep, resolver: LinksDep, days: int = 30
 ) -> LinkStats:
     """Clicks per day, referrers, browsers, OS, bots and countries of one of your links."""
     if not 1 <= days <= MAX_STATS_DAYS:
@@ -190,6 +198,6 @@ async def get_stats(
         db,
         link,
         days=days,
-        pending=services.links.clicks.pending(link.id),
-        countries=services.links.clicks.countries is not None,
+        pending=resolver.clicks.pending(link.id),
+        countries=resolver.clicks.countries is not None,
     )
