@@ -17,12 +17,12 @@ from markupsafe import Markup, escape
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from meatlizard.api.deps import CSRF_COOKIE, SESSION_COOKIE
+from meatlizard.api.deps import CSRF_COOKIE, SESSION_COOKIE, settings_of
 from meatlizard.core.security import new_csrf_token, secure_cookie
 from meatlizard.pastes.caching import REVALIDATE, REVALIDATE_PRIVATE, held, page_tag
 from meatlizard.pastes.content import download_name
+from meatlizard.pastes.deps import pastes_of
 from meatlizard.pastes.hot import CachedPaste
-from meatlizard.runtime import Services
 from meatlizard.web.render import NAV, templates
 
 PATH = re.compile(r"/p/([A-Za-z0-9_-]{1,16})(/raw)?")
@@ -58,19 +58,19 @@ class PasteFastPath:
                 if_none_match = value.decode("latin-1")
         if authorization is not None:  # a token may be wrong (401) or name the owner
             return False
-        services: Services = scope["app"].state.services
+        state = scope["app"].state
         try:
             cookies = cookie_parser(cookie) if cookie and not raw else {}  # pages only
             if cookies.get(SESSION_COOKIE):
                 return False
-            entry = await services.pastes.lookup(paste_id)
+            entry = await pastes_of(state).lookup(paste_id)
             if entry is None:
                 return False
             if raw:
                 status, headers, body = _raw(entry, if_none_match)
             else:
                 csrf = cookies.get(CSRF_COOKIE)
-                secure = secure_cookie(services.settings.cookie_secure, scope["scheme"])
+                secure = secure_cookie(settings_of(state).cookie_secure, scope["scheme"])
                 status, headers, body = _page(entry, csrf, if_none_match, secure)
         except Exception:  # the route meets the same problem and reports it properly
             return False

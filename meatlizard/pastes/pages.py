@@ -14,18 +14,18 @@ from meatlizard.api.deps import (
     FormUser,
     GuessesDep,
     OptionalUser,
-    ServicesDep,
-    guesses_of,
 )
 from meatlizard.auth.models import User
 from meatlizard.core.errors import NotFound, TooManyRequests
+from meatlizard.core.guesses import Guesses
 from meatlizard.pastes import service
 from meatlizard.pastes.caching import not_modified, page_headers, raw_headers
 from meatlizard.pastes.content import download_name
+from meatlizard.pastes.deps import PastesDep
 from meatlizard.pastes.highlight import content_version
+from meatlizard.pastes.hot import PasteCache
 from meatlizard.pastes.models import Paste
 from meatlizard.pastes.rendering import stored_lines
-from meatlizard.runtime import Services
 from meatlizard.web.qr import qr_svg
 from meatlizard.web.render import render
 
@@ -62,9 +62,14 @@ async def paste_editor(request: Request, user: OptionalUser) -> Response:
 
 @router.get("/p/{paste_id}", response_class=HTMLResponse)
 async def paste_view(
-    paste_id: str, request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+    paste_id: str,
+    request: Request,
+    user: OptionalUser,
+    db: DbDep,
+    pastes: PastesDep,
+    guesses: GuessesDep,
 ) -> Response:
-    return await _view(request, user, db, services, paste_id, password=None)
+    return await _view(request, user, db, pastes, guesses, paste_id, password=None)
 
 
 @router.post("/p/{paste_id}", response_class=HTMLResponse)
@@ -73,28 +78,30 @@ async def paste_unlock(
     request: Request,
     user: FormUser,
     db: DbDep,
-    services: ServicesDep,
+    pastes: PastesDep,
+    guesses: GuessesDep,
     password: Annotated[str, Form()] = "",
 ) -> Response:
-    return await _view(request, user, db, services, paste_id, password=password)
+    return await _view(request, user, db, pastes, guesses, paste_id, password=password)
 
 
 async def _view(
     request: Request,
     user: User | None,
     db: AsyncSession,
-    services: Services,
+    pastes: PasteCache,
+    guesses: Guesses,
     paste_id: str,
     password: str | None,
 ) -> Response:
-    since = services.pastes.started()
+    since = pastes.started()
     try:
         paste = await service.read_paste(
             db,
             paste_id=paste_id,
             viewer=user,
             password=password,
-            guesses=guesses_of(request, services),
+            guesses=guesses,
             rendered=True,
             confirmed=password is not None,  # a POST from the confirm or password form
         )
@@ -122,7 +129,7 @@ async def _view(
     if (unchanged := not_modified(request, headers)) is not None:
         return unchanged
     code = await stored_lines(db, paste, version)
-    await services.pastes.remember(paste, code, since=since)  # for the next reader (fast.py)
+    await pastes.remember(paste, code, since=since)  # for the next reader (fast.py)
     response = render(
         request,
         "paste_view.html",
@@ -155,19 +162,20 @@ async def paste_raw(
     request: Request,
     user: OptionalUser,
     db: DbDep,
-    services: ServicesDep,
+    pastes: PastesDep,
+    guesses: GuessesDep,
     x_paste_password: Annotated[str | None, Header()] = None,
 ) -> Response:
-    since = services.pastes.started()
+    since = pastes.started()
     paste = await service.read_paste(
         db,
         paste_id=paste_id,
         viewer=user,
         password=x_paste_password,
-        guesses=guesses_of(request, services),
+        guesses=guesses,
         rendered=True,
     )
-    await services.pastes.remember(paste, _current_lines(paste), since=since)
+    await pastes.remember(paste, _current_lines(paste), since=since)
     headers = raw_headers(paste)
     if (unchanged := not_modified(request, headers)) is not None:
         return unchanged

@@ -7,14 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.responses import PlainTextResponse, Response
 
-from meatlizard.api.deps import CurrentUser, DbDep, GuessesDep, OptionalUser, ServicesDep
+from meatlizard.api.deps import CurrentUser, DbDep, GuessesDep, OptionalUser
 from meatlizard.auth.models import User
 from meatlizard.core.errors import TooManyRequests
+from meatlizard.core.rate_limit import RateLimiter
 from meatlizard.pastes import service
 from meatlizard.pastes.body import parse_create
+from meatlizard.pastes.deps import PasteLimiterDep, PastePolicyDep, PastesDep
 from meatlizard.pastes.models import Paste
 from meatlizard.pastes.schemas import PasteRead
-from meatlizard.runtime import Services
 
 router = APIRouter(prefix="/pastes", tags=["pastes"])
 PASSWORD_HEADER = "X-Paste-Password"
@@ -28,16 +29,16 @@ def _refuse(retry_after: float) -> TooManyRequests:
     return TooManyRequests("too many pastes; slow down", retry_after)
 
 
-async def check_rate(services: Services, request: Request, user: User | None) -> None:
+async def check_rate(limiter: RateLimiter, request: Request, user: User | None) -> None:
     """Refuse, before reading the body, creators who already used up their rate."""
-    decision = await services.paste_limiter.peek(_creator(request, user))
+    decision = await limiter.peek(_creator(request, user))
     if not decision.allowed:
         raise _refuse(decision.retry_after_seconds)
 
 
-async def count_paste(services: Services, request: Request, user: User | None) -> None:
+async def count_paste(limiter: RateLimiter, request: Request, user: User | None) -> None:
     """Count one accepted paste against the creator's rate (refusing if it overflows)."""
-    decision = await services.paste_limiter.hit(_creator(request, user))
+    decision = await limiter.hit(_creator(request, user))
     if not decision.allowed:
         raise _refuse(decision.retry_after_seconds)
 
@@ -54,22 +55,26 @@ def paste_read(request: Request, paste: Paste) -> PasteRead:
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PasteRead)
 async def create_paste(
-    request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+    request: Request,
+    user: OptionalUser,
+    db: DbDep,
+    pastes: PastesDep,
+    rules: PastePolicyDep,
+    limiter: PasteLimiterDep,
 ) -> Response:
     """Create a paste from JSON, a form or a raw body; curl without JSON gets the URL as text."""
-    since = services.pastes.started()
-    rules = services.paste_policy
+    since = pastes.started()
     # Only accepted pastes count against the rate: a refused one cost us no write, and a
     # typo must not lock its author out. Creators already over the limit are refused early.
-    await check_rate(services, request, user)
+    await check_rate(limiter, request, user)
     try:
         data = await parse_create(request, rules.max_bytes)
         paste, delete_token = await service.build_paste(owner=user, data=data, policy=rules)
     except service.TooLarge as exc:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from None
-    await count_paste(services, request, user)
+    await count_paste(limiter, request, user)
     await service.save_paste(db, paste)
-    await services.pastes.remember(paste, paste.rendered, since=since)  # its link is read next
+    await pastes.remember(paste, paste.rendered, since=since)  # its link is read next
     read = paste_read(request, paste)
     read.delete_token = delete_token
     sent_json = request.headers.get("content-type", "").startswith("application/json")
@@ -105,10 +110,10 @@ async def delete_paste(
     paste_id: str,
     user: OptionalUser,
     db: DbDep,
-    services: ServicesDep,
+    pastes: PastesDep,
     token: str | None = None,
     x_delete_token: Annotated[str | None, Header()] = None,
 ) -> None:
     """Delete a paste as its owner or with its delete token (header or ?token=)."""
     await service.delete_paste(db, paste_id=paste_id, user=user, token=x_delete_token or token)
-    await services.pastes.forget(paste_id)
+    await pastes.forget(paste_id)
