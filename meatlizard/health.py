@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from meatlizard.admin import dashboard
 from meatlizard.admin.service import requests_enabled
-from meatlizard.api.deps import SESSION_COOKIE, ServicesDep
+from meatlizard.api.deps import SESSION_COOKIE
 from meatlizard.api.edge_headers import is_loopback
 from meatlizard.api.errors import ErrorOut
 from meatlizard.auth import service as auth_service
@@ -30,6 +30,15 @@ from meatlizard.runtime import Services
 
 router = APIRouter(tags=["health"])
 CHECK_TIMEOUT_SECONDS = 5.0
+
+
+async def get_services(request: Request) -> Services:
+    """Return the whole container: readiness and metrics look at every resource it holds."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 async def _check(coro: Any) -> str:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
+from meatlizard.api.deps import DbDep, OptionalUser, SettingsDep
 from meatlizard.auth import service as auth_service
 from meatlizard.files import quotas, thumbnails
 from meatlizard.files import service as files_service
+from meatlizard.files.deps import FilePolicyDep
 from meatlizard.links import service as links_service
 from meatlizard.links.urls import link_read, public_base
 from meatlizard.pastes import service as pastes_service
@@ -23,7 +24,8 @@ async def mine(
     request: Request,
     user: OptionalUser,
     db: DbDep,
-    services: ServicesDep,
+    settings: SettingsDep,
+    file_policy: FilePolicyDep,
     everyone: bool = False,
 ) -> Response:
     if user is None:
@@ -36,7 +38,7 @@ async def mine(
     ids = {p.owner_id for p in pastes} | {link.owner_id for link in links}
     ids |= {f.owner_id for f in files} | {v.owner_id for v in videos}
     owners = await auth_service.usernames(db, {i for i in ids if i is not None})
-    base = public_base(services.settings, request)
+    base = public_base(settings, request)
     return render(
         request,
         "mine.html",
@@ -47,7 +49,7 @@ async def mine(
         files=files,
         looks=thumbnails.looks(files, viewer_id=user.id),
         videos=videos,
-        usage=await quotas.usage(db, user.id, services.file_policy),
+        usage=await quotas.usage(db, user.id, file_policy),
         owners=owners,
         everyone=everyone,
     )

@@ -9,13 +9,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from meatlizard.api.deps import AdminUser, DbDep, OptionalUser, ServicesDep
+from meatlizard.api.deps import AdminUser, DbDep, OptionalUser, SettingsDep, StorageDep
 from meatlizard.core.errors import InvalidInput
+from meatlizard.core.settings import Settings
 from meatlizard.files import service as files
 from meatlizard.files.models import READY, StoredFile
 from meatlizard.inference import registry
 from meatlizard.inference.catalog import model_rows
-from meatlizard.runtime import Services
+from meatlizard.inference.deps import InferenceDep
+from meatlizard.inference.service import InferenceGateway
 from meatlizard.web.render import render
 
 router = APIRouter(prefix="/admin/models", tags=["admin"])
@@ -63,33 +65,37 @@ class Registered(BaseModel):
     note: str
 
 
-def _rows(services: Services) -> list[ModelRead]:
-    in_memory = services.inference.status().get("in_memory", [])
+def _rows(settings: Settings, inference: InferenceGateway) -> list[ModelRead]:
+    in_memory = inference.status().get("in_memory", [])
     assert isinstance(in_memory, list)
-    return [ModelRead(**asdict(row)) for row in model_rows(services.settings, in_memory)]
+    return [ModelRead(**asdict(row)) for row in model_rows(settings, in_memory)]
 
 
 @router.get("", response_model=list[ModelRead])
-async def list_models(user: AdminUser, services: ServicesDep) -> list[ModelRead]:
+async def list_models(
+    user: AdminUser, settings: SettingsDep, inference: InferenceDep
+) -> list[ModelRead]:
     """List the models this web process serves, with size, quantisation and context length."""
-    return _rows(services)
+    return _rows(settings, inference)
 
 
 @router.post("", response_model=Registered, status_code=status.HTTP_201_CREATED)
 async def add_model(
-    body: ModelFromFile, user: AdminUser, db: DbDep, services: ServicesDep
+    body: ModelFromFile,
+    user: AdminUser,
+    db: DbDep,
+    settings: SettingsDep,
+    storage: StorageDep,
 ) -> Registered:
     """Register one of your uploaded GGUF files (upload it with tus first) as a model."""
     name = registry.check_name(body.name)
     item = await files.get_owned(db, file_id=body.file_id, owner=user)
     if item.status != READY:
         raise InvalidInput("the upload of that file has not finished")
-    book = registry.Registry(services.settings.data_dir)
+    book = registry.Registry(settings.data_dir)
     registry.free_space_ok(book.folder, item.size)
     staged = book.staging(name)
-    digest = await registry.stage_stream(
-        await services.storage.open_stream(item.storage_key), staged
-    )
+    digest = await registry.stage_stream(await storage.open_stream(item.storage_key), staged)
     model = book.register(name, staged, digest)
     return Registered(
         name=model.name,
@@ -103,22 +109,26 @@ async def add_model(
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_model(name: str, user: AdminUser, services: ServicesDep) -> Response:
+async def remove_model(name: str, user: AdminUser, settings: SettingsDep) -> Response:
     """Remove a registered model and its file (models from MODELS are the operator's)."""
-    registry.Registry(services.settings.data_dir).remove(name)
+    registry.Registry(settings.data_dir).remove(name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.put("/{name}/default", status_code=status.HTTP_204_NO_CONTENT)
-async def make_default(name: str, user: AdminUser, services: ServicesDep) -> Response:
+async def make_default(name: str, user: AdminUser, settings: SettingsDep) -> Response:
     """Make a registered model the default for new chats (DEFAULT_MODEL, if set, wins)."""
-    registry.Registry(services.settings.data_dir).set_default(name)
+    registry.Registry(settings.data_dir).set_default(name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @pages.get("/admin/models", response_class=HTMLResponse)
 async def models_page(
-    request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+    request: Request,
+    user: OptionalUser,
+    db: DbDep,
+    settings: SettingsDep,
+    inference: InferenceDep,
 ) -> Response:
     if user is None:
         return RedirectResponse("/login?next=/admin/models", status_code=303)
@@ -141,7 +151,7 @@ async def models_page(
         "admin_models.html",
         user=user,
         section="admin",
-        models=_rows(services),
+        models=_rows(settings, inference),
         uploads=list(uploads),
         served_note=SERVED_NOTE,
     )

@@ -9,8 +9,10 @@ from fastapi import APIRouter, status
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from meatlizard.admin import moderation
+from meatlizard.admin.deps import ContentKindsDep
 from meatlizard.admin.models import ContentReport
-from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, RowId, ServicesDep
+from meatlizard.admin.moderation import ContentKinds
+from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, RowId
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 reports_router = APIRouter(prefix="/reports", tags=["reports"])
@@ -73,12 +75,12 @@ class ModerationListsRead(BaseModel):
 
 @reports_router.post("", status_code=status.HTTP_201_CREATED, response_model=ReportRead)
 async def report_content(
-    body: ReportCreate, user: CurrentUser, db: DbDep, services: ServicesDep
+    body: ReportCreate, user: CurrentUser, db: DbDep, kinds: ContentKindsDep
 ) -> ReportRead:
     """Report content to the admins."""
     filed = await moderation.report(
         db,
-        services.content_kinds,
+        kinds,
         reporter=user,
         content_type=body.content_type,
         content_id=body.content_id,
@@ -97,9 +99,8 @@ async def list_reports(
 
 
 async def _resolve(
-    report_id: RowId, user: AdminUser, db: DbDep, services: ServicesDep, take_down: bool
+    report_id: RowId, user: AdminUser, db: DbDep, kinds: ContentKinds, take_down: bool
 ) -> list[ContentReport]:
-    kinds = services.content_kinds
     closed = await moderation.resolve(
         db, kinds, actor=user, report_id=report_id, take_down=take_down
     )
@@ -110,19 +111,19 @@ async def _resolve(
 
 @router.post("/reports/{report_id}/takedown", response_model=list[ReportRead])
 async def take_down(
-    report_id: RowId, user: AdminUser, db: DbDep, services: ServicesDep
+    report_id: RowId, user: AdminUser, db: DbDep, kinds: ContentKindsDep
 ) -> list[ReportRead]:
     """Remove the reported content and close every open report about it."""
-    closed = await _resolve(report_id, user, db, services, take_down=True)
+    closed = await _resolve(report_id, user, db, kinds, take_down=True)
     return [ReportRead.model_validate(r) for r in closed]
 
 
 @router.post("/reports/{report_id}/dismiss", response_model=list[ReportRead])
 async def dismiss(
-    report_id: RowId, user: AdminUser, db: DbDep, services: ServicesDep
+    report_id: RowId, user: AdminUser, db: DbDep, kinds: ContentKindsDep
 ) -> list[ReportRead]:
     """Close a report without removing anything."""
-    closed = await _resolve(report_id, user, db, services, take_down=False)
+    closed = await _resolve(report_id, user, db, kinds, take_down=False)
     return [ReportRead.model_validate(r) for r in closed]
 
 

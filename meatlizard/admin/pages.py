@@ -9,11 +9,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from meatlizard.admin import charts, dashboard, listing, moderation, service
-from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
+from meatlizard.api.deps import DbDep, OptionalUser, SettingsDep, StorageDep
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
 from meatlizard.core.db import utcnow
 from meatlizard.files import quotas
+from meatlizard.files.deps import FilePolicyDep
+from meatlizard.inference.deps import InferenceDep
+from meatlizard.inference.service import InferenceGateway
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -24,7 +27,10 @@ async def admin_page(
     request: Request,
     user: OptionalUser,
     db: DbDep,
-    services: ServicesDep,
+    settings: SettingsDep,
+    storage: StorageDep,
+    policy: FilePolicyDep,
+    inference: InferenceDep,
     users_q: str = "",
     users_page: Annotated[int, Query(ge=1)] = 1,
     sessions_q: str = "",
@@ -46,10 +52,7 @@ async def admin_page(
     actors = {actor_id: name for actor_id, name in rows}
     users = await listing.user_page(db, actor=user, query=users_q, number=users_page)
     sessions = await listing.session_page(db, actor=user, query=sessions_q, number=sessions_page)
-    policy = services.file_policy
-    backups, backup_problem = await backup_service.list_configured(
-        services.settings, services.storage
-    )
+    backups, backup_problem = await backup_service.list_configured(settings, storage)
     return render(
         request,
         "admin.html",
@@ -60,26 +63,26 @@ async def admin_page(
         actors=actors,
         backups=backups,
         backup_problem=backup_problem,
-        backup_target=services.settings.backup_target,
+        backup_target=settings.backup_target,
         users=users,
         storage_of=await quotas.usage_of_all(db, [u.id for u, _ in users.rows], policy),
         sessions=sessions,
         reports=await moderation.list_reports(db, actor=user, status=moderation.OPEN),
         moderation=await moderation.moderation_lists(db),
-        storage=await dashboard.storage_usage(services.storage),
-        **await _live(db, services),
+        storage=await dashboard.storage_usage(storage),
+        **await _live(db, inference),
     )
 
 
 @router.get("/admin/live", response_class=HTMLResponse)
 async def admin_live(
-    request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+    request: Request, user: OptionalUser, db: DbDep, inference: InferenceDep
 ) -> Response:
     """The dashboard's live part (counters, charts, inference), which the page polls."""
     if user is None or not user.is_admin:
         status = 401 if user is None else 403
         return Response("admins only; log in as an admin", status_code=status)
-    return render(request, "_admin_live.html", user=user, **await _live(db, services))
+    return render(request, "_admin_live.html", user=user, **await _live(db, inference))
 
 
 DAY_SPAN = ("24 h ago", "now")
@@ -90,7 +93,7 @@ def _span(series: list[Any]) -> tuple[str, str]:
     return f"{series[0].at:%H:%M}", f"{series[-1].at:%H:%M} UTC"
 
 
-async def _live(db: DbDep, services: ServicesDep) -> dict[str, Any]:
+async def _live(db: DbDep, inference: InferenceGateway) -> dict[str, Any]:
     """What the live part of the dashboard shows."""
     hours = await dashboard.answers_per_hour(db)
     workers = await dashboard.worker_series(db)
@@ -115,7 +118,7 @@ async def _live(db: DbDep, services: ServicesDep) -> dict[str, Any]:
     ]
     return {
         "now": utcnow(),
-        "inference": services.inference.status(),
+        "inference": inference.status(),
         "latest_workers": await dashboard.latest_worker_metrics(db),
         "active_sessions": await dashboard.active_sessions(db),
         "traffic": dashboard.traffic(),

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from meatlizard.admin import moderation
-from meatlizard.api.deps import DbDep, FormUser, ServicesDep
+from meatlizard.admin.deps import ContentKindsDep
+from meatlizard.api.deps import DbDep, FormUser
 from meatlizard.api.errors import status_for
 from meatlizard.core.errors import ServiceError
 from meatlizard.web.render import render
@@ -28,7 +29,7 @@ async def report_form(
     request: Request,
     user: FormUser,
     db: DbDep,
-    services: ServicesDep,
+    kinds: ContentKindsDep,
     content_type: Annotated[str, Form(max_length=16)] = "",
     content_id: Annotated[str, Form(max_length=64)] = "",
     reason: Annotated[str, Form(max_length=REASON_MAX * 2)] = "",
@@ -55,7 +56,7 @@ async def report_form(
     try:
         await moderation.report(
             db,
-            services.content_kinds,
+            kinds,
             reporter=user,
             content_type=content_type,
             content_id=content_id,

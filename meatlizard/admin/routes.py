@@ -11,14 +11,16 @@ from sqlalchemy import select
 
 from meatlizard.admin import audit, listing, service
 from meatlizard.admin import users as admin_users
-from meatlizard.api.deps import AdminUser, DbDep, RowId, ServicesDep
+from meatlizard.api.deps import AdminUser, DbDep, RowId, SettingsDep, StorageDep
 from meatlizard.auth import invites
 from meatlizard.auth.invites import InviteCreate, InviteRead
 from meatlizard.auth.models import User
 from meatlizard.backups import service as backup_service
 from meatlizard.backups.target import backup_target
+from meatlizard.chat.deps import SessionEnderDep
 from meatlizard.core.errors import Unavailable
 from meatlizard.core.storage import StorageError
+from meatlizard.inference.deps import InferenceDep
 from meatlizard.relay.models import WorkerMetric
 
 router = APIRouter(prefix="/admin", tags=["admin"])
@@ -145,21 +147,21 @@ async def transfer(session_id: str, body: Transfer, user: AdminUser, db: DbDep) 
 
 @router.post("/sessions/{session_id}/end")
 async def end(
-    session_id: str, user: AdminUser, db: DbDep, services: ServicesDep
+    session_id: str, user: AdminUser, db: DbDep, end_session: SessionEnderDep
 ) -> dict[str, object]:
     """End someone's chat session (writing its transcript if its owner opted in)."""
-    session = await services.end_session(
+    session = await end_session(
         db, partial(admin_users.end_any_session, actor=user, session_id=session_id)
     )
     return {"id": session.id, "ended": session.ended_at is not None}
 
 
 @router.get("/metrics")
-async def worker_metrics(user: AdminUser, db: DbDep, services: ServicesDep) -> dict[str, object]:
+async def worker_metrics(user: AdminUser, db: DbDep, inference: InferenceDep) -> dict[str, object]:
     """Inference state now, and the newest stored client-bot metrics."""
     rows = await db.scalars(select(WorkerMetric).order_by(WorkerMetric.id.desc()).limit(200))
     return {
-        "inference": services.inference.status(),
+        "inference": inference.status(),
         "worker_metrics": [
             {
                 "worker_id": m.worker_id,
@@ -180,24 +182,28 @@ async def worker_metrics(user: AdminUser, db: DbDep, services: ServicesDep) -> d
 
 
 @router.get("/backups")
-async def backups(user: AdminUser, services: ServicesDep) -> list[dict[str, object]]:
+async def backups(
+    user: AdminUser, settings: SettingsDep, storage: StorageDep
+) -> list[dict[str, object]]:
     """List the stored backups (BACKUP_TARGET, or the data storage), newest first."""
     try:
-        async with backup_target(services.settings, services.storage) as target:
-            found = await backup_service.list_backups(services.storage, target)
+        async with backup_target(settings, storage) as target:
+            found = await backup_service.list_backups(storage, target)
     except StorageError as exc:
         raise Unavailable(str(exc)) from exc
     return [vars(info) for info in found]
 
 
 @router.post("/backups", status_code=201)
-async def create_backup(user: AdminUser, db: DbDep, services: ServicesDep) -> dict[str, object]:
+async def create_backup(
+    user: AdminUser, db: DbDep, settings: SettingsDep, storage: StorageDep
+) -> dict[str, object]:
     """Back the database and new stored objects up to BACKUP_TARGET now."""
     try:
-        async with backup_target(services.settings, services.storage) as target:
+        async with backup_target(settings, storage) as target:
             info = await backup_service.create_backup(
-                database_url=services.settings.effective_database_url,
-                storage=services.storage,
+                database_url=settings.effective_database_url,
+                storage=storage,
                 target=target,
             )
     except (backup_service.BackupError, StorageError) as exc:

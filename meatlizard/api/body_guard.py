@@ -18,6 +18,7 @@ from typing import Any
 from fastapi.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from meatlizard.api.deps import settings_of
 from meatlizard.api.errors import ErrorOut
 from meatlizard.core import strictjson
 from meatlizard.core.settings import Settings
@@ -67,7 +68,7 @@ class BodyGuard:
                 declared = value
             elif name == b"content-type":
                 content_type = value
-        settings: Settings = scope["app"].state.services.settings
+        settings = settings_of(scope["app"].state)
         method, path = scope["method"], scope["path"]
         limit = self.own_limit(method, path, settings, content_type) or settings.max_json_body_bytes
         if declared is not None and declared.isdigit() and int(declared) > limit:

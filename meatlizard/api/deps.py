@@ -1,4 +1,9 @@
-"""Typed dependencies shared by every route: services, database session, current user."""
+"""Typed dependencies shared by every route: core resources, database session, current user.
+
+They read `app.state.services`, which the composition root (`meatlizard.runtime`) puts there,
+without importing its type: the domains stand below the root, and each domain's own `deps.py`
+does the same for what only it uses.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,11 @@ from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import User
 from meatlizard.core.cache import Cache
 from meatlizard.core.guesses import Guesses
+from meatlizard.core.jobs import JobRunner
 from meatlizard.core.numbers import INT64_MAX
 from meatlizard.core.security import same_secret
 from meatlizard.core.settings import Rate, Settings
-from meatlizard.runtime import Services
+from meatlizard.core.storage import ObjectStorage
 
 SESSION_COOKIE = "ml_session"
 CSRF_COOKIE = "ml_csrf"
@@ -29,21 +35,13 @@ RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 _bearer = HTTPBearer(auto_error=False, description="A login access_token or a personal API token")
 
 
-async def get_services(request: Request) -> Services:
-    """Return the process-wide services (async: a plain def would cost a thread hop)."""
-    services: Services = request.app.state.services
-    return services
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
-
-
 def settings_of(app_state: Any) -> Settings:
     """Return the operator's settings from the app's state (also for ASGI middleware)."""
     settings: Settings = app_state.services.settings
     return settings
 
 
+# Dependencies are async: a plain def would cost a thread hop.
 async def get_settings(request: Request) -> Settings:
     """Return the operator's settings."""
     return settings_of(request.app.state)
@@ -55,20 +53,39 @@ async def get_cache(request: Request) -> Cache:
     return cache
 
 
+def session_maker_of(app_state: Any) -> async_sessionmaker[AsyncSession]:
+    """Return the session factory from the app's state (also for sockets and error pages)."""
+    sessions: async_sessionmaker[AsyncSession] = app_state.services.sessions
+    return sessions
+
+
 async def get_session_maker(request: Request) -> async_sessionmaker[AsyncSession]:
     """Return the session factory, for work that opens its own sessions."""
-    sessions: async_sessionmaker[AsyncSession] = request.app.state.services.sessions
-    return sessions
+    return session_maker_of(request.app.state)
+
+
+async def get_storage(request: Request) -> ObjectStorage:
+    """Return the object storage (S3 or a local folder)."""
+    storage: ObjectStorage = request.app.state.services.storage
+    return storage
+
+
+async def get_jobs(request: Request) -> JobRunner:
+    """Return the runner of background jobs."""
+    jobs: JobRunner = request.app.state.services.jobs
+    return jobs
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 CacheDep = Annotated[Cache, Depends(get_cache)]
 SessionMakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_session_maker)]
+StorageDep = Annotated[ObjectStorage, Depends(get_storage)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 
 
-async def get_db(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+async def get_db(sessions: SessionMakerDep) -> AsyncIterator[AsyncSession]:
     """Yield a database session for one request."""
-    async with services.sessions() as session:
+    async with sessions() as session:
         yield session
 
 
@@ -80,15 +97,10 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def guesses_of(request: Request, services: Services) -> Guesses:
+async def get_guesses(request: Request, settings: SettingsDep, cache: CacheDep) -> Guesses:
     """Return the caller's counter of guesses at paste and file passwords."""
-    rate = Rate.parse(services.settings.password_guess_rate_limit)
-    return Guesses(services.cache, client_address(request), rate)
-
-
-async def get_guesses(request: Request, services: ServicesDep) -> Guesses:
-    """Return the caller's password-guess counter."""
-    return guesses_of(request, services)
+    rate = Rate.parse(settings.password_guess_rate_limit)
+    return Guesses(cache, client_address(request), rate)
 
 
 GuessesDep = Annotated[Guesses, Depends(get_guesses)]
@@ -154,8 +166,7 @@ async def session_user(request: Request) -> User | None:
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
-    services: Services = request.app.state.services
-    async with services.sessions() as db:
+    async with session_maker_of(request.app.state)() as db:
         return await auth_service.user_for_token(db, raw=raw)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from meatlizard.api.deps import settings_of
 from meatlizard.api.edge_headers import html_headers
 from meatlizard.core.metrics import HTTP_REQUESTS
 
@@ -35,7 +36,7 @@ class RequestLogMiddleware:
     def html_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
         """Return the page headers (CSP, X-Frame-Options), built once from the settings."""
         if self._html_headers is None:
-            self._html_headers = html_headers(scope["app"].state.services.settings)
+            self._html_headers = html_headers(settings_of(scope["app"].state))
         return self._html_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -9,15 +9,23 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from meatlizard.api.deps import DbDep, FormUser, OptionalUser, ServicesDep, request_token
+from meatlizard.api.deps import (
+    CacheDep,
+    DbDep,
+    FormUser,
+    OptionalUser,
+    SettingsDep,
+    request_token,
+)
 from meatlizard.api.errors import status_for
 from meatlizard.auth import discord_login, discord_oauth, service
 from meatlizard.auth.models import TokenKind, User
 from meatlizard.auth.pages import safe_next
 from meatlizard.auth.routes import set_session_cookie
+from meatlizard.core.cache import Cache
 from meatlizard.core.errors import ServiceError
 from meatlizard.core.security import secure_cookie
-from meatlizard.runtime import Services
+from meatlizard.core.settings import Settings
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -45,10 +53,10 @@ def problem(
 
 
 async def _to_discord(
-    services: Services, state: discord_login.LoginState, request: Request
+    settings: Settings, cache: Cache, state: discord_login.LoginState, request: Request
 ) -> Response:
-    value = await discord_login.begin(services.cache, state)
-    url = discord_oauth.authorize_url(services.settings, state=value, verifier=state.verifier)
+    value = await discord_login.begin(cache, state)
+    url = discord_oauth.authorize_url(settings, state=value, verifier=state.verifier)
     response = RedirectResponse(url, status_code=303)
     # Lax, not strict: the browser must send it back on Discord's redirect to the callback.
     response.set_cookie(
@@ -58,49 +66,55 @@ async def _to_discord(
         path=CALLBACK_PATH,
         httponly=True,
         samesite="lax",
-        secure=secure_cookie(services.settings.cookie_secure, request.url.scheme),
+        secure=secure_cookie(settings.cookie_secure, request.url.scheme),
     )
     return response
 
 
 @router.get("/auth/discord/login")
 async def discord_login_start(
-    request: Request, services: ServicesDep, user: OptionalUser, next: str | None = None
+    request: Request,
+    settings: SettingsDep,
+    cache: CacheDep,
+    user: OptionalUser,
+    next: str | None = None,
 ) -> Response:
-    if not services.settings.discord_oauth_enabled:
+    if not settings.discord_oauth_enabled:
         return problem(request, "Discord login is off", NOT_CONFIGURED, 404)
     if user is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     state = discord_login.new_state("login", next=safe_next(next))
-    return await _to_discord(services, state, request)
+    return await _to_discord(settings, cache, state, request)
 
 
 @router.post("/account/discord/link")
-async def discord_link_start(request: Request, services: ServicesDep, user: FormUser) -> Response:
-    if not services.settings.discord_oauth_enabled:
+async def discord_link_start(
+    request: Request, settings: SettingsDep, cache: CacheDep, user: FormUser
+) -> Response:
+    if not settings.discord_oauth_enabled:
         return problem(request, "Discord login is off", NOT_CONFIGURED, 404)
     if user is None:
         return RedirectResponse("/login?next=/account", status_code=303)
     state = discord_login.new_state("link", next="/account", user_id=user.id)
-    return await _to_discord(services, state, request)
+    return await _to_discord(settings, cache, state, request)
 
 
 @router.get(CALLBACK_PATH)
 async def discord_callback(
     request: Request,
     db: DbDep,
-    services: ServicesDep,
+    settings: SettingsDep,
+    cache: CacheDep,
     user: OptionalUser,
     state: str = "",
     code: str = "",
     error: str = "",
 ) -> Response:
-    settings = services.settings
     if not settings.discord_oauth_enabled:
         return problem(request, "Discord login is off", NOT_CONFIGURED, 404)
     try:
         attempt = await discord_login.finish(
-            services.cache, state=state, browser_state=request.cookies.get(STATE_COOKIE)
+            cache, state=state, browser_state=request.cookies.get(STATE_COOKIE)
         )
     except ServiceError as exc:
         return problem(request, "Login link not valid", str(exc), 400)
@@ -130,7 +144,7 @@ async def discord_callback(
         lifetime=timedelta(days=settings.session_days),
     )
     response = _done(RedirectResponse(safe_next(attempt.next), status_code=303))
-    set_session_cookie(response, services, raw, request)
+    set_session_cookie(response, settings, raw, request)
     return response
 
 

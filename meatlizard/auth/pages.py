@@ -8,11 +8,20 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from meatlizard.api.deps import SESSION_COOKIE, DbDep, OptionalUser, ServicesDep, check_csrf
+from meatlizard.api.deps import (
+    SESSION_COOKIE,
+    CacheDep,
+    DbDep,
+    OptionalUser,
+    SettingsDep,
+    check_csrf,
+)
 from meatlizard.auth import registration, service
+from meatlizard.auth.deps import LoginLimitersDep
 from meatlizard.auth.routes import client_address, set_session_cookie
 from meatlizard.core.errors import ServiceError, TooManyRequests
 from meatlizard.files import quotas
+from meatlizard.files.deps import FilePolicyDep
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +48,8 @@ async def login_page(request: Request, user: OptionalUser, next: str | None = No
 async def login_form(
     request: Request,
     db: DbDep,
-    services: ServicesDep,
+    settings: SettingsDep,
+    limiters: LoginLimitersDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
     csrf_token: Annotated[str, Form()] = "",
@@ -52,9 +62,9 @@ async def login_form(
             username=username,
             password=password,
             client=client_address(request),
-            limiter=services.login_limiter,
-            address_limiter=services.login_address_limiter,
-            session_days=services.settings.session_days,
+            limiter=limiters.by_name,
+            address_limiter=limiters.by_address,
+            session_days=settings.session_days,
         )
     except ServiceError as exc:
         code = 429 if isinstance(exc, TooManyRequests) else 401
@@ -68,15 +78,15 @@ async def login_form(
             status_code=code,
         )
     response = RedirectResponse(safe_next(next), status_code=303)
-    set_session_cookie(response, services, raw, request)
+    set_session_cookie(response, settings, raw, request)
     return response
 
 
 @router.get("/register", response_class=HTMLResponse)
-async def register_page(request: Request, user: OptionalUser) -> Response:
+async def register_page(request: Request, user: OptionalUser, settings: SettingsDep) -> Response:
     if user is not None:
         return RedirectResponse("/chat", status_code=303)
-    mode = request.app.state.services.settings.registration
+    mode = settings.registration
     return render(request, "register.html", user=None, mode=mode)
 
 
@@ -84,7 +94,9 @@ async def register_page(request: Request, user: OptionalUser) -> Response:
 async def register_form(
     request: Request,
     db: DbDep,
-    services: ServicesDep,
+    settings: SettingsDep,
+    cache: CacheDep,
+    limiters: LoginLimitersDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
     password_again: Annotated[str, Form(max_length=1024)],
@@ -95,17 +107,17 @@ async def register_form(
     try:
         if password != password_again:
             raise ServiceError("the two passwords differ")
-        code = registration.invite_needed(services.settings, invite.strip() or None)
-        await registration.check_rate(services.cache, services.settings, client_address(request))
+        code = registration.invite_needed(settings, invite.strip() or None)
+        await registration.check_rate(cache, settings, client_address(request))
         await service.register(db, username=username, password=password, invite=code)
         raw, _ = await service.login(
             db,
             username=username,
             password=password,
             client=client_address(request),
-            limiter=services.login_limiter,
-            address_limiter=services.login_address_limiter,
-            session_days=services.settings.session_days,
+            limiter=limiters.by_name,
+            address_limiter=limiters.by_address,
+            session_days=settings.session_days,
         )
     except ServiceError as exc:
         return render(
@@ -114,11 +126,11 @@ async def register_form(
             user=None,
             error=str(exc),
             username=username,
-            mode=services.settings.registration,
+            mode=settings.registration,
             status_code=400,
         )
     response = RedirectResponse("/chat", status_code=303)
-    set_session_cookie(response, services, raw, request)
+    set_session_cookie(response, settings, raw, request)
     return response
 
 
@@ -137,12 +149,12 @@ async def logout_form(
 
 @router.get("/account", response_class=HTMLResponse)
 async def account_page(
-    request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+    request: Request, user: OptionalUser, db: DbDep, policy: FilePolicyDep
 ) -> Response:
     if user is None:
         return RedirectResponse("/login?next=/account", status_code=303)
     tokens = await service.list_api_tokens(db, user=user)
-    usage = await quotas.usage(db, user.id, services.file_policy)
+    usage = await quotas.usage(db, user.id, policy)
     return render(
         request,
         "account.html",

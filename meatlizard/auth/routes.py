@@ -6,15 +6,17 @@ from fastapi import APIRouter, Request, Response, status
 
 from meatlizard.api.deps import (
     SESSION_COOKIE,
+    CacheDep,
     CurrentUser,
     DbDep,
     RowId,
-    ServicesDep,
+    SettingsDep,
     client_address,
     request_token,
 )
 from meatlizard.api.errors import ErrorOut
 from meatlizard.auth import registration, service
+from meatlizard.auth.deps import LoginLimitersDep
 from meatlizard.auth.models import TokenKind
 from meatlizard.auth.schemas import (
     ApiTokenCreate,
@@ -27,22 +29,22 @@ from meatlizard.auth.schemas import (
     UserUpdate,
 )
 from meatlizard.core.security import secure_cookie
-from meatlizard.runtime import Services
+from meatlizard.core.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 def set_session_cookie(
-    response: Response, services: Services, token: str, request: Request
+    response: Response, settings: Settings, token: str, request: Request
 ) -> None:
     """Store the session token in an HttpOnly cookie."""
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=services.settings.session_days * 86400,
+        max_age=settings.session_days * 86400,
         httponly=True,
         samesite="lax",
-        secure=secure_cookie(services.settings.cookie_secure, request.url.scheme),
+        secure=secure_cookie(settings.cookie_secure, request.url.scheme),
     )
 
 
@@ -57,18 +59,23 @@ def set_session_cookie(
     },
 )
 async def register(
-    body: Registration, request: Request, db: DbDep, services: ServicesDep
+    body: Registration, request: Request, db: DbDep, settings: SettingsDep, cache: CacheDep
 ) -> UserRead:
     """Create an account (REGISTRATION: open, invite-only, closed); the first is an admin."""
-    invite = registration.invite_needed(services.settings, body.invite)
-    await registration.check_rate(services.cache, services.settings, client_address(request))
+    invite = registration.invite_needed(settings, body.invite)
+    await registration.check_rate(cache, settings, client_address(request))
     user = await service.register(db, username=body.username, password=body.password, invite=invite)
     return UserRead.model_validate(user)
 
 
 @router.post("/login", response_model=LoginResult)
 async def login(
-    body: Credentials, request: Request, response: Response, db: DbDep, services: ServicesDep
+    body: Credentials,
+    request: Request,
+    response: Response,
+    db: DbDep,
+    settings: SettingsDep,
+    limiters: LoginLimitersDep,
 ) -> LoginResult:
     """Exchange username and password for a bearer token (also set as a cookie)."""
     raw, token = await service.login(
@@ -76,11 +83,11 @@ async def login(
         username=body.username,
         password=body.password,
         client=client_address(request),
-        limiter=services.login_limiter,
-        address_limiter=services.login_address_limiter,
-        session_days=services.settings.session_days,
+        limiter=limiters.by_name,
+        address_limiter=limiters.by_address,
+        session_days=settings.session_days,
     )
-    set_session_cookie(response, services, raw, request)
+    set_session_cookie(response, settings, raw, request)
     user = await service.user_for_token(db, raw=raw)
     return LoginResult(
         access_token=raw, expires_at=token.expires_at, user=UserRead.model_validate(user)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
+from meatlizard.api.deps import DbDep, OptionalUser
 from meatlizard.chat import service
 from meatlizard.chat.presets import PRESETS
 from meatlizard.chat.schemas import MessageRead, SessionRead
 from meatlizard.core.errors import NotFound
+from meatlizard.inference.deps import InferenceDep
 from meatlizard.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -21,7 +22,7 @@ async def chat_page(
     request: Request,
     user: OptionalUser,
     db: DbDep,
-    services: ServicesDep,
+    inference: InferenceDep,
     session_id: str | None = None,
 ) -> Response:
     if user is None:
@@ -46,7 +47,7 @@ async def chat_page(
     initial = {
         "session": SessionRead.model_validate(current).model_dump(mode="json") if current else None,
         "messages": [m.model_dump(mode="json") for m in messages],
-        "inference": services.inference.status(),
+        "inference": inference.status(),
     }
     return render(
         request,
@@ -56,6 +57,6 @@ async def chat_page(
         sessions=sessions,
         current=current,
         presets=list(PRESETS.values()),
-        models=services.inference.aliases,
+        models=inference.aliases,
         initial=initial,
     )

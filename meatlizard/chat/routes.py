@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import RedirectResponse, StreamingResponse
 
-from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
+from meatlizard.api.deps import CurrentUser, DbDep, SettingsDep, StorageDep
 from meatlizard.chat import branches, exports, service
+from meatlizard.chat.deps import SessionEnderDep, SessionEventsDep
 from meatlizard.chat.ending import by_owner
 from meatlizard.chat.models import ArchiveStatus
 from meatlizard.chat.presets import PRESETS
@@ -23,6 +24,7 @@ from meatlizard.chat.schemas import (
 )
 from meatlizard.chat.session_events import SessionChange, changed
 from meatlizard.core.errors import NotFound
+from meatlizard.inference.deps import InferenceDep
 from meatlizard.transcripts import service as transcripts
 
 router = APIRouter(prefix="/chat", tags=["chat"])
@@ -35,22 +37,22 @@ async def list_presets() -> list[PresetRead]:
 
 
 @router.get("/models")
-async def list_models(services: ServicesDep) -> dict[str, object]:
+async def list_models(inference: InferenceDep) -> dict[str, object]:
     """List the model aliases and whether each is loaded (else the fallback answers)."""
-    return services.inference.status()
+    return inference.status()
 
 
 @router.post("/sessions", status_code=status.HTTP_201_CREATED, response_model=SessionRead)
 async def create_session(
-    body: SessionCreate, user: CurrentUser, db: DbDep, services: ServicesDep
+    body: SessionCreate, user: CurrentUser, db: DbDep, inference: InferenceDep
 ) -> SessionRead:
     """Start a chat session."""
     session = await service.create_session(
         db,
         user=user,
         data=body,
-        aliases=services.inference.aliases,
-        default_alias=services.inference.default_alias,
+        aliases=inference.aliases,
+        default_alias=inference.default_alias,
     )
     return SessionRead.model_validate(session)
 
@@ -83,21 +85,21 @@ async def show_version(
 
 @router.patch("/sessions/{session_id}", response_model=SessionRead)
 async def update_session(
-    session_id: str, body: SessionUpdate, user: CurrentUser, db: DbDep, services: ServicesDep
+    session_id: str, body: SessionUpdate, user: CurrentUser, db: DbDep, inference: InferenceDep
 ) -> SessionRead:
     """Rename a session or change its system prompt, temperature or model."""
     session = await service.update_session(
-        db, user=user, session_id=session_id, data=body, aliases=services.inference.aliases
+        db, user=user, session_id=session_id, data=body, aliases=inference.aliases
     )
     return SessionRead.model_validate(session)
 
 
 @router.post("/sessions/{session_id}/end", response_model=SessionRead)
 async def end_session(
-    session_id: str, body: SessionEnd, user: CurrentUser, db: DbDep, services: ServicesDep
+    session_id: str, body: SessionEnd, user: CurrentUser, db: DbDep, end: SessionEnderDep
 ) -> SessionRead:
     """End a session; with `save_transcript` its transcript is written in the background."""
-    session = await services.end_session(db, by_owner(user, session_id, body.save_transcript))
+    session = await end(db, by_owner(user, session_id, body.save_transcript))
     return SessionRead.model_validate(session)
 
 
@@ -106,7 +108,8 @@ async def get_transcript(
     session_id: str,
     user: CurrentUser,
     db: DbDep,
-    services: ServicesDep,
+    settings: SettingsDep,
+    storage: StorageDep,
     format: Literal["json", "csv"] = "json",
 ) -> Response:
     """Download the saved transcript (a redirect to a pre-signed link on S3)."""
@@ -115,12 +118,12 @@ async def get_transcript(
     if record is None:
         raise NotFound(_missing_transcript_reason(session.archive_status))
     key = record.json_key if format == "json" else record.csv_key
-    url = await services.storage.presigned_url(key, services.settings.transcript_link_hours * 3600)
+    url = await storage.presigned_url(key, settings.transcript_link_hours * 3600)
     if url is not None:
         return RedirectResponse(url, status_code=307)
     media = "application/json" if format == "json" else "text/csv; charset=utf-8"
     return StreamingResponse(
-        await services.storage.open_stream(key),
+        await storage.open_stream(key),
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="transcript-{session.id}.{format}"'},
     )
@@ -136,12 +139,12 @@ def _missing_transcript_reason(status: ArchiveStatus | None) -> str:
 
 @router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_session(
-    session_id: str, user: CurrentUser, db: DbDep, services: ServicesDep
+    session_id: str, user: CurrentUser, db: DbDep, session_events: SessionEventsDep
 ) -> None:
     """Delete a session and its history."""
     events = await changed(db, [session_id], SessionChange.DELETED)  # the link goes with it
     await service.delete_session(db, user=user, session_id=session_id)
-    await services.session_events.publish(events)
+    await session_events.publish(events)
 
 
 @router.get("/sessions/{session_id}/export")

@@ -10,13 +10,15 @@ from typing import Any
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from meatlizard.api.deps import SESSION_COOKIE
+from meatlizard.api.deps import SESSION_COOKIE, session_maker_of
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import User
 from meatlizard.chat import service as chat_service
 from meatlizard.chat.access import until_revoked
-from meatlizard.chat.flows import ChatEvent, Failed, Finished, Started, Token
+from meatlizard.chat.deps import chat_flow_of
+from meatlizard.chat.flows import ChatEvent, ChatFlow, Failed, Finished, Started, Token
 from meatlizard.core import strictjson
 from meatlizard.core.errors import (
     InvalidInput,
@@ -28,7 +30,6 @@ from meatlizard.core.errors import (
 )
 from meatlizard.core.metrics import REFUSALS
 from meatlizard.core.outages import DATABASE_DOWN, is_db_outage
-from meatlizard.runtime import Services
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/chat")
@@ -97,21 +98,29 @@ def socket_token(ws: WebSocket) -> str | None:
     return raw or None
 
 
-async def socket_user(ws: WebSocket, services: Services) -> User | None:
+async def socket_user(ws: WebSocket, sessions: async_sessionmaker[AsyncSession]) -> User | None:
     """Authenticate a socket by its token."""
     raw = socket_token(ws)
     if not raw:
         return None
-    async with services.sessions() as db:
+    async with sessions() as db:
         return await auth_service.user_for_token(db, raw=raw)
 
 
 class ChatSocket:
     """Serves one connected client: at most one answer streams at a time."""
 
-    def __init__(self, ws: WebSocket, services: Services, user: User, session_id: str) -> None:
+    def __init__(
+        self,
+        ws: WebSocket,
+        sessions: async_sessionmaker[AsyncSession],
+        chat: ChatFlow,
+        user: User,
+        session_id: str,
+    ) -> None:
         self.ws = ws
-        self.services = services
+        self.sessions = sessions
+        self.chat = chat
         self.user = user
         self.session_id = session_id
         self.cancel = asyncio.Event()
@@ -129,7 +138,7 @@ class ChatSocket:
 
     async def close_when_revoked(self, raw: str) -> None:
         """Stop the answer and close the socket once its token or account is no longer good."""
-        await until_revoked(self.services.sessions, raw)
+        await until_revoked(self.sessions, raw)
         self.cancel.set()
         async with self.send_lock:
             with contextlib.suppress(RuntimeError, OSError):  # already closing
@@ -208,7 +217,7 @@ class ChatSocket:
         self, prompt: str | None, cancel: asyncio.Event, replaces: int | None = None
     ) -> None:
         """Stream one answer to the client."""
-        events = self.services.chat.answer(
+        events = self.chat.answer(
             user=self.user,
             session_id=self.session_id,
             prompt=prompt,
@@ -235,15 +244,15 @@ class ChatSocket:
 async def chat_socket(ws: WebSocket, session_id: str) -> None:
     """Stream answers: send {"prompt": ...}, {"type": "regenerate"}, {"type": "stop"} or
     {"type": "edit", "message_id": ..., "prompt": ...} (a new branch from an earlier prompt)."""
-    services: Services = ws.app.state.services
+    sessions = session_maker_of(ws.app.state)
     # Accept first so the client sees a close code and reason, not a bare HTTP 403 or 500.
     await ws.accept()
     try:
-        user = await socket_user(ws, services)
+        user = await socket_user(ws, sessions)
         if user is None:
             await ws.close(code=CLOSE_UNAUTHORIZED, reason="log in first")
             return
-        async with services.sessions() as db:
+        async with sessions() as db:
             try:
                 await chat_service.get_session(db, user=user, session_id=session_id)
             except NotFound:
@@ -254,4 +263,5 @@ async def chat_socket(ws: WebSocket, session_id: str) -> None:
             raise
         await ws.close(code=CLOSE_TRY_AGAIN, reason=DATABASE_DOWN)
         return
-    await ChatSocket(ws, services, user, session_id).run(socket_token(ws))
+    chat = ChatSocket(ws, sessions, chat_flow_of(ws.app.state), user, session_id)
+    await chat.run(socket_token(ws))

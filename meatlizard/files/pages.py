@@ -14,7 +14,9 @@ from meatlizard.api.deps import (
     FormUser,
     GuessesDep,
     OptionalUser,
-    ServicesDep,
+    SessionMakerDep,
+    SettingsDep,
+    StorageDep,
 )
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import TokenKind, User
@@ -22,6 +24,7 @@ from meatlizard.core.errors import NotFound, TooManyRequests
 from meatlizard.core.guesses import Guesses
 from meatlizard.files import folders as folder_tree
 from meatlizard.files import quotas, service, thumbnails
+from meatlizard.files.deps import FilePolicyDep
 from meatlizard.files.download import file_response
 from meatlizard.files.metering import DownloadMeter
 from meatlizard.files.options import EXPIRY_LABELS
@@ -53,7 +56,8 @@ async def files_page(
     request: Request,
     user: OptionalUser,
     db: DbDep,
-    services: ServicesDep,
+    settings: SettingsDep,
+    policy: FilePolicyDep,
     folder: str | None = None,
 ) -> Response:
     files, folders, usage, video_sources = [], [], None, {}
@@ -61,10 +65,10 @@ async def files_page(
     if user is not None:
         files = await folder_tree.list_files(db, owner=user, folder=folder)
         folders = await folder_tree.list_folders(db, owner=user)
-        usage = await quotas.usage(db, user.id, services.file_policy)
+        usage = await quotas.usage(db, user.id, policy)
         video_sources = await videos.videos_made_from(db, [f.id for f in files])
     looks = thumbnails.looks(files, viewer_id=user.id) if user is not None else {}
-    chunk = services.settings.files_upload_chunk_bytes
+    chunk = settings.files_upload_chunk_bytes
     return render(
         request, "files.html", user=user, section="files", files=files, usage=usage,
         chunk_bytes=chunk, folders=folders, folder=folder, video_sources=video_sources,
@@ -142,7 +146,9 @@ async def file_raw(
     request: Request,
     user: OptionalUser,
     db: DbDep,
-    services: ServicesDep,
+    settings: SettingsDep,
+    sessions: SessionMakerDep,
+    storage: StorageDep,
     guesses: GuessesDep,
     key: str | None = None,
     download: bool = False,
@@ -153,11 +159,10 @@ async def file_raw(
         db, file_id=file_id, viewer=user, password=x_file_password, key=key, guesses=guesses
     )
     limited = item.max_downloads is not None and (user is None or user.id != item.owner_id)
-    meter = DownloadMeter(services.sessions, item.id) if limited else None
-    settings = services.settings
+    meter = DownloadMeter(sessions, item.id) if limited else None
     redirect = settings.files_redirect_seconds if settings.files_s3_redirect else None
     return await file_response(
-        request, services.storage, item, download=download, redirect_seconds=redirect, meter=meter
+        request, storage, item, download=download, redirect_seconds=redirect, meter=meter
     )
 
 

@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import PlainTextResponse, Response
 
-from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, RowId, ServicesDep
+from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, RowId, StorageDep
 from meatlizard.files import folders, options, quotas, service
+from meatlizard.files.deps import FilePolicyDep
 from meatlizard.files.models import StoredFile
+from meatlizard.files.policy import FilePolicy
 from meatlizard.files.schemas import FileRead, FileUpdate, QuotaRead, QuotaSet
 from meatlizard.files.tus import whole_body
 
@@ -54,7 +56,12 @@ async def list_files(
 
 @router.post("", status_code=201, response_model=FileRead)
 async def upload_form(
-    request: Request, file: UploadFile, user: CurrentUser, db: DbDep, services: ServicesDep
+    request: Request,
+    file: UploadFile,
+    user: CurrentUser,
+    db: DbDep,
+    storage: StorageDep,
+    policy: FilePolicyDep,
 ) -> Response:
     """Upload a small file as multipart form field `file` (ShareX, HTML forms)."""
 
@@ -64,11 +71,11 @@ async def upload_form(
 
     item = await service.store_stream(
         db,
-        services.storage,
+        storage,
         owner=user,
         name=file.filename or "file",
         chunks=chunks(),
-        policy=services.file_policy,
+        policy=policy,
         declared_type=file.content_type or "",
         length=file.size,
     )
@@ -76,22 +83,22 @@ async def upload_form(
 
 
 @router.get("/quota", response_model=QuotaRead)
-async def my_quota(user: CurrentUser, db: DbDep, services: ServicesDep) -> QuotaRead:
+async def my_quota(user: CurrentUser, db: DbDep, policy: FilePolicyDep) -> QuotaRead:
     """Return how much you store and may store."""
-    return await _quota_read(db, user.id, services)
+    return await _quota_read(db, user.id, policy)
 
 
 @router.put("/quotas/{user_id}", response_model=QuotaRead)
 async def set_quota(
-    user_id: RowId, body: QuotaSet, admin: AdminUser, db: DbDep, services: ServicesDep
+    user_id: RowId, body: QuotaSet, admin: AdminUser, db: DbDep, policy: FilePolicyDep
 ) -> QuotaRead:
     """Set a user's storage quota (admins, audited); null returns them to the default."""
     await quotas.set_quota(db, actor=admin, user_id=user_id, quota_bytes=body.quota_bytes)
-    return await _quota_read(db, user_id, services)
+    return await _quota_read(db, user_id, policy)
 
 
-async def _quota_read(db: DbDep, user_id: int, services: ServicesDep) -> QuotaRead:
-    found = await quotas.usage(db, user_id, services.file_policy)
+async def _quota_read(db: DbDep, user_id: int, policy: FilePolicy) -> QuotaRead:
+    found = await quotas.usage(db, user_id, policy)
     return QuotaRead(
         user_id=user_id,
         used_bytes=found.used_bytes,
@@ -106,7 +113,8 @@ async def upload_raw(
     request: Request,
     user: CurrentUser,
     db: DbDep,
-    services: ServicesDep,
+    storage: StorageDep,
+    policy: FilePolicyDep,
     content_length: Annotated[int | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """Upload the raw body as a file named `name` (`curl -T file URL/`)."""
@@ -114,11 +122,11 @@ async def upload_raw(
         raise HTTPException(status.HTTP_411_LENGTH_REQUIRED, "send Content-Length or chunks")
     item = await service.store_stream(
         db,
-        services.storage,
+        storage,
         owner=user,
         name=name,
         chunks=whole_body(request, content_length),
-        policy=services.file_policy,
+        policy=policy,
         declared_type=request.headers.get("content-type", ""),
         length=content_length,
     )
@@ -141,7 +149,7 @@ async def update_file(
 
 
 @router.delete("/{file_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_file(file_id: str, user: CurrentUser, db: DbDep, services: ServicesDep) -> None:
+async def delete_file(file_id: str, user: CurrentUser, db: DbDep, storage: StorageDep) -> None:
     """Delete a file and its stored object."""
     item = await service.get_owned(db, file_id=file_id, owner=user)
-    await service.delete_file(db, services.storage, item=item)
+    await service.delete_file(db, storage, item=item)

@@ -15,17 +15,21 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
-from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
+from meatlizard.api.deps import CacheDep, CurrentUser, DbDep, SettingsDep, StorageDep
 from meatlizard.api.errors import status_for
+from meatlizard.core.cache import Cache
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import InvalidInput, ServiceError
 from meatlizard.core.lease import Lease
 from meatlizard.core.settings import Settings
+from meatlizard.core.storage import ObjectStorage
 from meatlizard.core.storage.base import CHUNK_SIZE
 from meatlizard.files import service
+from meatlizard.files.deps import FilePolicyDep
 from meatlizard.files.draining import stopping, upload_in_progress
 from meatlizard.files.models import UPLOADING, StoredFile
 from meatlizard.files.options import upload_options
+from meatlizard.files.policy import FilePolicy
 
 router = APIRouter(prefix="/files/tus", tags=["files"])
 TUS_VERSION = "1.0.0"
@@ -121,14 +125,19 @@ def _service_error(exc: ServiceError) -> Response:
 
 
 @router.options("", status_code=204)
-async def tus_options(services: ServicesDep) -> Response:
+async def tus_options(settings: SettingsDep) -> Response:
     """Advertise the tus version, extensions, size limit and checksum algorithms."""
-    return Response(status_code=204, headers=advertise(services.settings))
+    return Response(status_code=204, headers=advertise(settings))
 
 
 @router.post("", status_code=201)
 async def tus_create(
-    request: Request, user: CurrentUser, db: DbDep, services: ServicesDep
+    request: Request,
+    user: CurrentUser,
+    db: DbDep,
+    cache: CacheDep,
+    storage: StorageDep,
+    policy: FilePolicyDep,
 ) -> Response:
     """Create an upload from Upload-Length and Upload-Metadata.
 
@@ -146,11 +155,10 @@ async def tus_create(
         chosen = upload_options(meta)
     except InvalidInput as exc:
         raise _refuse(400, str(exc)) from None
-    policy = services.file_policy
     try:
         item = await service.create_upload(
             db,
-            services.storage,
+            storage,
             owner=user,
             name=meta.get("filename") or meta.get("name") or "file",
             size=length,
@@ -159,7 +167,7 @@ async def tus_create(
             options=chosen,
         )
         if request.headers.get("content-type") == OFFSET_TYPE and item.status == UPLOADING:
-            await _write(request, services, db, item, 0)
+            await _write(request, cache, storage, policy, db, item, 0)
     except ServiceError as exc:
         return _service_error(exc)
     location = f"{str(request.base_url).rstrip('/')}/api/v1/files/tus/{item.id}"
@@ -187,7 +195,13 @@ async def tus_head(file_id: str, request: Request, user: CurrentUser, db: DbDep)
 
 @router.patch("/{file_id}", status_code=204)
 async def tus_patch(
-    file_id: str, request: Request, user: CurrentUser, db: DbDep, services: ServicesDep
+    file_id: str,
+    request: Request,
+    user: CurrentUser,
+    db: DbDep,
+    cache: CacheDep,
+    storage: StorageDep,
+    policy: FilePolicyDep,
 ) -> Response:
     """Append the body at Upload-Offset (409 on mismatch, 460 on a checksum mismatch)."""
     _check_version(request)
@@ -198,16 +212,22 @@ async def tus_patch(
     if offset != item.offset:
         raise _refuse(409, f"Upload-Offset {offset} does not match the server's {item.offset}")
     try:
-        await _write(request, services, db, item, offset)
+        await _write(request, cache, storage, policy, db, item, offset)
     except ServiceError as exc:
         return _service_error(exc)
     return Response(status_code=204, headers=_headers(item))
 
 
 async def _write(
-    request: Request, services: ServicesDep, db: DbDep, item: StoredFile, offset: int
+    request: Request,
+    cache: Cache,
+    storage: ObjectStorage,
+    policy: FilePolicy,
+    db: DbDep,
+    item: StoredFile,
+    offset: int,
 ) -> None:
-    lock = Lease(services.cache, f"files:upload:{item.id}", LOCK_SECONDS)
+    lock = Lease(cache, f"files:upload:{item.id}", LOCK_SECONDS)
     if not await lock.acquire():
         raise _refuse(LOCKED, "another request is writing to this upload; retry shortly")
     try:
@@ -221,10 +241,9 @@ async def _write(
         if checksum:
             spool = await _verified(chunks, checksum)
             chunks = _replay(spool)
-        policy = services.file_policy
         with upload_in_progress():
             await service.append(
-                db, services.storage, item=item, offset=offset, chunks=chunks, policy=policy
+                db, storage, item=item, offset=offset, chunks=chunks, policy=policy
             )
     except asyncio.CancelledError:
         if not stopping():
@@ -264,12 +283,12 @@ async def _replay(spool: IO[bytes]) -> AsyncIterator[bytes]:
 
 @router.delete("/{file_id}", status_code=204)
 async def tus_terminate(
-    file_id: str, request: Request, user: CurrentUser, db: DbDep, services: ServicesDep
+    file_id: str, request: Request, user: CurrentUser, db: DbDep, storage: StorageDep
 ) -> Response:
     """Terminate an upload (or delete the finished file) and free its space."""
     _check_version(request)
     item = await service.get_owned(db, file_id=file_id, owner=user)
-    await service.delete_file(db, services.storage, item=item)
+    await service.delete_file(db, storage, item=item)
     return Response(status_code=204, headers=_headers())
 
 

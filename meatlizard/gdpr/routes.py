@@ -9,8 +9,16 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from meatlizard.api.deps import SESSION_COOKIE, CurrentUser, DbDep, ServicesDep
+from meatlizard.api.deps import (
+    SESSION_COOKIE,
+    CacheDep,
+    CurrentUser,
+    DbDep,
+    SessionMakerDep,
+    StorageDep,
+)
 from meatlizard.auth.models import User
+from meatlizard.chat.deps import SessionEventsDep
 from meatlizard.chat.models import ChatSession
 from meatlizard.chat.session_events import SessionChange, changed
 from meatlizard.core.errors import Conflict, Unauthenticated
@@ -34,9 +42,9 @@ async def _check_password(user_hash: str, password: str) -> None:
 
 
 @router.get("/export")
-async def export_data(user: CurrentUser, db: DbDep, services: ServicesDep) -> Response:
+async def export_data(user: CurrentUser, db: DbDep, storage: StorageDep) -> Response:
     """Download everything stored about you as a zip (JSON plus transcript files)."""
-    archive = await service.export(db, services.storage, user=user)
+    archive = await service.export(db, storage, user=user)
 
     def chunks() -> Any:
         with archive:
@@ -51,18 +59,27 @@ async def export_data(user: CurrentUser, db: DbDep, services: ServicesDep) -> Re
 
 
 @router.post("/anonymize")
-async def anonymize(body: Confirmation, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+async def anonymize(
+    body: Confirmation,
+    user: CurrentUser,
+    sessions: SessionMakerDep,
+    storage: StorageDep,
+    cache: CacheDep,
+) -> dict[str, Any]:
     """Replace your name everywhere with an anonymous id; you are logged out for good."""
     await _check_password(user.password_hash, body.password)
-    report = await service.anonymize(
-        services.sessions, services.storage, user_id=user.id, cache=services.cache
-    )
+    report = await service.anonymize(sessions, storage, user_id=user.id, cache=cache)
     return service.report_dict(report)
 
 
 @router.delete("")
 async def delete_account(
-    body: Confirmation, user: CurrentUser, db: DbDep, services: ServicesDep
+    body: Confirmation,
+    user: CurrentUser,
+    db: DbDep,
+    storage: StorageDep,
+    cache: CacheDep,
+    session_events: SessionEventsDep,
 ) -> Response:
     """Delete your account and everything it owns."""
     await _check_password(user.password_hash, body.password)
@@ -74,8 +91,8 @@ async def delete_account(
             raise Conflict("you are the only admin; make someone else an admin first")
     owned = list(await db.scalars(select(ChatSession.id).where(ChatSession.user_id == user.id)))
     events = await changed(db, owned, SessionChange.DELETED)  # the links go with the account
-    counts = await service.delete_account(db, services.storage, user=user, cache=services.cache)
-    await services.session_events.publish(events)
+    counts = await service.delete_account(db, storage, user=user, cache=cache)
+    await session_events.publish(events)
     response = JSONResponse({"deleted": counts})
     response.delete_cookie(SESSION_COOKIE)
     return response

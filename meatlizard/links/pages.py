@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
+from meatlizard.api.deps import DbDep, OptionalUser, SettingsDep
 from meatlizard.core.errors import NotFound
 from meatlizard.links import service
+from meatlizard.links.deps import LinksDep
 from meatlizard.links.schemas import DayCount
 from meatlizard.links.stats import link_stats
 from meatlizard.links.urls import link_read, public_base
@@ -64,11 +65,11 @@ def chart_bars(days: list[DayCount]) -> list[Bar]:
 
 @router.get("/links", response_class=HTMLResponse)
 async def links_page(
-    request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+    request: Request, user: OptionalUser, db: DbDep, settings: SettingsDep
 ) -> Response:
     links = []
     if user is not None:
-        base = public_base(services.settings, request)
+        base = public_base(settings, request)
         owned = await service.list_links(db, owner=user)
         links = [link_read(base, link) for link in owned[:RECENT_LINKS]]
     return render(request, "links.html", user=user, section="links", links=links)
@@ -76,7 +77,12 @@ async def links_page(
 
 @router.get("/links/{slug}/stats", response_class=HTMLResponse)
 async def stats_page(
-    slug: str, request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+    slug: str,
+    request: Request,
+    user: OptionalUser,
+    db: DbDep,
+    settings: SettingsDep,
+    resolver: LinksDep,
 ) -> Response:
     if user is None:
         return render(
@@ -94,15 +100,15 @@ async def stats_page(
         db,
         link,
         days=CHART_DAYS,
-        pending=services.links.clicks.pending(link.id),
-        countries=services.links.clicks.countries is not None,
+        pending=resolver.clicks.pending(link.id),
+        countries=resolver.clicks.countries is not None,
     )
     return render(
         request,
         "link_stats.html",
         user=user,
         section="links",
-        link=link_read(public_base(services.settings, request), link),
+        link=link_read(public_base(settings, request), link),
         stats=stats,
         bars=chart_bars(stats.days),
         chart_top=chart_top(stats.days),

@@ -10,10 +10,12 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from meatlizard.api.deps import CurrentUser, DbDep, ServicesDep
+from meatlizard.api.deps import CurrentUser, DbDep, SettingsDep
 from meatlizard.api.errors import status_for
+from meatlizard.chat.deps import ChatFlowDep
 from meatlizard.core.errors import InvalidInput, ServiceError
 from meatlizard.inference.context import PromptTooLong
+from meatlizard.inference.deps import InferenceDep
 from meatlizard.inference.engine import InferenceError
 from meatlizard.openai_compat import service
 from meatlizard.openai_compat.schemas import ChatCompletionRequest
@@ -41,14 +43,19 @@ def context_exceeded(exc: PromptTooLong) -> JSONResponse:
 
 
 @router.get("/models")
-async def models(user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+async def models(user: CurrentUser, inference: InferenceDep) -> dict[str, Any]:
     """List the models, OpenAI style."""
-    return service.list_models(services.inference)
+    return service.list_models(inference)
 
 
 @router.post("/chat/completions", response_model=None)
 async def chat_completions(
-    body: ChatCompletionRequest, user: CurrentUser, db: DbDep, services: ServicesDep
+    body: ChatCompletionRequest,
+    user: CurrentUser,
+    db: DbDep,
+    settings: SettingsDep,
+    inference: InferenceDep,
+    chat: ChatFlowDep,
 ) -> Response:
     """Answer a conversation, streamed as server-sent events when `stream` is true."""
     cancel = asyncio.Event()
@@ -57,9 +64,9 @@ async def chat_completions(
             db,
             user=user,
             body=body,
-            inference=services.inference,
-            guard=services.chat.guard,
-            default_max_tokens=services.settings.model_max_tokens,
+            inference=inference,
+            guard=chat.guard,
+            default_max_tokens=settings.model_max_tokens,
             cancel=cancel,
         )
     except InvalidInput as exc:  # OpenAI answers a bad parameter with 400

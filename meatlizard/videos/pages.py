@@ -7,10 +7,11 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from meatlizard.api.deps import DbDep, OptionalUser, ServicesDep
+from meatlizard.api.deps import CacheDep, DbDep, OptionalUser, SettingsDep, StorageDep
 from meatlizard.api.edge_headers import content_security_policy
 from meatlizard.auth.models import User
 from meatlizard.core.errors import NotFound
+from meatlizard.core.settings import Settings
 from meatlizard.videos import service
 from meatlizard.videos.captions import check_lang
 from meatlizard.videos.models import READY, Video
@@ -41,17 +42,27 @@ async def _watchable(db: DbDep, video_id: str, user: User | None) -> Video:
 
 
 @router.get("/v/{video_id}", response_class=HTMLResponse)
-async def video_page(video_id: str, request: Request, user: OptionalUser, db: DbDep) -> Response:
-    return await _player(request, db, video_id, user, embed=False)
+async def video_page(
+    video_id: str, request: Request, user: OptionalUser, db: DbDep, settings: SettingsDep
+) -> Response:
+    return await _player(request, db, settings, video_id, user, embed=False)
 
 
 @router.get("/v/{video_id}/embed", response_class=HTMLResponse)
-async def video_embed(video_id: str, request: Request, user: OptionalUser, db: DbDep) -> Response:
-    return await _player(request, db, video_id, user, embed=True)
+async def video_embed(
+    video_id: str, request: Request, user: OptionalUser, db: DbDep, settings: SettingsDep
+) -> Response:
+    return await _player(request, db, settings, video_id, user, embed=True)
 
 
 async def _player(
-    request: Request, db: DbDep, video_id: str, user: User | None, *, embed: bool
+    request: Request,
+    db: DbDep,
+    settings: Settings,
+    video_id: str,
+    user: User | None,
+    *,
+    embed: bool,
 ) -> Response:
     try:
         video = await _watchable(db, video_id, user)
@@ -68,7 +79,6 @@ async def _player(
         is_owner=service.may_manage(video, user),
     )
     if embed:  # the embed exists to be framed by other sites
-        settings = request.app.state.services.settings
         response.headers["Content-Security-Policy"] = content_security_policy(settings, embed=True)
     if VIEWER_COOKIE not in request.cookies:
         response.set_cookie(
@@ -80,14 +90,14 @@ async def _player(
 
 @router.post("/v/{video_id}/view")
 async def count_view(
-    video_id: str, request: Request, user: OptionalUser, db: DbDep, services: ServicesDep
+    video_id: str, request: Request, user: OptionalUser, db: DbDep, cache: CacheDep
 ) -> Response:
     """Count one view per viewer session (the player calls this when playback starts)."""
     video = await _watchable(db, video_id, user)
     viewer = request.cookies.get(VIEWER_COOKIE) or (
         f"user-{user.id}" if user else f"ip-{request.client.host if request.client else '?'}"
     )
-    counted = await service.count_view(db, services.cache, video=video, viewer_key=viewer)
+    counted = await service.count_view(db, cache, video=video, viewer_key=viewer)
     return JSONResponse({"counted": counted, "view_count": video.view_count})
 
 
@@ -100,30 +110,30 @@ async def _ready(db: DbDep, video_id: str, user: User | None) -> Video:
 
 @router.api_route("/v/{video_id}/hls/{path:path}", methods=["GET", "HEAD"])
 async def hls_file(
-    video_id: str, path: str, request: Request, user: OptionalUser, db: DbDep, s: ServicesDep
+    video_id: str, path: str, request: Request, user: OptionalUser, db: DbDep, storage: StorageDep
 ) -> Response:
     """Serve the master playlist, variant playlists and segments (Range supported)."""
     video = await _ready(db, video_id, user)
     key = f"{service.prefix_of(video.id)}hls/{check_path(path)}"
-    return await object_response(request, s.storage, key)
+    return await object_response(request, storage, key)
 
 
 @router.api_route("/v/{video_id}/{name}", methods=["GET", "HEAD"])
 async def image_or_track(
-    video_id: str, name: str, request: Request, user: OptionalUser, db: DbDep, s: ServicesDep
+    video_id: str, name: str, request: Request, user: OptionalUser, db: DbDep, storage: StorageDep
 ) -> Response:
     """Serve the poster, the thumbnail sprite, its WebVTT track and the preview MP4."""
     if name not in ("poster.jpg", "sprite.jpg", "thumbs.vtt", SHARE_NAME):
         raise NotFound("there is nothing at this address")
     video = await _ready(db, video_id, user)
-    return await object_response(request, s.storage, f"{service.prefix_of(video.id)}{name}")
+    return await object_response(request, storage, f"{service.prefix_of(video.id)}{name}")
 
 
 @router.api_route("/v/{video_id}/captions/{lang}.vtt", methods=["GET", "HEAD"])
 async def caption_file(
-    video_id: str, lang: str, request: Request, user: OptionalUser, db: DbDep, s: ServicesDep
+    video_id: str, lang: str, request: Request, user: OptionalUser, db: DbDep, storage: StorageDep
 ) -> Response:
     """Serve one caption track."""
     video = await _watchable(db, video_id, user)
     key = service.caption_key(video.id, check_lang(lang))
-    return await object_response(request, s.storage, key, content_type="text/vtt; charset=utf-8")
+    return await object_response(request, storage, key, content_type="text/vtt; charset=utf-8")

@@ -6,11 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, ServicesDep
+from meatlizard.api.deps import CurrentUser, DbDep, JobsDep, OptionalUser, SettingsDep, StorageDep
 from meatlizard.core.errors import TooLarge
-from meatlizard.runtime import Services
+from meatlizard.core.jobs import JobRunner
+from meatlizard.core.settings import Settings
 from meatlizard.videos import service
 from meatlizard.videos.captions import MAX_CAPTION_BYTES
+from meatlizard.videos.deps import VideoJobsDep
+from meatlizard.videos.jobs import VideoJobs
 from meatlizard.videos.models import READY, Video
 from meatlizard.videos.schemas import (
     CaptionRead,
@@ -23,10 +26,10 @@ from meatlizard.videos.schemas import (
 router = APIRouter(prefix="/videos", tags=["videos"])
 
 
-def queue_transcode(services: Services, video_id: str) -> None:
+def queue_transcode(settings: Settings, jobs: JobRunner, videos: VideoJobs, video_id: str) -> None:
     """Let this process transcode now, unless only `meatlizard worker` does (it polls)."""
-    if services.settings.video_transcode_in_web:
-        services.jobs.spawn(services.videos.drain(), name=f"transcode-{video_id}")
+    if settings.video_transcode_in_web:
+        jobs.spawn(videos.drain(), name=f"transcode-{video_id}")
 
 
 async def video_read(
@@ -56,11 +59,17 @@ async def video_read(
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=VideoAccepted)
 async def create_video(
-    body: VideoCreate, request: Request, user: CurrentUser, db: DbDep, services: ServicesDep
+    body: VideoCreate,
+    request: Request,
+    user: CurrentUser,
+    db: DbDep,
+    settings: SettingsDep,
+    jobs: JobsDep,
+    videos: VideoJobsDep,
 ) -> VideoAccepted:
     """Make a video from one of your finished uploads; transcoding starts in the background."""
     video = await service.create_video(db, owner=user, data=body)
-    queue_transcode(services, video.id)
+    queue_transcode(settings, jobs, videos, video.id)
     base = str(request.base_url).rstrip("/")
     return VideoAccepted(id=video.id, status=video.status, url=f"{base}/v/{video.id}")
 
@@ -91,20 +100,26 @@ async def update_video(
 
 
 @router.delete("/{video_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_video(video_id: str, user: CurrentUser, db: DbDep, services: ServicesDep) -> None:
+async def delete_video(video_id: str, user: CurrentUser, db: DbDep, storage: StorageDep) -> None:
     """Delete a video and every rendition, image and caption it stored."""
     video = await service.managed(db, video_id=video_id, viewer=user)
-    await service.delete_video(db, services.storage, video=video)
+    await service.delete_video(db, storage, video=video)
 
 
 @router.post("/{video_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=VideoRead)
 async def retry_video(
-    video_id: str, request: Request, user: CurrentUser, db: DbDep, services: ServicesDep
+    video_id: str,
+    request: Request,
+    user: CurrentUser,
+    db: DbDep,
+    settings: SettingsDep,
+    jobs: JobsDep,
+    videos: VideoJobsDep,
 ) -> VideoRead:
     """Queue a failed transcode again."""
     video = await service.managed(db, video_id=video_id, viewer=user)
     video = await service.retry(db, video=video)
-    queue_transcode(services, video.id)
+    queue_transcode(settings, jobs, videos, video.id)
     return await video_read(request, db, video)
 
 
@@ -115,7 +130,7 @@ async def put_captions(
     request: Request,
     user: CurrentUser,
     db: DbDep,
-    services: ServicesDep,
+    storage: StorageDep,
     label: Annotated[str, Query(max_length=64)] = "",
 ) -> CaptionRead:
     """Upload (or replace) the WebVTT captions of one language; the body is the .vtt file."""
@@ -126,7 +141,7 @@ async def put_captions(
         if len(data) > MAX_CAPTION_BYTES:
             raise TooLarge(f"captions are larger than the limit of {MAX_CAPTION_BYTES} bytes")
     caption = await service.put_caption(
-        db, services.storage, video=video, lang=lang, label=label, data=bytes(data)
+        db, storage, video=video, lang=lang, label=label, data=bytes(data)
     )
     url = f"{str(request.base_url).rstrip('/')}/v/{video.id}/captions/{caption.lang}.vtt"
     return CaptionRead(lang=caption.lang, label=caption.label, size=caption.size, url=url)
@@ -134,9 +149,9 @@ async def put_captions(
 
 @router.delete("/{video_id}/captions/{lang}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_captions(
-    video_id: str, lang: str, user: CurrentUser, db: DbDep, services: ServicesDep
+    video_id: str, lang: str, user: CurrentUser, db: DbDep, storage: StorageDep
 ) -> Response:
     """Remove the captions of one language."""
     video = await service.managed(db, video_id=video_id, viewer=user)
-    await service.delete_caption(db, services.storage, video=video, lang=lang)
+    await service.delete_caption(db, storage, video=video, lang=lang)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

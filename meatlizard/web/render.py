@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from meatlizard.api.deps import CSRF_COOKIE
+from meatlizard.api.deps import CSRF_COOKIE, settings_of
 from meatlizard.auth.models import User
 from meatlizard.core.security import new_csrf_token, secure_cookie
 
@@ -46,8 +46,6 @@ def render(
         status_code=status_code,
     )
     if request.cookies.get(CSRF_COOKIE) != csrf:
-        secure = secure_cookie(
-            request.app.state.services.settings.cookie_secure, request.url.scheme
-        )
+        secure = secure_cookie(settings_of(request.app.state).cookie_secure, request.url.scheme)
         response.set_cookie(CSRF_COOKIE, csrf, samesite="strict", secure=secure, httponly=False)
     return response
