@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from meatlizard.admin.moderation import ContentKinds
+from meatlizard.api.deps import from_state
 
-
-async def get_content_kinds(request: Request) -> ContentKinds:
-    """Return each domain's reportable content, by type, registered by the composition root."""
-    kinds: ContentKinds = request.app.state.services.content_kinds
-    return kinds
-
-
-ContentKindsDep = Annotated[ContentKinds, Depends(get_content_kinds)]
+# Each domain's reportable content, by type, registered by the composition root.
+ContentKindsDep = Annotated[ContentKinds, Depends(from_state("content_kinds"))]

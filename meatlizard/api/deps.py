@@ -7,7 +7,7 @@ does the same for what only it uses.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, HTTPException, Path, Request, status
@@ -35,22 +35,24 @@ RowId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 _bearer = HTTPBearer(auto_error=False, description="A login access_token or a personal API token")
 
 
+def from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """Make a dependency returning what the composition root put on the app's state as `name`.
+
+    The alias that uses it names the type; the dependency is async, since a plain def would
+    cost a thread hop on every request.
+    """
+
+    async def resource(request: Request) -> Any:
+        return getattr(request.app.state.services, name)
+
+    resource.__name__ = f"get_{name}"
+    return resource
+
+
 def settings_of(app_state: Any) -> Settings:
     """Return the operator's settings from the app's state (also for ASGI middleware)."""
     settings: Settings = app_state.services.settings
     return settings
-
-
-# Dependencies are async: a plain def would cost a thread hop.
-async def get_settings(request: Request) -> Settings:
-    """Return the operator's settings."""
-    return settings_of(request.app.state)
-
-
-async def get_cache(request: Request) -> Cache:
-    """Return the shared cache (Redis or in-process)."""
-    cache: Cache = request.app.state.services.cache
-    return cache
 
 
 def session_maker_of(app_state: Any) -> async_sessionmaker[AsyncSession]:
@@ -59,28 +61,12 @@ def session_maker_of(app_state: Any) -> async_sessionmaker[AsyncSession]:
     return sessions
 
 
-async def get_session_maker(request: Request) -> async_sessionmaker[AsyncSession]:
-    """Return the session factory, for work that opens its own sessions."""
-    return session_maker_of(request.app.state)
-
-
-async def get_storage(request: Request) -> ObjectStorage:
-    """Return the object storage (S3 or a local folder)."""
-    storage: ObjectStorage = request.app.state.services.storage
-    return storage
-
-
-async def get_jobs(request: Request) -> JobRunner:
-    """Return the runner of background jobs."""
-    jobs: JobRunner = request.app.state.services.jobs
-    return jobs
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-CacheDep = Annotated[Cache, Depends(get_cache)]
-SessionMakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_session_maker)]
-StorageDep = Annotated[ObjectStorage, Depends(get_storage)]
-JobsDep = Annotated[JobRunner, Depends(get_jobs)]
+SettingsDep = Annotated[Settings, Depends(from_state("settings"))]
+CacheDep = Annotated[Cache, Depends(from_state("cache"))]  # Redis or in-process
+# The session factory, for work that opens its own sessions.
+SessionMakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(from_state("sessions"))]
+StorageDep = Annotated[ObjectStorage, Depends(from_state("storage"))]  # S3 or a local folder
+JobsDep = Annotated[JobRunner, Depends(from_state("jobs"))]
 
 
 async def get_db(sessions: SessionMakerDep) -> AsyncIterator[AsyncSession]:

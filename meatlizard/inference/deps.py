@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from meatlizard.api.deps import from_state
 from meatlizard.inference.service import InferenceGateway
 
-
-async def get_inference(request: Request) -> InferenceGateway:
-    """Return the inference gateway (the in-process models or the remote workers)."""
-    inference: InferenceGateway = request.app.state.services.inference
-    return inference
-
-
-InferenceDep = Annotated[InferenceGateway, Depends(get_inference)]
+# The in-process models or the remote workers.
+InferenceDep = Annotated[InferenceGateway, Depends(from_state("inference"))]

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from meatlizard.api.deps import from_state
 from meatlizard.videos.jobs import VideoJobs
 
-
-async def get_video_jobs(request: Request) -> VideoJobs:
-    """Return the video transcoder's jobs."""
-    videos: VideoJobs = request.app.state.services.videos
-    return videos
-
-
-VideoJobsDep = Annotated[VideoJobs, Depends(get_video_jobs)]
+VideoJobsDep = Annotated[VideoJobs, Depends(from_state("videos"))]
