@@ -17,19 +17,16 @@ from starlette.requests import ClientDisconnect
 
 from meatlizard.api.deps import CacheDep, CurrentUser, DbDep, SettingsDep, StorageDep
 from meatlizard.api.errors import status_for
-from meatlizard.core.cache import Cache
 from meatlizard.core.db import utcnow
 from meatlizard.core.errors import InvalidInput, ServiceError
 from meatlizard.core.lease import Lease
 from meatlizard.core.settings import Settings
-from meatlizard.core.storage import ObjectStorage
 from meatlizard.core.storage.base import CHUNK_SIZE
 from meatlizard.files import service
 from meatlizard.files.deps import FilePolicyDep
 from meatlizard.files.draining import stopping, upload_in_progress
 from meatlizard.files.models import UPLOADING, StoredFile
 from meatlizard.files.options import upload_options
-from meatlizard.files.policy import FilePolicy
 
 router = APIRouter(prefix="/files/tus", tags=["files"])
 TUS_VERSION = "1.0.0"
@@ -220,9 +217,9 @@ async def tus_patch(
 
 async def _write(
     request: Request,
-    cache: Cache,
-    storage: ObjectStorage,
-    policy: FilePolicy,
+    cache: CacheDep,
+    storage: StorageDep,
+    policy: FilePolicyDep,
     db: DbDep,
     item: StoredFile,
     offset: int,
