@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 
+import aiohttp
 import discord
 import pytest
 
@@ -12,7 +13,7 @@ from meatlizard.bots.frames import FILE_MARKER
 from meatlizard.bots.server.chat_cog import FALLBACK_LABEL
 from meatlizard.bots.splitting import DISCORD_MESSAGE_CHARS
 from meatlizard.chat.models import ChatMessage
-from meatlizard.dev.discord_emulator.models import Channel
+from meatlizard.dev.discord_emulator.models import Application, Channel
 from meatlizard.relay.wire import RequestPayload
 from tests.bots.helpers import (
     BotsWorld,
@@ -27,6 +28,18 @@ from tests.bots.helpers import (
 )
 
 HALFWAY_PIECES = 40  # pieces of the answer generated before the gateways drop
+BEFORE_THE_LIMIT_PIECES = 3  # pieces sent before the shared limit tightens
+
+
+async def post_as(world: BotsWorld, app: Application, channel: Channel, content: str) -> None:
+    """Post a message over the REST API with an app's token (a connection of its own)."""
+    url = f"{world.emulator.api_url}/channels/{channel.id}/messages"
+    headers = {"Authorization": f"Bot {app.token}"}
+    async with (
+        aiohttp.ClientSession(headers=headers) as http,
+        http.post(url, json={"content": content}) as posted,
+    ):
+        assert posted.status == 200, await posted.text()
 
 
 async def shown_answer(world: BotsWorld, channel: Channel, answer: ChatMessage) -> None:
@@ -65,21 +78,32 @@ async def test_foreign_and_tampered_requests_are_ignored(bots_world: BotsWorld) 
 
 
 async def test_burst_under_a_tight_rate_limit_loses_no_chunk(bots_world: BotsWorld) -> None:
+    """A shared-scope 429 mid-answer (someone else spent #ai-relay's window) loses no chunk.
+
+    By construction, not by timing: the answer waits after its first pieces, the limit becomes
+    one message per 10 s for everyone together, and the server-bot's own post (another
+    connection, as a second server process would make) takes that window before the
+    client-bot, which cannot see it coming, sends its next chunk.
+    """
     world = bots_world
+    held = HeldEngine(world.client.engines["smollm2"], hold_after=BEFORE_THE_LIMIT_PIECES)
+    world.client.engines["smollm2"] = held
     channel = await start_session(world)
     await world.emulator.wait_until(lambda: world.relay.online)
-    # The limit slows #ai-metrics too: tolerate sparse heartbeats, as with production's 15 s.
-    world.relay.heartbeat_seconds = 30.0
-    # Shared: both bots count together, so neither can see the limit coming and 429s happen.
-    # A 2 s window: on a loaded machine the answer's messages can come more than 1 s apart.
-    world.emulator.set_rate_limit(limit=1, per=2.0, shared=True)
     world.emulator.post_message(channel, world.alice, "List ten fruits, one per line.")
+    await asyncio.wait_for(held.holding.wait(), 120)
+    await world.emulator.wait_until(lambda: client_posts(world))
+    world.emulator.set_rate_limit(limit=1, per=10.0, shared=True)
+    await post_as(world, world.server_app, relay_room(world), "spends the shared window")
+    held.release()
+    await world.emulator.wait_until(lambda: world.emulator.rate_limit_hits)
+    assert {hit.scope for hit in world.emulator.rate_limit_hits} == {"shared"}
+    world.emulator.set_rate_limit()  # back to Discord's usual 5 per 5 s per channel
     answer = await stored_answer(world)
     assert not answer.is_fallback
     await shown_answer(world, channel, answer)
-    assert world.emulator.rate_limit_hits, "the burst never hit the limit"
     # The relay checks chunk sequence numbers: a lost chunk would have failed the answer.
-    assert answer.token_count and answer.token_count > 1
+    assert answer.token_count and answer.token_count > BEFORE_THE_LIMIT_PIECES
 
 
 async def test_gateway_drop_mid_answer_resumes_without_losing_it(bots_world: BotsWorld) -> None:
