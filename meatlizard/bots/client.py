@@ -13,7 +13,7 @@ import time
 import discord
 from pydantic import BaseModel
 
-from meatlizard.bots import frames
+from meatlizard.bots import GUILD_READY_TIMEOUT_S, frames
 from meatlizard.bots.answer_log import Answer, AnswerLog
 from meatlizard.bots.chunk_merge import MergedReplies
 from meatlizard.bots.frames import RelayOutbox
@@ -47,7 +47,7 @@ class ClientBot(discord.Client):
         heartbeat_seconds: float,
         metrics_channel_id: int | None = None,
         slots: int = 1,
-        guild_ready_timeout: float = 2.0,
+        guild_ready_timeout: float = GUILD_READY_TIMEOUT_S,
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = True

@@ -8,6 +8,7 @@ import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 
+from meatlizard.bots import GUILD_READY_TIMEOUT_S
 from meatlizard.bots.client import ClientBot
 from meatlizard.bots.server.bot import ServerBot
 from meatlizard.bots.web_relay import DiscordWebRelay
@@ -28,7 +29,9 @@ def use_discord_endpoints(settings: Settings) -> None:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
-def build_server_bot(settings: Settings, *, guild_ready_timeout: float = 2.0) -> ServerBot:
+def build_server_bot(
+    settings: Settings, *, guild_ready_timeout: float = GUILD_READY_TIMEOUT_S
+) -> ServerBot:
     """Wire the services with the Discord relay as their inference gateway."""
     relay = DiscordRelayGateway(
         settings.default_model, heartbeat_seconds=settings.discord_heartbeat_seconds

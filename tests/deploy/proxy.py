@@ -146,6 +146,11 @@ class Proxy:
     tls: ssl.SSLContext
     process: subprocess.Popen[bytes]
     graceful_stop: signal.Signals  # closes open sockets, then exits
+    log_path: Path
+
+    def log_tail(self) -> str:
+        """The end of what the proxy logged (its errors say why a request broke)."""
+        return self.log_path.read_text(errors="replace")[-3000:]
 
     @property
     def https(self) -> str:
@@ -185,7 +190,7 @@ def start_proxy(
     http_port, https_port = ports
     wait_listening(https_port, process, lambda: log.read_text(errors="replace"))
     tls = ssl.create_default_context(cafile=str(directory / "cert.pem"))
-    return Proxy(http_port, https_port, tls, process, graceful_stop)
+    return Proxy(http_port, https_port, tls, process, graceful_stop, log)
 
 
 def start_nginx(binary: str, directory: Path, upstreams: list[int]) -> Proxy:

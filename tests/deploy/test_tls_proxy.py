@@ -154,6 +154,21 @@ async def test_tus_upload_paused_and_resumed_then_range(proxy: Proxy) -> None:
         assert again.status_code == 304
 
 
+async def _explained_post(
+    http: httpx.AsyncClient, proxy: Proxy, web: WebPair, credentials: dict[str, str]
+) -> httpx.Response:
+    """Log in; if the proxy cuts the answer, fail with what the proxy and the processes logged.
+
+    Once in a loaded run Caddy sent a 429's headers and then closed the connection before its
+    body; the logs are what can tell which side broke it.
+    """
+    try:
+        return await http.post("/api/v1/auth/login", json=credentials)
+    except httpx.RemoteProtocolError as exc:
+        processes = "\n".join(f"--- web {port}:\n{web.log(port)[-1500:]}" for port in web.ports)
+        raise AssertionError(f"{exc}\n--- proxy:\n{proxy.log_tail()}\n{processes}") from exc
+
+
 async def test_clicks_and_login_limits_see_each_client(proxy: Proxy, web: WebPair) -> None:
     async with _client(proxy, "127.0.0.2") as first, _client(proxy, "127.0.0.3") as second:
         created = await first.post("/api/v1/links", json={"url": "https://example.com/p"})
@@ -165,9 +180,9 @@ async def test_clicks_and_login_limits_see_each_client(proxy: Proxy, web: WebPai
         assert answer.headers["location"] == "https://example.com/p"
         name = await register(first)
         wrong = {"username": name, "password": "not the password"}
-        codes = [(await first.post("/api/v1/auth/login", json=wrong)).status_code for _ in range(4)]
+        codes = [(await _explained_post(first, proxy, web, wrong)).status_code for _ in range(4)]
         assert codes == [401, 401, 401, 429]  # LOGIN_RATE_LIMIT=3/minute for this client
-        other = await second.post("/api/v1/auth/login", json=wrong)
+        other = await _explained_post(second, proxy, web, wrong)
         assert other.status_code == 401  # another person behind the same proxy is not locked out
     assert await web.seen_addresses(f"/s/{slug}") == {"127.0.0.3"}
 

@@ -10,6 +10,7 @@ import discord
 from discord.ext import commands
 from pydantic import BaseModel
 
+from meatlizard.bots import GUILD_READY_TIMEOUT_S
 from meatlizard.bots.frames import RelayOutbox
 from meatlizard.bots.server import channels
 from meatlizard.bots.server.archives import Archives
@@ -33,7 +34,7 @@ class ServerBot(commands.Bot):
         relay: DiscordRelayGateway,
         sealer: PayloadSealer,
         web_relay: DiscordWebRelay | None = None,
-        guild_ready_timeout: float = 2.0,
+        guild_ready_timeout: float = GUILD_READY_TIMEOUT_S,
     ) -> None:
         intents = discord.Intents.default()
         intents.message_content = True
