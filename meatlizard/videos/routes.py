@@ -6,14 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from meatlizard.api.deps import CurrentUser, DbDep, JobsDep, OptionalUser, SettingsDep, StorageDep
+from meatlizard.api.deps import CurrentUser, DbDep, OptionalUser, StorageDep
 from meatlizard.core.errors import TooLarge
-from meatlizard.core.jobs import JobRunner
-from meatlizard.core.settings import Settings
 from meatlizard.videos import service
 from meatlizard.videos.captions import MAX_CAPTION_BYTES
-from meatlizard.videos.deps import VideoJobsDep
-from meatlizard.videos.jobs import VideoJobs
+from meatlizard.videos.deps import TranscodeStarterDep
 from meatlizard.videos.models import READY, Video
 from meatlizard.videos.schemas import (
     CaptionRead,
@@ -24,12 +21,6 @@ from meatlizard.videos.schemas import (
 )
 
 router = APIRouter(prefix="/videos", tags=["videos"])
-
-
-def queue_transcode(settings: Settings, jobs: JobRunner, videos: VideoJobs, video_id: str) -> None:
-    """Let this process transcode now, unless only `meatlizard worker` does (it polls)."""
-    if settings.video_transcode_in_web:
-        jobs.spawn(videos.drain(), name=f"transcode-{video_id}")
 
 
 async def video_read(
@@ -63,13 +54,11 @@ async def create_video(
     request: Request,
     user: CurrentUser,
     db: DbDep,
-    settings: SettingsDep,
-    jobs: JobsDep,
-    videos: VideoJobsDep,
+    transcodes: TranscodeStarterDep,
 ) -> VideoAccepted:
     """Make a video from one of your finished uploads; transcoding starts in the background."""
     video = await service.create_video(db, owner=user, data=body)
-    queue_transcode(settings, jobs, videos, video.id)
+    transcodes.start(video.id)
     base = str(request.base_url).rstrip("/")
     return VideoAccepted(id=video.id, status=video.status, url=f"{base}/v/{video.id}")
 
@@ -112,14 +101,12 @@ async def retry_video(
     request: Request,
     user: CurrentUser,
     db: DbDep,
-    settings: SettingsDep,
-    jobs: JobsDep,
-    videos: VideoJobsDep,
+    transcodes: TranscodeStarterDep,
 ) -> VideoRead:
     """Queue a failed transcode again."""
     video = await service.managed(db, video_id=video_id, viewer=user)
     video = await service.retry(db, video=video)
-    queue_transcode(settings, jobs, videos, video.id)
+    transcodes.start(video.id)
     return await video_read(request, db, video)
 
 
