@@ -16,7 +16,7 @@ def settings_overrides() -> dict[str, object]:
     return {
         "moderation_words": ["forbiddenword"],
         "moderation_patterns": [r"\bsecret\s+plans?\b"],
-        "chat_rate_limit": "3/day",  # a day: a fixed window that cannot turn mid-test
+        "chat_rate_limit": "3/day",  # a day: the sliding window keeps the count for the whole test
         "max_prompt_chars": 50,
     }
 

@@ -128,6 +128,49 @@ async def test_rate_limiter_allows_the_budget_then_refuses_until_next_window(
     assert (await limiter.peek("alice")).remaining == 2
 
 
+async def test_rate_limiter_window_slides_over_a_window_edge(cache: Cache) -> None:
+    """A burst split across a fixed window's edge is still one burst: no reset mid-way."""
+    clock = FakeClock()
+    clock.now = 6_000_000.0 - 1  # one second before a 60 s window turns
+    limiter = RateLimiter(
+        cache, f"t{uuid4().hex[:6]}", Rate(count=5, window_seconds=60), clock=clock
+    )
+    assert all([(await limiter.hit("alice")).allowed for _ in range(3)])
+    clock.now += 2  # one second into the next window: 3 of the last 60 s are still counted
+    assert [(await limiter.hit("alice")).allowed for _ in range(3)] == [True, True, False]
+    refused = await limiter.hit("alice")
+    # 3 in the window sliding out (weighted 59/60) plus the 4 counted now: one more fits only
+    # once those 3 have slid out entirely, at this window's end, 59 s on.
+    assert not refused.allowed
+    assert refused.retry_after_seconds == pytest.approx(59)
+    clock.now += refused.retry_after_seconds - 0.5
+    assert not (await limiter.peek("alice")).allowed
+    clock.now += 0.6
+    assert (await limiter.peek("alice")).allowed
+    assert (await limiter.hit("alice")).allowed
+
+
+async def test_rate_limiter_retry_after_waits_for_the_previous_window_to_slide_out(
+    cache: Cache,
+) -> None:
+    clock = FakeClock()
+    clock.now = 6_000_000.0 - 10  # ten seconds before the window turns
+    limiter = RateLimiter(
+        cache, f"t{uuid4().hex[:6]}", Rate(count=4, window_seconds=60), clock=clock
+    )
+    assert all([(await limiter.hit("bob")).allowed for _ in range(4)])
+    clock.now += 10 + 15  # 15 s into the next window: 4 x 45/60 = 3 still count
+    assert (await limiter.hit("bob")).allowed  # 3 + 1
+    refused = await limiter.hit("bob")  # 3 + 2: over
+    assert not refused.allowed
+    # One more fits once 4 x w + 2 + 1 <= 4, i.e. w <= 1/4: 45 s into this window, 30 s on.
+    assert refused.retry_after_seconds == pytest.approx(30)
+    clock.now += 29.9
+    assert not (await limiter.peek("bob")).allowed
+    clock.now += 0.2
+    assert (await limiter.hit("bob")).allowed
+
+
 async def test_memory_cache_size_is_bounded() -> None:
     cache = MemoryCache(max_keys=100)
     for i in range(250):

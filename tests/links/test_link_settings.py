@@ -19,7 +19,7 @@ def settings_overrides() -> dict[str, object]:
         "link_public_base_url": PUBLIC + "/",
         "link_blocked_domains": ["bad.example"],
         "link_allow_anonymous": False,
-        "link_rate_limit": "5/day",  # refused attempts count too; a day cannot turn mid-test
+        "link_rate_limit": "5/day",  # refused attempts count too
     }
 
 

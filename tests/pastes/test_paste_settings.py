@@ -16,7 +16,7 @@ def settings_overrides() -> dict[str, object]:
         "paste_allow_anonymous": False,
         "paste_max_bytes": MAX_BYTES,
         "paste_default_expiry": "1h",
-        "paste_rate_limit": "3/day",  # a day: a fixed window that cannot turn mid-test
+        "paste_rate_limit": "3/day",  # a day: the sliding window keeps the count for the whole test
     }
 
 
