@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -111,12 +112,21 @@ async def round_of(target: Target, users: int, offset: int, tokens: int) -> dict
     ]
     await asyncio.sleep(0.5)  # sockets open before everyone asks at once
     start = time.perf_counter()
+    client_cpu, server_cpu = own_cpu(), sum(process_cpu(p) for p in target.pids)
     gate.set()
     results = await asyncio.gather(*tasks)
     wall = time.perf_counter() - start
+    client_cpu = own_cpu() - client_cpu
+    server_cpu = sum(process_cpu(p) for p in target.pids) - server_cpu
+    tokens = sum(r["tokens"] for r in results)
     firsts = sorted(r["first"] for r in results)
     return {
-        "total": sum(r["tokens"] for r in results) / wall,
+        "total": tokens / wall,
+        # Where the two cores went: the bench's own client and the server's processes.
+        "client_ms": 1000 * client_cpu / tokens,
+        "server_ms": 1000 * server_cpu / tokens,
+        "server_cores": server_cpu / wall,
+        "shortest": min(r["tokens"] for r in results),
         "per_user": statistics.median(r["tokens"] / r["wall"] for r in results),
         "p50": statistics.median(firsts),
         "p95": firsts[min(len(firsts) - 1, round(0.95 * (len(firsts) - 1)))],
@@ -131,6 +141,18 @@ class Target:
     mode: str
     base: str
     token: str | None
+    pids: list[int]
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a live process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 @contextlib.asynccontextmanager
@@ -155,7 +177,7 @@ async def serving(mode: str, args: argparse.Namespace, tmp: Path) -> AsyncIterat
             )
             base = f"http://127.0.0.1:{port}"
             await anchor.wait_ready(base, procs[0])
-            yield Target(mode, base, None)
+            yield Target(mode, base, None, [procs[0].pid])
             return
         env = bench_env(tmp / mode, args.tokens, remote=mode == "relay")
         env |= dict(item.split("=", 1) for item in args.env)
@@ -167,7 +189,7 @@ async def serving(mode: str, args: argparse.Namespace, tmp: Path) -> AsyncIterat
             procs.append(launch_worker(env, "bench-worker"))
         proc, base = await start_server(env, workers=1 if mode == "relay" else 0)
         procs.append(proc)
-        yield Target(mode, base, await account_token(base))
+        yield Target(mode, base, await account_token(base), [p.pid for p in procs])
     finally:
         for proc in procs:
             proc.terminate()
@@ -225,7 +247,10 @@ def report(mode: str, rows: Rows, anchor_rows: Rows, turn_count: int) -> None:
         print(
             f"N={users:<3} total {mid['total']:6.1f} tok/s  per user "
             f"{mid['per_user']:6.1f} tok/s  first token p50 {mid['p50']:.2f} s "
-            f"p95 {mid['p95']:.2f} s  queued {mid['queued']:.0f}{ratio}"
+            f"p95 {mid['p95']:.2f} s  queued {mid['queued']:.0f}  shortest answer "
+            f"{mid['shortest']:.0f} tokens  CPU per token: server "
+            f"{mid['server_ms']:.1f} ms ({mid['server_cores']:.2f} cores), client "
+            f"{mid['client_ms']:.2f} ms{ratio}"
         )
 
 

@@ -10,6 +10,8 @@ of that chat reads only what is new (like llama-server's cache_prompt).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -43,12 +45,19 @@ class Ended:
 
 @dataclass(eq=False)
 class Sequence:
-    """One answer in the batch; `emit` gets each token's text (on the batch thread), then Ended."""
+    """One answer in the batch; `emit` gets each token's text, then Ended.
+
+    With a `loop`, `emit` runs on that event loop, and all of a step's items for one loop are
+    handed over in one call: a wake-up per token would have the loop take the GIL at each of
+    the batch thread's next llama.cpp calls (measured: 4.5 ms lost per step at 8 chats).
+    Without one, `emit` runs on the batch thread.
+    """
 
     prompt: list[int]
     request: GenerationRequest
     stop: tuple[str, ...]
     emit: Callable[[object], None]
+    loop: asyncio.AbstractEventLoop | None = None
     cancelled: bool = False  # set from any thread; seen at the next step
     slot: Slot | None = None
     pending: list[int] = field(default_factory=list)
@@ -90,6 +99,7 @@ class Batcher:
         self._waiting: list[Sequence] = []
         self._active: list[Sequence] = []
         self._clock = 0
+        self._outbox: list[tuple[Sequence, object]] = []  # this step's items, not yet handed over
         self._batch = lc.llama_batch_init(BATCH_TOKENS, 0, 1)
         self._thread = threading.Thread(target=self._run, name="llama-batch", daemon=True)
         self._thread.start()
@@ -118,8 +128,26 @@ class Batcher:
                 log.exception("batched decoding failed")
                 for seq in list(self._active):
                     self._finish(seq, InferenceError(str(exc)), forget=True)
+            self._hand_over()
         for seq in self._active + self._waiting:
             self._finish(seq, InferenceError("the model was unloaded"), forget=True)
+        self._hand_over()
+
+    def _emit(self, seq: Sequence, item: object) -> None:
+        self._outbox.append((seq, item))
+
+    def _hand_over(self) -> None:
+        """Deliver the step's items: one call per event loop, in the order they were made."""
+        items, self._outbox = self._outbox, []
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Sequence, object]]] = {}
+        for seq, item in items:
+            if seq.loop is None:
+                seq.emit(item)
+            else:
+                by_loop.setdefault(seq.loop, []).append((seq, item))
+        for loop, batch in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is listening
+                loop.call_soon_threadsafe(_emit_all, batch)
 
     def _take_in(self, *, block: bool) -> bool:
         """Move new answers into free slots; return False when asked to close."""
@@ -216,7 +244,7 @@ class Batcher:
             return
         seq.generated += 1
         text = seq.text.feed(self.model.piece(token))
-        seq.emit(text)
+        self._emit(seq, text)
         full = len(seq.slot.cached) + 1 >= self.model.n_ctx_seq
         if seq.text.stopped or seq.generated >= seq.request.max_tokens or full:
             self._finish(seq, None)
@@ -239,4 +267,9 @@ class Batcher:
                 slot.cached = []
             self._clock += 1
             slot.busy, slot.used_at = False, self._clock
-        seq.emit(Ended(error, tail, seq.reused, len(seq.prompt)))
+        self._emit(seq, Ended(error, tail, seq.reused, len(seq.prompt)))
+
+
+def _emit_all(items: list[tuple[Sequence, object]]) -> None:
+    for seq, item in items:
+        seq.emit(item)

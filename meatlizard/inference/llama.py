@@ -8,7 +8,6 @@ at start only the file's GGUF header is checked. Without one it is loaded at onc
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -151,7 +150,8 @@ class LlamaEngine(InferenceEngine):
                 prompt.tokens,
                 request,
                 request.stop + prompt.stop,
-                lambda item: _deliver(loop, queue, item),
+                queue.put_nowait,
+                loop,
             )
             self._llama.submit(seq)
             cancel_watch = asyncio.create_task(_forward_cancel(cancel, seq))
@@ -196,12 +196,6 @@ class LlamaEngine(InferenceEngine):
         llama, self._llama = self._llama, None
         if llama is not None:
             await asyncio.to_thread(_close, llama)
-
-
-def _deliver(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[object], item: object) -> None:
-    """Hand an item from the batch thread to the answer's queue (dropped once the loop is gone)."""
-    with contextlib.suppress(RuntimeError):
-        loop.call_soon_threadsafe(queue.put_nowait, item)
 
 
 def _close(batcher: Batcher) -> None:

@@ -16,7 +16,7 @@ def use_model() -> bool:
     return True
 
 
-async def test_streams_a_real_answer_token_by_token(
+async def test_streams_a_real_answer_as_it_is_written(
     client: httpx.AsyncClient, live_server: str
 ) -> None:
     token = await user_token(client)
@@ -30,11 +30,12 @@ async def test_streams_a_real_answer_token_by_token(
     assert frames[0]["fallback"] is False
     assert frames[0]["model"] == "smollm2"
     tokens = [f["text"] for f in frames if f["type"] == "token"]
-    assert len(tokens) >= 3
+    assert len(tokens) >= 2  # streamed, not sent whole at the end
     done = frames[-1]
     assert done["type"] == "done"
     assert done["status"] == "complete"
-    assert done["tokens"] == len(tokens)
+    # Tokens quicker than TOKEN_FRAME_SECONDS share a frame; every one is in some frame.
+    assert done["tokens"] >= len(tokens)
     assert done["tokens_per_second"] > 0
 
     detail = (
