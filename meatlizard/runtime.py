@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from meatlizard.admin import privacy as admin_privacy
 from meatlizard.admin.moderation import AdminRules, ContentKind
+from meatlizard.chat.access import TokenWatch
 from meatlizard.chat.ending import EndRule, finish_session
 from meatlizard.chat.flows import ChatFlow
 from meatlizard.chat.guards import PromptGuard
@@ -111,6 +112,7 @@ class Services:
     links: LinkResolver
     pastes: PasteCache
     videos: VideoJobs
+    token_watch: TokenWatch  # ends chat sockets whose token or account is no longer good
     content_kinds: dict[str, ContentKind] = field(default_factory=dict)  # reports, takedowns
     # The in-process models follow the registry (models added while running are served).
     # Off when the caller passed its own gateway (tests share one loaded model).
@@ -196,6 +198,7 @@ class Services:
             paste_limiter=RateLimiter(cache, "paste", settings.paste_rate, fail_open=True),
             jobs=JobRunner(),
             videos=VideoJobs(sessions, storage, settings),
+            token_watch=TokenWatch(sessions),
             links=links,
             pastes=pastes,
             content_kinds=content_kinds(sessions, storage, links, pastes),
@@ -258,6 +261,7 @@ class Services:
         """Release every resource."""
         for sweeper in self.sweepers:
             await sweeper.stop()
+        await self.token_watch.close()
         await self.links.clicks.close()  # before the cache and database go away
         await self.videos.stop()
         await self.jobs.drain()

@@ -8,6 +8,7 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.api.deps import from_state
+from meatlizard.chat.access import TokenWatch
 from meatlizard.chat.ending import EndRule
 from meatlizard.chat.flows import ChatFlow
 from meatlizard.chat.models import ChatSession
@@ -24,6 +25,12 @@ def chat_flow_of(app_state: Any) -> ChatFlow:
     """Return the chat flow the composition root put on the app's state (for the socket)."""
     chat: ChatFlow = app_state.services.chat
     return chat
+
+
+def token_watch_of(app_state: Any) -> TokenWatch:
+    """Return the watch that ends sockets whose token is no longer good (for the socket)."""
+    watch: TokenWatch = app_state.services.token_watch
+    return watch
 
 
 ChatFlowDep = Annotated[ChatFlow, Depends(from_state("chat"))]  # guard, answer, adoption

@@ -18,8 +18,8 @@ from meatlizard.api.deps import SESSION_COOKIE, session_maker_of
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import User
 from meatlizard.chat import service as chat_service
-from meatlizard.chat.access import until_revoked
-from meatlizard.chat.deps import chat_flow_of
+from meatlizard.chat.access import TokenWatch
+from meatlizard.chat.deps import chat_flow_of, token_watch_of
 from meatlizard.chat.flows import ChatEvent, ChatFlow, Failed, Finished, Started, Token
 from meatlizard.core import strictjson
 from meatlizard.core.errors import (
@@ -141,13 +141,13 @@ class ChatSocket:
     def __init__(
         self,
         ws: WebSocket,
-        sessions: async_sessionmaker[AsyncSession],
+        watch: TokenWatch,
         chat: ChatFlow,
         user: User,
         session_id: str,
     ) -> None:
         self.ws = ws
-        self.sessions = sessions
+        self.watch = watch
         self.chat = chat
         self.user = user
         self.session_id = session_id
@@ -166,7 +166,7 @@ class ChatSocket:
 
     async def close_when_revoked(self, raw: str) -> None:
         """Stop the answer and close the socket once its token or account is no longer good."""
-        await until_revoked(self.sessions, raw)
+        await self.watch.until_revoked(raw)
         self.cancel.set()
         async with self.send_lock:
             with contextlib.suppress(RuntimeError, OSError):  # already closing
@@ -302,5 +302,6 @@ async def chat_socket(ws: WebSocket, session_id: str) -> None:
             raise
         await ws.close(code=CLOSE_TRY_AGAIN, reason=DATABASE_DOWN)
         return
-    chat = ChatSocket(ws, sessions, chat_flow_of(ws.app.state), user, session_id)
+    state = ws.app.state
+    chat = ChatSocket(ws, token_watch_of(state), chat_flow_of(state), user, session_id)
     await chat.run(socket_token(ws))
