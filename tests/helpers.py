@@ -18,6 +18,8 @@ import httpx
 import uvicorn
 import websockets
 
+from meatlizard.api.websocket_protocol import WebSocketProtocol
+
 PASSWORD = "correct horse battery"
 README = Path(__file__).resolve().parents[1] / "README.md"
 T = TypeVar("T")
@@ -162,6 +164,7 @@ class _Server(uvicorn.Server):
 async def serving(app: Any, port: int | None = None, **config: Any) -> AsyncIterator[str]:
     """Serve `app` with uvicorn (lifespan off) on `port` (a free one by default); yield its URL."""
     port = port or free_port()
+    config.setdefault("ws", WebSocketProtocol)  # as `meatlizard serve` runs it
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", **config))
     task = asyncio.create_task(server.serve())
     while not server.started:

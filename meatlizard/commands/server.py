@@ -39,11 +39,14 @@ def serve(
     except MigrationFailed as exc:
         typer.echo(f"meatlizard: {exc}", err=True)
         raise typer.Exit(1) from None
+    from meatlizard.api.websocket_protocol import WebSocketProtocol
+
     options: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_config": None,
         "ws_max_size": WS_MAX_BYTES,
+        "ws": WebSocketProtocol,  # uvicorn's, with a shutdown that survives a closing socket
         "timeout_graceful_shutdown": 5,
     }
     if workers == 1:
