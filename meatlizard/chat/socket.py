@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -21,6 +19,7 @@ from meatlizard.chat import service as chat_service
 from meatlizard.chat.access import TokenWatch
 from meatlizard.chat.deps import chat_flow_of, token_watch_of
 from meatlizard.chat.flows import ChatEvent, ChatFlow, Failed, Finished, Started, Token
+from meatlizard.chat.token_frames import TokenFrames
 from meatlizard.core import strictjson
 from meatlizard.core.errors import (
     InvalidInput,
@@ -41,32 +40,6 @@ INVALID_FRAME = {"type": "error", "code": "invalid", "message": "send a JSON obj
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_TRY_AGAIN = 1013  # RFC 6455 "Try Again Later"
-# Tokens that come faster than this are joined into one frame: a reader sees no difference,
-# and many chats at once cost the server (and the browser) a frame per step at most.
-TOKEN_FRAME_SECONDS = 0.04
-
-
-class TokenFrames:
-    """Joins tokens arriving within TOKEN_FRAME_SECONDS of the last frame into the next one."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._held: list[str] = []
-        self._sent_at = float("-inf")
-
-    def add(self, text: str) -> str | None:
-        """Return the text to send now, or None while it is held for the next frame."""
-        self._held.append(text)
-        now = self._clock()
-        if now - self._sent_at < TOKEN_FRAME_SECONDS:
-            return None
-        self._sent_at = now
-        return self.flush()
-
-    def flush(self) -> str | None:
-        """Return the held text (None if there is none)."""
-        text, self._held = "".join(self._held), []
-        return text or None
 
 
 def event_frame(event: ChatEvent) -> dict[str, Any]:
@@ -237,6 +210,12 @@ class ChatSocket:
         self.cancel = asyncio.Event()
         self.task = asyncio.create_task(self.stream(prompt, self.cancel, replaces))
 
+    async def _send_held(self, frames: TokenFrames) -> None:
+        """Send the tokens held for the next frame, before whatever ends or interrupts them."""
+        held = frames.flush()
+        if held is not None:
+            await self.send({"type": "token", "text": held})
+
     async def queued(self, ahead: int) -> None:
         """Tell the client how many chats are ahead of its answer while the model is busy."""
         await self.send({"type": "queued", "position": ahead})
@@ -262,18 +241,18 @@ class ChatSocket:
                         continue
                     frame = {"type": "token", "text": text}
                 else:
-                    held = frames.flush()
-                    if held is not None:
-                        await self.send({"type": "token", "text": held})
+                    await self._send_held(frames)
                     frame = event_frame(event)
                 if not await self.send(frame):
                     cancel.set()  # the client left; the partial answer is still stored
                     break
         except ServiceError as exc:
             REFUSALS.labels(reason=type(exc).__name__).inc()
+            await self._send_held(frames)
             await self.send(error_frame(exc))
         except Exception:
             log.exception("chat stream failed in session %s", self.session_id)
+            await self._send_held(frames)
             await self.send({"type": "error", "code": "internal", "message": "internal error"})
         finally:
             await events.aclose()  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from meatlizard.chat.socket import TOKEN_FRAME_SECONDS, TokenFrames
+from meatlizard.chat.token_frames import TOKEN_FRAME_SECONDS, TokenFrames
 
 
 class Clock:
