@@ -21,6 +21,18 @@ import websockets
 from meatlizard.api.websocket_protocol import WebSocketProtocol
 
 PASSWORD = "correct horse battery"
+
+
+class ManualClock:
+    """A clock the test moves by hand (`clock.now += 60`), so time needs no sleeping."""
+
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 T = TypeVar("T")
 # One TLS context per test process for the test clients (`verify=TLS`): httpx otherwise builds

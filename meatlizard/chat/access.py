@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from meatlizard.auth import service as auth_service
+from meatlizard.auth.token_checks import good_token_digests
 from meatlizard.core.outages import is_db_outage
 from meatlizard.core.security import token_digest
 
@@ -35,7 +35,6 @@ class TokenWatch:
         self._interval = interval
         self._watched: dict[str, set[asyncio.Event]] = {}  # token digest -> its sockets' events
         self._task: asyncio.Task[None] | None = None
-        self.rounds = 0  # checks made (each one query, whatever the number of sockets)
 
     async def until_revoked(self, raw: str) -> None:
         """Return once the token `raw` no longer logs anyone in."""
@@ -70,12 +69,11 @@ class TokenWatch:
                 if not is_db_outage(exc):
                     log.exception("could not check the open chat sockets' tokens")
                 continue
-            self.rounds += 1
             self._end([d for d in digests if d not in good])
 
     async def _still_good(self, digests: list[str]) -> set[str]:
         async with self._sessions() as db:
-            return await auth_service.good_token_digests(db, digests)
+            return await good_token_digests(db, digests)
 
     def _end(self, digests: Iterable[str]) -> None:
         for digest in digests:

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from meatlizard.chat.token_frames import TOKEN_FRAME_SECONDS, TokenFrames
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import ManualClock
 
 
 def test_the_first_token_goes_out_at_once_and_quick_ones_are_joined() -> None:
-    clock = Clock()
+    clock = ManualClock(100.0)
     frames = TokenFrames(clock)
     assert frames.add("Once") == "Once"  # time to first token is never held
     clock.now += TOKEN_FRAME_SECONDS / 4
@@ -30,7 +23,7 @@ def test_the_first_token_goes_out_at_once_and_quick_ones_are_joined() -> None:
 
 
 def test_slow_tokens_each_get_their_own_frame() -> None:
-    clock = Clock()
+    clock = ManualClock(100.0)
     frames = TokenFrames(clock)
     sent = []
     for piece in ["a", "b", "c"]:

@@ -10,6 +10,7 @@ from sqlalchemy import event, select
 
 from meatlizard.auth import service as auth_service
 from meatlizard.auth.models import AuthToken, TokenKind, User
+from meatlizard.auth.token_checks import good_token_digests
 from meatlizard.chat.access import TokenWatch
 from meatlizard.core.security import token_digest
 from meatlizard.runtime import Services
@@ -79,20 +80,22 @@ async def test_the_check_notes_the_tokens_last_use(services: Services) -> None:
     query = select(AuthToken.last_used_at).where(AuthToken.digest == digest)
     async with services.sessions() as db:
         assert await db.scalar(query) is None  # issued, never used
-        assert await auth_service.good_token_digests(db, [digest, "0" * 64]) == {digest}
+        assert await good_token_digests(db, [digest, "0" * 64]) == {digest}
     async with services.sessions() as db:
         assert await db.scalar(query) is not None
 
 
 class CountedWatch(TokenWatch):
-    """A TokenWatch that tells the test each time a round's check has been made."""
+    """A TokenWatch that counts its rounds and tells the test each time one has been made."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.checked = asyncio.Event()
+        self.rounds = 0  # checks made (each one query, whatever the number of sockets)
 
     async def _still_good(self, digests: list[str]) -> set[str]:
         good = await super()._still_good(digests)
+        self.rounds += 1
         self.checked.set()
         return good
 

@@ -13,16 +13,7 @@ from meatlizard.core.cache import Cache, MemoryCache, RedisCache
 from meatlizard.core.rate_limit import RateLimiter
 from meatlizard.core.settings import Rate
 from tests.fixtures.backends import REDIS_URL
-
-
-class FakeClock:
-    """A clock the test moves by hand, so windows and expiry need no sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import ManualClock
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -112,7 +103,7 @@ async def test_prefixes_isolate_namespaces(cache: Cache) -> None:
 async def test_rate_limiter_allows_the_budget_then_refuses_until_next_window(
     cache: Cache,
 ) -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     limiter = RateLimiter(
         cache, f"t{uuid4().hex[:6]}", Rate(count=3, window_seconds=60), clock=clock
     )
@@ -130,7 +121,7 @@ async def test_rate_limiter_allows_the_budget_then_refuses_until_next_window(
 
 async def test_rate_limiter_window_slides_over_a_window_edge(cache: Cache) -> None:
     """A burst split across a fixed window's edge is still one burst: no reset mid-way."""
-    clock = FakeClock()
+    clock = ManualClock()
     clock.now = 6_000_000.0 - 1  # one second before a 60 s window turns
     limiter = RateLimiter(
         cache, f"t{uuid4().hex[:6]}", Rate(count=5, window_seconds=60), clock=clock
@@ -153,7 +144,7 @@ async def test_rate_limiter_window_slides_over_a_window_edge(cache: Cache) -> No
 async def test_rate_limiter_retry_after_waits_for_the_previous_window_to_slide_out(
     cache: Cache,
 ) -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     clock.now = 6_000_000.0 - 10  # ten seconds before the window turns
     limiter = RateLimiter(
         cache, f"t{uuid4().hex[:6]}", Rate(count=4, window_seconds=60), clock=clock
@@ -181,7 +172,7 @@ async def test_memory_cache_size_is_bounded() -> None:
 
 
 async def test_memory_cache_expiry_follows_its_clock() -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     cache = MemoryCache(clock=clock)
     await cache.set("k", b"v", ttl_seconds=5)
     clock.now += 4.9

@@ -5,14 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from meatlizard.core.memo import DecodedMemo
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import ManualClock
 
 
 def test_the_oldest_entries_make_room_for_bytes_and_count() -> None:
@@ -29,7 +22,7 @@ def test_the_oldest_entries_make_room_for_bytes_and_count() -> None:
 
 
 def test_entries_go_after_their_time() -> None:
-    clock = Clock()
+    clock = ManualClock(1000.0)
     memo = DecodedMemo[str](max_bytes=1000, keep_seconds=60, clock=clock)
     memo.put(b"a", "old", 10)
     clock.now += 30
@@ -52,7 +45,7 @@ def test_the_same_bytes_stored_again_are_counted_once() -> None:
 
 async def test_a_timer_empties_the_memo_when_reads_stop() -> None:
     # Nobody reads or writes after the load: the memory must return all the same.
-    clock = Clock()
+    clock = ManualClock(1000.0)
     memo = DecodedMemo[str](max_bytes=1000, keep_seconds=60, sweep_seconds=0.01, clock=clock)
     memo.put(b"a", "x", 10)
     clock.now += 61

@@ -18,6 +18,7 @@ from meatlizard.relay.envelope import (
 )
 from meatlizard.relay.replay import ReplayGuard
 from meatlizard.relay.wire import ChunkPayload, PayloadSealer
+from tests.helpers import ManualClock
 
 KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 OLD_KEY = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
@@ -25,22 +26,12 @@ WINDOW = 300.0
 RECORDS = 3
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def chunk(request_id: str) -> ChunkPayload:
     return ChunkPayload(session_id="s1", request_id=request_id, sequence=0, text="hi")
 
 
 async def test_a_full_cache_refuses_new_messages_rather_than_forget_a_replay() -> None:
-    wall, monotonic = Clock(1_735_689_600.0), Clock(1000.0)
+    wall, monotonic = ManualClock(1_735_689_600.0), ManualClock(1000.0)
     cache = MemoryCache(max_keys=RECORDS, clock=monotonic)
     sealer = PayloadSealer(
         Keyring.from_hex(KEY), ReplayGuard(cache, window_seconds=WINDOW, clock=wall), clock=wall

@@ -21,20 +21,13 @@ from meatlizard.relay.wire import (
     PayloadSealer,
     RequestPayload,
 )
+from tests.helpers import ManualClock
+
+START = 1_735_689_600.0  # 2025-01-01, when the clocks of these tests start
 
 KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 NEW_KEY = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
 WINDOW = 300.0
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_735_689_600.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -60,7 +53,7 @@ async def caches(cache_factory: Callable[[], Cache]) -> AsyncIterator[list[Cache
         await cache.close()
 
 
-def _sealer(cache: Cache, clock: Clock, ring: Keyring | None = None) -> PayloadSealer:
+def _sealer(cache: Cache, clock: ManualClock, ring: Keyring | None = None) -> PayloadSealer:
     guard = ReplayGuard(cache, window_seconds=WINDOW, clock=clock)
     return PayloadSealer(ring or Keyring.from_hex(KEY), guard, clock=clock)
 
@@ -70,7 +63,7 @@ def _chunk(session_id: str = "s1", request_id: str = "r1") -> ChunkPayload:
 
 
 async def test_round_trip(caches: list[Cache]) -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     sealer = _sealer(caches[0], clock)
     request = RequestPayload(session_id="s1", request_id="r1", prompt="Name a colour.")
     opened = await sealer.open(sealer.seal(request), scope="request")
@@ -80,7 +73,7 @@ async def test_round_trip(caches: list[Cache]) -> None:
 async def test_the_same_envelope_twice_is_refused_and_logged(
     caches: list[Cache], caplog: pytest.LogCaptureFixture
 ) -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     sealer = _sealer(caches[0], clock)
     blob = sealer.seal(_chunk())
     assert await sealer.open(blob, scope="reply") == _chunk()
@@ -90,7 +83,7 @@ async def test_the_same_envelope_twice_is_refused_and_logged(
 
 
 async def test_replay_is_caught_across_two_sealer_instances(caches: list[Cache]) -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     first, second = _sealer(caches[0], clock), _sealer(caches[1], clock)
     blob = first.seal(_chunk())
     await first.open(blob, scope="reply")
@@ -99,7 +92,7 @@ async def test_replay_is_caught_across_two_sealer_instances(caches: list[Cache])
 
 
 async def test_redelivery_of_one_stream_entry_is_not_a_replay(caches: list[Cache]) -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     first, second = _sealer(caches[0], clock), _sealer(caches[1], clock)
     request = RequestPayload(session_id="s1", request_id="r1", prompt="hi")
     blob = first.seal(request)
@@ -112,7 +105,7 @@ async def test_redelivery_of_one_stream_entry_is_not_a_replay(caches: list[Cache
 
 
 async def test_scopes_are_separate(caches: list[Cache]) -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     sealer = _sealer(caches[0], clock)
     blob = sealer.seal(_chunk())
     await sealer.open(blob, scope="cancel:gpu-a")
@@ -126,7 +119,7 @@ async def test_scopes_are_separate(caches: list[Cache]) -> None:
 async def test_messages_outside_the_window_are_refused(
     caches: list[Cache], shift: float, reason: str
 ) -> None:
-    sender_clock, receiver_clock = Clock(), Clock()
+    sender_clock, receiver_clock = ManualClock(START), ManualClock(START)
     receiver_clock.now += shift
     blob = _sealer(caches[0], sender_clock).seal(_chunk())
     receiver = _sealer(caches[1], receiver_clock)
@@ -141,7 +134,7 @@ async def test_messages_outside_the_window_are_refused(
 async def test_nonce_is_remembered_while_the_message_is_in_the_window(
     caches: list[Cache],
 ) -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     sealer = _sealer(caches[0], clock)
     blob = sealer.seal(_chunk())
     await sealer.open(blob, scope="reply")
@@ -162,7 +155,7 @@ async def _seen_keys(cache: Cache) -> list[str]:
 
 
 async def test_wrong_session_or_request_is_refused(caches: list[Cache]) -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     sealer = _sealer(caches[0], clock)
     with pytest.raises(EnvelopeError, match="another session"):
         await sealer.open(sealer.seal(_chunk()), scope="reply", session_id="s2", request_id="r1")
@@ -171,7 +164,7 @@ async def test_wrong_session_or_request_is_refused(caches: list[Cache]) -> None:
 
 
 async def test_wrong_key_is_refused(caches: list[Cache]) -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     blob = _sealer(caches[0], clock).seal(_chunk())
     other = _sealer(caches[1], clock, Keyring.from_hex(NEW_KEY))
     with pytest.raises(EnvelopeError, match="unknown or retired key id"):
@@ -179,7 +172,7 @@ async def test_wrong_key_is_refused(caches: list[Cache]) -> None:
 
 
 async def test_rotation_old_key_accepted_in_grace_then_refused(caches: list[Cache]) -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     old_sender = _sealer(caches[0], clock)
     deadline = datetime.fromtimestamp(clock.now, UTC) + timedelta(seconds=60)
     rotated = _sealer(caches[1], clock, Keyring.from_hex(NEW_KEY, [KEY], deadline))
@@ -194,7 +187,7 @@ async def test_rotation_old_key_accepted_in_grace_then_refused(caches: list[Cach
 
 
 async def test_snapshots_open_repeatedly_but_stay_fresh(caches: list[Cache]) -> None:
-    clock = Clock()
+    clock = ManualClock(START)
     sealer = _sealer(caches[0], clock)
     metrics = ClientMetricsPayload(
         timestamp=clock.now, gpu_stats=GpuStats(), tokens_per_second=1.0, is_online=True
