@@ -94,8 +94,9 @@ async def test_streamed_chat_over_wss(proxy: Proxy) -> None:
         frames = await collect_answer(ws)
     assert frames[0]["type"] == "start"
     tokens = [f["text"] for f in frames if f["type"] == "token"]
-    assert len(tokens) >= 3
+    assert len(tokens) >= 2  # streamed (tokens within 40 ms of each other share a frame)
     assert frames[-1]["type"] == "done"
+    assert frames[-1]["tokens"] >= len(tokens)
 
 
 async def _dropped_patch(proxy: Proxy, path: str, token: str, sent: int) -> None:
