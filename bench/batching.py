@@ -98,6 +98,41 @@ async def tenth_turn(engine: LlamaEngine, tokens: int, evict: bool) -> tuple[flo
     return firsts[0], firsts[-1]
 
 
+def preset(topic: str) -> str:
+    """A long system prompt (about 230 tokens), as a community's preset would be."""
+    return f"You answer questions about {topic} for a community, briefly and kindly. " * 16
+
+
+async def first_token(engine: LlamaEngine, system: str, question: str) -> float:
+    stats = GenerationStats()
+    request = GenerationRequest([Turn("system", system), Turn("user", question)], 0.0, 8)
+    async for _ in engine.stream(request, asyncio.Event(), stats):
+        pass
+    return stats.time_to_first_token or 0.0
+
+
+async def shared_system_prompt(engine: LlamaEngine) -> tuple[float, float]:
+    """Return the first-token seconds of a new chat beside a busy one with a long system prompt:
+    another system prompt (read afresh), then the busy chat's own (its cache copied)."""
+    cancel = asyncio.Event()
+    started = asyncio.Event()
+
+    async def busy() -> None:
+        request = GenerationRequest(
+            [Turn("system", preset("gardens")), Turn("user", "Hi.")], 0.7, 400
+        )
+        async for _ in engine.stream(request, cancel, GenerationStats()):
+            started.set()
+
+    holder = asyncio.create_task(busy())
+    await started.wait()
+    afresh = await first_token(engine, preset("boats"), "What is a keel?")
+    copied = await first_token(engine, preset("gardens"), "What is compost?")
+    cancel.set()
+    await holder
+    return afresh, copied
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, nargs="+", default=[1, 8])
@@ -134,6 +169,15 @@ async def main() -> None:
             f"10th turn {tenth:.3f} s ({tenth / first:.2f}x)"
         )
         await engine.close()
+    engine = LlamaEngine("smollm2", path, n_ctx=N_CTX, n_threads=threads, parallel=3)
+    await answer(engine, [Turn("user", "Hello.")], 8)  # warm-up
+    afresh, copied = await shared_system_prompt(engine)
+    print(
+        f"first token beside a busy chat, 230-token system prompt (threads={threads}): "
+        f"read afresh {afresh:.3f} s, copied from the busy chat {copied:.3f} s "
+        f"({copied / afresh:.2f}x)"
+    )
+    await engine.close()
     print(f"load average after: {os.getloadavg()}")
 
 

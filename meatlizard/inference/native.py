@@ -147,6 +147,17 @@ class NativeModel:
         lc.llama_memory_seq_rm(self.memory, seq_id, -1, -1)
         return False
 
+    def copy(self, source: int, target: int, keep: int) -> bool:
+        """Give `target` the first `keep` positions of `source`'s cache; False if it cannot.
+
+        llama.cpp copies a sequence's whole buffer between two sequences' caches (a few ms at
+        the next decode, against about 3 ms a token to read a prompt again on two cores)."""
+        lc.llama_memory_seq_cp(self.memory, source, target, -1, -1)
+        if lc.llama_memory_seq_rm(self.memory, target, keep, -1):
+            return True
+        lc.llama_memory_seq_rm(self.memory, target, -1, -1)
+        return False
+
     def close(self) -> None:
         """Free the context and the weights."""
         if self.ctx:

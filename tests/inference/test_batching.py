@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from meatlizard.core.settings import bundled_model_path
 from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceEngine, Turn
 from meatlizard.inference.llama import LlamaEngine
 from meatlizard.inference.service import LocalInference
@@ -140,3 +141,40 @@ async def test_the_next_turn_reuses_the_cached_prefix(model_inference: LocalInfe
     second = await stream(engine, GenerationRequest(turns, 0.0, REPLY_TOKENS), Run())
     reused = second.stats.extra["reused_prompt_tokens"]
     assert reused > 0.5 * second.stats.extra["prompt_tokens"]
+
+
+SYSTEM = "You answer questions for a community of gardeners, briefly and kindly. " * 12
+COMPOST, TULIPS = "What is compost?", "How deep should tulips be planted?"
+
+
+def gardening(question: str, max_tokens: int = REPLY_TOKENS) -> GenerationRequest:
+    return GenerationRequest([Turn("system", SYSTEM), Turn("user", question)], 0.0, max_tokens)
+
+
+async def test_a_chat_starts_from_a_copy_of_another_chats_system_prompt() -> None:
+    # Two slots of their own, so which slot holds what is known.
+    engine = LlamaEngine("smollm2", bundled_model_path(), n_ctx=1024, n_threads=1, parallel=2)
+    try:
+        await stream(engine, gardening(COMPOST), Run())
+        # The second question takes that slot and reads only its own words.
+        own = await stream(engine, gardening(TULIPS), Run())
+        # While the first question comes again and holds that slot, the second one comes
+        # again too: it gets the other slot, which holds nothing, and a copy of the busy
+        # slot's system prompt.
+        busy, started = Run(), asyncio.Event()
+
+        async def hold() -> None:
+            async for _ in engine.stream(gardening(COMPOST, 200), busy.cancel, busy.stats):
+                started.set()
+
+        holder = asyncio.create_task(hold())
+        await asyncio.wait_for(started.wait(), 60)
+        copied = await stream(engine, gardening(TULIPS), Run())
+        busy.cancel.set()
+        await holder
+    finally:
+        await engine.close()
+    for run in (own, copied):
+        assert run.stats.extra["reused_prompt_tokens"] > 0.8 * run.stats.extra["prompt_tokens"]
+    # A copied cache answers exactly as the slot's own cache of the same words does.
+    assert copied.text == own.text
