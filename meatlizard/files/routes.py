@@ -10,11 +10,11 @@ from fastapi.responses import PlainTextResponse, Response
 
 from meatlizard.api.deps import AdminUser, CurrentUser, DbDep, RowId, StorageDep
 from meatlizard.files import folders, options, quotas, service
+from meatlizard.files.bodies import whole_body
 from meatlizard.files.deps import FilePolicyDep
 from meatlizard.files.models import StoredFile
 from meatlizard.files.policy import FilePolicy
 from meatlizard.files.schemas import FileRead, FileUpdate, QuotaRead, QuotaSet
-from meatlizard.files.tus import whole_body
 
 router = APIRouter(prefix="/files", tags=["files"])
 FORM_CHUNK = 1024 * 1024

@@ -13,7 +13,6 @@ from typing import IO, Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse, Response
-from starlette.requests import ClientDisconnect
 
 from meatlizard.api.deps import CacheDep, CurrentUser, DbDep, SettingsDep, StorageDep
 from meatlizard.api.errors import status_for
@@ -21,8 +20,8 @@ from meatlizard.core.db import utcnow
 from meatlizard.core.errors import InvalidInput, ServiceError
 from meatlizard.core.lease import Lease
 from meatlizard.core.settings import Settings
-from meatlizard.core.storage.base import CHUNK_SIZE
 from meatlizard.files import service
+from meatlizard.files.bodies import received, replay
 from meatlizard.files.deps import FilePolicyDep
 from meatlizard.files.draining import stopping, upload_in_progress
 from meatlizard.files.models import UPLOADING, StoredFile
@@ -83,38 +82,6 @@ def parse_metadata(raw: str) -> dict[str, str]:
         except (binascii.Error, UnicodeDecodeError):
             raise _refuse(400, f"Upload-Metadata value of {key!r} is not base64 UTF-8") from None
     return found
-
-
-async def received(request: Request) -> AsyncIterator[bytes]:
-    """Yield the request body; a dropped client just ends it, so what came is kept."""
-    try:
-        async for chunk in request.stream():
-            if chunk:
-                yield chunk
-    except ClientDisconnect:
-        return
-
-
-class IncompleteBody(ServiceError):
-    """A one-shot upload's body ended early: the client went away or sent less than declared."""
-
-
-async def whole_body(request: Request, length: int | None) -> AsyncIterator[bytes]:
-    """Yield the request body, raising IncompleteBody unless it arrives whole.
-
-    A one-shot upload cannot be resumed, so a part of it is worth nothing: raising makes the
-    storage drop what it wrote, and no file is recorded.
-    """
-    seen = 0
-    try:
-        async for chunk in request.stream():
-            seen += len(chunk)
-            if chunk:
-                yield chunk
-    except ClientDisconnect:
-        raise IncompleteBody(f"the client went away after {seen} bytes") from None
-    if length is not None and seen != length:
-        raise IncompleteBody(f"the body has {seen} bytes, not the {length} of Content-Length")
 
 
 def _service_error(exc: ServiceError) -> Response:
@@ -237,7 +204,7 @@ async def _write(
         checksum = request.headers.get("upload-checksum")
         if checksum:
             spool = await _verified(chunks, checksum)
-            chunks = _replay(spool)
+            chunks = replay(spool)
         with upload_in_progress():
             await service.append(
                 db, storage, item=item, offset=offset, chunks=chunks, policy=policy
@@ -270,12 +237,6 @@ async def _verified(chunks: AsyncIterator[bytes], header: str) -> IO[bytes]:
         raise _refuse(CHECKSUM_MISMATCH, f"the body's {algorithm} digest does not match")
     await asyncio.to_thread(spool.seek, 0)
     return spool
-
-
-async def _replay(spool: IO[bytes]) -> AsyncIterator[bytes]:
-    with spool:
-        while chunk := await asyncio.to_thread(spool.read, CHUNK_SIZE):
-            yield chunk
 
 
 @router.delete("/{file_id}", status_code=204)
