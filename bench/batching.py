@@ -55,9 +55,11 @@ def raw_single(threads: int, tokens: int) -> float:
     return rates[-1]
 
 
-async def answer(engine: LlamaEngine, turns: list[Turn], tokens: int) -> GenerationStats:
+async def answer(
+    engine: LlamaEngine, turns: list[Turn], tokens: int, temperature: float = 0.7
+) -> GenerationStats:
     stats = GenerationStats()
-    request = GenerationRequest(turns, 0.7, tokens)
+    request = GenerationRequest(turns, temperature, tokens)
     async for _ in engine.stream(request, asyncio.Event(), stats):
         pass
     return stats
@@ -104,10 +106,7 @@ def preset(topic: str) -> str:
 
 
 async def first_token(engine: LlamaEngine, system: str, question: str) -> float:
-    stats = GenerationStats()
-    request = GenerationRequest([Turn("system", system), Turn("user", question)], 0.0, 8)
-    async for _ in engine.stream(request, asyncio.Event(), stats):
-        pass
+    stats = await answer(engine, [Turn("system", system), Turn("user", question)], 8, 0.0)
     return stats.time_to_first_token or 0.0
 
 

@@ -178,13 +178,18 @@ class Batcher:
         return True
 
     def _start(self, seq: Sequence, free: list[Slot]) -> None:
-        """Give an answer the free slot whose cache it can reuse best (else the oldest one)."""
-        shares = {id(s): common_prefix(s.cached, seq.prompt) for s in free}
+        """Give an answer the free slot whose cache it can reuse best (else the oldest one),
+        or a copy of another slot's cache (busy or not) that holds more of its prompt."""
+        shares = {id(s): common_prefix(s.cached, seq.prompt) for s in self._slots}
         best = max(free, key=lambda s: shares[id(s)])
         if shares[id(best)] < REUSE_MIN_SHARE * len(seq.prompt):
             best = min(free, key=lambda s: s.used_at)
-        keep = min(shares[id(best)], len(seq.prompt) - 1)  # the last token is read for logits
-        donor, shared = self._donor(seq.prompt, best)
+        limit = len(seq.prompt) - 1  # the last token is read for logits
+        keep = min(shares[id(best)], limit)
+        # A slot given a copy since the last decode is no donor: its buffer arrives then.
+        donors = [s for s in self._slots if s is not best and s.seq_id not in self._copied]
+        donor = max(donors, key=lambda s: shares[id(s)], default=None)
+        shared = min(shares[id(donor)], limit) if donor is not None else 0
         if donor is not None and shared - keep >= COPY_MIN_TOKENS:
             keep = shared if self.model.copy(donor.seq_id, best.seq_id, shared) else 0
             best.cached = donor.cached[:keep]
@@ -199,21 +204,6 @@ class Batcher:
         seq.sampler.remember_prompt(seq.prompt)
         seq.text = TextOut(seq.stop)
         self._active.append(seq)
-
-    def _donor(self, prompt: list[int], target: Slot) -> tuple[Slot | None, int]:
-        """Return the other slot whose cache holds most of the prompt's start, and how much.
-
-        A slot given a copy since the last decode is not a donor: its buffer arrives then.
-        """
-        best: Slot | None = None
-        most = 0
-        for slot in self._slots:
-            if slot is target or slot.seq_id in self._copied:
-                continue
-            shared = min(common_prefix(slot.cached, prompt), len(prompt) - 1)
-            if shared > most:
-                best, most = slot, shared
-        return best, most
 
     def _end_cancelled(self) -> None:
         for seq in [s for s in self._active if s.cancelled]:
