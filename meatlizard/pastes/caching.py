@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
+from functools import cache
+from pathlib import Path
 
 from fastapi import Request, status
 from fastapi.responses import Response
@@ -15,9 +16,27 @@ from meatlizard.pastes.models import Paste
 REVALIDATE = "no-cache"
 REVALIDATE_PRIVATE = "private, no-cache"  # pages carry the browser's CSRF token and its user
 NO_STORE = "no-store"
-# Pages change with the templates and code of the process that drew them: each process
-# names its own, so a restart or a deploy retires every page validator.
-_PAGE_EPOCH = secrets.token_hex(8)
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+def code_version(root: Path) -> str:
+    """Name the code and templates under `root` by their contents.
+
+    Pages change with the templates and code that drew them: every worker of one install
+    names them alike (so a 304 comes from whichever worker answers), and a deploy that
+    changes any of them retires every page validator.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".html") and path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+@cache
+def _page_epoch() -> str:
+    return code_version(PACKAGE_ROOT)
 
 
 def cacheable(paste: Paste) -> bool:
@@ -41,7 +60,7 @@ def raw_headers(paste: Paste) -> dict[str, str]:
 
 def page_tag(version: str, *parts: str) -> str:
     """Return the weak ETag of a page drawn from `version` for these viewer `parts`."""
-    tag = hashlib.sha256("\0".join((_PAGE_EPOCH, version, *parts)).encode()).hexdigest()
+    tag = hashlib.sha256("\0".join((_page_epoch(), version, *parts)).encode()).hexdigest()
     return f'W/"{tag[:32]}"'
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from sqlalchemy import update
 
 from meatlizard.core.db import utcnow
+from meatlizard.pastes.caching import code_version, page_tag
 from meatlizard.pastes.models import Paste
 from meatlizard.runtime import Services
 from tests.helpers import bearer, user_token
@@ -91,3 +95,29 @@ async def test_the_page_revalidates_per_viewer(client: httpx.AsyncClient) -> Non
     token = await user_token(client)
     as_user = await client.get(f"/p/{paste_id}", headers={**bearer(token), "If-None-Match": etag})
     assert as_user.status_code == 200 and as_user.headers["etag"] != etag
+
+
+def test_every_worker_names_its_pages_alike() -> None:
+    """Workers of one install draw the same page validators (a 304 from any of them)."""
+    script = "from meatlizard.pastes.caching import page_tag; print(page_tag('v1', 'viewer'))"
+    tags = {
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+        ).stdout.strip()
+        for _ in range(2)
+    }
+    assert tags == {page_tag("v1", "viewer")}
+
+
+def test_a_changed_template_or_module_retires_the_page_validators(tmp_path: Path) -> None:
+    (tmp_path / "pastes").mkdir()
+    (tmp_path / "pastes" / "view.html").write_text("<p>{{ paste }}</p>")
+    (tmp_path / "render.py").write_text("WIDTH = 80\n")
+    first = code_version(tmp_path)
+    (tmp_path / "notes.txt").write_text("not code")
+    assert code_version(tmp_path) == first
+    (tmp_path / "pastes" / "view.html").write_text("<p>{{ paste }}!</p>")
+    changed = code_version(tmp_path)
+    assert changed != first
+    (tmp_path / "render.py").write_text("WIDTH = 100\n")
+    assert code_version(tmp_path) not in (first, changed)
