@@ -160,7 +160,7 @@ $(LLAMA_SERVER): $(LLAMA_BIN_SDIST)
 	cp $(LLAMA_SERVER_DIR)/build/bin/llama-server $(LLAMA_SERVER)
 
 bench-chat: install-dev $(LLAMA_SERVER)
-	$(BIN)/python bench/chat_concurrency.py --modes llama-server embedded relay --llama-server $(LLAMA_SERVER)
+	$(BIN)/python bench/chat_concurrency.py --modes llama-server embedded relay --alternate --llama-server $(LLAMA_SERVER)
 
 # Redirects/s of /s/{slug} next to nginx `return 302`, both driven by wrk (Debian packages).
 bench-links: install-dev

@@ -11,7 +11,7 @@ Then one conversation of --turns turns: the first token of the last turn against
 (prefix reuse). The servers run with their defaults (MODEL_PARALLEL, MODEL_THREADS) unless
 --env sets others.
 
-    make bench-chat   # builds the anchor, then runs all three modes
+    make bench-chat   # builds the anchor, then runs all three modes, rounds alternating
     .venv/bin/python bench/chat_concurrency.py --modes embedded [--users 1 8] [--repeat 3]
 """
 
@@ -215,17 +215,30 @@ async def turns(target: Target, count: int, tokens: int) -> tuple[float, float]:
     return firsts[0], firsts[-1]
 
 
-async def measure(target: Target, args: argparse.Namespace) -> Rows:
-    await round_of(target, 1, 1000, args.tokens)  # warm-up
-    rows: Rows = {}
+async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, Rows]:
+    """Run every N's rounds on each target; with several (--alternate), round by round in
+    turn, the first target going first and last alternately, so that the machine's drift
+    (15-20 % over minutes on a shared box) falls on all of them alike."""
+    for target in targets:
+        await round_of(target, 1, 1000, args.tokens)  # warm-up
+    runs: dict[str, dict[int, list[dict[str, float]]]] = {t.mode: {} for t in targets}
     for users in args.users:
-        runs = [await round_of(target, users, r * 32, args.tokens) for r in range(args.repeat)]
+        for r in range(args.repeat):
+            for target in targets if r % 2 == 0 else targets[::-1]:
+                row = await round_of(target, users, r * 32, args.tokens)
+                runs[target.mode].setdefault(users, []).append(row)
+    results: dict[str, Rows] = {}
+    for target in targets:
         # The median, or with an even count the lower of the middle two (not the upper).
-        rows[users] = sorted(runs, key=lambda r: r["total"])[(len(runs) - 1) // 2]
-    if args.turns > 1:
-        first, last = await turns(target, args.turns, args.tokens)
-        rows[0] = {"first_turn": first, "last_turn": last, "ratio": last / first}
-    return rows
+        rows: Rows = {
+            users: sorted(rs, key=lambda r: r["total"])[(len(rs) - 1) // 2]
+            for users, rs in runs[target.mode].items()
+        }
+        if args.turns > 1:
+            first, last = await turns(target, args.turns, args.tokens)
+            rows[0] = {"first_turn": first, "last_turn": last, "ratio": last / first}
+        results[target.mode] = rows
+    return results
 
 
 def report(mode: str, rows: Rows, anchor_rows: Rows, turn_count: int) -> None:
@@ -264,14 +277,24 @@ async def main() -> None:
     parser.add_argument("--parallel", type=int, default=8, help="llama-server --parallel")
     parser.add_argument("--llama-server", type=Path, help="the anchor's binary")
     parser.add_argument("--env", nargs="*", default=[], help="NAME=value for the servers")
+    parser.add_argument(
+        "--alternate",
+        action="store_true",
+        help="start every mode's servers at once and alternate their rounds (the idle ones wait)",
+    )
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}  settings: {args.env or 'defaults'}")
     results: dict[str, Rows] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for mode in args.modes:
-            async with serving(mode, args, Path(tmp)) as target:
-                results[mode] = await measure(target, args)
-            report(mode, results[mode], results.get("llama-server", {}), args.turns)
+        groups = [args.modes] if args.alternate else [[mode] for mode in args.modes]
+        for modes in groups:
+            async with contextlib.AsyncExitStack() as stack:
+                targets = [
+                    await stack.enter_async_context(serving(m, args, Path(tmp))) for m in modes
+                ]
+                results |= await measure(targets, args)
+            for mode in modes:
+                report(mode, results[mode], results.get("llama-server", {}), args.turns)
     print(f"load average after: {os.getloadavg()}")
 
 
