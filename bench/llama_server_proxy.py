@@ -38,6 +38,11 @@ FRAME_SECONDS = 0.04  # as the chat socket: a token waits at most this long for 
 app = FastAPI()
 
 
+@app.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
 @app.websocket("/ws")
 async def relay(socket: WebSocket) -> None:
     """Stream each asked answer from llama-server to the socket in coalesced frames."""
@@ -48,26 +53,14 @@ async def relay(socket: WebSocket) -> None:
                 asked = json.loads(await socket.receive_text())
             except WebSocketDisconnect:
                 return
-            body = {
-                "messages": [{"role": "user", "content": asked["prompt"]}],
-                "max_tokens": asked["tokens"],
-                "temperature": 0.7,
-                "stream": True,
-                "cache_prompt": True,
-            }
+            messages = [{"role": "user", "content": asked["prompt"]}]
             count, held, sent_at = 0, [], 0.0
-            async with http.stream("POST", "/v1/chat/completions", json=body) as response:
-                async for line in response.aiter_lines():
-                    if not line.startswith("data: ") or line == "data: [DONE]":
-                        continue
-                    delta = json.loads(line[6:])["choices"][0].get("delta", {}).get("content")
-                    if not delta:
-                        continue
-                    count += 1
-                    held.append(delta)
-                    if time.monotonic() - sent_at >= FRAME_SECONDS:
-                        await socket.send_text(json.dumps({"type": "token", "text": "".join(held)}))
-                        held, sent_at = [], time.monotonic()
+            async for delta in anchor.deltas(http, messages, asked["tokens"]):
+                count += 1
+                held.append(delta)
+                if time.monotonic() - sent_at >= FRAME_SECONDS:
+                    await socket.send_text(json.dumps({"type": "token", "text": "".join(held)}))
+                    held, sent_at = [], time.monotonic()
             if held:
                 await socket.send_text(json.dumps({"type": "token", "text": "".join(held)}))
             await socket.send_text(json.dumps({"type": "done", "tokens": count}))
@@ -121,19 +114,6 @@ def start_web(port: int, upstream: str) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
-async def wait_for(url: str, proc: subprocess.Popen[bytes]) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(300):
-            if proc.poll() is not None:
-                raise SystemExit(f"the web process exited with {proc.returncode}")
-            try:
-                await http.get(url)
-                return
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-    raise SystemExit("the web process did not start")
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -156,7 +136,7 @@ async def main() -> None:
     web = start_web(web_port, base)
     try:
         await anchor.wait_ready(base, server)
-        await wait_for(f"http://127.0.0.1:{web_port}/docs", web)
+        await anchor.wait_ready(f"http://127.0.0.1:{web_port}", web, "the web process")
         url = f"ws://127.0.0.1:{web_port}/ws"
         rates: dict[str, list[float]] = {"direct": [], "proxied": []}
         await round_of("direct", base, url, args.users, 1000, 20)  # warm-up
