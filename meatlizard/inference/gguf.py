@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from meatlizard.inference.engine import InferenceError
+
 MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
 # Value types: (struct format, size) for the fixed-size ones.
@@ -117,3 +119,19 @@ def read_info(path: Path) -> GgufInfo:
         file_type=int(file_type) if file_type is not None else None,
         metadata=metadata,
     )
+
+
+def load_failure(alias: str, path: Path, reason: object) -> InferenceError:
+    """Return the error a model that cannot be loaded answers with, naming its file."""
+    return InferenceError(f"cannot load model {alias!r} from {path}: {reason}")
+
+
+def check_gguf(alias: str, path: Path) -> None:
+    """Refuse at once a file that cannot be read or is not GGUF (InferenceError)."""
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(len(MAGIC))
+    except OSError as exc:
+        raise load_failure(alias, path, exc) from exc
+    if magic != MAGIC:
+        raise load_failure(alias, path, "not a GGUF file")

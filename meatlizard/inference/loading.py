@@ -26,6 +26,7 @@ class ModelConfig:
     n_gpu_layers: int
     keep_alive_seconds: float | None = None  # None: load the weights at once and keep them
     parallel: int = 1  # answers decoded at once, each with an n_ctx window
+    server_binary: Path | None = None  # set: run the model in this llama-server
 
 
 def model_configs(settings: Settings, paths: dict[str, Path]) -> dict[str, ModelConfig]:
@@ -39,6 +40,7 @@ def model_configs(settings: Settings, paths: dict[str, Path]) -> dict[str, Model
             settings.model_n_gpu_layers,
             settings.model_keep_alive_seconds,
             settings.model_parallel,
+            settings.model_server,
         )
         for alias, path in paths.items()
     }
@@ -51,6 +53,8 @@ def changed(current: dict[str, ModelConfig], wanted: dict[str, ModelConfig]) -> 
 
 async def load_engine(config: ModelConfig) -> InferenceEngine:
     """Open one model (in a thread: reading its header or weights blocks); InferenceError if not."""
+    if config.server_binary is not None:
+        return await start_server_engine(config, config.server_binary)
     from meatlizard.inference.llama import LlamaEngine
 
     return await asyncio.to_thread(
@@ -63,6 +67,26 @@ async def load_engine(config: ModelConfig) -> InferenceEngine:
         keep_alive_seconds=config.keep_alive_seconds,
         parallel=config.parallel,
     )
+
+
+async def start_server_engine(config: ModelConfig, binary: Path) -> InferenceEngine:
+    """Run a model in llama-server; without a keep-alive it starts now and stays."""
+    from meatlizard.inference.server_engine import ServerEngine
+    from meatlizard.inference.threads import default_threads
+
+    engine = ServerEngine(
+        config.alias,
+        config.path,
+        binary,
+        n_ctx=config.n_ctx,
+        n_threads=config.n_threads or default_threads(),
+        n_gpu_layers=config.n_gpu_layers,
+        keep_alive_seconds=config.keep_alive_seconds,
+        parallel=config.parallel,
+    )
+    if config.keep_alive_seconds is None:
+        await engine.start()
+    return engine
 
 
 async def close_when_idle(engine: InferenceEngine) -> None:

@@ -65,6 +65,14 @@ def test_embedded_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
             {"MODEL_KEEP_ALIVE": "-2"},
             "setting MODEL_KEEP_ALIVE: Input should be greater than or equal to -1",
         ),
+        (
+            {"MODEL_ENGINE": "vllm"},
+            "setting MODEL_ENGINE: Input should be 'auto', 'in-process' or 'llama-server'",
+        ),
+        (
+            {"MODEL_SERVER_BINARY": "/nope/llama-server"},
+            "setting MODEL_SERVER_BINARY: llama-server binary '/nope/llama-server' does not exist",
+        ),
         ({"DISCORD_GUILD_ID": "abc"}, "setting DISCORD_GUILD_ID: Input should be a valid integer"),
         (  # Discord's maximum of channels per guild
             {"DISCORD_CHANNEL_BUDGET": "501"},
@@ -114,6 +122,36 @@ def test_bad_settings_are_named(
     with pytest.raises(SettingsError) as error:
         load_settings()
     assert expected in str(error.value)
+
+
+def test_the_llama_server_engine_needs_a_binary(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MODEL_ENGINE", "llama-server")
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))  # nothing installed beside Python
+    monkeypatch.setenv("PATH", str(tmp_path))  # nor on PATH
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert "setting MODEL_ENGINE=llama-server: no llama-server binary was found" in str(error.value)
+    binary = tmp_path / "bin" / "llama-server"
+    binary.parent.mkdir()
+    binary.write_text("#!/bin/sh\n")
+    assert load_settings().model_server == binary
+    monkeypatch.setenv("MODEL_ENGINE", "in-process")
+    assert load_settings().model_server is None
+
+
+def test_auto_runs_llama_server_where_one_is_installed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert load_settings().model_engine == "auto"
+    assert load_settings().model_server is None  # none installed: in process
+    binary = tmp_path / "bin" / "llama-server"
+    binary.parent.mkdir()
+    binary.write_text("#!/bin/sh\n")
+    assert load_settings().model_server == binary
 
 
 @pytest.mark.parametrize(

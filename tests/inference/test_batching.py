@@ -1,13 +1,20 @@
-"""Continuous batching on the real SmolLM2: many answers at once, each one its own."""
+"""Continuous batching on the real SmolLM2: many answers at once, each one its own.
+
+Every test runs on both engines: llama.cpp in this process, and llama.cpp's own server as a
+managed subprocess (MODEL_ENGINE=llama-server).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
 
+import pytest
+
 from meatlizard.core.settings import bundled_model_path
 from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceEngine, Turn
 from meatlizard.inference.llama import LlamaEngine
+from meatlizard.inference.server_engine import ServerEngine
 from meatlizard.inference.service import LocalInference
 
 PROMPTS = [
@@ -49,8 +56,18 @@ def engine_of(model_inference: LocalInference) -> LlamaEngine:
     return engine
 
 
+@pytest.fixture(params=["in-process", "llama-server"])
+def engine(request: pytest.FixtureRequest) -> InferenceEngine:
+    """The shared model on one engine, with a slot for each of PROMPTS."""
+    if request.param == "in-process":
+        return engine_of(request.getfixturevalue("model_inference"))
+    served: ServerEngine = request.getfixturevalue("llama_server_engine")
+    assert served.parallel >= len(PROMPTS)
+    return served
+
+
 async def stream(
-    engine: LlamaEngine,
+    engine: InferenceEngine,
     req: GenerationRequest,
     run: Run,
     log: list[tuple[int, str]] | None = None,
@@ -69,7 +86,7 @@ async def stream(
 
 
 async def together(
-    engine: LlamaEngine, requests: list[GenerationRequest], **kwargs: object
+    engine: InferenceEngine, requests: list[GenerationRequest], **kwargs: object
 ) -> list[Run]:
     runs = [Run() for _ in requests]
     await asyncio.gather(
@@ -81,8 +98,7 @@ async def together(
     return runs
 
 
-async def test_eight_chats_stream_interleaved(model_inference: LocalInference) -> None:
-    engine = engine_of(model_inference)
+async def test_eight_chats_stream_interleaved(engine: InferenceEngine) -> None:
     log: list[tuple[int, str]] = []
     runs = await together(engine, [request(p) for p in PROMPTS], log=log)
     firsts = [n for n, (_, kind) in enumerate(log) if kind == "first"]
@@ -93,15 +109,13 @@ async def test_eight_chats_stream_interleaved(model_inference: LocalInference) -
     assert all(run.text.strip() for run in runs)
 
 
-async def test_batched_greedy_answers_equal_solo_ones(model_inference: LocalInference) -> None:
-    engine = engine_of(model_inference)
+async def test_batched_greedy_answers_equal_solo_ones(engine: InferenceEngine) -> None:
     solo = [await stream(engine, request(p), Run()) for p in PROMPTS[:3]]
     batched = await together(engine, [request(p) for p in PROMPTS])
     assert [run.text for run in batched[:3]] == [run.text for run in solo]
 
 
-async def test_a_stopped_chat_leaves_the_others_untouched(model_inference: LocalInference) -> None:
-    engine = engine_of(model_inference)
+async def test_a_stopped_chat_leaves_the_others_untouched(engine: InferenceEngine) -> None:
     reference = await together(engine, [request(p) for p in PROMPTS[:4]])
     runs = [Run() for _ in range(4)]
     stopped = stream(engine, request(PROMPTS[1]), runs[1], stop_after=2)
@@ -112,8 +126,7 @@ async def test_a_stopped_chat_leaves_the_others_untouched(model_inference: Local
     assert [runs[i].text for i in (0, 2, 3)] == [reference[i].text for i in (0, 2, 3)]
 
 
-async def test_each_chat_keeps_its_own_sampling_settings(model_inference: LocalInference) -> None:
-    engine = engine_of(model_inference)
+async def test_each_chat_keeps_its_own_sampling_settings(engine: InferenceEngine) -> None:
     cold = request(PROMPTS[0])
     hot = [request(p, temperature=1.5, top_p=1.0, min_p=0.0) for p in PROMPTS[1:]]
     first = await together(engine, [cold, *hot])
@@ -133,8 +146,7 @@ async def test_each_chat_keeps_its_own_sampling_settings(model_inference: LocalI
     assert c.text == first[0].text[: first[0].text.index(stop)]
 
 
-async def test_the_next_turn_reuses_the_cached_prefix(model_inference: LocalInference) -> None:
-    engine = engine_of(model_inference)
+async def test_the_next_turn_reuses_the_cached_prefix(engine: InferenceEngine) -> None:
     turns = [Turn("user", PROMPTS[4])]
     first = await stream(engine, GenerationRequest(turns, 0.0, REPLY_TOKENS), Run())
     turns += [Turn("assistant", first.text), Turn("user", "Tell me more.")]
@@ -152,6 +164,8 @@ def gardening(question: str, max_tokens: int = REPLY_TOKENS) -> GenerationReques
 
 
 async def test_a_chat_starts_from_a_copy_of_another_chats_system_prompt() -> None:
+    # In process only: llama-server gives a new chat the idle slot that holds most of its
+    # prompt (test_server_engine.py) but copies nothing from a busy one.
     # Two slots of their own, so which slot holds what is known.
     engine = LlamaEngine("smollm2", bundled_model_path(), n_ctx=1024, n_threads=1, parallel=2)
     try:

@@ -6,6 +6,7 @@ from meatlizard.core.settings.inference import (
     MIN_MODEL_WINDOW,
     MODEL_REGISTRY,
     bundled_model_path,
+    find_llama_server,
     registered_models,
 )
 from meatlizard.core.settings.loading import (
@@ -31,6 +32,7 @@ __all__ = [
     "bundled_model_path",
     "describe_validation_error",
     "discord_problem",
+    "find_llama_server",
     "load_settings",
     "registered_models",
 ]

@@ -65,6 +65,7 @@ class Settings(
             or self._payload_keys_problem()
             or self._oauth_problem()
             or self._model_window_problem()
+            or self._model_engine_problem()
         )
         if problem:
             raise ValueError(problem)

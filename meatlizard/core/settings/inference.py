@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +18,7 @@ MIN_MODEL_WINDOW = 256
 # `meatlizard models add` keeps GGUF files and this registry in DATA_DIR (inference/registry.py).
 MODEL_REGISTRY = Path("models") / "models.json"
 BUNDLED_ALIAS = "smollm2"
+LLAMA_SERVER = "llama-server"
 
 
 def registered_models(data_dir: Path) -> tuple[dict[str, Path], str | None]:
@@ -63,6 +66,18 @@ def bundled_model_path() -> Path | None:
     return path if path.is_file() else None
 
 
+def find_llama_server(configured: Path | None = None) -> Path | None:
+    """Return the configured llama-server, else the one `make install` puts beside this
+    Python, else one on PATH; None if there is none."""
+    if configured is not None:
+        return configured
+    beside = Path(sys.prefix) / "bin" / LLAMA_SERVER
+    if beside.is_file():
+        return beside
+    found = shutil.which(LLAMA_SERVER)
+    return Path(found) if found else None
+
+
 class InferenceSettings(BaseModel):
     # Inference: model alias -> GGUF path. Empty means "the bundled SmolLM2".
     models: dict[str, Path] = Field(default_factory=dict)
@@ -78,6 +93,13 @@ class InferenceSettings(BaseModel):
     # Tokens of KV cache per model, shared by its parallel answers; None: MODEL_N_CTX each.
     model_context_budget: int | None = Field(default=None, ge=256, le=4_194_304)
     model_n_gpu_layers: int = Field(default=0, ge=-1)
+    # in-process: llama.cpp decodes in this process (llama-cpp-python); llama-server: each
+    # model runs in llama.cpp's own server, a subprocess started and stopped with the model
+    # (faster with many chats at once: bench/RESULTS.md); auto: llama-server where one is
+    # installed (`make install` builds it), else in-process.
+    model_engine: Literal["auto", "in-process", "llama-server"] = "auto"
+    # The llama-server binary; unset: the one `make install` puts beside this Python, else PATH.
+    model_server_binary: Path | None = None
     model_max_tokens: int = Field(default=512, ge=1, le=8192)
     # Seconds a model's weights stay in memory after its last answer; they load again for
     # the next one. -1: load them at start and keep them (a dedicated GPU box).
@@ -98,6 +120,34 @@ class InferenceSettings(BaseModel):
             if not path.is_file():
                 raise ValueError(f"model {alias!r}: GGUF file {str(path)!r} does not exist")
         return value
+
+    @field_validator("model_server_binary")
+    @classmethod
+    def _check_server_binary(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"llama-server binary {str(value)!r} does not exist")
+        return value
+
+    @property
+    def llama_server(self) -> Path | None:
+        """Return the llama-server binary to run (MODEL_ENGINE=llama-server), if one is found."""
+        return find_llama_server(self.model_server_binary)
+
+    @property
+    def model_server(self) -> Path | None:
+        """Return the llama-server binary the models run in, or None to run them in process."""
+        if self.model_engine == "in-process":
+            return None
+        return self.llama_server
+
+    def _model_engine_problem(self) -> str | None:
+        if self.model_engine == "llama-server" and self.llama_server is None:
+            return (
+                "setting MODEL_ENGINE=llama-server: no llama-server binary was found beside "
+                f"{sys.executable} nor on PATH (`make install` builds one; or set "
+                "MODEL_SERVER_BINARY)"
+            )
+        return None
 
     def _model_window_problem(self) -> str | None:
         if self.model_window < MIN_MODEL_WINDOW:

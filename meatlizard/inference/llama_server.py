@@ -1,0 +1,195 @@
+"""llama.cpp's own server as a managed subprocess: started on a free loopback port, stopped
+when the model's keep-alive ends, its crash reported with the last lines it wrote.
+
+It listens on 127.0.0.1 only and every request must carry a key drawn at each start, so
+another local user cannot drive the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import ctypes
+import logging
+import secrets
+import signal
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from meatlizard.inference.engine import InferenceError
+
+log = logging.getLogger(__name__)
+
+# Bounds the wait for the model to load (a large model on a slow disk takes a while).
+READY_TIMEOUT_SECONDS = 300.0
+READY_POLL_SECONDS = 0.05
+STOP_TIMEOUT_SECONDS = 10.0
+LOG_LINES_KEPT = 20
+# Host memory for prompts llama-server keeps when their slot is taken by another chat, so
+# that chat's next turn need not read its history again (llama-server's default: 8 GiB).
+PROMPT_CACHE_MIB = 512
+# A dropped connection is put down to the server's exit if it exits within this long.
+EXIT_GRACE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How to run llama-server for one model."""
+
+    binary: Path
+    model_path: Path
+    parallel: int
+    n_ctx_seq: int
+    n_threads: int
+    n_gpu_layers: int = 0
+
+    def arguments(self, port: int, key: str) -> list[str]:
+        layers = 999 if self.n_gpu_layers < 0 else self.n_gpu_layers
+        return [
+            str(self.binary),
+            "--model", str(self.model_path),
+            "--host", "127.0.0.1",
+            "--port", str(port),
+            "--api-key", key,
+            "--parallel", str(self.parallel),
+            "--ctx-size", str(self.n_ctx_seq * self.parallel),
+            "--threads", str(self.n_threads),
+            "--threads-batch", str(self.n_threads),
+            "--n-gpu-layers", str(layers),
+            "--no-kv-unified",  # a cache per answer, as the in-process engine keeps
+            "--cache-ram", str(PROMPT_CACHE_MIB),
+            "--no-webui",
+        ]  # fmt: skip
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Have the kernel stop the server when the process that started it dies, even by
+    SIGKILL: an orphaned server would keep the model's memory and its port."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def free_port() -> int:
+    """Return a loopback port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class LlamaServer:
+    """One running llama-server; `start()` returns once the model answers."""
+
+    def __init__(self, options: ServerOptions, alias: str) -> None:
+        self.options = options
+        self.alias = alias
+        self.key = secrets.token_urlsafe(24)
+        self.port = 0
+        self._process: asyncio.subprocess.Process | None = None
+        self._lines: collections.deque[str] = collections.deque(maxlen=LOG_LINES_KEPT)
+        self._reader: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.returncode is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def last_words(self) -> str:
+        """Return what the server wrote last (its reason when it failed)."""
+        return " | ".join(self._lines) or "no output"
+
+    def exit_reason(self) -> str:
+        code = self._process.returncode if self._process is not None else None
+        return f"llama-server exited with code {code}: {self.last_words()}"
+
+    async def failure(self, error: Exception) -> str:
+        """Say why a request failed: the server's exit when it is ending, else the error."""
+        if self._process is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._process.wait()), EXIT_GRACE_SECONDS)
+        if self.running:
+            return f"llama-server: {error!r}"
+        if self._reader is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._reader), EXIT_GRACE_SECONDS)
+        return self.exit_reason()
+
+    async def start(self) -> None:
+        """Run the server and wait until its model is loaded; InferenceError if it is not."""
+        self.port = free_port()
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                *self.options.arguments(self.port, self.key),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                # Started from the event loop's thread, which lives as long as the process.
+                preexec_fn=_end_with_parent if sys.platform == "linux" else None,
+            )
+        except OSError as exc:
+            raise InferenceError(f"cannot run {self.options.binary}: {exc}") from exc
+        self._reader = asyncio.create_task(self._keep_output())
+        try:
+            await asyncio.wait_for(self._until_ready(), READY_TIMEOUT_SECONDS)
+        except BaseException as exc:
+            await self.stop()
+            if isinstance(exc, TimeoutError):
+                raise InferenceError(
+                    f"llama-server did not load the model within {READY_TIMEOUT_SECONDS:.0f} s: "
+                    f"{self.last_words()}"
+                ) from exc
+            raise
+        log.info("llama-server for %s listens on %s (pid %s)", self.alias, self.url, self.pid)
+
+    async def _keep_output(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        async for raw in self._process.stdout:
+            line = raw.decode(errors="replace").rstrip()
+            if line:
+                self._lines.append(line)
+                log.debug("llama-server %s: %s", self.alias, line)
+
+    async def _until_ready(self) -> None:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            while True:
+                if not self.running:
+                    assert self._reader is not None
+                    await self._reader  # everything it wrote is read: its reason is in there
+                    raise InferenceError(self.exit_reason())
+                with contextlib.suppress(httpx.TransportError):
+                    response = await client.get(f"{self.url}/health")
+                    if response.status_code == 200:
+                        return
+                await asyncio.sleep(READY_POLL_SECONDS)
+
+    async def stop(self) -> None:
+        """End the server (politely first) and wait for it."""
+        process = self._process
+        if process is not None and process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_SECONDS)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        if self._reader is not None:
+            with contextlib.suppress(Exception):
+                await self._reader

