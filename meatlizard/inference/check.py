@@ -7,7 +7,7 @@ import platform
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from meatlizard.core.settings import Settings
@@ -45,6 +45,13 @@ def current_build() -> Build:
     offload = bool(llama_cpp.llama_supports_gpu_offload())
     info = llama_cpp.llama_print_system_info().decode(errors="replace")
     return Build(backend_of(info, offload), offload)
+
+
+def server_build(system_info: str) -> Build:
+    """Name the backend a llama-server was built with, from the system-info line it logs."""
+    backend = backend_of(system_info, gpu_offload=True)
+    offload = backend != "GPU"  # a GPU backend named in the line (else it is a CPU build)
+    return Build(backend if offload else "CPU", offload)
 
 
 def offloaded_layers(setting: int, block_count: int, build: Build) -> int:
@@ -98,6 +105,7 @@ def report_lines(
     device: str,
     alias: str,
     path: Path,
+    engine: str,
     layers: tuple[int, int],
     threads: int | None,
     stats: GenerationStats,
@@ -108,6 +116,7 @@ def report_lines(
         f"backend: {build.backend}"
         + ("" if build.gpu_offload else " (no GPU offload in this build)"),
         f"device: {device}",
+        f"engine: {engine}",
         f"model: {alias} ({path.name})",
         f"offloaded layers: {offloaded}/{total}",
         f"threads: {threads if threads is not None else 'llama.cpp default'}",
@@ -118,22 +127,21 @@ def report_lines(
 
 async def run_check(settings: Settings) -> list[str]:
     """Load the default model as the client-bot would, generate briefly, describe the result."""
-    from meatlizard.inference.llama import LlamaEngine
+    from meatlizard.inference.loading import load_engine, model_configs
+    from meatlizard.inference.server_engine import ServerEngine
 
     alias = settings.default_model
     path = settings.model_paths[alias]
-    build = current_build()
-    engine = await asyncio.to_thread(
-        LlamaEngine,
-        alias,
-        path,
-        n_ctx=settings.model_n_ctx,
-        n_threads=settings.model_threads,
-        n_gpu_layers=settings.model_n_gpu_layers,
-        keep_alive_seconds=None,
-    )
+    config = replace(model_configs(settings, {alias: path})[alias], keep_alive_seconds=None)
+    engine = await load_engine(config)
     try:
         stats = await generation_speed(engine)
+        if isinstance(engine, ServerEngine):
+            assert engine.server is not None
+            build = server_build(engine.server.system_info)
+            kind = f"llama-server ({config.server_binary})"
+        else:
+            build, kind = current_build(), "in-process (llama-cpp-python)"
     finally:
         await engine.close()
     blocks = (await asyncio.to_thread(read_info, path)).block_count
@@ -142,6 +150,7 @@ async def run_check(settings: Settings) -> list[str]:
         device=device_name(build),
         alias=alias,
         path=path,
+        engine=kind,
         layers=(offloaded_layers(settings.model_n_gpu_layers, blocks, build), blocks + 1),
         threads=settings.model_threads,
         stats=stats,

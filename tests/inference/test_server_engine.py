@@ -205,3 +205,18 @@ async def test_the_server_ends_when_the_process_that_started_it_is_killed(
         await starter.wait()
     # Killed without a chance to clean up, its llama-server still goes.
     await until(lambda: not alive(server_pid), "the orphaned llama-server ends", within=WAIT)
+
+
+async def test_a_refused_answer_says_what_llama_server_said(
+    llama_server_engine: ServerEngine,
+) -> None:
+    # The chat service fits conversations to the window first; the engine still reports it.
+    too_long = request("tell me " * 1500, 8)
+    with pytest.raises(InferenceError) as error:
+        async for _ in llama_server_engine.stream(too_long, asyncio.Event(), GenerationStats()):
+            pass
+    assert str(error.value).startswith("llama-server refused the answer (400): ")
+    assert "context" in str(error.value)
+    # The server goes on answering.
+    answer = llama_server_engine.stream(request("Hi!", 4), asyncio.Event(), GenerationStats())
+    assert "".join([piece async for piece in answer]).strip()
