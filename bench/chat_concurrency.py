@@ -5,8 +5,11 @@ up to --tokens tokens. Reports, per N (median of --repeat runs by total): total 
 median per-user tokens/s, first-token p50/p95, how many users were told they wait in line,
 and the ratio to the anchor measured in the same run. Modes:
 - `llama-server`: the anchor, `llama-server --parallel 8` on the same GGUF and threads;
-- `embedded`: `meatlizard serve` on its embedded default (the model in the web process);
-- `relay`: the web process plus one client-bot over Redis Streams (BENCH_REDIS_URL).
+- `embedded`: `meatlizard serve` on its embedded default (the model in a llama-server
+  subprocess of the web process, MODEL_ENGINE=auto; --llama-server names the binary);
+- `relay`: the web process plus one client-bot over Redis Streams (BENCH_REDIS_URL);
+- `in-process`, `in-process-relay`: the same with MODEL_ENGINE=in-process (llama.cpp decoding
+  inside the web process or client-bot).
 Then one conversation of --turns turns: the first token of the last turn against the first's
 (prefix reuse). The servers run with their defaults (MODEL_PARALLEL, MODEL_THREADS) unless
 --env sets others.
@@ -112,12 +115,13 @@ async def round_of(target: Target, users: int, offset: int, tokens: int) -> dict
     ]
     await asyncio.sleep(0.5)  # sockets open before everyone asks at once
     start = time.perf_counter()
-    client_cpu, server_cpu = own_cpu(), sum(process_cpu(p) for p in target.pids)
+    pids = with_children(target.pids)  # a llama-server the web process or client-bot started
+    client_cpu, server_cpu = own_cpu(), sum(process_cpu(p) for p in pids)
     gate.set()
     results = await asyncio.gather(*tasks)
     wall = time.perf_counter() - start
     client_cpu = own_cpu() - client_cpu
-    server_cpu = sum(process_cpu(p) for p in target.pids) - server_cpu
+    server_cpu = sum(process_cpu(p) for p in pids) - server_cpu
     tokens = sum(r["tokens"] for r in results)
     firsts = sorted(r["first"] for r in results)
     return {
@@ -150,6 +154,16 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def with_children(pids: list[int]) -> list[int]:
+    """Return the processes and their children (their threads' children, as /proc lists)."""
+    found = list(pids)
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children = (task / "children").read_text().split()
+            found += [int(child) for child in children]
+    return found
+
+
 def own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -179,15 +193,20 @@ async def serving(mode: str, args: argparse.Namespace, tmp: Path) -> AsyncIterat
             await anchor.wait_ready(base, procs[0])
             yield Target(mode, base, None, [procs[0].pid])
             return
-        env = bench_env(tmp / mode, args.tokens, remote=mode == "relay")
+        remote = mode in ("relay", "in-process-relay")
+        env = bench_env(tmp / mode, args.tokens, remote=remote)
         env |= dict(item.split("=", 1) for item in args.env)
         env["CHAT_RATE_LIMIT"] = "100000/minute"
-        if mode == "relay":
+        if mode.startswith("in-process"):
+            env["MODEL_ENGINE"] = "in-process"
+        elif args.llama_server is not None:
+            env["MODEL_SERVER_BINARY"] = str(args.llama_server)
+        if remote:
             client = redis.Redis.from_url(BENCH_REDIS)
             await client.flushdb()
             await client.aclose()
             procs.append(launch_worker(env, "bench-worker"))
-        proc, base = await start_server(env, workers=1 if mode == "relay" else 0)
+        proc, base = await start_server(env, workers=1 if remote else 0)
         procs.append(proc)
         yield Target(mode, base, await account_token(base), [p.pid for p in procs])
     finally:
@@ -298,7 +317,7 @@ async def main() -> None:
     print(f"load average after: {os.getloadavg()}")
 
 
-MODES = ["llama-server", "embedded", "relay"]
+MODES = ["llama-server", "embedded", "relay", "in-process", "in-process-relay"]
 
 if __name__ == "__main__":
     asyncio.run(main())
