@@ -25,12 +25,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TEMPERATURE = 0.7
 DEFAULT_MAX_TOKENS = 512
-# Pieces that come sooner after the last reply wait and go with the next: at most 40 replies a
+# Pieces that come sooner after the last reply wait and go with the next: at most 10 replies a
 # second per answer. Each reply is an encryption, a stream write and a wake-up of this worker,
 # Redis (or Discord) and the web process; on a small machine those wake-ups take cores from
-# the decoding threads. Nobody reads faster than 40 updates a second. The first piece goes at
-# once; a piece waits at most this long.
-REPLY_INTERVAL_SECONDS = 0.025
+# the decoding. Measured with eight chats at once on the 2-core box, web and client-bot
+# beside each other (bench/RESULTS.md): 25 ms kept x0.88 of the embedded server's tokens/s,
+# 40 ms x0.90, 100 ms x0.91-0.92. The first piece goes at once; a piece waits at most this long.
+REPLY_INTERVAL_SECONDS = 0.1
 
 Send = Callable[[BaseModel], Awaitable[None]]
 
