@@ -1,8 +1,9 @@
 """llama.cpp's own server as a managed subprocess: started on a free loopback port, stopped
 when the model's keep-alive ends, its crash reported with the last lines it wrote.
 
-It listens on 127.0.0.1 only and every request must carry a key drawn at each start, so
-another local user cannot drive the model.
+It listens on 127.0.0.1 only and every request must carry a key drawn at each start (passed
+in its environment, which only its own user can read, not on its command line, which every
+user can), so another local user cannot drive the model.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import collections
 import contextlib
 import ctypes
 import logging
+import os
 import secrets
 import signal
 import socket
@@ -48,14 +50,13 @@ class ServerOptions:
     n_threads: int
     n_gpu_layers: int = 0
 
-    def arguments(self, port: int, key: str) -> list[str]:
+    def arguments(self, port: int) -> list[str]:
         layers = 999 if self.n_gpu_layers < 0 else self.n_gpu_layers
         return [
             str(self.binary),
             "--model", str(self.model_path),
             "--host", "127.0.0.1",
             "--port", str(port),
-            "--api-key", key,
             "--parallel", str(self.parallel),
             "--ctx-size", str(self.n_ctx_seq * self.parallel),
             "--threads", str(self.n_threads),
@@ -138,7 +139,8 @@ class LlamaServer:
         self.port = free_port()
         try:
             self._process = await asyncio.create_subprocess_exec(
-                *self.options.arguments(self.port, self.key),
+                *self.options.arguments(self.port),
+                env={**os.environ, "LLAMA_API_KEY": self.key},
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,

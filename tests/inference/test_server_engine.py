@@ -36,6 +36,10 @@ def model() -> Path:
     return path
 
 
+def command_line(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
 async def slots_busy(engine: ServerEngine) -> int:
     server = engine.server
     assert server is not None
@@ -97,6 +101,9 @@ async def test_the_server_takes_requests_with_its_key_only(
     async with httpx.AsyncClient(base_url=server.url) as client:
         response = await client.post("/completion", json={"prompt": "hi", "n_predict": 1})
     assert response.status_code == 401
+    # The key is not on the command line, which every local user can read.
+    assert server.pid is not None
+    assert server.key.encode() not in command_line(server.pid)
 
 
 async def test_a_crashed_server_is_reported_and_started_again(
