@@ -1,7 +1,8 @@
 """Continuous batching on the real SmolLM2: many answers at once, each one its own.
 
-Every test runs on both engines: llama.cpp in this process, and llama.cpp's own server as a
-managed subprocess (MODEL_ENGINE=llama-server).
+The tests run on both engines, llama.cpp in this process and llama.cpp's own server as a
+managed subprocess (MODEL_ENGINE=llama-server), but for the copy of a busy chat's system
+prompt, which only the in-process engine makes.
 """
 
 from __future__ import annotations
