@@ -37,6 +37,11 @@ LOG_LINES_KEPT = 20
 PROMPT_CACHE_MIB = 512
 # A dropped connection is put down to the server's exit if it exits within this long.
 EXIT_GRACE_SECONDS = 1.0
+# A server that stops answering (hung, stopped, swapped out) is killed, so that the answers
+# it holds end with a reason instead of waiting for ever, and the next one starts a new server:
+# it is asked /health this often, and killed after this many unanswered asks in a row.
+HEALTH_EVERY_SECONDS = 10.0
+HEALTH_MISSES = 3
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,7 @@ class LlamaServer:
         self._process: asyncio.subprocess.Process | None = None
         self._lines: collections.deque[str] = collections.deque(maxlen=LOG_LINES_KEPT)
         self._reader: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
         self.system_info = ""  # llama.cpp's line naming the backends it was built with
 
     @property
@@ -160,6 +166,7 @@ class LlamaServer:
                     f"{self.last_words()}"
                 ) from exc
             raise
+        self._watchdog = asyncio.create_task(self._watch())
         log.info("llama-server for %s listens on %s (pid %s)", self.alias, self.url, self.pid)
 
     async def _keep_output(self) -> None:
@@ -185,8 +192,31 @@ class LlamaServer:
                         return
                 await asyncio.sleep(READY_POLL_SECONDS)
 
+    async def _watch(self) -> None:
+        """Kill the server once it has left HEALTH_MISSES asks for /health unanswered."""
+        misses = 0
+        async with httpx.AsyncClient(timeout=HEALTH_EVERY_SECONDS) as client:
+            while self.running:
+                await asyncio.sleep(HEALTH_EVERY_SECONDS)
+                try:
+                    answered = (await client.get(f"{self.url}/health")).status_code == 200
+                except httpx.TransportError:
+                    answered = False
+                misses = 0 if answered else misses + 1
+                if misses >= HEALTH_MISSES and self._process is not None:
+                    silent = HEALTH_MISSES * HEALTH_EVERY_SECONDS
+                    self._lines.append(f"killed: it did not answer for {silent:g} s")
+                    log.error("llama-server for %s stopped answering; killed", self.alias)
+                    with contextlib.suppress(ProcessLookupError):
+                        self._process.kill()
+                    return
+
     async def stop(self) -> None:
         """End the server (politely first) and wait for it."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
         process = self._process
         if process is not None and process.returncode is None:
             process.terminate()

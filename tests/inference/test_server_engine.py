@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from meatlizard.core.settings import bundled_model_path
+from meatlizard.inference import llama_server
 from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceError, Turn
 from meatlizard.inference.loading import ModelConfig, load_engine
 from meatlizard.inference.server_engine import ServerEngine
@@ -227,3 +228,24 @@ async def test_a_refused_answer_says_what_llama_server_said(
     # The server goes on answering.
     answer = llama_server_engine.stream(request("Hi!", 4), asyncio.Event(), GenerationStats())
     assert "".join([piece async for piece in answer]).strip()
+
+
+async def test_a_server_that_stops_answering_is_killed_and_replaced(
+    llama_server_binary: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(llama_server, "HEALTH_EVERY_SECONDS", 0.5)
+    monkeypatch.setattr(llama_server, "HEALTH_MISSES", 2)
+    engine = ServerEngine("smollm2", model(), llama_server_binary, n_threads=1, parallel=2)
+    try:
+        cancel, stats = asyncio.Event(), GenerationStats()
+        with pytest.raises(InferenceError) as error:
+            async for _ in engine.stream(request("Describe the sea."), cancel, stats):
+                server = engine.server
+                assert server is not None and server.pid is not None
+                os.kill(server.pid, signal.SIGSTOP)  # alive, but answers nothing
+        assert "killed: it did not answer for 1 s" in str(error.value)
+        pieces = [p async for p in engine.stream(request("Hi!", 8), asyncio.Event(), stats)]
+        assert "".join(pieces).strip()
+        assert engine.server is not None and engine.server.pid != server.pid
+    finally:
+        await engine.close()
