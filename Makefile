@@ -121,7 +121,8 @@ $(LLAMA_SERVER_CACHE)/llama-server: | $(BIN)/python
 	mv $@.tmp $@
 	rm -rf $(LLAMA_SERVER_CACHE)/src $(LLAMA_SERVER_CACHE)/build
 
-$(LLAMA_SERVER): $(LLAMA_SERVER_CACHE)/llama-server
+# Switching GPU= renews the wheel's stamp, which brings that build's server too.
+$(LLAMA_SERVER): $(LLAMA_SERVER_CACHE)/llama-server $(VENV)/.llama-$(LLAMA_FLAGS)
 	cp $< $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt $(LLAMA_SERVER)

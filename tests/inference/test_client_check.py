@@ -96,6 +96,15 @@ def test_gpu_builds_pass_their_flags(gpu: str, flags: list[str]) -> None:
         assert flag in build
     wheels = rf"-w \S+/wheels/llama-cpp-python-[\d.]+-{gpu.split('=')[1]}-(x86-64-v3|native)"
     assert re.search(wheels, result.stdout), result.stdout  # its own cache, never the CPU wheel
+    # llama-server, which runs the model by default, is built for the same GPU, cached apart.
+    commands = result.stdout.replace("\\\n", " ").splitlines()  # continued lines joined
+    server = next(line for line in commands if line.startswith("cmake -S"))
+    for flag in flags:
+        assert flag in server
+    kind = gpu.split("=")[1]
+    assert re.search(rf"-B \S+/llama-server-[\d.]+-{kind}-(x86-64-v3|native)/build", server)
+    installed = next(c for c in commands if c.endswith(".venv/bin/llama-server"))
+    assert re.search(rf"^cp \S+/llama-server-[\d.]+-{kind}-\S+/llama-server ", installed)
     assert "client-bot --check" in result.stdout
 
 
