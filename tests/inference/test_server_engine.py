@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from meatlizard.core.settings import bundled_model_path
+from meatlizard.core.settings import bundled_model_path, load_settings
 from meatlizard.inference import llama_server
 from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceError, Turn
-from meatlizard.inference.loading import ModelConfig, load_engine
+from meatlizard.inference.loading import ModelConfig, load_engine, model_configs
 from meatlizard.inference.server_engine import ServerEngine
 from tests.helpers import until
 
@@ -247,5 +247,21 @@ async def test_a_server_that_stops_answering_is_killed_and_replaced(
         pieces = [p async for p in engine.stream(request("Hi!", 8), asyncio.Event(), stats)]
         assert "".join(pieces).strip()
         assert engine.server is not None and engine.server.pid != server.pid
+    finally:
+        await engine.close()
+
+
+async def test_the_default_settings_run_the_model_in_llama_server(
+    llama_server_binary: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MODEL_ENGINE", raising=False)
+    settings = load_settings()
+    config = model_configs(settings, settings.model_paths)["smollm2"]
+    assert config.server_binary == llama_server_binary  # MODEL_ENGINE=auto found it
+    engine = await load_engine(config)
+    try:
+        assert isinstance(engine, ServerEngine)
+        assert not engine.loaded  # it starts with the first answer (MODEL_KEEP_ALIVE)
     finally:
         await engine.close()
