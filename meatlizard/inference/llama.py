@@ -12,12 +12,12 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from meatlizard.core.metrics import MODEL_LOADED
 from meatlizard.inference.batcher import Batcher, Ended, Sequence
-from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceError
-from meatlizard.inference.gguf import check_gguf, load_failure
+from meatlizard.inference.engine import GenerationRequest, GenerationStats
+from meatlizard.inference.gguf import load_failure
 from meatlizard.inference.keep_alive import KeepAliveEngine
 from meatlizard.inference.threads import default_threads
+from meatlizard.inference.vocab import Vocabulary
 
 
 class LlamaEngine(KeepAliveEngine[Batcher]):
@@ -34,25 +34,22 @@ class LlamaEngine(KeepAliveEngine[Batcher]):
         keep_alive_seconds: float | None = None,
         parallel: int = 1,
     ) -> None:
-        """Check the file; load the model now unless a keep-alive is given.
-
-        `n_ctx` is each answer's window; the model holds `parallel` of them at once.
-        """
-        super().__init__(keep_alive_seconds)
-        self.alias = alias
-        self.context_window = n_ctx
-        self.parallel = parallel
-        self._path = model_path
+        """Check the file; load the model now unless a keep-alive is given."""
+        super().__init__(
+            alias,
+            model_path,
+            n_ctx=n_ctx,
+            parallel=parallel,
+            keep_alive_seconds=keep_alive_seconds,
+        )
         self._options = {
             "n_ctx_seq": n_ctx,
             "parallel": parallel,
             "n_threads": n_threads or default_threads(),
             "n_gpu_layers": n_gpu_layers,
         }
-        check_gguf(alias, model_path)
         if keep_alive_seconds is None:
             self._handle = self._open()
-        MODEL_LOADED.labels(model=alias).set_function(lambda: float(self.loaded))
 
     def _open(self) -> Batcher:
         # Imported lazily: it loads a native library.
@@ -71,10 +68,8 @@ class LlamaEngine(KeepAliveEngine[Batcher]):
     async def _free(self, handle: Batcher) -> None:
         await asyncio.to_thread(_close, handle)
 
-    def count_tokens(self, text: str) -> int:
-        if self._handle is None:
-            raise InferenceError(f"model {self.alias!r} is not loaded: count inside lease()")
-        return len(self._handle.model.tokenize(text, add_bos=False))
+    def _vocabulary(self, handle: Batcher) -> Vocabulary:
+        return handle.model
 
     async def stream(
         self, request: GenerationRequest, cancel: asyncio.Event, stats: GenerationStats

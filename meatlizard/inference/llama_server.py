@@ -179,6 +179,13 @@ class LlamaServer:
                 self._lines.append(line)
                 log.debug("llama-server %s: %s", self.alias, line)
 
+    async def _healthy(self, client: httpx.AsyncClient) -> bool:
+        """Say whether the server answers /health with its model loaded (503 while loading)."""
+        try:
+            return (await client.get(f"{self.url}/health")).status_code == 200
+        except httpx.TransportError:
+            return False
+
     async def _until_ready(self) -> None:
         async with httpx.AsyncClient(timeout=5.0) as client:
             while True:
@@ -186,10 +193,8 @@ class LlamaServer:
                     assert self._reader is not None
                     await self._reader  # everything it wrote is read: its reason is in there
                     raise InferenceError(self.exit_reason())
-                with contextlib.suppress(httpx.TransportError):
-                    response = await client.get(f"{self.url}/health")
-                    if response.status_code == 200:
-                        return
+                if await self._healthy(client):
+                    return
                 await asyncio.sleep(READY_POLL_SECONDS)
 
     async def _watch(self) -> None:
@@ -198,11 +203,7 @@ class LlamaServer:
         async with httpx.AsyncClient(timeout=HEALTH_EVERY_SECONDS) as client:
             while self.running:
                 await asyncio.sleep(HEALTH_EVERY_SECONDS)
-                try:
-                    answered = (await client.get(f"{self.url}/health")).status_code == 200
-                except httpx.TransportError:
-                    answered = False
-                misses = 0 if answered else misses + 1
+                misses = 0 if await self._healthy(client) else misses + 1
                 if misses >= HEALTH_MISSES and self._process is not None:
                     silent = HEALTH_MISSES * HEALTH_EVERY_SECONDS
                     self._lines.append(f"killed: it did not answer for {silent:g} s")

@@ -31,6 +31,7 @@ class ModelConfig:
 
 def model_configs(settings: Settings, paths: dict[str, Path]) -> dict[str, ModelConfig]:
     """Return how to load each alias -> GGUF file with this process's model settings."""
+    binary = settings.model_server  # looked up once (a file check and a PATH search)
     return {
         alias: ModelConfig(
             alias,
@@ -40,7 +41,7 @@ def model_configs(settings: Settings, paths: dict[str, Path]) -> dict[str, Model
             settings.model_n_gpu_layers,
             settings.model_keep_alive_seconds,
             settings.model_parallel,
-            settings.model_server,
+            binary,
         )
         for alias, path in paths.items()
     }

