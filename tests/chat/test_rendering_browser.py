@@ -46,9 +46,12 @@ async def assert_copy_outside_code(block: Any) -> None:
 
     button = block.locator(".code-head button.copy-code")
     await expect(button).to_be_visible()
-    button_box = await button.bounding_box()
-    pre_box = await block.locator("pre").bounding_box()
-    assert button_box is not None and pre_box is not None
+    # Both boxes from one look at the same element: the page may re-render between two calls.
+    button_box, pre_box = await block.evaluate(
+        """(el) => [el.querySelector('.code-head button.copy-code'), el.querySelector('pre')]
+            .map((node) => { const r = node.getBoundingClientRect();
+                             return {x: r.x, y: r.y, width: r.width, height: r.height}; })"""
+    )
     assert not overlap(button_box, pre_box)
     assert button_box["y"] + button_box["height"] <= pre_box["y"]
     assert "Copy" not in await block.locator("pre").inner_text()
@@ -89,6 +92,8 @@ async def test_code_is_highlighted_while_it_streams(
     await assert_copy_outside_code(block)
     shared_inference.release()
     await expect(page.locator("#status-line")).to_contain_text("tokens/s", timeout=30_000)
+    # The page then re-renders the conversation as stored (ids, Edit, versions): wait for it.
+    await expect(page.locator(".message.assistant[data-message-id]")).to_have_count(1)
 
     answer = page.locator(".message.assistant .body")
     await assert_rendered(page, answer)
