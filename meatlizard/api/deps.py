@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, HTTPException, Path, Request, status
+from fastapi import Depends, Form, HTTPException, Path, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,7 +20,7 @@ from meatlizard.core.cache import Cache
 from meatlizard.core.guesses import Guesses
 from meatlizard.core.jobs import JobRunner
 from meatlizard.core.numbers import INT64_MAX
-from meatlizard.core.security import same_secret
+from meatlizard.core.security import csrf_token_fits, new_csrf_token, same_secret
 from meatlizard.core.settings import Rate, Settings
 from meatlizard.core.storage import ObjectStorage
 
@@ -92,6 +92,22 @@ async def get_guesses(request: Request, settings: SettingsDep, cache: CacheDep) 
 GuessesDep = Annotated[Guesses, Depends(get_guesses)]
 
 
+def kept_csrf_token(request: Request) -> str | None:
+    """Return the browser's CSRF token if it was made for the session cookie it came with."""
+    token = request.cookies.get(CSRF_COOKIE)
+    return token if csrf_token_fits(token, request.cookies.get(SESSION_COOKIE)) else None
+
+
+def csrf_token_for(request: Request) -> str:
+    """Return the browser's CSRF token when it was made for its session, else a new one."""
+    return kept_csrf_token(request) or new_csrf_token(request.cookies.get(SESSION_COOKIE))
+
+
+def set_csrf_cookie(response: Response, token: str, *, secure: bool) -> None:
+    """Give the browser its CSRF token: readable by the page's script, never sent cross-site."""
+    response.set_cookie(CSRF_COOKIE, token, samesite="strict", secure=secure, httponly=False)
+
+
 def request_token(request: Request) -> str | None:
     """Return the raw token this request came with: bearer header first, then the cookie."""
     header = request.headers.get("authorization", "")
@@ -101,10 +117,16 @@ def request_token(request: Request) -> str | None:
 
 
 def check_csrf(request: Request, form_token: str | None = None) -> None:
-    """Refuse cookie-authenticated writes that lack the matching CSRF token."""
+    """Refuse cookie-authenticated writes that lack the matching CSRF token, or whose token
+    was not made for this session (one planted in the browser by someone else)."""
     cookie = request.cookies.get(CSRF_COOKIE)
     sent = form_token or request.headers.get(CSRF_HEADER)
-    if not cookie or not sent or not same_secret(cookie, sent):
+    if (
+        not cookie
+        or not sent
+        or not same_secret(cookie, sent)
+        or not csrf_token_fits(cookie, request.cookies.get(SESSION_COOKIE))
+    ):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token; reload the page"
         )

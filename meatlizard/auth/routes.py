@@ -13,6 +13,7 @@ from meatlizard.api.deps import (
     SettingsDep,
     client_address,
     request_token,
+    set_csrf_cookie,
 )
 from meatlizard.api.errors import ErrorOut
 from meatlizard.auth import registration, service
@@ -28,7 +29,7 @@ from meatlizard.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from meatlizard.core.security import secure_cookie
+from meatlizard.core.security import new_csrf_token, secure_cookie
 from meatlizard.core.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -37,15 +38,17 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 def set_session_cookie(
     response: Response, settings: Settings, token: str, request: Request
 ) -> None:
-    """Store the session token in an HttpOnly cookie."""
+    """Store the session token in an HttpOnly cookie, with a CSRF token made for it."""
+    secure = secure_cookie(settings.cookie_secure, request.url.scheme)
     response.set_cookie(
         SESSION_COOKIE,
         token,
         max_age=settings.session_days * 86400,
         httponly=True,
         samesite="lax",
-        secure=secure_cookie(settings.cookie_secure, request.url.scheme),
+        secure=secure,
     )
+    set_csrf_cookie(response, new_csrf_token(token), secure=secure)
 
 
 @router.post(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import os
@@ -80,9 +81,27 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_csrf_token() -> str:
-    """Return a fresh CSRF token for the double-submit cookie."""
-    return secrets.token_urlsafe(24)
+def new_csrf_token(session: str | None) -> str:
+    """Return a fresh CSRF token for the double-submit cookie, bound to the session cookie.
+
+    A plain random token would let anyone who can plant a cookie for the site (a sibling
+    subdomain, say) choose the token and then send it: OWASP's "signed double-submit
+    cookie". The token is a nonce and its HMAC keyed by the session cookie's value, which
+    pages cannot read (HttpOnly), so no other session's token, nor one made up, passes.
+    """
+    nonce = secrets.token_urlsafe(18)
+    return f"{nonce}.{_csrf_mac(nonce, session)}"
+
+
+def csrf_token_fits(token: str | None, session: str | None) -> bool:
+    """Say whether a CSRF token was made for this session cookie (or for none, when None)."""
+    nonce, dot, mac = (token or "").partition(".")
+    return bool(nonce and dot) and same_secret(mac, _csrf_mac(nonce, session))
+
+
+def _csrf_mac(nonce: str, session: str | None) -> str:
+    digest = hmac.new((session or "").encode(), nonce.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def same_secret(a: str, b: str) -> bool:

@@ -18,7 +18,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from meatlizard.api.deps import CSRF_COOKIE, SESSION_COOKIE, settings_of
-from meatlizard.core.security import new_csrf_token, secure_cookie
+from meatlizard.core.security import csrf_token_fits, new_csrf_token, secure_cookie
 from meatlizard.pastes.caching import REVALIDATE, REVALIDATE_PRIVATE, held, page_tag
 from meatlizard.pastes.content import download_name
 from meatlizard.pastes.deps import pastes_of
@@ -27,7 +27,7 @@ from meatlizard.web.render import NAV, templates
 
 PATH = re.compile(r"/p/([A-Za-z0-9_-]{1,16})(/raw)?")
 # Stands for the CSRF token in a page drawn once per paste; unguessable, so no text has it.
-MARKER = new_csrf_token()
+MARKER = new_csrf_token(None)
 TEXT = b"text/plain; charset=utf-8"
 HTML = b"text/html; charset=utf-8"
 RawHeaders = list[tuple[bytes, bytes]]
@@ -91,12 +91,14 @@ def _page(
     entry: CachedPaste, csrf_cookie: str | None, if_none_match: str | None, secure: bool
 ) -> tuple[int, RawHeaders, bytes]:
     headers = [(b"cache-control", REVALIDATE_PRIVATE.encode())]
+    if not csrf_token_fits(csrf_cookie, None):  # visitors here have no session cookie
+        csrf_cookie = None
     if csrf_cookie is not None:  # else the page gets a fresh token, which no tag can name
         etag = page_tag(entry.version, "", csrf_cookie)
         headers.append((b"etag", etag.encode()))
         if held(if_none_match, etag):
             return 304, headers, b""
-    token = csrf_cookie or new_csrf_token()
+    token = csrf_cookie or new_csrf_token(None)
     if token != csrf_cookie:
         cookie = f"{CSRF_COOKIE}={token}; Path=/; SameSite=strict" + ("; Secure" * secure)
         headers.append((b"set-cookie", cookie.encode("latin-1")))

@@ -9,11 +9,11 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from meatlizard.api.deps import (
-    CSRF_COOKIE,
     DbDep,
     FormUser,
     GuessesDep,
     OptionalUser,
+    kept_csrf_token,
 )
 from meatlizard.auth.models import User
 from meatlizard.core.errors import NotFound, TooManyRequests
@@ -125,7 +125,7 @@ async def _view(
         )
     version = content_version(paste.content, paste.language)
     viewer = str(user.id) if user else ""
-    headers = page_headers(paste, version, viewer, request.cookies.get(CSRF_COOKIE))
+    headers = page_headers(paste, version, viewer, kept_csrf_token(request))
     if (unchanged := not_modified(request, headers)) is not None:
         return unchanged
     code = await stored_lines(db, paste, version)

@@ -9,9 +9,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from meatlizard.api.deps import CSRF_COOKIE, settings_of
+from meatlizard.api.deps import CSRF_COOKIE, csrf_token_for, set_csrf_cookie, settings_of
 from meatlizard.auth.models import User
-from meatlizard.core.security import new_csrf_token, secure_cookie
+from meatlizard.core.security import secure_cookie
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -38,7 +38,7 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """Render a page in the shared layout, issuing a CSRF cookie when the browser lacks one."""
-    csrf = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
+    csrf = csrf_token_for(request)
     response = templates.TemplateResponse(
         request,
         template,
@@ -47,5 +47,5 @@ def render(
     )
     if request.cookies.get(CSRF_COOKIE) != csrf:
         secure = secure_cookie(settings_of(request.app.state).cookie_secure, request.url.scheme)
-        response.set_cookie(CSRF_COOKIE, csrf, samesite="strict", secure=secure, httponly=False)
+        set_csrf_cookie(response, csrf, secure=secure)
     return response

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 import pytest
 
+from meatlizard.core.security import new_csrf_token
 from tests.helpers import PASSWORD, bearer, login, register, unique_name, user_token
 
 
@@ -123,15 +125,67 @@ async def test_api_token_needs_a_name(client: httpx.AsyncClient) -> None:
 
 
 async def test_cookie_authenticated_write_needs_csrf_token(client: httpx.AsyncClient) -> None:
-    await user_token(client)  # the client now carries the session cookie
-    client.cookies.set("ml_csrf", "known-token")
+    await user_token(client)  # the client now carries the session cookie and its CSRF token
+    made_for_session = client.cookies["ml_csrf"]
     refused = await client.post("/api/v1/chat/sessions", json={})
     assert refused.status_code == 403
     assert "CSRF" in refused.json()["detail"]
     accepted = await client.post(
-        "/api/v1/chat/sessions", json={}, headers={"X-CSRF-Token": "known-token"}
+        "/api/v1/chat/sessions", json={}, headers={"X-CSRF-Token": made_for_session}
     )
     assert accepted.status_code == 201
+
+
+async def test_a_csrf_token_planted_in_the_browser_is_refused(
+    client: httpx.AsyncClient, live_server: str
+) -> None:
+    """Someone who can set the site's cookies (a sibling subdomain) cannot choose the token:
+    neither one made up, nor one made for no session, nor one made for their own session."""
+    await user_token(client)
+    async with httpx.AsyncClient(base_url=live_server) as attacker:
+        await user_token(attacker)
+        theirs = attacker.cookies["ml_csrf"]
+    planted = ["known-token", new_csrf_token(None), new_csrf_token("ml_other"), theirs]
+    for token in planted:
+        client.cookies.delete("ml_csrf")
+        client.cookies.set("ml_csrf", token)
+        refused = await client.post(
+            "/api/v1/chat/sessions", json={}, headers={"X-CSRF-Token": token}
+        )
+        assert refused.status_code == 403, token
+        assert "CSRF" in refused.json()["detail"]
+    # Without the planted cookie, a page visit gives a token made for this session, which works.
+    client.cookies.delete("ml_csrf")
+    page = await client.get("/chat")
+    token = page.cookies["ml_csrf"]
+    assert token not in planted and f'content="{token}"' in page.text
+    accepted = await client.post("/api/v1/chat/sessions", json={}, headers={"X-CSRF-Token": token})
+    assert accepted.status_code == 201
+
+
+async def test_login_and_logout_each_bring_a_new_csrf_token(client: httpx.AsyncClient) -> None:
+    before = (await client.get("/login")).cookies["ml_csrf"]
+    name = await register(client)
+    page = await client.get("/login")
+    logged_in = await client.post(
+        "/login",
+        data={"username": name, "password": PASSWORD, "csrf_token": _form_token(page.text)},
+    )
+    assert logged_in.status_code == 303, logged_in.text
+    during = logged_in.cookies["ml_csrf"]
+    assert during != before
+    account = await client.get("/account")
+    assert account.status_code == 200 and "ml_csrf" not in account.cookies  # kept
+    out = await client.post("/logout", data={"csrf_token": _form_token(account.text)})
+    assert out.status_code == 303
+    after = (await client.get("/login")).cookies["ml_csrf"]
+    assert after not in (before, during)
+
+
+def _form_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match is not None, "the page's form carries no CSRF token"
+    return match.group(1)
 
 
 async def test_concurrent_first_registrations_make_exactly_one_admin(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import undefer
 
 from meatlizard.app import create_app
 from meatlizard.core.db import utcnow
+from meatlizard.core.security import new_csrf_token
 from meatlizard.pastes.hot import LOAD_WINDOW_SECONDS, cache_key
 from meatlizard.pastes.models import Paste
 from meatlizard.runtime import Services
@@ -104,14 +105,29 @@ async def test_fast_answers_are_the_routes_answers(
     made = await _create(client, title="<b>greeting</b>", expires_in="1h")
     page = f"/p/{made['id']}"
     token = await _token(client)
-    for csrf in ("token-from-the-browser", ""):  # an empty one is replaced, and tagged
-        fast = await _visit(client, page, f"ml_csrf={csrf}")
-        routed = await _visit(client, page, f"ml_csrf={csrf}; ml_session=stale")
+    # A token made for the cookies it comes with is kept (and tagged); an empty or planted one
+    # is replaced. The route's visitor sends a stale session cookie, so its token is its own.
+    cases = [(new_csrf_token(None), new_csrf_token("stale"), True), ("", "", False)]
+    for fast_csrf, routed_csrf, kept in [*cases, ("planted", "planted", False)]:
+        fast = await _visit(client, page, f"ml_csrf={fast_csrf}")
+        routed = await _visit(client, page, f"ml_csrf={routed_csrf}; ml_session=stale")
         assert fast.status_code == routed.status_code == 200
-        assert (fast.text == routed.text) == bool(csrf)
-        for name in ("content-type", "cache-control", "etag", "content-length"):
+        if kept:
+            assert fast.text.replace(fast_csrf, "T") == routed.text.replace(routed_csrf, "T")
+            for cookie, answer in (
+                (f"ml_csrf={fast_csrf}", fast),
+                (routed.request.headers["cookie"], routed),
+            ):
+                again = await client.get(
+                    page, headers={"Cookie": cookie, "If-None-Match": answer.headers["etag"]}
+                )
+                assert again.status_code == 304, cookie
+        else:
+            assert fast.text != routed.text  # each drew a fresh token
+        for name in ("content-type", "cache-control", "content-length"):
             assert fast.headers.get(name) == routed.headers.get(name), name
-        assert ("set-cookie" in fast.headers) == ("set-cookie" in routed.headers) != bool(csrf)
+        assert ("etag" in fast.headers) == ("etag" in routed.headers) == kept
+        assert ("set-cookie" in fast.headers) == ("set-cookie" in routed.headers) != kept
     for response in (await _visit(client, page), await _visit(client, page, "ml_session=x")):
         cookie = response.headers["set-cookie"]
         assert cookie.startswith("ml_csrf=") and cookie.endswith("; Path=/; SameSite=strict")
