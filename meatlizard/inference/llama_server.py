@@ -1,9 +1,10 @@
-"""llama.cpp's own server as a managed subprocess: started on a free loopback port, stopped
-when the model's keep-alive ends, its crash reported with the last lines it wrote.
+"""llama.cpp's own server as a managed subprocess: started on a Unix socket of its own,
+stopped when the model's keep-alive ends, its crash reported with the last lines it wrote.
 
-It listens on 127.0.0.1 only and every request must carry a key drawn at each start (passed
-in its environment, which only its own user can read, not on its command line, which every
-user can), so another local user cannot drive the model.
+It listens on no network port: its socket lies in a fresh directory only our user can open
+(no port to find free, so no other process can take it between our choice and its bind), and
+every request must also carry a key drawn at each start (passed in its environment, which only
+its own user can read, not on its command line, which every user can).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import ctypes
 import logging
 import os
 import secrets
+import shutil
 import signal
-import socket
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,13 +57,12 @@ class ServerOptions:
     n_threads: int
     n_gpu_layers: int = 0
 
-    def arguments(self, port: int) -> list[str]:
+    def arguments(self, socket_path: Path) -> list[str]:
         layers = 999 if self.n_gpu_layers < 0 else self.n_gpu_layers
         return [
             str(self.binary),
             "--model", str(self.model_path),
-            "--host", "127.0.0.1",
-            "--port", str(port),
+            "--host", str(socket_path),  # a name ending in .sock: a Unix socket, no port
             "--parallel", str(self.parallel),
             "--ctx-size", str(self.n_ctx_seq * self.parallel),
             "--threads", str(self.n_threads),
@@ -83,13 +84,6 @@ def _end_with_parent() -> None:  # pragma: no cover - runs in the child before e
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def free_port() -> int:
-    """Return a loopback port nobody listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class LlamaServer:
     """One running llama-server; `start()` returns once the model answers."""
 
@@ -97,7 +91,7 @@ class LlamaServer:
         self.options = options
         self.alias = alias
         self.key = secrets.token_urlsafe(24)
-        self.port = 0
+        self._home: Path | None = None  # the private directory that holds its socket
         self._process: asyncio.subprocess.Process | None = None
         self._lines: collections.deque[str] = collections.deque(maxlen=LOG_LINES_KEPT)
         self._reader: asyncio.Task[None] | None = None
@@ -105,12 +99,20 @@ class LlamaServer:
         self.system_info = ""  # llama.cpp's line naming the backends it was built with
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def socket_path(self) -> Path | None:
+        return self._home / "llama.sock" if self._home is not None else None
 
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"}
+    def client(self, timeout: httpx.Timeout | float, connections: int = 2) -> httpx.AsyncClient:
+        """Return an HTTP client that speaks to this server over its socket, with its key."""
+        transport = httpx.AsyncHTTPTransport(
+            uds=str(self.socket_path), limits=httpx.Limits(max_connections=connections)
+        )
+        return httpx.AsyncClient(
+            transport=transport,
+            base_url="http://llama-server",
+            headers={"Authorization": f"Bearer {self.key}"},
+            timeout=timeout,
+        )
 
     @property
     def running(self) -> bool:
@@ -142,10 +144,11 @@ class LlamaServer:
 
     async def start(self) -> None:
         """Run the server and wait until its model is loaded; InferenceError if it is not."""
-        self.port = free_port()
+        self._home = Path(tempfile.mkdtemp(prefix="meatlizard-llama-"))  # mode 0700
+        assert self.socket_path is not None
         try:
             self._process = await asyncio.create_subprocess_exec(
-                *self.options.arguments(self.port),
+                *self.options.arguments(self.socket_path),
                 env={**os.environ, "LLAMA_API_KEY": self.key},
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
@@ -154,6 +157,7 @@ class LlamaServer:
                 preexec_fn=_end_with_parent if sys.platform == "linux" else None,
             )
         except OSError as exc:
+            self._remove_home()
             raise InferenceError(f"cannot run {self.options.binary}: {exc}") from exc
         self._reader = asyncio.create_task(self._keep_output())
         try:
@@ -167,7 +171,7 @@ class LlamaServer:
                 ) from exc
             raise
         self._watchdog = asyncio.create_task(self._watch())
-        log.info("llama-server for %s listens on %s (pid %s)", self.alias, self.url, self.pid)
+        log.info("llama-server for %s on %s (pid %s)", self.alias, self.socket_path, self.pid)
 
     async def _keep_output(self) -> None:
         assert self._process is not None and self._process.stdout is not None
@@ -182,12 +186,12 @@ class LlamaServer:
     async def _healthy(self, client: httpx.AsyncClient) -> bool:
         """Say whether the server answers /health with its model loaded (503 while loading)."""
         try:
-            return (await client.get(f"{self.url}/health")).status_code == 200
+            return (await client.get("/health")).status_code == 200
         except httpx.TransportError:
             return False
 
     async def _until_ready(self) -> None:
-        async with httpx.AsyncClient(timeout=5.0) as client:
+        async with self.client(timeout=5.0) as client:
             while True:
                 if not self.running:
                     assert self._reader is not None
@@ -200,7 +204,7 @@ class LlamaServer:
     async def _watch(self) -> None:
         """Kill the server once it has left HEALTH_MISSES asks for /health unanswered."""
         misses = 0
-        async with httpx.AsyncClient(timeout=HEALTH_EVERY_SECONDS) as client:
+        async with self.client(timeout=HEALTH_EVERY_SECONDS) as client:
             while self.running:
                 await asyncio.sleep(HEALTH_EVERY_SECONDS)
                 misses = 0 if await self._healthy(client) else misses + 1
@@ -229,3 +233,9 @@ class LlamaServer:
         if self._reader is not None:
             with contextlib.suppress(Exception):
                 await self._reader
+        self._remove_home()
+
+    def _remove_home(self) -> None:
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None

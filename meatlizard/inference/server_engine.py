@@ -92,12 +92,7 @@ class ServerEngine(KeepAliveEngine[Running]):
             vocab.close()
             raise load_failure(self.alias, self._path, exc) from exc
         # No read timeout: a long prompt's first token can take a while; Stop closes the stream.
-        client = httpx.AsyncClient(
-            base_url=server.url,
-            headers=server.headers,
-            timeout=httpx.Timeout(10.0, read=None),
-            limits=httpx.Limits(max_connections=self.parallel * 2),
-        )
+        client = server.client(httpx.Timeout(10.0, read=None), connections=self.parallel * 2)
         return Running(server, vocab, client)
 
     async def _free(self, handle: Running) -> None:

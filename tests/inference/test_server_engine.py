@@ -8,8 +8,11 @@ stops the process, a server that cannot start says why, and nobody else can driv
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import shutil
 import signal
+import stat
 import sys
 from pathlib import Path
 
@@ -37,7 +40,7 @@ def command_line(pid: int) -> bytes:
 async def slots_busy(engine: ServerEngine) -> int:
     server = engine.server
     assert server is not None
-    async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
+    async with server.client(timeout=10) as client:
         response = await client.get("/slots")
     response.raise_for_status()
     return sum(1 for slot in response.json() if slot["is_processing"])
@@ -91,13 +94,33 @@ async def test_the_server_takes_requests_with_its_key_only(
     llama_server_engine: ServerEngine,
 ) -> None:
     server = llama_server_engine.server
-    assert server is not None and server.url.startswith("http://127.0.0.1:")
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    assert server is not None and server.socket_path is not None and server.pid is not None
+    # No network port: a Unix socket in a directory only our user can open.
+    assert stat.S_IMODE(server.socket_path.parent.stat().st_mode) == 0o700
+    assert stat.S_ISSOCK(server.socket_path.stat().st_mode)
+    assert not tcp_listeners_of(server.pid)
+    transport = httpx.AsyncHTTPTransport(uds=str(server.socket_path))
+    async with httpx.AsyncClient(transport=transport, base_url="http://x") as client:
         response = await client.post("/completion", json={"prompt": "hi", "n_predict": 1})
     assert response.status_code == 401
     # The key is not on the command line, which every local user can read.
     assert server.pid is not None
     assert server.key.encode() not in command_line(server.pid)
+
+
+def tcp_listeners_of(pid: int) -> set[str]:
+    """Return the inodes of the TCP sockets this process listens on."""
+    held = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            held.add(os.readlink(fd).removeprefix("socket:[").removesuffix("]"))
+    listening = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":  # LISTEN
+                listening.add(fields[9])
+    return held & listening
 
 
 async def signalled_mid_answer(engine: ServerEngine, sig: int) -> tuple[str, int]:
@@ -183,7 +206,7 @@ from meatlizard.inference.server_engine import ServerEngine
 async def main():
     engine = ServerEngine("smollm2", Path(sys.argv[1]), Path(sys.argv[2]), n_threads=1)
     await engine.start()
-    print(engine.server.pid, flush=True)
+    print(engine.server.pid, engine.server.socket_path.parent, flush=True)
     await asyncio.Event().wait()
 
 asyncio.run(main())
@@ -208,14 +231,15 @@ async def test_the_server_ends_when_the_process_that_started_it_is_killed(
     )  # fmt: skip
     assert starter.stdout is not None
     try:
-        line = await asyncio.wait_for(starter.stdout.readline(), WAIT)
-        server_pid = int(line)
+        pid, home = (await asyncio.wait_for(starter.stdout.readline(), WAIT)).decode().split()
+        server_pid = int(pid)
         assert alive(server_pid)
     finally:
         starter.kill()
         await starter.wait()
     # Killed without a chance to clean up, its llama-server still goes.
     await until(lambda: not alive(server_pid), "the orphaned llama-server ends", within=WAIT)
+    shutil.rmtree(home)  # the socket's empty directory is all that is left
 
 
 async def test_a_refused_answer_says_what_llama_server_said(
