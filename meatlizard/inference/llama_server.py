@@ -44,6 +44,9 @@ EXIT_GRACE_SECONDS = 1.0
 # it is asked /health this often, and killed after this many unanswered asks in a row.
 HEALTH_EVERY_SECONDS = 10.0
 HEALTH_MISSES = 3
+# Each server's socket lies in its own directory under the temporary folder, named after the
+# process that started it.
+HOME_PREFIX = "meatlizard-llama-"
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,21 @@ def _end_with_parent() -> None:  # pragma: no cover - runs in the child before e
     SIGKILL: an orphaned server would keep the model's memory and its port."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def sweep_orphaned_homes() -> None:
+    """Remove the socket directories of servers whose starter died without cleaning up
+    (killed: its server ended with it, see `_end_with_parent`)."""
+    for home in Path(tempfile.gettempdir()).glob(f"{HOME_PREFIX}*-*"):
+        starter = home.name.removeprefix(HOME_PREFIX).split("-")[0]
+        if not starter.isdigit():
+            continue
+        try:
+            os.kill(int(starter), 0)
+        except ProcessLookupError:
+            shutil.rmtree(home, ignore_errors=True)
+        except OSError:  # alive, or another user's
+            continue
 
 
 class LlamaServer:
@@ -144,7 +162,8 @@ class LlamaServer:
 
     async def start(self) -> None:
         """Run the server and wait until its model is loaded; InferenceError if it is not."""
-        self._home = Path(tempfile.mkdtemp(prefix="meatlizard-llama-"))  # mode 0700
+        sweep_orphaned_homes()
+        self._home = Path(tempfile.mkdtemp(prefix=f"{HOME_PREFIX}{os.getpid()}-"))  # mode 0700
         assert self.socket_path is not None
         try:
             self._process = await asyncio.create_subprocess_exec(

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import stat
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -213,6 +214,10 @@ asyncio.run(main())
 """
 
 
+def is_dir(path: str) -> bool:
+    return Path(path).is_dir()
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
@@ -239,7 +244,10 @@ async def test_the_server_ends_when_the_process_that_started_it_is_killed(
         await starter.wait()
     # Killed without a chance to clean up, its llama-server still goes.
     await until(lambda: not alive(server_pid), "the orphaned llama-server ends", within=WAIT)
-    shutil.rmtree(home)  # the socket's empty directory is all that is left
+    # Its socket's empty directory is left, until the next server's start sweeps it away.
+    assert is_dir(home)
+    llama_server.sweep_orphaned_homes()
+    assert not is_dir(home)
 
 
 async def test_a_refused_answer_says_what_llama_server_said(
@@ -285,3 +293,18 @@ async def test_the_default_settings_run_the_model_in_llama_server(
         assert not engine.loaded  # it starts with the first answer (MODEL_KEEP_ALIVE)
     finally:
         await engine.close()
+
+
+def test_the_sweep_removes_only_the_homes_of_starters_that_died(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    live = tmp_path / f"{llama_server.HOME_PREFIX}{os.getpid()}-a"
+    dead = tmp_path / f"{llama_server.HOME_PREFIX}{ended.pid}-b"
+    unrelated = tmp_path / f"{llama_server.HOME_PREFIX}notes-c"
+    for home in (live, dead, unrelated):
+        home.mkdir()
+    llama_server.sweep_orphaned_homes()
+    assert live.is_dir() and unrelated.is_dir() and not dead.exists()
