@@ -81,10 +81,15 @@ PR_SET_PDEATHSIG = 1
 
 
 def _end_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Have the kernel stop the server when the process that started it dies, even by
-    SIGKILL: an orphaned server would keep the model's memory and its port."""
+    """Have the kernel kill the server when the process that started it dies, even by
+    SIGKILL: an orphaned server would keep the model's memory.
+
+    SIGKILL, not SIGTERM: with nobody left to answer, a graceful exit buys nothing, and
+    llama-server's own shutdown can hang (a second SIGTERM during its cleanup calls exit()
+    from the signal handler while free() holds the allocator's lock: seen as a deadlock).
+    """
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def sweep_orphaned_homes() -> None:
@@ -174,6 +179,9 @@ class LlamaServer:
                 stderr=asyncio.subprocess.STDOUT,
                 # Started from the event loop's thread, which lives as long as the process.
                 preexec_fn=_end_with_parent if sys.platform == "linux" else None,
+                # Its own process group: a terminal's Ctrl-C reaches us, and we stop it once,
+                # rather than both signalling it at the same time.
+                start_new_session=True,
             )
         except OSError as exc:
             self._remove_home()
