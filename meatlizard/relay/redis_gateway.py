@@ -40,6 +40,9 @@ from meatlizard.relay.wire import (
 log = logging.getLogger(__name__)
 
 READ_BLOCK_MS = 1000
+# A request no worker has claimed this soon is waiting for a free slot: its place in line is
+# told then (a free worker claims within milliseconds), and again after each quiet READ_BLOCK_MS.
+FIRST_PLACE_MS = 250
 # How long a request may wait for a free worker before the user is told.
 PICKUP_TIMEOUT_SECONDS = 120.0
 
@@ -210,8 +213,10 @@ class RedisRelayGateway(RelayGateway):
         last_id: Any = "0-0"
         answer = AttemptText(stats, progress.started, lost=LOST, restarted=RESTARTED)
         worker: str | None = None
+        block = FIRST_PLACE_MS
         while True:
-            entries: Any = await self.redis.xread({stream: last_id}, block=READ_BLOCK_MS, count=100)
+            entries: Any = await self.redis.xread({stream: last_id}, block=block, count=100)
+            block = READ_BLOCK_MS
             if not entries:
                 await self._check_progress(progress, worker, answer.shown)
                 if worker is None:
