@@ -119,14 +119,9 @@ def request_token(request: Request) -> str | None:
 def check_csrf(request: Request, form_token: str | None = None) -> None:
     """Refuse cookie-authenticated writes that lack the matching CSRF token, or whose token
     was not made for this session (one planted in the browser by someone else)."""
-    cookie = request.cookies.get(CSRF_COOKIE)
+    kept = kept_csrf_token(request)
     sent = form_token or request.headers.get(CSRF_HEADER)
-    if (
-        not cookie
-        or not sent
-        or not same_secret(cookie, sent)
-        or not csrf_token_fits(cookie, request.cookies.get(SESSION_COOKIE))
-    ):
+    if not kept or not sent or not same_secret(kept, sent):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token; reload the page"
         )

@@ -47,6 +47,7 @@ HEALTH_MISSES = 3
 # Each server's socket lies in its own directory under the temporary folder, named after the
 # process that started it.
 HOME_PREFIX = "meatlizard-llama-"
+SOCKET_NAME = "llama.sock"  # llama-server takes a --host ending in .sock for a Unix socket
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class ServerOptions:
         return [
             str(self.binary),
             "--model", str(self.model_path),
-            "--host", str(socket_path),  # a name ending in .sock: a Unix socket, no port
+            "--host", str(socket_path),  # a Unix socket, no port
             "--parallel", str(self.parallel),
             "--ctx-size", str(self.n_ctx_seq * self.parallel),
             "--threads", str(self.n_threads),
@@ -107,6 +108,12 @@ def sweep_orphaned_homes() -> None:
             continue
 
 
+def _new_home() -> Path:
+    """Sweep the orphaned socket directories, then make this server's (mode 0700)."""
+    sweep_orphaned_homes()
+    return Path(tempfile.mkdtemp(prefix=f"{HOME_PREFIX}{os.getpid()}-"))
+
+
 class LlamaServer:
     """One running llama-server; `start()` returns once the model answers."""
 
@@ -123,7 +130,7 @@ class LlamaServer:
 
     @property
     def socket_path(self) -> Path | None:
-        return self._home / "llama.sock" if self._home is not None else None
+        return self._home / SOCKET_NAME if self._home is not None else None
 
     def client(self, timeout: httpx.Timeout | float, connections: int = 2) -> httpx.AsyncClient:
         """Return an HTTP client that speaks to this server over its socket, with its key."""
@@ -167,12 +174,10 @@ class LlamaServer:
 
     async def start(self) -> None:
         """Run the server and wait until its model is loaded; InferenceError if it is not."""
-        sweep_orphaned_homes()
-        self._home = Path(tempfile.mkdtemp(prefix=f"{HOME_PREFIX}{os.getpid()}-"))  # mode 0700
-        assert self.socket_path is not None
+        self._home = await asyncio.to_thread(_new_home)
         try:
             self._process = await asyncio.create_subprocess_exec(
-                *self.options.arguments(self.socket_path),
+                *self.options.arguments(self._home / SOCKET_NAME),
                 env={**os.environ, "LLAMA_API_KEY": self.key},
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
