@@ -66,6 +66,19 @@ def test_embedded_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
             "setting MODEL_KEEP_ALIVE: Input should be greater than or equal to -1",
         ),
         (
+            {"MODEL_PARALLEL": "0"},
+            "setting MODEL_PARALLEL: Input should be greater than or equal to 1",
+        ),
+        (
+            {"MODEL_PARALLEL": "65"},
+            "setting MODEL_PARALLEL: Input should be less than or equal to 64",
+        ),
+        (  # 1024 tokens shared by 8 answers leaves each 128
+            {"MODEL_CONTEXT_BUDGET": "1024", "MODEL_PARALLEL": "8"},
+            "setting MODEL_CONTEXT_BUDGET: 1024 tokens shared by MODEL_PARALLEL=8 answers "
+            "leaves each fewer than",
+        ),
+        (
             {"MODEL_ENGINE": "vllm"},
             "setting MODEL_ENGINE: Input should be 'auto', 'in-process' or 'llama-server'",
         ),
